@@ -14,15 +14,19 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import F, Q, Sum
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from provinces.models import Province, Regency
+
+from .scoping import ScopedQuerySet
 
 MONEY = {"max_digits": 18, "decimal_places": 0}
 YEAR_VALIDATORS = [
@@ -99,6 +103,90 @@ class Tracked(models.Model):
         abstract = True
 
 
+# --- Fiscal years and scoping ------------------------------------------------------------------------------
+
+
+class FiscalYear(models.Model):
+    """A fiscal year's state: once closed, its data is read-only for everyone but admins."""
+
+    year = models.PositiveSmallIntegerField(_("tahun anggaran"), unique=True, validators=YEAR_VALIDATORS)
+    closed_at = models.DateTimeField(_("ditutup pada"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ditutup oleh"),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("tahun anggaran")
+        verbose_name_plural = _("tahun anggaran")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True, closed_by__isnull=True)
+                | Q(closed_at__isnull=False, closed_by__isnull=False),
+                name="fiscal_year_closed_by_someone",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.year)
+
+    @property
+    def is_closed(self):
+        return self.closed_at is not None
+
+    @classmethod
+    def closed_years(cls):
+        return cls.objects.filter(closed_at__isnull=False).values("year")
+
+
+OPEN_REVIEW_STATES = ["draf", "dikembalikan"]
+
+
+class AdminOnlyQuerySet(ScopedQuerySet):
+    """Set by the ministry (DIPA): provinces read it, only admins change it."""
+
+    def unlocked(self, qs):
+        return qs.none()
+
+
+class AllocationQuerySet(AdminOnlyQuerySet):
+    pass
+
+
+class RevisionQuerySet(AdminOnlyQuerySet):
+    province_lookup = "allocation__province"
+
+
+class RealisationQuerySet(ScopedQuerySet):
+    province_lookup = "allocation__province"
+
+    def unlocked(self, qs):
+        return qs.filter(review_status__in=OPEN_REVIEW_STATES).exclude(
+            allocation__year__in=FiscalYear.closed_years()
+        )
+
+
+class ActivityQuerySet(ScopedQuerySet):
+    def unlocked(self, qs):
+        return qs.filter(review_status__in=OPEN_REVIEW_STATES).exclude(year__in=FiscalYear.closed_years())
+
+
+class ActivityPartQuerySet(ScopedQuerySet):
+    """Participations, participants, outputs and handovers follow their activity's workflow."""
+
+    def unlocked(self, qs):
+        return qs.filter(activity__review_status__in=OPEN_REVIEW_STATES).exclude(
+            year__in=FiscalYear.closed_years()
+        )
+
+
 # --- Money -----------------------------------------------------------------------------------------------
 
 
@@ -112,8 +200,8 @@ class Allocation(Tracked):
     realised_total = models.DecimalField(_("realisasi kumulatif (Rp)"), default=0, editable=False, **MONEY)
     dipa_number = models.CharField(_("nomor DIPA"), max_length=100)
     dipa_date = models.DateField(_("tanggal DIPA"))
-    closed = models.BooleanField(_("tahun anggaran ditutup"), default=False, editable=False)
 
+    objects = AllocationQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -155,11 +243,9 @@ class Allocation(Tracked):
             }
         if not self._state.adding:
             stored = Allocation.objects.filter(pk=self.pk).values("province_id", "year").first()
-            if stored and (stored["province_id"], stored["year"]) != (self.province_id, self.year):
-                if self.activities.exists() or self.realisations.exists():
-                    errors["year"] = _(
-                        "Provinsi dan tahun alokasi yang sudah berisi data tidak dapat diubah."
-                    )
+            moved = stored and (stored["province_id"], stored["year"]) != (self.province_id, self.year)
+            if moved and (self.activities.exists() or self.realisations.exists()):
+                errors["year"] = _("Provinsi dan tahun alokasi yang sudah berisi data tidak dapat diubah.")
             if self.pagu is not None and not self.revisions.exists() and self.pagu < self.realised_total:
                 errors["pagu"] = _("Pagu %(p)s lebih kecil dari realisasi yang sudah dicatat %(r)s.") % {
                     "p": rupiah(self.pagu),
@@ -191,6 +277,7 @@ class BudgetRevision(Tracked):
     reason = models.TextField(_("alasan revisi"))
     document_number = models.CharField(_("nomor dokumen revisi"), max_length=100, blank=True)
 
+    objects = RevisionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -212,6 +299,20 @@ class BudgetRevision(Tracked):
             "new": rupiah(self.new_pagu),
         }
 
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            if self._state.adding:
+                allocation = Allocation.objects.select_for_update().get(pk=self.allocation_id)
+                self.previous_pagu = allocation.current_pagu
+            super().save(*args, **kwargs)
+            self.allocation.refresh_current_pagu()
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            self.allocation.refresh_current_pagu()
+        return result
+
     def clean(self):
         errors = {}
         if self.allocation_id and self.revised_on and self.revised_on.year != self.allocation.year:
@@ -226,20 +327,6 @@ class BudgetRevision(Tracked):
                 ) % {"new": rupiah(self.new_pagu), "real": rupiah(realised)}
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        with transaction.atomic():
-            if self._state.adding:
-                allocation = Allocation.objects.select_for_update().get(pk=self.allocation_id)
-                self.previous_pagu = allocation.current_pagu
-            super().save(*args, **kwargs)
-            self.allocation.refresh_current_pagu()
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            result = super().delete(*args, **kwargs)
-            self.allocation.refresh_current_pagu()
-        return result
 
 
 class Realisation(Reviewable, Tracked):
@@ -256,6 +343,7 @@ class Realisation(Reviewable, Tracked):
     amount = models.DecimalField(_("realisasi bulan ini (Rp)"), validators=[NON_NEGATIVE_MONEY], **MONEY)
     note = models.TextField(_("keterangan"), blank=True)
 
+    objects = RealisationQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -270,6 +358,25 @@ class Realisation(Reviewable, Tracked):
 
     def __str__(self):
         return _("Realisasi %(a)s bulan %(m)s") % {"a": self.allocation, "m": self.month}
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            old_allocation, old_amount = self._stored()
+            super().save(*args, **kwargs)
+            if old_allocation:
+                Allocation.objects.filter(pk=old_allocation).update(
+                    realised_total=F("realised_total") - old_amount
+                )
+            Allocation.objects.filter(pk=self.allocation_id).update(
+                realised_total=F("realised_total") + self.amount
+            )
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            allocation, amount = self._stored()
+            result = super().delete(*args, **kwargs)
+            Allocation.objects.filter(pk=allocation).update(realised_total=F("realised_total") - amount)
+        return result
 
     def _stored(self):
         """(allocation id, amount) as stored now, or (None, 0) for a new row."""
@@ -296,25 +403,6 @@ class Realisation(Reviewable, Tracked):
                     % {"total": rupiah(others + self.amount), "pagu": rupiah(self.allocation.current_pagu)}
                 }
             )
-
-    def save(self, *args, **kwargs):
-        with transaction.atomic():
-            old_allocation, old_amount = self._stored()
-            super().save(*args, **kwargs)
-            if old_allocation:
-                Allocation.objects.filter(pk=old_allocation).update(
-                    realised_total=F("realised_total") - old_amount
-                )
-            Allocation.objects.filter(pk=self.allocation_id).update(
-                realised_total=F("realised_total") + self.amount
-            )
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            allocation, amount = self._stored()
-            result = super().delete(*args, **kwargs)
-            Allocation.objects.filter(pk=allocation).update(realised_total=F("realised_total") - amount)
-        return result
 
 
 # --- Partners and firms ------------------------------------------------------------------------------------
@@ -345,6 +433,7 @@ class Partner(Tracked):
     name = models.CharField(_("nama"), max_length=200)
     kind = models.CharField(_("jenis"), max_length=20, choices=PartnerKind.choices)
 
+    objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -405,6 +494,7 @@ class Firm(Tracked):
     workers = models.PositiveIntegerField(_("jumlah tenaga kerja"), null=True, blank=True)
     covid_affected = models.BooleanField(_("terdampak Covid-19"), default=False)
 
+    objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -509,6 +599,7 @@ class Activity(Reviewable, Tracked):
     actual_participants = models.PositiveIntegerField(_("realisasi peserta"), null=True, blank=True)
     partners = models.ManyToManyField(Partner, blank=True, related_name="activities", verbose_name=_("mitra"))
 
+    objects = ActivityQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[partners])
 
     class Meta:
@@ -553,6 +644,19 @@ class Activity(Reviewable, Tracked):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        allocation = Allocation.objects.only("province_id", "year").get(pk=self.allocation_id)
+        moved = not self._state.adding and (self.province_id, self.year) != (
+            allocation.province_id,
+            allocation.year,
+        )
+        self.province_id, self.year = allocation.province_id, allocation.year
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if moved:
+                for model in (Participation, Output, Handover):
+                    model.objects.filter(activity=self).update(province_id=self.province_id, year=self.year)
+
     def get_absolute_url(self):
         return reverse("programs:activity_detail", args=[self.pk])
 
@@ -585,19 +689,6 @@ class Activity(Reviewable, Tracked):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs):
-        allocation = Allocation.objects.only("province_id", "year").get(pk=self.allocation_id)
-        moved = not self._state.adding and (self.province_id, self.year) != (
-            allocation.province_id,
-            allocation.year,
-        )
-        self.province_id, self.year = allocation.province_id, allocation.year
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            if moved:
-                for model in (Participation, Output, Handover):
-                    model.objects.filter(activity=self).update(province_id=self.province_id, year=self.year)
-
 
 # --- Participants ------------------------------------------------------------------------------------------
 
@@ -615,6 +706,7 @@ class Participation(Tracked):
     year = models.PositiveSmallIntegerField(editable=False)
     note = models.CharField(_("keterangan"), max_length=250, blank=True)
 
+    objects = ActivityPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -629,6 +721,11 @@ class Participation(Tracked):
     def __str__(self):
         return f"{self.firm} — {self.activity}"
 
+    def save(self, *args, **kwargs):
+        activity = Activity.objects.only("province_id", "year").get(pk=self.activity_id)
+        self.province_id, self.year = activity.province_id, activity.year
+        super().save(*args, **kwargs)
+
     def clean(self):
         if self.activity_id and self.firm_id:
             if self.firm.province_id != self.activity.province_id:
@@ -639,11 +736,6 @@ class Participation(Tracked):
                 .exists()
             ):
                 raise ValidationError({"firm": _("IKM ini sudah tercatat sebagai peserta kegiatan ini.")})
-
-    def save(self, *args, **kwargs):
-        activity = Activity.objects.only("province_id", "year").get(pk=self.activity_id)
-        self.province_id, self.year = activity.province_id, activity.year
-        super().save(*args, **kwargs)
 
 
 class Sex(models.TextChoices):
@@ -673,6 +765,7 @@ class Participant(Tracked):
         verbose_name=_("IKM yang didirikan"),
     )
 
+    objects = ActivityPartQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["nik"])
 
     class Meta:
@@ -692,6 +785,11 @@ class Participant(Tracked):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        activity = Activity.objects.only("province_id", "year").get(pk=self.activity_id)
+        self.province_id, self.year = activity.province_id, activity.year
+        super().save(*args, **kwargs)
+
     @property
     def masked_nik(self):
         """3201********0001: enough to tell people apart, not enough to misuse."""
@@ -706,11 +804,6 @@ class Participant(Tracked):
             and self.founded_firm.province_id != self.activity.province_id
         ):
             raise ValidationError({"founded_firm": _("IKM ini terdaftar di provinsi lain.")})
-
-    def save(self, *args, **kwargs):
-        activity = Activity.objects.only("province_id", "year").get(pk=self.activity_id)
-        self.province_id, self.year = activity.province_id, activity.year
-        super().save(*args, **kwargs)
 
 
 # --- Outputs and handovers -------------------------------------------------------------------------------
@@ -762,6 +855,7 @@ class Output(Tracked):
     )
     handed_over_total = models.PositiveIntegerField(_("jumlah diserahkan"), default=0, editable=False)
 
+    objects = ActivityPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -788,6 +882,14 @@ class Output(Tracked):
     def __str__(self):
         return f"{self.product}: {self.quantity} {self.unit}"
 
+    def save(self, *args, **kwargs):
+        participation = Participation.objects.only("activity_id", "province_id", "year").get(
+            pk=self.participation_id
+        )
+        self.activity_id = participation.activity_id
+        self.province_id, self.year = participation.province_id, participation.year
+        super().save(*args, **kwargs)
+
     def clean(self):
         errors = {}
         if (self.ordered_quantity is None) != (self.buyer_id is None):
@@ -805,14 +907,6 @@ class Output(Tracked):
             errors["buyer"] = _("Pemesan harus mitra di provinsi kegiatan ini.")
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        participation = Participation.objects.only("activity_id", "province_id", "year").get(
-            pk=self.participation_id
-        )
-        self.activity_id = participation.activity_id
-        self.province_id, self.year = participation.province_id, participation.year
-        super().save(*args, **kwargs)
 
     @property
     def remaining(self):
@@ -852,6 +946,7 @@ class Handover(Tracked):
     quantity = models.PositiveIntegerField(_("jumlah diserahkan"), validators=[POSITIVE_QUANTITY])
     bast_number = models.CharField(_("nomor BAST"), max_length=100)
 
+    objects = ActivityPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -873,6 +968,27 @@ class Handover(Tracked):
             "u": self.output.unit if self.output_id else "",
             "r": self.recipient or self.recipient_name,
         }
+
+    def save(self, *args, **kwargs):
+        output = Output.objects.only("activity_id", "province_id", "year").get(pk=self.output_id)
+        self.activity_id, self.province_id, self.year = output.activity_id, output.province_id, output.year
+        with transaction.atomic():
+            old_output, old_quantity = self._stored()
+            super().save(*args, **kwargs)
+            if old_output:
+                Output.objects.filter(pk=old_output).update(
+                    handed_over_total=F("handed_over_total") - old_quantity
+                )
+            Output.objects.filter(pk=self.output_id).update(
+                handed_over_total=F("handed_over_total") + self.quantity
+            )
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            output, quantity = self._stored()
+            result = super().delete(*args, **kwargs)
+            Output.objects.filter(pk=output).update(handed_over_total=F("handed_over_total") - quantity)
+        return result
 
     def _stored(self):
         """(output id, quantity) as stored now, or (None, 0) for a new row."""
@@ -900,23 +1016,52 @@ class Handover(Tracked):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs):
-        output = Output.objects.only("activity_id", "province_id", "year").get(pk=self.output_id)
-        self.activity_id, self.province_id, self.year = output.activity_id, output.province_id, output.year
-        with transaction.atomic():
-            old_output, old_quantity = self._stored()
-            super().save(*args, **kwargs)
-            if old_output:
-                Output.objects.filter(pk=old_output).update(
-                    handed_over_total=F("handed_over_total") - old_quantity
-                )
-            Output.objects.filter(pk=self.output_id).update(
-                handed_over_total=F("handed_over_total") + self.quantity
-            )
 
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            output, quantity = self._stored()
-            result = super().delete(*args, **kwargs)
-            Output.objects.filter(pk=output).update(handed_over_total=F("handed_over_total") - quantity)
-        return result
+# --- Workflow events -------------------------------------------------------------------------------------
+
+
+class ReviewAction(models.TextChoices):
+    SUBMIT = "ajukan", _("Diajukan untuk verifikasi")
+    VERIFY = "verifikasi", _("Diverifikasi")
+    RETURN = "kembalikan", _("Dikembalikan dengan catatan")
+    REOPEN = "buka_kembali", _("Dibuka kembali")
+
+
+class ReviewEvent(models.Model):
+    """One workflow transition of an activity or a month's realisation: who, when, from what, why."""
+
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("provinsi")
+    )
+    year = models.PositiveSmallIntegerField(_("tahun anggaran"))
+    action = models.CharField(_("tindakan"), max_length=15, choices=ReviewAction.choices)
+    from_status = models.CharField(_("status semula"), max_length=15, choices=ReviewStatus.choices)
+    to_status = models.CharField(_("status baru"), max_length=15, choices=ReviewStatus.choices)
+    note = models.TextField(_("catatan"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="review_events",
+        verbose_name=_("oleh"),
+    )
+    at = models.DateTimeField(_("waktu"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("riwayat verifikasi")
+        verbose_name_plural = _("riwayat verifikasi")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(action__in=["kembalikan", "buka_kembali"]) | ~Q(note=""),
+                name="review_event_note_when_returned_or_reopened",
+            ),
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="review_event_target_idx")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} — {self.actor} ({self.at:%d/%m/%Y %H:%M})"
