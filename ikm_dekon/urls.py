@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from programs import views as program_views
+
 from . import views
 
 admin.site.site_header = _("IKM Dekon — Administrasi")
@@ -10,11 +12,12 @@ admin.site.site_title = _("IKM Dekon")
 admin.site.index_title = _("Administrasi")
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", program_views.home, name="home"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("provinsi/", include("provinces.urls")),
+    path("", include("programs.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -40,3 +40,52 @@ def get_visible_or_404(queryset, user, **lookup):
         return queryset.visible_to(user).get(**lookup)
     except queryset.model.DoesNotExist as e:
         raise Http404 from e
+
+
+def in_editable_provinces(queryset, user):
+    """Rows of the provinces whose figures the user may enter (for choice lists of new records)."""
+    return queryset._in(editable_provinces(user))
+
+
+def regencies_for(user):
+    """Regency choices for a user's forms: those of the provinces they may edit, before or after 2022."""
+    from django.db.models import Q
+
+    from provinces.models import Regency
+
+    scope = editable_provinces(user)
+    if scope is ALL:
+        return Regency.objects.select_related("province")
+    if scope is None:
+        return Regency.objects.none()
+    return Regency.objects.filter(Q(province=scope) | Q(former_province=scope)).select_related("province")
+
+
+def provinces_visible_to(user):
+    """Province choices for filters: every province for national users, their own for provincial staff."""
+    from provinces.models import Province
+
+    scope = visible_provinces(user)
+    if scope is ALL:
+        return Province.objects.all()
+    if scope is None:
+        return Province.objects.none()
+    return Province.objects.filter(pk=scope)
+
+
+def province_visible(user, province_id):
+    """Whether the user may read data of this province (for records that no longer exist, e.g. history)."""
+    scope = visible_provinces(user)
+    return scope is ALL or (scope is not None and scope == province_id)
+
+
+def provinces_editable_by(user):
+    """Province choices for new records: every province for admins, the operator's own province."""
+    from provinces.models import Province
+
+    scope = editable_provinces(user)
+    if scope is ALL:
+        return Province.objects.all()
+    if scope is None:
+        return Province.objects.none()
+    return Province.objects.filter(pk=scope)

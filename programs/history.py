@@ -1,0 +1,105 @@
+"""The history page of a record: every create, change and delete with who, when and what changed,
+field by field. Reachable in the record's scope, also after the record was deleted.
+"""
+
+from collections import defaultdict
+
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .models import Allocation
+from .scoping import get_visible_or_404, province_visible
+
+HIDDEN_FIELDS = {"version", "created_at", "updated_at"}
+TYPE_LABELS = {"+": _("Dibuat"), "~": _("Diubah"), "-": _("Dihapus")}
+PAGE = 100
+
+
+def _province_of(record):
+    if hasattr(record, "province_id"):
+        return record.province_id
+    return Allocation.objects.filter(pk=record.allocation_id).values_list("province_id", flat=True).first()
+
+
+def _fields(model):
+    return [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS and not f.primary_key]
+
+
+def history_page(request, model, pk, kind):
+    records = list(
+        model.history.filter(id=pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:PAGE]
+    )
+    if not records:
+        raise Http404
+    if model.objects.filter(pk=pk).exists():
+        current = get_visible_or_404(model.objects.all(), request.user, pk=pk)
+    else:
+        current = None
+        if not province_visible(request.user, _province_of(records[0])):
+            raise Http404
+    fields = _fields(model)
+    raw_entries = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        if older is None or newer.history_type != "~":
+            changes = (
+                [(f, None, getattr(newer, f.attname)) for f in fields] if newer.history_type == "+" else []
+            )
+        else:
+            delta = newer.diff_against(older, excluded_fields=list(HIDDEN_FIELDS))
+            by_name = {f.name: f for f in fields}
+            changes = [(by_name[c.field], c.old, c.new) for c in delta.changes if c.field in by_name]
+        raw_entries.append((newer, changes))
+    labels = _resolve_labels(raw_entries)
+    entries = [
+        {
+            "record": record,
+            "type": TYPE_LABELS.get(record.history_type, record.history_type),
+            "user": record.history_user,
+            "reason": record.history_change_reason,
+            "changes": [
+                (field.verbose_name, labels(field, old), labels(field, new))
+                for field, old, new in changes
+                if not (record.history_type == "+" and new in (None, ""))
+            ],
+        }
+        for record, changes in raw_entries
+    ]
+    return render(
+        request,
+        "programs/history.html",
+        {
+            "model_name": model._meta.verbose_name,
+            "title": str(current) if current else str(records[0].instance),
+            "current": current,
+            "deleted": current is None,
+            "entries": entries,
+            "kind": kind,
+        },
+    )
+
+
+def _resolve_labels(raw_entries):
+    """Readable values: choice labels, related objects by name (one query per related model)."""
+    wanted = defaultdict(set)
+    for _record, changes in raw_entries:
+        for field, old, new in changes:
+            if field.is_relation:
+                wanted[field.related_model].update(v for v in (old, new) if v is not None)
+    names = {model: model._base_manager.in_bulk(ids) for model, ids in wanted.items()}
+
+    def label(field, value):
+        if value is None or value == "":
+            return "–"
+        if field.is_relation:
+            obj = names.get(field.related_model, {}).get(value)
+            return str(obj) if obj else f"#{value}"
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, bool):
+            return _("Ya") if value else _("Tidak")
+        return value
+
+    return label

@@ -1,0 +1,300 @@
+"""State changes of the programme: each is one atomic function that takes the acting user (`actor=`),
+checks the actor's rights through the one scoping mechanism, writes the change and records it.
+
+Views call these; they never change workflow state themselves.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.roles import GROUP_NAMES, Role, is_admin, is_ministry
+
+from .models import (
+    Activity,
+    FiscalYear,
+    Realisation,
+    ReviewAction,
+    ReviewEvent,
+    ReviewStatus,
+)
+
+log = logging.getLogger("ikm_dekon.workflow")
+
+REVIEWABLE = (Activity, Realisation)
+_LOCKED = gettext_lazy(
+    "Data ini di luar wewenang Anda atau terkunci "
+    "(sudah diajukan, diverifikasi, atau tahun anggaran ditutup)."
+)
+
+
+class ConcurrentEditError(Exception):
+    """Someone else saved the record since this form was opened."""
+
+    message = _(
+        "Data ini sudah diubah orang lain sejak Anda membukanya. Muat ulang halaman, periksa perubahannya, "
+        "lalu simpan lagi."
+    )
+
+
+def _year_of(obj):
+    return obj.year if isinstance(obj, Activity) else obj.allocation.year
+
+
+def _province_of(obj):
+    return obj.province_id if isinstance(obj, Activity) else obj.allocation.province_id
+
+
+def is_year_closed(year):
+    return FiscalYear.objects.filter(year=year, closed_at__isnull=False).exists()
+
+
+def _check_open_year(obj, actor):
+    if is_year_closed(_year_of(obj)) and not is_admin(actor):
+        raise PermissionDenied(_("Tahun anggaran %(y)s sudah ditutup.") % {"y": _year_of(obj)})
+
+
+def _lock(obj):
+    """Re-read the row under a lock so two transitions of one record cannot interleave."""
+    return type(obj).objects.select_for_update().get(pk=obj.pk)
+
+
+def _transition(obj, *, actor, action, allowed_from, to_status, note=""):
+    if type(obj) not in REVIEWABLE:
+        raise TypeError(f"{type(obj).__name__} has no review workflow")
+    with transaction.atomic():
+        current = _lock(obj)
+        _check_open_year(current, actor)
+        if current.review_status not in allowed_from:
+            raise ValidationError(
+                _("Tidak dapat %(action)s: status saat ini %(status)s.")
+                % {
+                    "action": ReviewAction(action).label.lower(),
+                    "status": current.get_review_status_display(),
+                }
+            )
+        from_status = current.review_status
+        now = timezone.now()
+        changes = {"review_status": to_status, "version": current.version + 1}
+        if action == ReviewAction.SUBMIT:
+            changes["submitted_at"] = now
+        else:
+            changes.update(reviewed_at=now, reviewed_by=actor, review_note=note)
+        for field, value in changes.items():
+            setattr(current, field, value)
+        current._history_user = actor
+        current._change_reason = ReviewAction(action).label
+        current.save(update_fields=[*changes, "updated_at"])
+        ReviewEvent.objects.create(
+            content_type=ContentType.objects.get_for_model(current),
+            object_id=current.pk,
+            province_id=_province_of(current),
+            year=_year_of(current),
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            actor=actor,
+            at=now,
+        )
+    log.info(
+        "workflow %s",
+        action,
+        extra={
+            "user": actor.username,
+            "province": _province_of(current),
+            "object": f"{type(current).__name__}:{current.pk}",
+        },
+    )
+    obj.__dict__.update({k: getattr(current, k) for k in ("review_status", "review_note", "version")})
+    return current
+
+
+def submit(*, obj, actor):
+    """Operator sends a draft or a returned record to the ministry for verification."""
+    if not type(obj).objects.editable_by(actor).filter(pk=obj.pk).exists():
+        raise PermissionDenied(_("Anda tidak berhak mengajukan data ini."))
+    return _transition(
+        obj,
+        actor=actor,
+        action=ReviewAction.SUBMIT,
+        allowed_from=[ReviewStatus.DRAFT, ReviewStatus.RETURNED],
+        to_status=ReviewStatus.SUBMITTED,
+    )
+
+
+def _require_reviewer(actor):
+    if not (is_ministry(actor) or is_admin(actor)):
+        raise PermissionDenied(_("Hanya staf kementerian yang dapat memverifikasi."))
+
+
+def _require_note(note):
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Catatan wajib diisi.")})
+    return note
+
+
+def verify(*, obj, actor):
+    """Ministry staff accept a submitted record; it becomes read-only for the province."""
+    _require_reviewer(actor)
+    return _transition(
+        obj,
+        actor=actor,
+        action=ReviewAction.VERIFY,
+        allowed_from=[ReviewStatus.SUBMITTED],
+        to_status=ReviewStatus.VERIFIED,
+    )
+
+
+def return_for_correction(*, obj, actor, note):
+    """Ministry staff send a submitted record back with a note; the province's operators are told."""
+    _require_reviewer(actor)
+    note = _require_note(note)
+    result = _transition(
+        obj,
+        actor=actor,
+        action=ReviewAction.RETURN,
+        allowed_from=[ReviewStatus.SUBMITTED],
+        to_status=ReviewStatus.RETURNED,
+        note=note,
+    )
+    transaction.on_commit(lambda: _notify_returned(result, note))
+    return result
+
+
+def reopen(*, obj, actor, note):
+    """Ministry staff reopen a verified record (with a note): it goes back to the province as returned."""
+    _require_reviewer(actor)
+    note = _require_note(note)
+    result = _transition(
+        obj,
+        actor=actor,
+        action=ReviewAction.REOPEN,
+        allowed_from=[ReviewStatus.VERIFIED],
+        to_status=ReviewStatus.RETURNED,
+        note=note,
+    )
+    transaction.on_commit(lambda: _notify_returned(result, note))
+    return result
+
+
+def _notify_returned(obj, note):
+    User = get_user_model()
+    recipients = list(
+        User.objects.filter(
+            province_id=_province_of(obj),
+            groups__name=GROUP_NAMES[Role.OPERATOR],
+            is_active=True,
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        return
+    if isinstance(obj, Activity):
+        what = _("Kegiatan “%(t)s”") % {"t": obj.title}
+        link = reverse("programs:activity_detail", args=[obj.pk])
+    else:
+        what = _("Realisasi bulan %(m)s tahun %(y)s") % {"m": obj.month, "y": obj.allocation.year}
+        link = reverse("programs:budget", args=[obj.allocation_id])
+    send_mail(
+        subject=_("[IKM Dekon] %(what)s dikembalikan untuk diperbaiki") % {"what": what},
+        message=_("%(what)s dikembalikan oleh kementerian dengan catatan:\n\n%(note)s\n\nBuka: %(link)s")
+        % {"what": what, "note": note, "link": link},
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+        fail_silently=True,
+    )
+
+
+def close_fiscal_year(*, year, actor):
+    """Ministry staff close a year: everything in it becomes read-only for all but admins."""
+    _require_reviewer(actor)
+    with transaction.atomic():
+        fiscal_year, _created = FiscalYear.objects.select_for_update().get_or_create(year=year)
+        if fiscal_year.is_closed:
+            raise ValidationError(_("Tahun anggaran %(y)s sudah ditutup.") % {"y": year})
+        fiscal_year.closed_at = timezone.now()
+        fiscal_year.closed_by = actor
+        fiscal_year._history_user = actor
+        fiscal_year.save()
+    log.info(
+        "fiscal year closed", extra={"user": actor.username, "province": None, "object": f"FiscalYear:{year}"}
+    )
+    return fiscal_year
+
+
+def reopen_fiscal_year(*, year, actor):
+    if not is_admin(actor):
+        raise PermissionDenied(_("Hanya admin yang dapat membuka kembali tahun anggaran."))
+    with transaction.atomic():
+        fiscal_year = FiscalYear.objects.select_for_update().get(year=year)
+        fiscal_year.closed_at = None
+        fiscal_year.closed_by = None
+        fiscal_year._history_user = actor
+        fiscal_year.save()
+    return fiscal_year
+
+
+# --- Saving edits ------------------------------------------------------------------------------------------
+
+
+def save_edit(instance, *, actor, expected_version=None, m2m=None):
+    """Save a created or edited record in the user's scope, refusing a stale edit.
+
+    `expected_version` is the version the user's form was built from; if the row moved on since, the
+    save is refused with ConcurrentEditError and nothing is written (no history row either).
+    """
+    model = type(instance)
+    editable = model.objects.editable_by(actor)
+    with transaction.atomic():
+        if instance.pk is not None:
+            if not editable.filter(pk=instance.pk).exists():
+                raise PermissionDenied(_LOCKED)
+            expected = instance.version if expected_version is None else expected_version
+            if not model.objects.filter(pk=instance.pk, version=expected).update(version=F("version") + 1):
+                raise ConcurrentEditError()
+            instance.version = expected + 1
+        instance._history_user = actor
+        instance.save()
+        if m2m:
+            m2m()
+        # The same scope decides where the saved row may land: a forged province, activity or
+        # allocation outside the user's editable scope rolls the whole write back.
+        if not editable.filter(pk=instance.pk).exists():
+            raise PermissionDenied(_LOCKED)
+    return instance
+
+
+def delete_record(instance, *, actor, expected_version=None):
+    model = type(instance)
+    with transaction.atomic():
+        if not model.objects.editable_by(actor).filter(pk=instance.pk).exists():
+            raise PermissionDenied(_LOCKED)
+        if (
+            expected_version is not None
+            and not model.objects.filter(pk=instance.pk, version=expected_version).exists()
+        ):
+            raise ConcurrentEditError()
+        instance._history_user = actor
+        instance.delete()
+
+
+def can_add_realisation(allocation, user):
+    """Operators (and admins) enter monthly realisation for allocations of their province in an open year."""
+    from .scoping import in_editable_provinces
+
+    if not in_editable_provinces(type(allocation).objects.filter(pk=allocation.pk), user).exists():
+        return False
+    return is_admin(user) or not is_year_closed(allocation.year)

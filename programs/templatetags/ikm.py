@@ -1,0 +1,45 @@
+from decimal import Decimal
+
+from django import template
+
+from programs.models import rupiah as _rupiah
+
+register = template.Library()
+
+
+@register.filter
+def rupiah(value):
+    """{{ amount|rupiah }} → Rp 1.250.000"""
+    return _rupiah(value)
+
+
+@register.filter
+def percent(value, places=1):
+    """{{ 25.5|percent }} → 25,5 %"""
+    if value is None or value == "":
+        return "–"
+    value = Decimal(value).quantize(Decimal(1).scaleb(-int(places)))
+    return f"{value:,}".replace(",", "_").replace(".", ",").replace("_", ".") + " %"
+
+
+@register.filter
+def number(value):
+    """{{ 100000|number }} → 100.000"""
+    if value is None or value == "":
+        return "–"
+    return f"{int(value):,}".replace(",", ".")
+
+
+@register.filter
+def status_badge(value):
+    return {
+        "draf": "secondary",
+        "diajukan": "info",
+        "terverifikasi": "success",
+        "dikembalikan": "warning",
+        "rencana": "secondary",
+        "berjalan": "primary",
+        "selesai": "success",
+        "ditunda": "warning",
+        "batal": "dark",
+    }.get(value, "secondary")

@@ -1,0 +1,806 @@
+"""Pages of the workspace: parse the request, call a service, render. Every object is fetched through the
+scoping mechanism (`get_visible_or_404`), every write through `services`.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q, Sum
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import editable_provinces, is_admin, is_ministry, is_operator
+
+from . import services
+from .filters import ActivityFilter, AllocationFilter, FirmFilter, PartnerFilter
+from .forms import (
+    MONTH_CHOICES,
+    ActivityForm,
+    BudgetRevisionForm,
+    FirmForm,
+    HandoverForm,
+    NewFirmParticipationForm,
+    NoteForm,
+    OutputForm,
+    ParticipantForm,
+    ParticipationForm,
+    PartnerForm,
+    RealisationForm,
+)
+from .models import (
+    Activity,
+    ActivityStatus,
+    Allocation,
+    BudgetRevision,
+    Firm,
+    Handover,
+    Output,
+    Participant,
+    Participation,
+    Partner,
+    Realisation,
+    ReviewEvent,
+    ReviewStatus,
+)
+from .scoping import get_visible_or_404
+
+PAGE_SIZE = 25
+QUARTER_BENCHMARKS = [(3, 15), (6, 40), (9, 60), (12, 90)]
+
+
+def _page(request, queryset, size=PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("halaman"))
+
+
+def _can_edit(model, user, obj):
+    return model.objects.editable_by(user).filter(pk=obj.pk).exists()
+
+
+def benchmark_for(year, today=None):
+    """The quarterly absorption benchmark (15/40/60/90 %) due by now in that fiscal year."""
+    today = today or timezone.localdate()
+    if year < today.year:
+        return 90
+    if year > today.year:
+        return 0
+    due = 0
+    for month, pct in QUARTER_BENCHMARKS:
+        if today.month > month:
+            due = pct
+    return due
+
+
+# --- Home ------------------------------------------------------------------------------------------------
+
+
+def home(request):
+    user = request.user
+    year = timezone.localdate().year
+    allocations = Allocation.objects.visible_to(user).select_related("province")
+    current = list(allocations.filter(year=year)[:2])
+    fallback = False
+    if not current:
+        latest = allocations.order_by("-year").values_list("year", flat=True).first()
+        if latest:
+            year, fallback = latest, True
+            current = list(allocations.filter(year=year)[:2])
+    own = current[0] if is_operator(user) and current else None
+    activities = Activity.objects.visible_to(user).filter(year=year)
+    by_status = dict(activities.values_list("status").annotate(n=Count("pk")).order_by())
+    returned = (
+        Activity.objects.visible_to(user)
+        .filter(review_status=ReviewStatus.RETURNED)
+        .select_related("province", "reviewed_by")
+        .order_by("-reviewed_at")[:20]
+    )
+    returned_realisations = (
+        Realisation.objects.visible_to(user)
+        .filter(review_status=ReviewStatus.RETURNED)
+        .select_related("allocation__province", "reviewed_by")
+        .order_by("-reviewed_at")[:20]
+    )
+    drafts = (
+        Activity.objects.editable_by(user)
+        .filter(review_status=ReviewStatus.DRAFT)
+        .select_related("province")
+        .order_by("planned_start")[:20]
+        if editable_provinces(user) is not None
+        else Activity.objects.none()
+    )
+    waiting = (
+        Activity.objects.visible_to(user).filter(review_status=ReviewStatus.SUBMITTED).count()
+        + Realisation.objects.visible_to(user).filter(review_status=ReviewStatus.SUBMITTED).count()
+        if is_ministry(user) or is_admin(user)
+        else None
+    )
+    return render(
+        request,
+        "programs/home.html",
+        {
+            "year": year,
+            "fallback": fallback,
+            "allocation": own,
+            "benchmark": benchmark_for(year),
+            "by_status": [(label, by_status.get(value, 0)) for value, label in ActivityStatus.choices],
+            "returned": returned,
+            "returned_realisations": returned_realisations,
+            "drafts": drafts,
+            "waiting": waiting,
+        },
+    )
+
+
+# --- Activities ------------------------------------------------------------------------------------------
+
+
+def activity_list(request):
+    queryset = (
+        Activity.objects.visible_to(request.user)
+        .select_related("province", "regency")
+        .annotate(firm_count=Count("participations", distinct=True))
+        .order_by("-year", "province__code", "planned_start", "pk")
+    )
+    filterset = ActivityFilter(request.GET or None, queryset=queryset, user=request.user)
+    activities = filterset.qs if filterset.is_bound else queryset
+    page = _page(request, activities)
+    return render(
+        request,
+        "programs/activity_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "can_create": editable_provinces(request.user) is not None,
+            "query": _query_without_page(request),
+        },
+    )
+
+
+def _query_without_page(request):
+    query = request.GET.copy()
+    query.pop("halaman", None)
+    return query.urlencode()
+
+
+def _save_form(request, form, **kwargs):
+    """Validate and save through services; False (with the message on the form) when refused."""
+    if not form.is_valid():
+        return False
+    try:
+        services.save_edit(
+            form.instance,
+            actor=request.user,
+            expected_version=form.expected_version,
+            m2m=form._save_m2m,
+            **kwargs,
+        )
+    except services.ConcurrentEditError as e:
+        form.add_error(None, e.message)
+        return False
+    except ValidationError as e:
+        form.add_error(None, e)
+        return False
+    return True
+
+
+def _form_page(request, form, *, title, back, template="programs/form.html", **context):
+    return render(request, template, {"form": form, "title": title, "back": back, **context})
+
+
+def activity_create(request):
+    if editable_provinces(request.user) is None:
+        raise PermissionDenied
+    form = ActivityForm(request.POST or None, user=request.user)
+    if request.method == "POST" and _save_form(request, form):
+        messages.success(request, _("Kegiatan disimpan sebagai draf."))
+        return redirect(form.instance)
+    return _form_page(request, form, title=_("Kegiatan baru"), back=reverse("programs:activity_list"))
+
+
+def _activity(request, pk):
+    return get_visible_or_404(
+        Activity.objects.select_related("province", "allocation", "regency"), request.user, pk=pk
+    )
+
+
+def _editable_activity(request, pk):
+    activity = _activity(request, pk)
+    if not _can_edit(Activity, request.user, activity):
+        raise PermissionDenied(
+            _("Kegiatan ini sedang diverifikasi, sudah diverifikasi, atau tahun anggarannya ditutup.")
+        )
+    return activity
+
+
+def activity_update(request, pk):
+    activity = _editable_activity(request, pk)
+    form = ActivityForm(request.POST or None, instance=activity, user=request.user)
+    if request.method == "POST" and _save_form(request, form):
+        messages.success(request, _("Perubahan kegiatan disimpan."))
+        return redirect(activity)
+    return _form_page(request, form, title=_("Ubah kegiatan"), back=activity.get_absolute_url())
+
+
+@require_POST
+def activity_delete(request, pk):
+    activity = _editable_activity(request, pk)
+    try:
+        services.delete_record(
+            activity, actor=request.user, expected_version=_int(request.POST.get("version"))
+        )
+    except services.ConcurrentEditError as e:
+        messages.error(request, e.message)
+        return redirect(activity)
+    except Exception as e:  # ProtectedError: handovers keep their evidence
+        from django.db.models import ProtectedError
+
+        if not isinstance(e, ProtectedError):
+            raise
+        messages.error(
+            request, _("Kegiatan tidak dapat dihapus karena sudah ada penyerahan hasil yang tercatat.")
+        )
+        return redirect(activity)
+    messages.success(request, _("Kegiatan dihapus."))
+    return redirect("programs:activity_list")
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def activity_detail(request, pk, forms=None):
+    activity = _activity(request, pk)
+    user = request.user
+    editable = _can_edit(Activity, user, activity)
+    forms = forms or {}
+    participations = list(
+        activity.participations.select_related("firm", "firm__regency").order_by("firm__name")
+    )
+    outputs = list(
+        Output.objects.filter(activity=activity)
+        .select_related("participation__firm", "buyer")
+        .prefetch_related(Prefetch("handovers", queryset=Handover.objects.select_related("recipient")))
+        .order_by("produced_on", "pk")
+    )
+    firm_query = request.GET.get("cari_ikm", "").strip()
+    firm_results = []
+    if editable and firm_query:
+        firm_results = list(
+            Firm.objects.editable_by(user)
+            .filter(province_id=activity.province_id)
+            .filter(Q(name__icontains=firm_query) | Q(nib__startswith=firm_query))
+            .exclude(participations__activity=activity)
+            .select_related("regency")
+            .order_by("name")[:20]
+        )
+    if editable:
+        forms.setdefault("participant", ParticipantForm(user=user, activity=activity))
+        forms.setdefault("output", OutputForm(user=user, activity=activity))
+        forms.setdefault("new_firm", NewFirmParticipationForm(user=user, activity=activity))
+        for output in outputs:
+            output.handover_form = forms.get(("handover", output.pk)) or HandoverForm(
+                user=user, output=output
+            )
+    events = ReviewEvent.objects.filter(
+        content_type__model="activity", content_type__app_label="programs", object_id=activity.pk
+    ).select_related("actor")
+    totals = {
+        "produced": sum(o.quantity for o in outputs),
+        "ordered": sum(o.ordered_quantity or 0 for o in outputs),
+        "handed_over": sum(o.handed_over_total for o in outputs),
+    }
+    return render(
+        request,
+        "programs/activity_detail.html",
+        {
+            "activity": activity,
+            "editable": editable,
+            "participations": participations,
+            "participants": activity.participants.select_related("founded_firm").order_by("name"),
+            "outputs": outputs,
+            "totals": totals,
+            "firm_query": firm_query,
+            "firm_results": firm_results,
+            "forms": forms,
+            "events": events,
+            "note_form": forms.get("note") or NoteForm(),
+            "can_review": (is_ministry(user) or is_admin(user))
+            and not services.is_year_closed(activity.year),
+            "can_submit": editable and activity.review_status in (ReviewStatus.DRAFT, ReviewStatus.RETURNED),
+            "attachments": _attachments_of(activity),
+        },
+        status=400 if any(getattr(f, "errors", None) for f in forms.values()) else 200,
+    )
+
+
+def _attachments_of(obj):
+    return []
+
+
+TRANSITIONS = {
+    "ajukan": (services.submit, False, _("Diajukan untuk verifikasi.")),
+    "verifikasi": (services.verify, False, _("Diverifikasi.")),
+    "kembalikan": (services.return_for_correction, True, _("Dikembalikan ke provinsi dengan catatan.")),
+    "buka": (services.reopen, True, _("Dibuka kembali dan dikembalikan ke provinsi.")),
+}
+
+
+def _transition(request, obj, action):
+    try:
+        service, needs_note, done = TRANSITIONS[action]
+    except KeyError as e:
+        raise Http404 from e
+    kwargs = {}
+    if needs_note:
+        form = NoteForm(request.POST)
+        if not form.is_valid():
+            return form
+        kwargs["note"] = form.cleaned_data["note"]
+    try:
+        service(obj=obj, actor=request.user, **kwargs)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return None
+    messages.success(request, done)
+    return None
+
+
+@require_POST
+def activity_transition(request, pk, action):
+    activity = _activity(request, pk)
+    failed_form = _transition(request, activity, action)
+    if failed_form is not None:
+        return activity_detail(request, pk, forms={"note": failed_form})
+    if action in ("verifikasi", "kembalikan") and request.POST.get("next") == "antrean":
+        return redirect("programs:review_queue")
+    return redirect(activity)
+
+
+def activity_history(request, pk):
+    return history(request, "kegiatan", pk)
+
+
+# --- Parts of an activity --------------------------------------------------------------------------------
+
+
+@require_POST
+def participation_add(request, pk):
+    activity = _editable_activity(request, pk)
+    form = ParticipationForm(request.POST, user=request.user, activity=activity)
+    if _save_form(request, form):
+        messages.success(request, _("%(firm)s ditambahkan sebagai peserta.") % {"firm": form.instance.firm})
+        return redirect(activity)
+    messages.error(request, " ".join(m for msgs in form.errors.values() for m in msgs))
+    return redirect(activity)
+
+
+@require_POST
+def participation_new_firm(request, pk):
+    activity = _editable_activity(request, pk)
+    form = NewFirmParticipationForm(request.POST, user=request.user, activity=activity)
+    if form.is_valid():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                services.save_edit(form.instance, actor=request.user)
+                services.save_edit(
+                    Participation(activity=activity, firm=form.instance, note=form.cleaned_data["note"]),
+                    actor=request.user,
+                )
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(request, _("IKM baru didaftarkan dan ditambahkan sebagai peserta."))
+            return redirect(activity)
+    return activity_detail(request, pk, forms={"new_firm": form})
+
+
+def _part(request, model, pk, select=()):
+    obj = get_visible_or_404(model.objects.select_related(*select), request.user, pk=pk)
+    if not _can_edit(model, request.user, obj):
+        raise PermissionDenied(
+            _("Data ini terkunci karena kegiatannya sedang diverifikasi atau sudah diverifikasi.")
+        )
+    return obj
+
+
+def _delete(request, obj, back, what):
+    from django.db.models import ProtectedError
+
+    try:
+        services.delete_record(obj, actor=request.user, expected_version=_int(request.POST.get("version")))
+    except services.ConcurrentEditError as e:
+        messages.error(request, e.message)
+    except ProtectedError:
+        messages.error(
+            request, _("%(what)s tidak dapat dihapus karena masih dipakai data lain.") % {"what": what}
+        )
+    else:
+        messages.success(request, _("%(what)s dihapus.") % {"what": what})
+    return redirect(back)
+
+
+@require_POST
+def participation_delete(request, pk):
+    participation = _part(request, Participation, pk, ["activity"])
+    return _delete(request, participation, participation.activity, _("Peserta IKM"))
+
+
+@require_POST
+def participant_add(request, pk):
+    activity = _editable_activity(request, pk)
+    form = ParticipantForm(request.POST, user=request.user, activity=activity)
+    if _save_form(request, form):
+        messages.success(request, _("Peserta perorangan ditambahkan."))
+        return redirect(activity)
+    return activity_detail(request, pk, forms={"participant": form})
+
+
+def participant_edit(request, pk):
+    participant = _part(request, Participant, pk, ["activity"])
+    form = ParticipantForm(
+        request.POST or None, instance=participant, user=request.user, activity=participant.activity
+    )
+    if request.method == "POST" and _save_form(request, form):
+        messages.success(request, _("Peserta perorangan diperbarui."))
+        return redirect(participant.activity)
+    return _form_page(
+        request, form, title=_("Ubah peserta perorangan"), back=participant.activity.get_absolute_url()
+    )
+
+
+@require_POST
+def participant_delete(request, pk):
+    participant = _part(request, Participant, pk, ["activity"])
+    return _delete(request, participant, participant.activity, _("Peserta perorangan"))
+
+
+@require_POST
+def output_add(request, pk):
+    activity = _editable_activity(request, pk)
+    form = OutputForm(request.POST, user=request.user, activity=activity)
+    if _save_form(request, form):
+        messages.success(request, _("Hasil produksi dicatat."))
+        return redirect(activity)
+    return activity_detail(request, pk, forms={"output": form})
+
+
+def output_edit(request, pk):
+    output = _part(request, Output, pk, ["activity"])
+    form = OutputForm(request.POST or None, instance=output, user=request.user, activity=output.activity)
+    if request.method == "POST" and _save_form(request, form):
+        messages.success(request, _("Hasil produksi diperbarui."))
+        return redirect(output.activity)
+    return _form_page(request, form, title=_("Ubah hasil produksi"), back=output.activity.get_absolute_url())
+
+
+@require_POST
+def output_delete(request, pk):
+    output = _part(request, Output, pk, ["activity"])
+    return _delete(request, output, output.activity, _("Hasil produksi"))
+
+
+@require_POST
+def handover_add(request, pk):
+    output = _part(request, Output, pk, ["activity"])
+    form = HandoverForm(request.POST, user=request.user, output=output)
+    if _save_form(request, form):
+        messages.success(request, _("Penyerahan dicatat."))
+        return redirect(output.activity)
+    return activity_detail(request, output.activity_id, forms={("handover", output.pk): form})
+
+
+def handover_edit(request, pk):
+    handover = _part(request, Handover, pk, ["activity", "output"])
+    form = HandoverForm(request.POST or None, instance=handover, user=request.user, output=handover.output)
+    if request.method == "POST" and _save_form(request, form):
+        messages.success(request, _("Penyerahan diperbarui."))
+        return redirect(handover.activity)
+    return _form_page(request, form, title=_("Ubah penyerahan"), back=handover.activity.get_absolute_url())
+
+
+@require_POST
+def handover_delete(request, pk):
+    handover = _part(request, Handover, pk, ["activity"])
+    return _delete(request, handover, handover.activity, _("Penyerahan"))
+
+
+# --- Firms and partners ----------------------------------------------------------------------------------
+
+
+def firm_list(request):
+    queryset = Firm.objects.visible_to(request.user).select_related("province", "regency")
+    filterset = FirmFilter(request.GET or None, queryset=queryset, user=request.user)
+    page = _page(request, filterset.qs if filterset.is_bound else queryset)
+    return render(
+        request,
+        "programs/firm_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "can_create": editable_provinces(request.user) is not None,
+            "query": _query_without_page(request),
+        },
+    )
+
+
+def firm_detail(request, pk):
+    firm = get_visible_or_404(Firm.objects.select_related("province", "regency"), request.user, pk=pk)
+    participations = firm.participations.select_related("activity", "activity__province").order_by(
+        "-activity__year", "activity__planned_start"
+    )
+    outputs = (
+        Output.objects.filter(participation__firm=firm)
+        .select_related("activity")
+        .order_by("-year", "produced_on")
+    )
+    return render(
+        request,
+        "programs/firm_detail.html",
+        {
+            "firm": firm,
+            "participations": participations,
+            "outputs": outputs,
+            "editable": _can_edit(Firm, request.user, firm),
+        },
+    )
+
+
+def firm_create(request):
+    if editable_provinces(request.user) is None:
+        raise PermissionDenied
+    form = FirmForm(request.POST or None, user=request.user)
+    if request.method == "POST" and _save_form(request, form):
+        messages.success(request, _("IKM didaftarkan."))
+        return redirect(form.instance)
+    return _form_page(request, form, title=_("Daftarkan IKM"), back=reverse("programs:firm_list"))
+
+
+def firm_update(request, pk):
+    firm = _part(request, Firm, pk, ["province"])
+    form = FirmForm(request.POST or None, instance=firm, user=request.user)
+    if request.method == "POST" and _save_form(request, form):
+        messages.success(request, _("Data IKM diperbarui."))
+        return redirect(firm)
+    return _form_page(request, form, title=_("Ubah data IKM"), back=firm.get_absolute_url())
+
+
+@require_POST
+def firm_delete(request, pk):
+    firm = _part(request, Firm, pk)
+    return _delete(request, firm, "programs:firm_list", _("IKM"))
+
+
+def partner_list(request):
+    queryset = Partner.objects.visible_to(request.user).select_related("province", "regency")
+    filterset = PartnerFilter(request.GET or None, queryset=queryset, user=request.user)
+    page = _page(request, filterset.qs if filterset.is_bound else queryset)
+    return render(
+        request,
+        "programs/partner_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "can_create": editable_provinces(request.user) is not None,
+            "query": _query_without_page(request),
+        },
+    )
+
+
+def partner_create(request):
+    if editable_provinces(request.user) is None:
+        raise PermissionDenied
+    form = PartnerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and _save_form(request, form):
+        messages.success(request, _("Mitra disimpan."))
+        return redirect("programs:partner_list")
+    return _form_page(request, form, title=_("Mitra baru"), back=reverse("programs:partner_list"))
+
+
+def partner_update(request, pk):
+    partner = _part(request, Partner, pk)
+    form = PartnerForm(request.POST or None, instance=partner, user=request.user)
+    if request.method == "POST" and _save_form(request, form):
+        messages.success(request, _("Mitra diperbarui."))
+        return redirect("programs:partner_list")
+    return _form_page(request, form, title=_("Ubah mitra"), back=reverse("programs:partner_list"))
+
+
+@require_POST
+def partner_delete(request, pk):
+    partner = _part(request, Partner, pk)
+    return _delete(request, partner, "programs:partner_list", _("Mitra"))
+
+
+# --- Budget ----------------------------------------------------------------------------------------------
+
+
+def allocation_list(request):
+    queryset = Allocation.objects.visible_to(request.user).select_related("province")
+    filterset = AllocationFilter(request.GET or None, queryset=queryset, user=request.user)
+    page = _page(request, filterset.qs if filterset.is_bound else queryset, size=40)
+    return render(
+        request,
+        "programs/allocation_list.html",
+        {"filter": filterset, "page": page, "query": _query_without_page(request)},
+    )
+
+
+def budget(request, pk, form=None, revision_form=None):
+    allocation = get_visible_or_404(Allocation.objects.select_related("province"), request.user, pk=pk)
+    user = request.user
+    rows = {r.month: r for r in allocation.realisations.select_related("reviewed_by")}
+    editable_ids = set(
+        Realisation.objects.editable_by(user).filter(allocation=allocation).values_list("pk", flat=True)
+    )
+    can_add = services.can_add_realisation(allocation, user)
+    running = 0
+    table = []
+    for month, label in MONTH_CHOICES:
+        row = rows.get(month)
+        if row:
+            running += row.amount
+        table.append(
+            {
+                "month": month,
+                "label": label,
+                "row": row,
+                "cumulative": running if row else None,
+                "absorption": (running * 100 / allocation.current_pagu).quantize(1) / 1
+                if row and allocation.current_pagu
+                else None,
+                "benchmark": dict(QUARTER_BENCHMARKS).get(month),
+                "editable": row is not None and row.pk in editable_ids,
+            }
+        )
+    if can_add and form is None:
+        form = RealisationForm(user=user, allocation=allocation, initial={"month": _next_month(rows)})
+    if is_admin(user) and revision_form is None:
+        revision_form = BudgetRevisionForm(user=user, allocation=allocation)
+    return render(
+        request,
+        "programs/budget.html",
+        {
+            "allocation": allocation,
+            "table": table,
+            "revisions": allocation.revisions.order_by("revised_on", "pk"),
+            "form": form if can_add else None,
+            "revision_form": revision_form,
+            "benchmark": benchmark_for(allocation.year),
+            "can_review": (is_ministry(user) or is_admin(user))
+            and not services.is_year_closed(allocation.year),
+            "note_form": NoteForm(),
+        },
+        status=400
+        if (form is not None and form.errors) or (revision_form is not None and revision_form.errors)
+        else 200,
+    )
+
+
+def _next_month(rows):
+    for month in range(1, 13):
+        if month not in rows:
+            return month
+    return 12
+
+
+@require_POST
+def realisation_add(request, pk):
+    allocation = get_visible_or_404(Allocation.objects.all(), request.user, pk=pk)
+    if not services.can_add_realisation(allocation, request.user):
+        raise PermissionDenied
+    form = RealisationForm(request.POST, user=request.user, allocation=allocation)
+    if _save_form(request, form):
+        messages.success(request, _("Realisasi bulan %(m)s dicatat.") % {"m": form.instance.month})
+        return redirect("programs:budget", allocation.pk)
+    return budget(request, pk, form=form)
+
+
+def realisation_edit(request, pk):
+    realisation = _part(request, Realisation, pk, ["allocation", "allocation__province"])
+    form = RealisationForm(
+        request.POST or None, instance=realisation, user=request.user, allocation=realisation.allocation
+    )
+    if request.method == "POST" and _save_form(request, form):
+        messages.success(request, _("Realisasi diperbarui."))
+        return redirect("programs:budget", realisation.allocation_id)
+    return _form_page(
+        request,
+        form,
+        title=_("Ubah realisasi"),
+        back=reverse("programs:budget", args=[realisation.allocation_id]),
+    )
+
+
+@require_POST
+def realisation_delete(request, pk):
+    realisation = _part(request, Realisation, pk, ["allocation"])
+    return _delete(
+        request, realisation, reverse("programs:budget", args=[realisation.allocation_id]), _("Realisasi")
+    )
+
+
+@require_POST
+def realisation_transition(request, pk, action):
+    realisation = get_visible_or_404(Realisation.objects.select_related("allocation"), request.user, pk=pk)
+    failed_form = _transition(request, realisation, action)
+    if failed_form is not None:
+        messages.error(request, " ".join(failed_form.errors.get("note", [])))
+    if request.POST.get("next") == "antrean":
+        return redirect("programs:review_queue")
+    return redirect("programs:budget", realisation.allocation_id)
+
+
+@require_POST
+def revision_add(request, pk):
+    allocation = get_visible_or_404(Allocation.objects.all(), request.user, pk=pk)
+    if not is_admin(request.user):
+        raise PermissionDenied
+    form = BudgetRevisionForm(request.POST, user=request.user, allocation=allocation)
+    if _save_form(request, form):
+        messages.success(request, _("Revisi pagu dicatat."))
+        return redirect("programs:budget", allocation.pk)
+    return budget(request, pk, revision_form=form)
+
+
+# --- Ministry queue --------------------------------------------------------------------------------------
+
+
+def review_queue(request):
+    user = request.user
+    if not (is_ministry(user) or is_admin(user)):
+        raise PermissionDenied
+    activities = (
+        Activity.objects.visible_to(user)
+        .filter(review_status=ReviewStatus.SUBMITTED)
+        .select_related("province")
+        .annotate(firm_count=Count("participations", distinct=True), produced=Sum("outputs__quantity"))
+        .order_by("submitted_at", "pk")
+    )
+    realisations = (
+        Realisation.objects.visible_to(user)
+        .filter(review_status=ReviewStatus.SUBMITTED)
+        .select_related("allocation__province")
+        .order_by("submitted_at", "pk")
+    )
+    return render(
+        request,
+        "programs/review_queue.html",
+        {
+            "activities": _page(request, activities),
+            "realisations": realisations[:100],
+            "note_form": NoteForm(),
+        },
+    )
+
+
+# --- History ---------------------------------------------------------------------------------------------
+
+HISTORY_MODELS = {
+    "kegiatan": Activity,
+    "ikm": Firm,
+    "mitra": Partner,
+    "alokasi": Allocation,
+    "revisi": BudgetRevision,
+    "realisasi": Realisation,
+    "peserta-ikm": Participation,
+    "peserta": Participant,
+    "hasil": Output,
+    "penyerahan": Handover,
+}
+
+
+def history(request, kind, pk):
+    from .history import history_page
+
+    model = HISTORY_MODELS.get(kind)
+    if model is None:
+        raise Http404
+    return history_page(request, model, pk, kind)
