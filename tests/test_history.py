@@ -1,0 +1,103 @@
+"""Every change of programme data is in the history, with who and when; deleting never loses it."""
+
+import pytest
+from django.urls import reverse
+
+from programs.models import Activity, Firm
+from tests.factories import make_activity, make_allocation, make_firm, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator():
+    return make_user("op-51", "operator", "51")
+
+
+def _firm_form(firm, **changes):
+    data = {
+        "province": firm.province_id,
+        "regency": firm.regency_id,
+        "name": firm.name,
+        "nib": firm.nib,
+        "owner_name": firm.owner_name,
+        "sector": firm.sector,
+        "kbli": firm.kbli,
+        "scale": firm.scale,
+        "address": firm.address,
+        "phone": firm.phone,
+        "workers": "",
+        "version": firm.version,
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_change_in_a_page_is_recorded_with_the_user_and_shown_field_by_field(client, operator):
+    firm = make_firm("51", name="IKM Konveksi Lama")
+    client.force_login(operator)
+    response = client.post(
+        reverse("programs:firm_update", args=[firm.pk]), _firm_form(firm, name="IKM Konveksi Baru")
+    )
+    assert response.status_code == 302
+    latest = firm.history.latest()
+    assert latest.history_user == operator
+    assert latest.history_type == "~"
+    page = client.get(reverse("programs:history", args=["ikm", firm.pk]))
+    html = page.content.decode()
+    assert "IKM Konveksi Lama" in html and "IKM Konveksi Baru" in html
+    assert "op-51" in html
+    assert "Nama ikm" in html or "Nama IKM" in html
+
+
+def test_a_deleted_record_keeps_its_history_in_scope(client, operator):
+    firm = make_firm("51", name="IKM Akan Dihapus")
+    client.force_login(operator)
+    response = client.post(reverse("programs:firm_delete", args=[firm.pk]), {"version": firm.version})
+    assert response.status_code == 302
+    assert not Firm.objects.filter(pk=firm.pk).exists()
+    assert Firm.history.filter(id=firm.pk, history_type="-", history_user=operator).exists()
+    page = client.get(reverse("programs:history", args=["ikm", firm.pk]))
+    assert page.status_code == 200
+    assert "sudah dihapus" in page.content.decode()
+    client.force_login(make_user("op-63", "operator", "63"))
+    assert client.get(reverse("programs:history", args=["ikm", firm.pk])).status_code == 404
+
+
+def test_history_page_is_404_outside_the_scope(client, operator):
+    activity = make_activity(make_allocation("63", 2020))
+    client.force_login(operator)
+    assert client.get(reverse("programs:history", args=["kegiatan", activity.pk])).status_code == 404
+    client.force_login(make_user("viewer", "viewer"))
+    assert client.get(reverse("programs:history", args=["kegiatan", activity.pk])).status_code == 200
+
+
+def test_workflow_transitions_appear_in_the_history_with_the_actor(client, operator):
+    activity = make_activity(make_allocation("51", 2020))
+    client.force_login(operator)
+    client.post(reverse("programs:activity_transition", args=[activity.pk, "ajukan"]))
+    record = Activity.history.filter(id=activity.pk).latest()
+    assert record.history_user == operator
+    assert record.review_status == "diajukan"
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_history_page_uses_a_constant_number_of_queries(client, operator):
+    few, many = make_firm("51"), make_firm("51")
+    for firm, changes in ((few, 2), (many, 30)):
+        for i in range(changes):
+            firm.name = f"Nama {i}"
+            firm.owner_name = f"Pemilik {i}"
+            firm.save()
+    client.force_login(operator)
+    url = lambda f: reverse("programs:history", args=["ikm", f.pk])  # noqa: E731
+    _queries(client, url(few))  # warm the session
+    assert _queries(client, url(few)) == _queries(client, url(many)) <= 12
