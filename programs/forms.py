@@ -298,13 +298,16 @@ class HandoverForm(ScopedForm):
         model = Handover
         fields = ["recipient_type", "recipient", "recipient_name", "handed_on", "quantity", "bast_number"]
 
-    def __init__(self, *args, output, **kwargs):
+    def __init__(self, *args, output, recipient_choices=None, **kwargs):
         self.output = output
         super().__init__(*args, **kwargs)
         self.instance.output = output
         self.fields["recipient"].queryset = Partner.objects.editable_by(self.user).filter(
             province_id=output.province_id
         )
+        if recipient_choices is not None:
+            # One form per output on the activity page: reuse the choices read once for the page.
+            self.fields["recipient"].widget.choices = recipient_choices
 
 
 class RealisationForm(ScopedForm):
@@ -324,9 +327,13 @@ class RealisationForm(ScopedForm):
             self.fields["month"].disabled = True
 
     def validate_unique(self):
-        try:
-            self.instance.validate_unique()
-        except forms.ValidationError:
+        # The allocation is not a form field, so Django skips the (allocation, month) constraint here.
+        super().validate_unique()
+        month = self.cleaned_data.get("month")
+        duplicate = Realisation.objects.filter(allocation=self.allocation, month=month).exclude(
+            pk=self.instance.pk
+        )
+        if month and duplicate.exists():
             self.add_error("month", _("Realisasi bulan ini sudah dicatat; ubah baris yang ada."))
 
 

@@ -5,6 +5,7 @@ scoping mechanism (`get_visible_or_404`), every write through `services`.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -183,6 +184,13 @@ def _save_form(request, form, **kwargs):
     except ValidationError as e:
         form.add_error(None, e)
         return False
+    except IntegrityError:
+        # A rule the form checked was broken by a write that landed in between: nothing was saved.
+        form.add_error(
+            None,
+            _("Data bertabrakan dengan perubahan lain yang baru saja disimpan. Periksa lalu simpan lagi."),
+        )
+        return False
     return True
 
 
@@ -283,10 +291,12 @@ def activity_detail(request, pk, forms=None):
         forms.setdefault("participant", ParticipantForm(user=user, activity=activity))
         forms.setdefault("output", OutputForm(user=user, activity=activity))
         forms.setdefault("new_firm", NewFirmParticipationForm(user=user, activity=activity))
+        recipients = None
         for output in outputs:
             output.handover_form = forms.get(("handover", output.pk)) or HandoverForm(
-                user=user, output=output
+                user=user, output=output, recipient_choices=recipients
             )
+            recipients = recipients or list(output.handover_form.fields["recipient"].choices)
     events = ReviewEvent.objects.filter(
         content_type__model="activity", content_type__app_label="programs", object_id=activity.pk
     ).select_related("actor")

@@ -1,0 +1,391 @@
+"""The operator's workspace in pages: lists, forms, the activity page, the budget page, the queue."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from programs.forms import RupiahField
+from programs.models import Activity, Firm, Handover, Output, Participant, Participation, Realisation
+from provinces.models import Regency
+from tests.factories import (
+    make_activity,
+    make_allocation,
+    make_firm,
+    make_handover,
+    make_output,
+    make_participation,
+    make_partner,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator():
+    return make_user("op-51", "operator", "51")
+
+
+@pytest.fixture
+def allocation():
+    return make_allocation("51", 2020)
+
+
+@pytest.fixture
+def op_client(client, operator):
+    client.force_login(operator)
+    return client
+
+
+def _count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def _fill(kind, n, allocation):
+    """n rows of a kind in Bali, with the related rows a list shows."""
+    for i in range(n):
+        firm = make_firm("51", regency="51.06")
+        if kind in ("activities", "firms"):
+            activity = make_activity(allocation, regency=Regency.objects.get(code="51.06"))
+            make_participation(activity, firm)
+        elif kind == "partners":
+            make_partner("51", name=f"Mitra {i} {firm.pk}")
+
+
+LISTS = {
+    "activities": "programs:activity_list",
+    "firms": "programs:firm_list",
+    "partners": "programs:partner_list",
+    "allocations": "programs:allocation_list",
+}
+
+
+@pytest.mark.parametrize("kind", LISTS)
+def test_each_list_page_uses_the_same_number_of_queries_at_5_and_50_rows(client, kind):
+    pusat = make_user("pusat", "pusat")
+    client.force_login(pusat)
+    url = reverse(LISTS[kind])
+    if kind == "allocations":
+        from provinces.models import Province
+
+        for p in Province.objects.active_in(2020)[:5]:
+            make_allocation(p.code, 2020)
+        _count_queries(client, url)
+        few = _count_queries(client, url)
+        for p in Province.objects.active_in(2020)[5:]:
+            make_allocation(p.code, 2020)
+        for p in Province.objects.active_in(2021)[:21]:
+            make_allocation(p.code, 2021)
+        assert _count_queries(client, url) == few
+        return
+    allocation = make_allocation("51", 2020)
+    _fill(kind, 5, allocation)
+    _count_queries(client, url)
+    few = _count_queries(client, url)
+    _fill(kind, 45, allocation)
+    assert _count_queries(client, url + "?halaman=2") == few
+    assert _count_queries(client, url) == few
+
+
+def test_activity_page_uses_a_constant_number_of_queries(client, allocation):
+    activity = make_activity(allocation)
+    client.force_login(make_user("op", "operator", "51"))
+
+    def add(n):
+        for _ in range(n):
+            p = make_participation(activity, make_firm("51"))
+            make_handover(make_output(p, quantity=10), quantity=5)
+
+    add(2)
+    url = activity.get_absolute_url()
+    _count_queries(client, url)
+    few = _count_queries(client, url)
+    add(20)
+    assert _count_queries(client, url) == few
+
+
+def test_the_activity_list_filters_searches_sorts_and_paginates(op_client, allocation):
+    make_activity(allocation, title="Bimtek masker kain", kind="bimtek", covid_response=True)
+    make_activity(allocation, title="Pendampingan penjahitan", kind="pendampingan", covid_response=False)
+    make_activity(make_allocation("63", 2020), title="Kegiatan Kalsel")
+    url = reverse("programs:activity_list")
+    html = op_client.get(url).content.decode()
+    assert "Bimtek masker kain" in html and "Pendampingan penjahitan" in html
+    assert "Kegiatan Kalsel" not in html  # another province
+    html = op_client.get(url, {"jenis": "pendampingan"}).content.decode()
+    assert "Pendampingan penjahitan" in html and "Bimtek masker kain" not in html
+    html = op_client.get(url, {"covid": "ya"}).content.decode()
+    assert "Bimtek masker kain" in html and "Pendampingan penjahitan" not in html
+    html = op_client.get(url, {"q": "penjahitan"}).content.decode()
+    assert "Pendampingan penjahitan" in html and "Bimtek masker kain" not in html
+    page = op_client.get(url, {"urut": "-judul"}).context["page"]
+    assert [a.title for a in page] == ["Pendampingan penjahitan", "Bimtek masker kain"]
+    for i in range(30):
+        make_activity(allocation, title=f"Kegiatan ke-{i}")
+    second = op_client.get(url, {"halaman": 2}).context["page"]
+    assert second.number == 2 and len(second) == 32 - 25
+
+
+def test_an_empty_list_says_so(op_client):
+    html = op_client.get(reverse("programs:activity_list")).content.decode()
+    assert "Belum ada kegiatan" in html
+
+
+def _activity_post(allocation, **changes):
+    data = {
+        "allocation": allocation.pk,
+        "title": "Bimtek produksi APD",
+        "kind": "bimtek",
+        "purpose": "pengembangan",
+        "sector": "sandang",
+        "covid_response": "on",
+        "regency": Regency.objects.get(code="51.06").pk,
+        "mode": "kombinasi",
+        "planned_start": "15/06/2020",
+        "planned_end": "17/07/2020",
+        "status": "rencana",
+        "budget": "Rp 1.250.000",
+        "target_participants": "20",
+    }
+    data.update(changes)
+    return data
+
+
+def test_an_operator_creates_an_activity_with_indonesian_money_and_dates(op_client, allocation, operator):
+    response = op_client.post(reverse("programs:activity_create"), _activity_post(allocation))
+    assert response.status_code == 302
+    activity = Activity.objects.get()
+    assert activity.budget == Decimal("1250000")
+    assert activity.planned_start == datetime.date(2020, 6, 15)
+    assert activity.history.latest().history_user == operator
+    page = op_client.get(activity.get_absolute_url()).content.decode()
+    assert "Rp 1.250.000" in page
+    assert "15/06/2020" in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"budget": "-5"}, "budget", "tidak boleh negatif"),
+        ({"budget": "satu juta"}, "budget", "Tulis jumlah dalam Rupiah"),
+        ({"planned_end": "01/06/2020"}, "planned_end", "tidak boleh sebelum"),
+        (
+            {"planned_start": "15/06/2021", "planned_end": "16/06/2021"},
+            "planned_start",
+            "tahun anggaran 2020",
+        ),
+        ({"planned_start": "32/13/2020"}, "planned_start", "dd/mm/yyyy"),
+        ({"status": "ditunda"}, "status_reason", "alasan penundaan"),
+        ({"target_participants": "0"}, "target_participants", "positif"),
+        ({"regency": "__63.71"}, "regency", "pilihan yang tersedia"),
+    ],
+)
+def test_a_bad_activity_form_shows_the_message_beside_the_field_and_keeps_the_input(
+    op_client, allocation, changes, field, message
+):
+    if changes.get("regency") == "__63.71":
+        changes["regency"] = Regency.objects.get(code="63.71").pk
+    response = op_client.post(reverse("programs:activity_create"), _activity_post(allocation, **changes))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert field in form.errors, form.errors
+    assert message.lower() in " ".join(form.errors[field]).lower()
+    html = response.content.decode()
+    assert 'value="Bimtek produksi APD"' in html  # what the user typed is kept
+    assert not Activity.objects.exists()
+
+
+def test_a_forged_allocation_of_another_province_is_refused(op_client):
+    other = make_allocation("63", 2020)
+    response = op_client.post(reverse("programs:activity_create"), _activity_post(other))
+    assert response.status_code == 200
+    assert "allocation" in response.context["form"].errors
+    assert not Activity.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1.250.000", 1250000), ("Rp 1.250.000", 1250000), ("1250000", 1250000), ("1.250.000,00", 1250000)],
+)
+def test_money_accepts_indonesian_input(value, expected):
+    assert RupiahField().clean(value) == Decimal(expected)
+
+
+def test_the_whole_activity_page_flow(op_client, allocation):
+    activity = make_activity(allocation)
+    existing = make_firm("51", name="IKM Sandang Bangli", nib="5106000000001")
+    make_firm("63", regency="63.71", name="IKM Sandang Banjar", nib="6371000000001")
+    url = activity.get_absolute_url()
+    # find an existing firm by NIB (own province only)
+    html = op_client.get(url, {"cari_ikm": "IKM Sandang"}).content.decode()
+    assert "IKM Sandang Bangli" in html and "IKM Sandang Banjar" not in html
+    op_client.post(reverse("programs:participation_add", args=[activity.pk]), {"firm": existing.pk})
+    # register a new firm in place
+    response = op_client.post(
+        reverse("programs:participation_new_firm", args=[activity.pk]),
+        {
+            "province": activity.province_id,
+            "regency": Regency.objects.get(code="51.06").pk,
+            "name": "IKM Baru Bangli",
+            "nib": "5106000000002",
+            "sector": "sandang",
+            "scale": "mikro",
+        },
+    )
+    assert response.status_code == 302
+    assert Participation.objects.filter(activity=activity).count() == 2
+    participation = Participation.objects.get(firm__name="IKM Baru Bangli")
+    # an output and a handover
+    response = op_client.post(
+        reverse("programs:output_add", args=[activity.pk]),
+        {
+            "participation": participation.pk,
+            "product": "Masker kain 2 lapis",
+            "product_type": "masker",
+            "quantity": "500",
+            "unit": "pcs",
+            "produced_on": "01/07/2020",
+            "meets_standard": "on",
+        },
+    )
+    assert response.status_code == 302
+    output = Output.objects.get()
+    response = op_client.post(
+        reverse("programs:handover_add", args=[output.pk]),
+        {
+            "recipient_type": "masyarakat",
+            "recipient_name": "Masyarakat Bangli",
+            "handed_on": "20/07/2020",
+            "quantity": "600",
+            "bast_number": "BAST/01/2020",
+        },
+    )
+    assert response.status_code == 400
+    assert "melebihi jumlah diproduksi" in response.content.decode()
+    assert not Handover.objects.exists()
+    op_client.post(
+        reverse("programs:handover_add", args=[output.pk]),
+        {
+            "recipient_type": "masyarakat",
+            "recipient_name": "Masyarakat Bangli",
+            "handed_on": "20/07/2020",
+            "quantity": "400",
+            "bast_number": "BAST/01/2020",
+        },
+    )
+    assert Output.objects.get().handed_over_total == 400
+    # an individual participant with a masked NIK
+    op_client.post(
+        reverse("programs:participant_add", args=[activity.pk]),
+        {"name": "Ni Made Sari", "nik": "5106014101900001", "sex": "P"},
+    )
+    html = op_client.get(url).content.decode()
+    assert "5106********0001" in html
+    assert "5106014101900001" not in html
+    assert Participant.objects.get().nik == "5106014101900001"
+
+
+def test_a_duplicate_firm_in_an_activity_is_refused_with_a_message(op_client, allocation):
+    activity = make_activity(allocation)
+    firm = make_firm("51")
+    make_participation(activity, firm)
+    response = op_client.post(
+        reverse("programs:participation_add", args=[activity.pk]), {"firm": firm.pk}, follow=True
+    )
+    assert (
+        "sudah tercatat" in response.content.decode() or "pilihan yang tersedia" in response.content.decode()
+    )
+    assert Participation.objects.count() == 1
+
+
+def test_another_provinces_firm_cannot_be_added_by_a_forged_post(op_client, allocation):
+    activity = make_activity(allocation)
+    foreign = make_firm("63", regency="63.71")
+    op_client.post(reverse("programs:participation_add", args=[activity.pk]), {"firm": foreign.pk})
+    assert not Participation.objects.exists()
+
+
+def test_firms_of_the_province_search_by_name_or_nib(op_client):
+    make_firm("51", name="IKM Tenun Ikat", nib="5100000000011")
+    make_firm("51", name="IKM Roti Manis", nib="5100000000022")
+    make_firm("63", regency="63.71", name="IKM Tenun Sasirangan", nib="6300000000011")
+    url = reverse("programs:firm_list")
+    html = op_client.get(url, {"q": "Tenun"}).content.decode()
+    assert "IKM Tenun Ikat" in html and "IKM Roti Manis" not in html and "Sasirangan" not in html
+    html = op_client.get(url, {"q": "5100000000022"}).content.decode()
+    assert "IKM Roti Manis" in html and "IKM Tenun Ikat" not in html
+
+
+def test_a_firm_page_lists_its_activities_and_outputs(op_client, allocation):
+    firm = make_firm("51", name="IKM Konveksi Bangli")
+    activity = make_activity(allocation, title="Bimtek masker dua lapis")
+    make_output(make_participation(activity, firm), product="Masker kain 2 lapis", quantity=1234)
+    html = op_client.get(firm.get_absolute_url()).content.decode()
+    assert "Bimtek masker dua lapis" in html
+    assert "1.234" in html
+
+
+def test_budget_page_enters_monthly_realisation_with_running_absorption(op_client, allocation):
+    url = reverse("programs:realisation_add", args=[allocation.pk])
+    response = op_client.post(url, {"month": 6, "amount": "150.000.000"})
+    assert response.status_code == 302
+    op_client.post(url, {"month": 7, "amount": "225.000.000"})
+    page = op_client.get(reverse("programs:budget", args=[allocation.pk]))
+    html = page.content.decode()
+    assert "Rp 375.000.000" in html
+    assert "25,0 %" in html  # 375 of 1.500 million
+    # above the pagu: refused beside the field, nothing saved
+    response = op_client.post(url, {"month": 8, "amount": "2.000.000.000"})
+    assert response.status_code == 400
+    assert "melebihi pagu terkini" in response.content.decode()
+    assert Realisation.objects.count() == 2
+    # the same month twice: refused
+    response = op_client.post(url, {"month": 6, "amount": "1"})
+    assert "sudah dicatat" in response.content.decode()
+
+
+def test_ministry_staff_see_every_province_and_the_queue(client, allocation):
+    from programs import services
+
+    activity = make_activity(allocation, title="Kegiatan Bali diajukan")
+    make_activity(make_allocation("63", 2020), title="Kegiatan Kalsel draf")
+    services.submit(obj=activity, actor=make_user("op", "operator", "51"))
+    client.force_login(make_user("pusat", "pusat"))
+    html = client.get(reverse("programs:activity_list")).content.decode()
+    assert "Kegiatan Bali diajukan" in html and "Kegiatan Kalsel draf" in html
+    html = client.get(reverse("programs:review_queue")).content.decode()
+    assert "Kegiatan Bali diajukan" in html and "Kegiatan Kalsel draf" not in html
+    assert client.get(reverse("programs:activity_create")).status_code == 403
+
+
+def test_the_operator_home_shows_allocation_absorption_and_drafts(op_client, allocation):
+    Realisation.objects.create(allocation=allocation, month=3, amount=Decimal("300000000"))
+    make_activity(allocation, title="Draf kegiatan Bali")
+    html = op_client.get(reverse("home")).content.decode()
+    assert "Rp 1.500.000.000" in html
+    assert "20,0 %" in html
+    assert "Draf kegiatan Bali" in html
+
+
+def test_firm_nib_must_be_13_digits_and_unique(op_client):
+    make_firm("51", nib="5100000000099")
+    data = {
+        "province": make_firm("51").province_id,
+        "regency": Regency.objects.get(code="51.06").pk,
+        "name": "IKM Baru",
+        "nib": "123",
+        "sector": "sandang",
+        "scale": "mikro",
+    }
+    response = op_client.post(reverse("programs:firm_create"), data)
+    assert "NIB harus 13 digit angka." in response.context["form"].errors["nib"]
+    response = op_client.post(reverse("programs:firm_create"), {**data, "nib": "5100000000099"})
+    assert "sudah terdaftar" in " ".join(response.context["form"].errors["nib"])
+    assert Firm.objects.count() == 2
