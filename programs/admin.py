@@ -1,0 +1,752 @@
+"""Django admin for the programme's data.
+
+Staff who are not admins may use the admin too (ministry staff read, provincial operators enter their own
+province's data), so every programme ModelAdmin and inline goes through `ScopedAdminMixin`: querysets,
+permissions and choice lists all ask the models' `visible_to` / `editable_by`, and an object outside the
+user's scope answers 404, never a hint that it exists.
+
+Each changelist, change page and autocomplete answer is a fixed handful of queries whatever the number of
+rows: related rows are joined (`list_select_related`, also applied to inline rows and autocomplete
+answers), foreign keys to big tables are autocomplete widgets, and an inline row's autocomplete shows the
+label of the object already joined instead of asking the database again.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.roles import ALL, editable_provinces, is_admin, visible_provinces
+from provinces.models import Province
+
+from .models import (
+    Activity,
+    AdminOnlyQuerySet,
+    Allocation,
+    BudgetRevision,
+    Firm,
+    FiscalYear,
+    Handover,
+    Output,
+    Participant,
+    Participation,
+    Partner,
+    Realisation,
+    ReviewEvent,
+    rupiah,
+)
+
+REVIEW_FIELDS = ["review_status", "review_note", "submitted_at", "reviewed_at", "reviewed_by"]
+
+
+def rupiah_column(field, description):
+    """A read-only column or field showing a money field as Rupiah (Rp 1.250.000)."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self, obj):
+        return rupiah(getattr(obj, field))
+
+    return column
+
+
+# --- Scoping --------------------------------------------------------------------------------------------
+
+
+class ScopedAdminMixin:
+    """Roles and province scoping for a programme ModelAdmin or inline; the admin's one way in.
+
+    - rows: `Model.objects.visible_to(user)`;
+    - view: any role that may see data; add/change/delete: a role that may edit, and for an object,
+      only if it is in `Model.objects.editable_by(user)` (for an inline, the object Django passes is the
+      parent, so the parent must be editable); models set by the ministry (admin-only querysets, and
+      unscoped reference data such as fiscal years) are written by admins only;
+    - choice lists: what the user may link to; provinces: the user's own unless they are admin;
+    - an object outside the user's scope answers 404 on its change, delete and history pages.
+    """
+
+    #: An audit log: nobody adds, changes or deletes it here.
+    read_only = False
+    #: Also joined for inline rows and autocomplete answers, not only the changelist.
+    list_select_related = ()
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if hasattr(qs, "visible_to"):
+            qs = qs.visible_to(request.user)
+        if isinstance(self.list_select_related, (list, tuple)) and self.list_select_related:
+            qs = qs.select_related(*self.list_select_related)
+        return qs
+
+    # Permissions
+
+    def has_module_permission(self, request):
+        return visible_provinces(request.user) is not None
+
+    def has_view_permission(self, request, obj=None):
+        return visible_provinces(request.user) is not None
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def _admin_only(self):
+        qs = self.model._default_manager.all()
+        return isinstance(qs, AdminOnlyQuerySet) or not hasattr(qs, "editable_by")
+
+    def _may_write(self, request, obj):
+        user = request.user
+        if self.read_only or editable_provinces(user) is None:
+            return False
+        if self._admin_only() and not is_admin(user):
+            return False
+        return obj is None or self._editable(request, obj)
+
+    def _editable(self, request, obj):
+        """Whether obj (for an inline: the parent) is editable by the user now; asked once per request."""
+        user = request.user
+        if obj.pk is None or is_admin(user):
+            return True
+        cache = request.__dict__.setdefault("_ikm_editable", {})
+        key = (obj._meta.label, obj.pk)
+        if key not in cache:
+            qs = type(obj)._default_manager.all()
+            cache[key] = hasattr(qs, "editable_by") and qs.editable_by(user).filter(pk=obj.pk).exists()
+        return cache[key]
+
+    # Objects outside the scope
+
+    def get_object(self, request, object_id, from_field=None):
+        # Django would redirect to the index saying the object does not exist; answer 404 like every page.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(_("Data tidak ditemukan."))
+        return obj
+
+    def _visible_or_404(self, request, object_id):
+        if visible_provinces(request.user) is ALL:
+            return  # national users may also read the history of deleted records
+        try:
+            found = self.get_queryset(request).filter(pk=unquote(object_id)).exists()
+        except (ValueError, ValidationError):
+            found = False
+        if not found:
+            raise Http404(_("Data tidak ditemukan."))
+
+    def history_view(self, request, object_id, extra_context=None):
+        # simple_history falls back to the history of objects missing from get_queryset(): not for others'.
+        self._visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    # Choice lists
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            choices = self._choices(db_field.related_model, request)
+            if choices is not None:
+                kwargs["queryset"] = choices
+        if db_field.name in self.get_autocomplete_fields(request) and "widget" not in kwargs:
+            kwargs["widget"] = LoadedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            choices = self._choices(db_field.related_model, request)
+            if choices is not None:
+                kwargs["queryset"] = choices
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _choices(self, model, request):
+        user = request.user
+        if model is Province:
+            scope = editable_provinces(user)
+            if scope is ALL:
+                return Province.objects.all()
+            return Province.objects.none() if scope is None else Province.objects.filter(pk=scope)
+        qs = model._default_manager.all()
+        if model is Allocation:
+            # Provinces read their allocations (only admins change them) and link their records to them;
+            # not in a closed year, whose data is read-only for everyone but admins.
+            qs = qs.visible_to(user)
+            return qs if is_admin(user) else qs.exclude(year__in=FiscalYear.closed_years())
+        if hasattr(qs, "editable_by"):
+            return qs.editable_by(user)
+        return None
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        scope = editable_provinces(request.user)
+        if scope not in (None, ALL) and any(
+            f.name == "province" and f.editable for f in self.model._meta.fields
+        ):
+            initial.setdefault("province", scope)
+        return initial
+
+
+class LoadedAutocompleteSelect(AutocompleteSelect):
+    """An autocomplete that labels its selected option from `loaded` ({pk: label}) when it can.
+
+    Django asks the database for the selected option's label once per widget, i.e. once per inline row;
+    `ProgrammeInlineFormSet` fills `loaded` from the row's object, already joined by the inline's query.
+    """
+
+    loaded = None
+
+    def optgroups(self, name, value, attr=None):
+        selected = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
+        if not selected or self.loaded is None or not set(selected) <= self.loaded.keys():
+            return super().optgroups(name, value, attr)
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        for pk in selected:
+            options.append(self.create_option(name, pk, self.loaded[pk], set(selected), len(options)))
+        return [(None, options, 0)]
+
+
+class ProgrammeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """A scoped ModelAdmin with each record's history, read-only.
+
+    Reverting from the history is off: it would save the old row whole, including the running totals and
+    the workflow state that only their own code may change.
+    """
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def get_inline_instances(self, request, obj=None):
+        # Rows are added once their parent exists: their rules compare them with the parent as stored.
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+# --- Inline formsets -------------------------------------------------------------------------------------
+
+
+class ProgrammeInlineFormSet(BaseInlineFormSet):
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        instance = form.instance
+        for name, field in form.fields.items():
+            widget = getattr(field.widget, "widget", field.widget)
+            if not isinstance(widget, LoadedAutocompleteSelect) or instance.pk is None:
+                continue
+            model_field = instance._meta.get_field(name)
+            if model_field.is_cached(instance):
+                related = model_field.get_cached_value(instance)
+                if related is not None:
+                    widget.loaded = {str(related.pk): field.label_from_instance(related)}
+        return form
+
+    def _rows(self):
+        """(form, cleaned data) of the rows that will be kept."""
+        for i, form in enumerate(self.forms):
+            if self._should_delete_form(form) or not hasattr(form, "cleaned_data"):
+                continue
+            if i >= self.initial_form_count() and not form.has_changed():
+                continue
+            yield form, form.cleaned_data
+
+
+class RunningTotalFormSet(ProgrammeInlineFormSet):
+    """Rows whose sum the parent caps (monthly realisation ≤ current pagu, handovers ≤ produced).
+
+    Each row's clean() compares the row with the rows already stored, so rows added or changed in the
+    same submit are summed here, step by step in the order the formset saves them: no step may pass the
+    cap, or the database CHECK on the parent's running total would answer with a server error.
+    """
+
+    amount_field = None
+    rows_label = None
+
+    def limit(self):
+        """The cap, as the parent will have it once saved; None when it is not known yet."""
+        raise NotImplementedError
+
+    def describe_limit(self, limit):
+        raise NotImplementedError
+
+    def describe_total(self, total):
+        return total
+
+    def clean(self):
+        super().clean()
+        limit = self.limit()
+        if limit is None:
+            return
+        stored = {}
+        if self.instance.pk is not None:
+            rows = self.model._default_manager.filter(**{self.fk.name: self.instance})
+            stored = dict(rows.values_list("pk", self.amount_field))
+        total = sum(stored.values())
+        highest = total
+        for i, form in enumerate(self.forms):
+            existing = i < self.initial_form_count()
+            old = stored.get(form.instance.pk, 0) if existing else 0
+            if self._should_delete_form(form):
+                new = 0
+            elif not existing and not form.has_changed():
+                continue
+            else:
+                new = getattr(form, "cleaned_data", {}).get(self.amount_field)
+                if new is None:
+                    continue  # the row shows its own error
+            total += new - old
+            highest = max(highest, total)
+        params = {
+            "rows": self.rows_label,
+            "total": self.describe_total(total),
+            "limit": self.describe_limit(limit),
+        }
+        if total > limit:
+            raise ValidationError(
+                _(
+                    "Jumlah %(rows)s seluruhnya (%(total)s) melebihi %(limit)s. "
+                    "Tidak ada yang disimpan; periksa kembali jumlahnya."
+                ),
+                code="over_limit",
+                params=params,
+            )
+        if highest > total and highest > limit:
+            raise ValidationError(
+                _(
+                    "Jumlah %(rows)s akan melewati %(limit)s di tengah penyimpanan (baris disimpan "
+                    "berurutan dari atas). Tidak ada yang disimpan; simpan pengurangannya lebih dulu, "
+                    "lalu penambahannya."
+                ),
+                code="over_limit_midway",
+                params=params,
+            )
+
+
+class RealisationFormSet(RunningTotalFormSet):
+    amount_field = "amount"
+    rows_label = _("realisasi")
+
+    def limit(self):
+        allocation = self.instance
+        if allocation.pagu is None:
+            return None
+        # As Allocation.save(): the current pagu follows the initial pagu until a revision is recorded.
+        if not allocation.revisions.exists():
+            return allocation.pagu
+        return allocation.current_pagu
+
+    def describe_limit(self, limit):
+        return _("pagu terkini %(pagu)s") % {"pagu": rupiah(limit)}
+
+    def describe_total(self, total):
+        return rupiah(total)
+
+
+class HandoverFormSet(RunningTotalFormSet):
+    amount_field = "quantity"
+    rows_label = _("penyerahan")
+
+    def limit(self):
+        return self.instance.quantity
+
+    def describe_limit(self, limit):
+        return _("jumlah diproduksi (%(made)s)") % {"made": limit}
+
+
+class ParticipationFormSet(ProgrammeInlineFormSet):
+    def clean(self):
+        super().clean()
+        # Participation.clean() checks the firm's province only once the activity exists.
+        activity = self.instance
+        province_id = activity.allocation.province_id if activity.allocation_id else None
+        for form, data in self._rows():
+            firm = data.get("firm")
+            if firm is not None and province_id is not None and firm.province_id != province_id:
+                form.add_error("firm", _("IKM ini terdaftar di provinsi lain."))
+
+
+class OutputFormSet(ProgrammeInlineFormSet):
+    def clean(self):
+        super().clean()
+        # An output takes its activity from its participation: here it must be this activity's.
+        for form, data in self._rows():
+            participation = data.get("participation")
+            if participation is not None and participation.activity_id != self.instance.pk:
+                form.add_error("participation", _("Pilih IKM peserta kegiatan ini."))
+
+
+# --- Inlines ---------------------------------------------------------------------------------------------
+
+
+class ProgrammeInline(ScopedAdminMixin, admin.TabularInline):
+    formset = ProgrammeInlineFormSet
+    extra = 0
+    show_change_link = True
+
+
+class BudgetRevisionInline(ProgrammeInline):
+    """Shown for the record; a revision is added on its own page, where its rules are checked."""
+
+    model = BudgetRevision
+    read_only = True
+    fields = ["revised_on", "previous_pagu_rp", "new_pagu_rp", "reason", "document_number"]
+    readonly_fields = fields
+    previous_pagu_rp = rupiah_column("previous_pagu", _("pagu sebelum revisi"))
+    new_pagu_rp = rupiah_column("new_pagu", _("pagu baru"))
+
+
+class RealisationInline(ProgrammeInline):
+    model = Realisation
+    formset = RealisationFormSet
+    fields = ["month", "amount", "note", "review_status"]
+    readonly_fields = ["review_status"]
+    list_select_related = ["allocation__province"]  # each row's title names its allocation
+
+
+class ParticipationInline(ProgrammeInline):
+    model = Participation
+    formset = ParticipationFormSet
+    fields = ["firm", "note"]
+    autocomplete_fields = ["firm"]
+    list_select_related = ["firm", "activity"]
+
+
+class OutputInline(ProgrammeInline):
+    model = Output
+    formset = OutputFormSet
+    fk_name = "activity"
+    fields = [
+        "participation",
+        "product",
+        "product_type",
+        "quantity",
+        "unit",
+        "produced_on",
+        "meets_standard",
+        "ordered_quantity",
+        "buyer",
+        "handed_over_total",
+    ]
+    readonly_fields = ["handed_over_total"]
+    autocomplete_fields = ["participation", "buyer"]
+    list_select_related = ["participation__firm", "participation__activity", "buyer"]
+
+
+class HandoverInline(ProgrammeInline):
+    model = Handover
+    formset = HandoverFormSet
+    fields = ["handed_on", "quantity", "recipient_type", "recipient", "recipient_name", "bast_number"]
+    autocomplete_fields = ["recipient"]
+    list_select_related = ["output", "recipient"]
+
+
+# --- Fiscal years and money ------------------------------------------------------------------------------
+
+
+@admin.register(FiscalYear)
+class FiscalYearAdmin(ProgrammeAdmin):
+    list_display = ["year", "closed_at", "closed_by"]
+    list_select_related = ["closed_by"]
+    search_fields = ["year"]
+    # Closing and reopening a year is a workflow step with its actor and record, not a field to edit.
+    readonly_fields = ["closed_at", "closed_by"]
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ProgrammeAdmin):
+    list_display = [
+        "province",
+        "year",
+        "pagu_rp",
+        "current_pagu_rp",
+        "realised_total_rp",
+        "absorption_display",
+        "dipa_number",
+    ]
+    list_filter = ["year", "province"]
+    list_select_related = ["province"]
+    search_fields = ["province__name", "province__code", "dipa_number"]
+    fields = [
+        "province",
+        "year",
+        "pagu",
+        "current_pagu_rp",
+        "realised_total_rp",
+        "absorption_display",
+        "dipa_number",
+        "dipa_date",
+    ]
+    readonly_fields = ["current_pagu_rp", "realised_total_rp", "absorption_display"]
+    inlines = [BudgetRevisionInline, RealisationInline]
+
+    pagu_rp = rupiah_column("pagu", _("pagu awal"))
+    current_pagu_rp = rupiah_column("current_pagu", _("pagu terkini"))
+    realised_total_rp = rupiah_column("realised_total", _("realisasi kumulatif"))
+
+    @admin.display(description=_("penyerapan"))
+    def absorption_display(self, obj):
+        value = obj.absorption
+        return "–" if value is None else f"{value} %".replace(".", ",")
+
+
+@admin.register(BudgetRevision)
+class BudgetRevisionAdmin(ProgrammeAdmin):
+    list_display = ["allocation", "revised_on", "previous_pagu_rp", "new_pagu_rp", "document_number"]
+    list_filter = ["allocation__year", "allocation__province"]
+    list_select_related = ["allocation__province"]
+    search_fields = ["allocation__province__name", "document_number", "reason"]
+    autocomplete_fields = ["allocation"]
+    previous_pagu_rp = rupiah_column("previous_pagu", _("pagu sebelum revisi"))
+    new_pagu_rp = rupiah_column("new_pagu", _("pagu baru"))
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["allocation", "revised_on", "new_pagu", "reason", "document_number"]
+        return ["allocation", "revised_on", "previous_pagu_rp", "new_pagu_rp", "reason", "document_number"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A revision is a record of the DIPA: its amounts stand, a mistake is corrected by a new revision.
+        return [] if obj is None else ["allocation", "revised_on", "previous_pagu_rp", "new_pagu_rp"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting one would move the current pagu back, possibly below what is already realised.
+        return False
+
+
+@admin.register(Realisation)
+class RealisationAdmin(ProgrammeAdmin):
+    list_display = ["allocation", "month", "amount_rp", "review_status"]
+    list_filter = ["allocation__year", "allocation__province", "review_status", "month"]
+    list_select_related = ["allocation__province"]
+    search_fields = ["allocation__province__name", "note"]
+    autocomplete_fields = ["allocation"]
+    fields = ["allocation", "month", "amount", "note", *REVIEW_FIELDS]
+    # The workflow (submit, verify, return) changes these, with its record; see programs/services.py.
+    readonly_fields = REVIEW_FIELDS
+    amount_rp = rupiah_column("amount", _("realisasi bulan ini"))
+
+
+# --- Partners and firms ----------------------------------------------------------------------------------
+
+
+@admin.register(Partner)
+class PartnerAdmin(ProgrammeAdmin):
+    list_display = ["name", "kind", "province", "regency"]
+    list_filter = ["kind", "province"]
+    list_select_related = ["province", "regency"]
+    search_fields = ["name", "province__name", "regency__name"]
+    fields = ["province", "regency", "name", "kind"]
+
+
+@admin.register(Firm)
+class FirmAdmin(ProgrammeAdmin):
+    list_display = ["name", "nib", "sector", "scale", "province", "regency", "covid_affected"]
+    list_filter = ["province", "sector", "scale", "covid_affected"]
+    list_select_related = ["province", "regency"]
+    search_fields = ["name", "nib", "owner_name", "province__name", "regency__name"]
+
+
+# --- Activities and their parts --------------------------------------------------------------------------
+
+
+@admin.register(Activity)
+class ActivityAdmin(ProgrammeAdmin):
+    list_display = [
+        "title",
+        "province",
+        "year",
+        "kind",
+        "sector",
+        "status",
+        "mode",
+        "budget_rp",
+        "review_status",
+    ]
+    list_filter = ["year", "province", "kind", "status", "sector", "mode", "review_status", "covid_response"]
+    list_select_related = ["province"]
+    search_fields = ["title", "province__name", "regency__name"]
+    autocomplete_fields = ["allocation", "partners"]
+    fieldsets = [
+        (None, {"fields": ["allocation", "province", "year", "title", "kind", "purpose", "sector"]}),
+        (_("Pelaksanaan"), {"fields": ["covid_response", "regency", "mode", "partners"]}),
+        (
+            _("Jadwal dan status"),
+            {
+                "fields": [
+                    ("planned_start", "planned_end"),
+                    ("actual_start", "actual_end"),
+                    "status",
+                    "status_reason",
+                ]
+            },
+        ),
+        (_("Anggaran dan peserta"), {"fields": ["budget", "target_participants", "actual_participants"]}),
+        (_("Verifikasi"), {"fields": REVIEW_FIELDS}),
+    ]
+    readonly_fields = ["province", "year", *REVIEW_FIELDS]
+    inlines = [ParticipationInline, OutputInline]
+    budget_rp = rupiah_column("budget", _("anggaran"))
+
+
+@admin.register(Participation)
+class ParticipationAdmin(ProgrammeAdmin):
+    list_display = ["firm", "activity", "province", "year", "note"]
+    list_filter = ["year", "province"]
+    list_select_related = ["firm", "activity", "province"]
+    search_fields = ["firm__name", "firm__nib", "activity__title", "province__name"]
+    autocomplete_fields = ["activity", "firm"]
+    fields = ["activity", "firm", "note", "province", "year"]
+    readonly_fields = ["province", "year"]
+
+
+class ParticipantAdminForm(forms.ModelForm):
+    """The NIK is personal data: the stored one is shown masked and kept unless replaced or removed."""
+
+    clear_nik = forms.BooleanField(label=_("hapus NIK tersimpan"), required=False)
+
+    class Meta:
+        model = Participant
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "nik" in self.fields and self.instance.nik:
+            self.initial["nik"] = ""
+            self.fields["nik"].help_text = _(
+                "Tersimpan: %(nik)s. Kosongkan untuk mempertahankannya, isi untuk menggantinya."
+            ) % {"nik": self.instance.masked_nik}
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.nik and "nik" in self.fields:
+            if data.get("clear_nik"):
+                data["nik"] = ""
+            elif not data.get("nik"):
+                data["nik"] = self.instance.nik
+        return data
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ProgrammeAdmin):
+    form = ParticipantAdminForm
+    list_display = ["name", "masked_nik", "sex", "activity", "province", "year"]
+    list_filter = ["year", "province", "sex"]
+    list_select_related = ["activity", "province"]
+    search_fields = ["name", "activity__title", "province__name"]
+    autocomplete_fields = ["activity", "founded_firm"]
+    readonly_fields = ["province", "year", "masked_nik"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["activity", "name", "nik", "clear_nik", "sex", "phone", "founded_firm", "province", "year"]
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [("masked_nik" if f == "nik" else f) for f in fields if f != "clear_nik"]
+        return fields if obj is not None and obj.nik else [f for f in fields if f != "clear_nik"]
+
+    @admin.display(description=_("NIK"))
+    def masked_nik(self, obj):
+        return obj.masked_nik or "–"
+
+
+@admin.register(Output)
+class OutputAdmin(ProgrammeAdmin):
+    list_display = [
+        "product",
+        "product_type",
+        "quantity",
+        "unit",
+        "handed_over_total",
+        "firm",
+        "province",
+        "year",
+        "meets_standard",
+    ]
+    list_filter = ["year", "province", "product_type", "meets_standard", "unit"]
+    list_select_related = ["participation__firm", "participation__activity", "province", "buyer"]
+    search_fields = [
+        "product",
+        "participation__firm__name",
+        "participation__firm__nib",
+        "activity__title",
+        "province__name",
+    ]
+    autocomplete_fields = ["participation", "buyer"]
+    fields = [
+        "participation",
+        "product",
+        "product_type",
+        "quantity",
+        "unit",
+        "produced_on",
+        "meets_standard",
+        "ordered_quantity",
+        "buyer",
+        "handed_over_total",
+        "remaining",
+        "province",
+        "year",
+    ]
+    readonly_fields = ["handed_over_total", "remaining", "province", "year"]
+    inlines = [HandoverInline]
+
+    @admin.display(description=_("IKM"), ordering="participation__firm__name")
+    def firm(self, obj):
+        return obj.participation.firm
+
+    @admin.display(description=_("sisa belum diserahkan"))
+    def remaining(self, obj):
+        return "–" if obj.quantity is None else obj.remaining
+
+
+@admin.register(Handover)
+class HandoverAdmin(ProgrammeAdmin):
+    list_display = ["bast_number", "output", "quantity", "recipient_type", "recipient_display", "handed_on"]
+    list_filter = ["year", "province", "recipient_type"]
+    list_select_related = ["output", "recipient", "province"]
+    search_fields = [
+        "bast_number",
+        "recipient__name",
+        "recipient_name",
+        "output__product",
+        "activity__title",
+        "province__name",
+    ]
+    autocomplete_fields = ["output", "recipient"]
+    fields = [
+        "output",
+        "handed_on",
+        "quantity",
+        "recipient_type",
+        "recipient",
+        "recipient_name",
+        "bast_number",
+        "province",
+        "year",
+    ]
+    readonly_fields = ["province", "year"]
+
+    @admin.display(description=_("penerima"))
+    def recipient_display(self, obj):
+        return obj.recipient or obj.recipient_name
+
+
+# --- Workflow record -------------------------------------------------------------------------------------
+
+
+@admin.register(ReviewEvent)
+class ReviewEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """The audit log of the workflow: read by those who may see the province, written only by services."""
+
+    read_only = True
+    list_display = ["at", "action", "content_type", "object_id", "province", "year", "to_status", "actor"]
+    list_filter = ["year", "province", "action"]
+    list_select_related = ["province", "actor", "content_type"]
+    search_fields = ["province__name", "note", "actor__username"]

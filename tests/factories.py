@@ -1,0 +1,171 @@
+"""Small factories for the programme's test data: plain functions, valid rows, overrides by keyword.
+
+Provinces and regencies come from the data migration, e.g. "51" Bali with "51.06" Kabupaten Bangli,
+"63" Kalimantan Selatan with "63.71" Kota Banjarmasin, "72" Sulawesi Tengah.
+"""
+
+import datetime
+import itertools
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from accounts.roles import GROUP_NAMES, Role
+from programs.models import (
+    Activity,
+    ActivityKind,
+    ActivityPurpose,
+    Allocation,
+    BudgetRevision,
+    DeliveryMode,
+    Firm,
+    Handover,
+    Output,
+    Participant,
+    Participation,
+    Partner,
+    PartnerKind,
+    ProductType,
+    Realisation,
+    RecipientType,
+    Sector,
+    Sex,
+    Unit,
+)
+from provinces.models import Province, Regency
+
+PASSWORD = "rahasia-uji-123"
+
+_sequence = itertools.count(1)
+
+
+def _province(province):
+    return province if isinstance(province, Province) else Province.objects.get(code=province)
+
+
+def _regency(regency):
+    return regency if isinstance(regency, Regency) or regency is None else Regency.objects.get(code=regency)
+
+
+def make_user(username, role=None, province=None, **fields):
+    """A user in the role's group (a Role or its value, e.g. "operator"; None: no role); province as object
+    or code. Pass is_staff=True for a user who uses the Django admin."""
+    if province is not None:
+        fields["province"] = _province(province)
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **fields)
+    if role is not None:
+        user.groups.add(Group.objects.get(name=GROUP_NAMES[Role(role)]))
+    return user
+
+
+def make_allocation(province_code="51", year=2020, pagu=Decimal("1500000000"), **overrides):
+    fields = {
+        "province": _province(overrides.pop("province", province_code)),
+        "year": year,
+        "pagu": Decimal(pagu),
+        "dipa_number": f"SP DIPA-019.{next(_sequence):02d}/{year}",
+        "dipa_date": datetime.date(year, 1, 2),
+    }
+    fields.update(overrides)
+    return Allocation.objects.create(**fields)
+
+
+def make_activity(allocation, **overrides):
+    year = allocation.year
+    fields = {
+        "allocation": allocation,
+        "title": f"Bimtek pembuatan masker kain 2 lapis {next(_sequence)}",
+        "kind": ActivityKind.BIMTEK,
+        "purpose": ActivityPurpose.PENGEMBANGAN,
+        "sector": Sector.SANDANG,
+        "covid_response": True,
+        "mode": DeliveryMode.COMBINED,
+        "planned_start": datetime.date(year, 6, 15),
+        "planned_end": datetime.date(year, 7, 15),
+        "budget": Decimal("150000000"),
+        "target_participants": 20,
+    }
+    fields.update(overrides)
+    return Activity.objects.create(**fields)
+
+
+def make_firm(province="51", regency="51.06", **overrides):
+    n = next(_sequence)
+    fields = {
+        "province": _province(province),
+        "regency": _regency(regency),
+        "name": f"IKM Konveksi Uji {n}",
+        "nib": f"{9120000000000 + n}",
+        "sector": Sector.SANDANG,
+        "covid_affected": True,
+    }
+    fields.update(overrides)
+    return Firm.objects.create(**fields)
+
+
+def make_partner(province="51", kind=PartnerKind.GUGUS_TUGAS, **overrides):
+    province = _province(province)
+    fields = {
+        "province": province,
+        "name": f"Gugus Tugas Covid-19 {province.name} {next(_sequence)}",
+        "kind": kind,
+    }
+    fields.update(overrides)
+    return Partner.objects.create(**fields)
+
+
+def make_participation(activity, firm, **overrides):
+    return Participation.objects.create(activity=activity, firm=firm, **overrides)
+
+
+def make_output(participation, quantity=1000, **overrides):
+    fields = {
+        "participation": participation,
+        "product": "Masker kain 2 lapis",
+        "product_type": ProductType.MASK,
+        "quantity": quantity,
+        "unit": Unit.PCS,
+        "produced_on": datetime.date(participation.year, 7, 1),
+        "meets_standard": True,
+    }
+    fields.update(overrides)
+    return Output.objects.create(**fields)
+
+
+def make_handover(output, quantity=100, **overrides):
+    fields = {
+        "output": output,
+        "quantity": quantity,
+        "recipient_type": RecipientType.PUBLIC,
+        "recipient_name": "Masyarakat umum",
+        "handed_on": datetime.date(output.year, 7, 20),
+        "bast_number": f"BAST/{next(_sequence):03d}/{output.year}",
+    }
+    fields.update(overrides)
+    return Handover.objects.create(**fields)
+
+
+def make_revision(allocation, new_pagu, revised_on=None, **overrides):
+    fields = {
+        "allocation": allocation,
+        "revised_on": revised_on or datetime.date(allocation.year, 4, 15),
+        "new_pagu": Decimal(new_pagu),
+        "reason": "Refocusing anggaran untuk IKM terdampak Covid-19",
+        "document_number": f"DIPA revisi {next(_sequence):02d}",
+    }
+    fields.update(overrides)
+    return BudgetRevision.objects.create(**fields)
+
+
+def make_realisation(allocation, month=6, amount=Decimal("100000000"), **overrides):
+    fields = {"allocation": allocation, "month": month, "amount": Decimal(amount)}
+    fields.update(overrides)
+    return Realisation.objects.create(**fields)
+
+
+def make_participant(activity, **overrides):
+    n = next(_sequence)
+    fields = {"activity": activity, "name": f"Peserta Uji {n}", "nik": "", "sex": Sex.FEMALE}
+    fields.update(overrides)
+    return Participant.objects.create(**fields)
