@@ -7,8 +7,10 @@ user's scope answers 404, never a hint that it exists.
 
 Each changelist, change page and autocomplete answer is a fixed handful of queries whatever the number of
 rows: related rows are joined (`list_select_related`, also applied to inline rows and autocomplete
-answers), foreign keys to big tables are autocomplete widgets, and an inline row's autocomplete shows the
-label of the object already joined instead of asking the database again.
+answers), foreign keys to programme records are autocomplete widgets, and an inline row's autocomplete
+shows the label of the object already joined instead of asking the database again. Province and regency
+are plain selects (one query each): an autocomplete asks the target's admin for view permission, and the
+provinces app's admin grants it through Django's model permissions, which the roles do not carry.
 """
 
 from django import forms
@@ -16,6 +18,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -142,6 +145,23 @@ class ScopedAdminMixin:
         if not found:
             raise Http404(_("Data tidak ditemukan."))
 
+    # Writes
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The choice lists keep a record in the user's scope; should anything still land it outside (a
+        # province or parent the user may not edit), the admin's transaction is rolled back.
+        request.__dict__.get("_ikm_editable", {}).pop((obj._meta.label, obj.pk), None)
+        if not self._editable(request, obj):
+            raise PermissionDenied
+
+    def delete_queryset(self, request, queryset):
+        # One by one through the model's delete(), which keeps the running totals (the bulk delete of the
+        # changelist's action would skip it).
+        with transaction.atomic():
+            for obj in queryset:
+                obj.delete()
+
     def history_view(self, request, object_id, extra_context=None):
         # simple_history falls back to the history of objects missing from get_queryset(): not for others'.
         self._visible_or_404(request, object_id)
@@ -224,6 +244,21 @@ class ProgrammeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     def get_inline_instances(self, request, obj=None):
         # Rows are added once their parent exists: their rules compare them with the parent as stored.
         return super().get_inline_instances(request, obj) if obj is not None else []
+
+    # A changed record's version moves on, as in the workspace's forms, so that a form opened there before
+    # an admin's change refuses to overwrite it.
+
+    def save_model(self, request, obj, form, change):
+        if change and hasattr(obj, "version"):
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for row in formset.initial_forms:
+            changed = row.has_changed() and not formset._should_delete_form(row)
+            if changed and hasattr(row.instance, "version"):
+                row.instance.version += 1
+        super().save_formset(request, form, formset, change)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._visible_or_404(request, object_id)

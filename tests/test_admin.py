@@ -627,3 +627,38 @@ def test_a_participants_nik_is_kept_unless_replaced(admin_client, programme):
     assert admin_client.post(url, {**data, "clear_nik": "on"}).status_code == 302
     participant.refresh_from_db()
     assert participant.nik == ""
+
+
+def test_the_changelists_delete_action_keeps_the_running_totals(admin_client, programme):
+    allocation, output = programme.allocation, programme.output
+    july = f.make_realisation(allocation, month=7, amount=Decimal("50000000"))
+    extra = f.make_handover(output, quantity=200)
+    for model, obj in [(Realisation, july), (Handover, extra)]:
+        response = admin_client.post(
+            admin_url(model, "changelist"),
+            {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
+        )
+        assert response.status_code == 302
+        assert not model.objects.filter(pk=obj.pk).exists()
+    allocation.refresh_from_db()
+    output.refresh_from_db()
+    assert allocation.realised_total == Decimal("250000000")
+    assert output.handed_over_total == 1000
+
+
+def test_an_admin_change_moves_the_version_on(admin_client, programme):
+    firm, output, handover = programme.firm, programme.output, programme.handover
+    url = admin_url(Firm, "change", firm.pk)
+    assert (
+        admin_client.post(url, {**form_data(admin_client.get(url)), "owner_name": "Bu Sari"}).status_code
+        == 302
+    )
+    firm.refresh_from_db()
+    assert (firm.owner_name, firm.version) == ("Bu Sari", 2)
+
+    url = admin_url(Output, "change", output.pk)
+    data = {**form_data(admin_client.get(url)), "handovers-0-quantity": "1200"}
+    assert admin_client.post(url, data).status_code == 302
+    handover.refresh_from_db()
+    output.refresh_from_db()
+    assert (handover.quantity, handover.version, output.handed_over_total) == (1200, 2, 1200)
