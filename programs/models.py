@@ -10,15 +10,17 @@ a CHECK constraint and reports need not add the rows up again:
 Rows that reports aggregate (participations, outputs, handovers) carry their activity's province and year.
 """
 
+import datetime
 import re
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,11 +30,15 @@ from provinces.models import Province, Regency
 
 from .scoping import ScopedQuerySet
 
-MONEY = {"max_digits": 18, "decimal_places": 0}
+# Whole Rupiah, at most 15 digits (Rp 999 triliun, far above any allocation): SQLite, the quick start's
+# database, reads decimals back through 15 significant digits, so every stored amount stays exact there too.
+MONEY = {"max_digits": 15, "decimal_places": 0}
 YEAR_VALIDATORS = [
     MinValueValidator(2000, _("Tahun anggaran paling awal 2000.")),
     MaxValueValidator(2100, _("Tahun anggaran paling akhir 2100.")),
 ]
+NIB_PATTERN = re.compile(r"[0-9]{13}")
+NIK_PATTERN = re.compile(r"[0-9]{16}")
 NIB_VALIDATOR = RegexValidator(r"^[0-9]{13}$", _("NIB harus 13 digit angka."))
 NIK_VALIDATOR = RegexValidator(r"^[0-9]{16}$", _("NIK harus 16 digit angka."))
 KBLI_VALIDATOR = RegexValidator(r"^[0-9]{5}$", _("Kode KBLI harus 5 digit angka."))
@@ -42,6 +48,42 @@ PHONE_VALIDATOR = RegexValidator(
 )
 NON_NEGATIVE_MONEY = MinValueValidator(Decimal(0), _("Jumlah uang tidak boleh negatif."))
 POSITIVE_QUANTITY = MinValueValidator(1, _("Jumlah harus bilangan bulat positif (minimal 1)."))
+
+
+def _related(instance, name):
+    """The related object, or None when it is not set or does not exist (clean_fields reports that)."""
+    try:
+        return getattr(instance, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _is_number(value):
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+def _is_date(value):
+    return isinstance(value, datetime.date)
+
+
+def _as_stored(model, pk, *fields):
+    """A row's values as stored now (not as a possibly stale instance holds them), or None for a new row."""
+    if pk is None:
+        return None
+    row = model._base_manager.filter(pk=pk).values_list(*fields).first()
+    return row[0] if row and len(fields) == 1 else row
+
+
+def _sum_of(model, parent, field, output_field):
+    """The sum of `field` over the `model` rows of each parent row (0 when none), for an update."""
+    rows = (
+        model._base_manager.filter(**{parent: OuterRef("pk")})
+        .order_by()
+        .values(parent)
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(Subquery(rows), Value(0), output_field=output_field)
 
 
 def rupiah(value):
@@ -137,6 +179,14 @@ class FiscalYear(models.Model):
     def __str__(self):
         return str(self.year)
 
+    def clean(self):
+        if self.closed_at is not None and self.closed_by_id is None:
+            raise ValidationError(
+                {"closed_by": _("Tahun anggaran yang ditutup harus mencatat siapa yang menutupnya.")}
+            )
+        if self.closed_at is None and self.closed_by_id is not None:
+            raise ValidationError({"closed_at": _("Isi waktu penutupan, atau kosongkan siapa yang menutup.")})
+
     @property
     def is_closed(self):
         return self.closed_at is not None
@@ -157,11 +207,27 @@ class AdminOnlyQuerySet(ScopedQuerySet):
 
 
 class AllocationQuerySet(AdminOnlyQuerySet):
-    pass
+    def recompute_realised_totals(self):
+        """Set each allocation's running total from its rows again (after writes that skip `save()`)."""
+        return self.update(
+            realised_total=_sum_of(Realisation, "allocation", "amount", models.DecimalField(**MONEY))
+        )
 
 
 class RevisionQuerySet(AdminOnlyQuerySet):
     province_lookup = "allocation__province"
+
+    def delete(self):
+        # A bulk delete (e.g. the admin's "delete selected") skips Model.delete(): follow the pagu here too.
+        with transaction.atomic():
+            allocation_ids = set(self.values_list("allocation_id", flat=True))
+            result = super().delete()
+            for allocation in Allocation.objects.filter(pk__in=allocation_ids):
+                allocation.refresh_current_pagu()
+        return result
+
+    delete.alters_data = True
+    delete.queryset_only = True  # never `BudgetRevision.objects.delete()`
 
 
 class RealisationQuerySet(ScopedQuerySet):
@@ -171,6 +237,16 @@ class RealisationQuerySet(ScopedQuerySet):
         return qs.filter(review_status__in=OPEN_REVIEW_STATES).exclude(
             allocation__year__in=FiscalYear.closed_years()
         )
+
+    def delete(self):
+        with transaction.atomic():
+            allocation_ids = set(self.values_list("allocation_id", flat=True))
+            result = super().delete()
+            Allocation.objects.filter(pk__in=allocation_ids).recompute_realised_totals()
+        return result
+
+    delete.alters_data = True
+    delete.queryset_only = True
 
 
 class ActivityQuerySet(ScopedQuerySet):
@@ -185,6 +261,30 @@ class ActivityPartQuerySet(ScopedQuerySet):
         return qs.filter(activity__review_status__in=OPEN_REVIEW_STATES).exclude(
             year__in=FiscalYear.closed_years()
         )
+
+
+class OutputQuerySet(ActivityPartQuerySet):
+    def recompute_handed_over_totals(self):
+        """Set each output's running total from its handovers again (after writes that skip `save()`)."""
+        return self.update(
+            handed_over_total=_sum_of(Handover, "output", "quantity", models.PositiveIntegerField())
+        )
+
+
+class HandoverQuerySet(ActivityPartQuerySet):
+    def delete(self):
+        with transaction.atomic():
+            output_ids = set(self.values_list("output_id", flat=True))
+            result = super().delete()
+            Output.objects.filter(pk__in=output_ids).recompute_handed_over_totals()
+        return result
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class ReviewEventQuerySet(AdminOnlyQuerySet):
+    """The workflow's log: written by the services only, so no province may change it."""
 
 
 # --- Money -----------------------------------------------------------------------------------------------
@@ -236,20 +336,33 @@ class Allocation(Tracked):
 
     def clean(self):
         errors = {}
-        if self.province_id and self.year and self.province.established_year > self.year:
+        province = _related(self, "province")
+        year = self.year if _is_number(self.year) else None
+        if province and year and province.established_year > year:
             errors["province"] = _("Provinsi %(p)s belum terbentuk pada tahun %(y)s.") % {
-                "p": self.province,
-                "y": self.year,
+                "p": province,
+                "y": year,
+            }
+        elif (
+            province
+            and year
+            and Allocation.objects.filter(province=province, year=year).exclude(pk=self.pk).exists()
+        ):
+            # Said here, on the field, rather than as the unique constraint's general message.
+            errors["year"] = _("Provinsi %(p)s sudah punya alokasi tahun anggaran %(y)s.") % {
+                "p": province,
+                "y": year,
             }
         if not self._state.adding:
-            stored = Allocation.objects.filter(pk=self.pk).values("province_id", "year").first()
-            moved = stored and (stored["province_id"], stored["year"]) != (self.province_id, self.year)
+            stored = _as_stored(Allocation, self.pk, "province_id", "year", "realised_total")
+            moved = stored and stored[:2] != (self.province_id, self.year)
             if moved and (self.activities.exists() or self.realisations.exists()):
                 errors["year"] = _("Provinsi dan tahun alokasi yang sudah berisi data tidak dapat diubah.")
-            if self.pagu is not None and not self.revisions.exists() and self.pagu < self.realised_total:
+            realised = stored[2] if stored else 0
+            if _is_number(self.pagu) and not self.revisions.exists() and self.pagu < realised:
                 errors["pagu"] = _("Pagu %(p)s lebih kecil dari realisasi yang sudah dicatat %(r)s.") % {
                     "p": rupiah(self.pagu),
-                    "r": rupiah(self.realised_total),
+                    "r": rupiah(realised),
                 }
         if errors:
             raise ValidationError(errors)
@@ -301,11 +414,20 @@ class BudgetRevision(Tracked):
 
     def save(self, *args, **kwargs):
         with transaction.atomic():
+            allocation = Allocation.objects.select_for_update().get(pk=self.allocation_id)
             if self._state.adding:
-                allocation = Allocation.objects.select_for_update().get(pk=self.allocation_id)
-                self.previous_pagu = allocation.current_pagu
+                # The old amount is the pagu in force on the revision's date, also for one entered late.
+                earlier = (
+                    allocation.revisions.filter(revised_on__lte=self.revised_on)
+                    .order_by("-revised_on", "-pk")
+                    .first()
+                )
+                self.previous_pagu = earlier.new_pagu if earlier else allocation.pagu
+            moved_from = _as_stored(BudgetRevision, self.pk, "allocation_id")
             super().save(*args, **kwargs)
             self.allocation.refresh_current_pagu()
+            if moved_from and moved_from != self.allocation_id:
+                Allocation.objects.get(pk=moved_from).refresh_current_pagu()
 
     def delete(self, *args, **kwargs):
         with transaction.atomic():
@@ -315,16 +437,31 @@ class BudgetRevision(Tracked):
 
     def clean(self):
         errors = {}
-        if self.allocation_id and self.revised_on and self.revised_on.year != self.allocation.year:
+        allocation = _related(self, "allocation")
+        if allocation is None:
+            return
+        if _is_date(self.revised_on) and self.revised_on.year != allocation.year:
             errors["revised_on"] = _("Tanggal revisi harus di dalam tahun anggaran %(y)s.") % {
-                "y": self.allocation.year
+                "y": allocation.year
             }
-        if self.allocation_id and self.new_pagu is not None:
-            realised = self.allocation.realised_total
-            if self.new_pagu < realised:
-                errors["new_pagu"] = _(
-                    "Pagu baru %(new)s lebih kecil dari realisasi yang sudah dicatat %(real)s."
-                ) % {"new": rupiah(self.new_pagu), "real": rupiah(realised)}
+        stored_allocation = _as_stored(BudgetRevision, self.pk, "allocation_id")
+        if stored_allocation and stored_allocation != allocation.pk:
+            errors["allocation"] = _(
+                "Revisi tidak dapat dipindah ke alokasi lain; hapus, lalu catat di alokasi yang benar."
+            )
+        elif _is_number(self.new_pagu) and self.new_pagu >= 0 and _is_date(self.revised_on):
+            # The current pagu will follow the latest revision (by date, then entry): it may not fall under
+            # what is already realised. A revision dated before a later one does not change it.
+            latest = allocation.revisions.exclude(pk=self.pk).order_by("-revised_on", "-pk").first()
+            mine = (self.revised_on, self.pk if self.pk is not None else float("inf"))
+            becomes_latest = latest is None or mine > (latest.revised_on, latest.pk)
+            current = self.new_pagu if becomes_latest else latest.new_pagu
+            realised = _as_stored(Allocation, allocation.pk, "realised_total")
+            if current < realised:
+                field = "new_pagu" if becomes_latest else "revised_on"
+                errors[field] = _(
+                    "Pagu terkini akan menjadi %(new)s, lebih kecil dari realisasi yang tercatat %(real)s."
+                ) % {"new": rupiah(current), "real": rupiah(realised)}
         if errors:
             raise ValidationError(errors)
 
@@ -388,21 +525,25 @@ class Realisation(Reviewable, Tracked):
         )
 
     def clean(self):
-        if not self.allocation_id or self.amount is None:
+        errors = {}
+        allocation = _related(self, "allocation")
+        if allocation is None:
             return
-        others = (
-            Realisation.objects.filter(allocation_id=self.allocation_id)
-            .exclude(pk=self.pk)
-            .aggregate(s=Sum("amount"))["s"]
-            or 0
-        )
-        if others + self.amount > self.allocation.current_pagu:
-            raise ValidationError(
-                {
-                    "amount": _("Realisasi kumulatif %(total)s melebihi pagu terkini %(pagu)s.")
-                    % {"total": rupiah(others + self.amount), "pagu": rupiah(self.allocation.current_pagu)}
+        others = Realisation.objects.filter(allocation=allocation).exclude(pk=self.pk)
+        if _is_number(self.month) and others.filter(month=self.month).exists():
+            errors["month"] = _(
+                "Realisasi bulan %(m)s sudah dicatat untuk alokasi ini; ubah data bulan itu."
+            ) % {"m": self.month}
+        if _is_number(self.amount):
+            total = (others.aggregate(s=Sum("amount"))["s"] or 0) + self.amount
+            current_pagu = _as_stored(Allocation, allocation.pk, "current_pagu")
+            if total > current_pagu:
+                errors["amount"] = _("Realisasi kumulatif %(total)s melebihi pagu terkini %(pagu)s.") % {
+                    "total": rupiah(total),
+                    "pagu": rupiah(current_pagu),
                 }
-            )
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- Partners and firms ------------------------------------------------------------------------------------
@@ -449,19 +590,30 @@ class Partner(Tracked):
         return self.name
 
     def clean(self):
-        _check_regency_in_province(self.regency, self.province_id, year=None, field="regency")
+        errors = {}
+        province = _related(self, "province")
+        if province is None:
+            return
+        message = _regency_outside(_related(self, "regency"), province, year=None)
+        if message:
+            errors["regency"] = message
+        name = self.name.strip() if isinstance(self.name, str) else ""
+        if name and Partner.objects.filter(province=province, name=name).exclude(pk=self.pk).exists():
+            errors["name"] = _("Mitra dengan nama ini sudah ada di provinsi ini.")
+        if errors:
+            raise ValidationError(errors)
 
 
-def _check_regency_in_province(regency, province_id, year, field):
-    """A regency belongs to a province in a year (or, with no year, now or before the 2022 split)."""
-    if regency is None or not province_id:
-        return
+def _regency_outside(regency, province, year):
+    """The message when a regency is not of the province in that year (or, with no year, now or before the
+    2022 split); None when it is, or when either is missing."""
+    if regency is None or province is None:
+        return None
     if year is not None:
-        ok = regency.province_in(year).pk == province_id
+        ok = regency.province_in(year) == province
     else:
-        ok = province_id in (regency.province_id, regency.former_province_id)
-    if not ok:
-        raise ValidationError({field: _("%(r)s tidak berada di provinsi ini.") % {"r": regency}})
+        ok = province.pk in (regency.province_id, regency.former_province_id)
+    return None if ok else _("%(r)s tidak berada di provinsi ini.") % {"r": regency}
 
 
 class FirmScale(models.TextChoices):
@@ -519,12 +671,26 @@ class Firm(Tracked):
     def get_absolute_url(self):
         return reverse("programs:firm_detail", args=[self.pk])
 
+    def clean_fields(self, exclude=None):
+        # Before the validators: a NIB copied from OSS may come with spaces.
+        if isinstance(self.nib, str):
+            self.nib = re.sub(r"\s", "", self.nib)
+        super().clean_fields(exclude=exclude)
+
     def clean(self):
-        if self.nib:
-            self.nib = self.nib.strip()
-        _check_regency_in_province(
-            self.regency if self.regency_id else None, self.province_id, None, "regency"
-        )
+        errors = {}
+        message = _regency_outside(_related(self, "regency"), _related(self, "province"), year=None)
+        if message:
+            errors["regency"] = message
+        if (
+            isinstance(self.nib, str)
+            and NIB_PATTERN.fullmatch(self.nib)
+            and Firm.objects.filter(nib=self.nib).exclude(pk=self.pk).exists()
+        ):
+            # Across every province (the NIB is national), without saying which firm holds it.
+            errors["nib"] = _("NIB ini sudah terdaftar untuk IKM lain.")
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- Activities --------------------------------------------------------------------------------------------
@@ -646,15 +812,16 @@ class Activity(Reviewable, Tracked):
 
     def save(self, *args, **kwargs):
         allocation = Allocation.objects.only("province_id", "year").get(pk=self.allocation_id)
-        moved = not self._state.adding and (self.province_id, self.year) != (
-            allocation.province_id,
-            allocation.year,
-        )
         self.province_id, self.year = allocation.province_id, allocation.year
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "allocation" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "province", "year"}
         with transaction.atomic():
+            before = _as_stored(Activity, self.pk, "province_id", "year")
             super().save(*args, **kwargs)
-            if moved:
-                for model in (Participation, Output, Handover):
+            moved = before and before != (self.province_id, self.year)
+            if moved and (update_fields is None or "allocation" in update_fields):
+                for model in (Participation, Participant, Output, Handover):
                     model.objects.filter(activity=self).update(province_id=self.province_id, year=self.year)
 
     def get_absolute_url(self):
@@ -662,30 +829,40 @@ class Activity(Reviewable, Tracked):
 
     def clean(self):
         errors = {}
-        year = self.allocation.year if self.allocation_id else None
+        allocation = _related(self, "allocation")
+        year = allocation.year if allocation else None
+        dates = {}
         for field in ("planned_start", "planned_end", "actual_start", "actual_end"):
             value = getattr(self, field)
-            if value and year and value.year != year:
+            dates[field] = value if _is_date(value) else None
+            if dates[field] and year and dates[field].year != year:
                 errors[field] = _("Tanggal harus di dalam tahun anggaran %(y)s.") % {"y": year}
-        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+        if dates["planned_start"] and dates["planned_end"] and dates["planned_end"] < dates["planned_start"]:
             errors.setdefault("planned_end", _("Rencana selesai tidak boleh sebelum rencana mulai."))
-        if self.actual_start and self.actual_end and self.actual_end < self.actual_start:
+        if dates["actual_start"] and dates["actual_end"] and dates["actual_end"] < dates["actual_start"]:
             errors.setdefault("actual_end", _("Realisasi selesai tidak boleh sebelum realisasi mulai."))
-        if (
-            self.status in (ActivityStatus.POSTPONED, ActivityStatus.CANCELLED)
-            and not self.status_reason.strip()
-        ):
+        reason = self.status_reason.strip() if isinstance(self.status_reason, str) else ""
+        if self.status in (ActivityStatus.POSTPONED, ActivityStatus.CANCELLED) and not reason:
             errors["status_reason"] = _("Isi alasan penundaan atau pembatalan (mis. kebijakan PSBB).")
         if self.status == ActivityStatus.DONE:
-            if not self.actual_start:
+            if self.actual_start is None:
                 errors.setdefault("actual_start", _("Kegiatan selesai harus punya tanggal realisasi mulai."))
-            if not self.actual_end:
+            if self.actual_end is None:
                 errors.setdefault("actual_end", _("Kegiatan selesai harus punya tanggal realisasi selesai."))
-        if self.allocation_id and self.regency_id:
-            try:
-                _check_regency_in_province(self.regency, self.allocation.province_id, year, "regency")
-            except ValidationError as e:
-                errors.update(e.message_dict)
+        if allocation:
+            message = _regency_outside(_related(self, "regency"), allocation.province, year)
+            if message:
+                errors["regency"] = message
+            stored_province = _as_stored(Activity, self.pk, "province_id")
+            if (
+                stored_province
+                and stored_province != allocation.province_id
+                and (self.participations.exists() or self.participants.exists())
+            ):
+                # Its firms and people belong to the province it was held in.
+                errors["allocation"] = _(
+                    "Kegiatan yang sudah punya peserta tidak dapat dipindah ke alokasi provinsi lain."
+                )
         if errors:
             raise ValidationError(errors)
 
@@ -724,18 +901,22 @@ class Participation(Tracked):
     def save(self, *args, **kwargs):
         activity = Activity.objects.only("province_id", "year").get(pk=self.activity_id)
         self.province_id, self.year = activity.province_id, activity.year
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            before = _as_stored(Participation, self.pk, "activity_id", "province_id", "year")
+            super().save(*args, **kwargs)
+            copied = {"activity_id": self.activity_id, "province_id": self.province_id, "year": self.year}
+            if before and before != tuple(copied.values()):
+                Output.objects.filter(participation=self).update(**copied)
+                Handover.objects.filter(output__participation=self).update(**copied)
 
     def clean(self):
-        if self.activity_id and self.firm_id:
-            if self.firm.province_id != self.activity.province_id:
-                raise ValidationError({"firm": _("IKM ini terdaftar di provinsi lain.")})
-            if (
-                Participation.objects.filter(activity_id=self.activity_id, firm_id=self.firm_id)
-                .exclude(pk=self.pk)
-                .exists()
-            ):
-                raise ValidationError({"firm": _("IKM ini sudah tercatat sebagai peserta kegiatan ini.")})
+        activity, firm = _related(self, "activity"), _related(self, "firm")
+        if activity is None or firm is None:
+            return
+        if firm.province_id != activity.province_id:
+            raise ValidationError({"firm": _("IKM ini terdaftar di provinsi lain.")})
+        if Participation.objects.filter(activity=activity, firm=firm).exclude(pk=self.pk).exists():
+            raise ValidationError({"firm": _("IKM ini sudah tercatat sebagai peserta kegiatan ini.")})
 
 
 class Sex(models.TextChoices):
@@ -795,15 +976,27 @@ class Participant(Tracked):
         """3201********0001: enough to tell people apart, not enough to misuse."""
         return f"{self.nik[:4]}{'*' * 8}{self.nik[-4:]}" if self.nik else ""
 
-    def clean(self):
-        if self.nik:
+    def clean_fields(self, exclude=None):
+        # Before the validators: a NIK copied from an ID card may come with spaces.
+        if isinstance(self.nik, str):
             self.nik = re.sub(r"\s", "", self.nik)
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
+        errors = {}
+        activity, firm = _related(self, "activity"), _related(self, "founded_firm")
+        if activity is None:
+            return
+        if firm is not None and firm.province_id != activity.province_id:
+            errors["founded_firm"] = _("IKM ini terdaftar di provinsi lain.")
         if (
-            self.activity_id
-            and self.founded_firm_id
-            and self.founded_firm.province_id != self.activity.province_id
+            isinstance(self.nik, str)
+            and NIK_PATTERN.fullmatch(self.nik)
+            and Participant.objects.filter(activity=activity, nik=self.nik).exclude(pk=self.pk).exists()
         ):
-            raise ValidationError({"founded_firm": _("IKM ini terdaftar di provinsi lain.")})
+            errors["nik"] = _("NIK ini sudah terdaftar sebagai peserta kegiatan ini.")
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- Outputs and handovers -------------------------------------------------------------------------------
@@ -855,7 +1048,7 @@ class Output(Tracked):
     )
     handed_over_total = models.PositiveIntegerField(_("jumlah diserahkan"), default=0, editable=False)
 
-    objects = ActivityPartQuerySet.as_manager()
+    objects = OutputQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -888,22 +1081,25 @@ class Output(Tracked):
         )
         self.activity_id = participation.activity_id
         self.province_id, self.year = participation.province_id, participation.year
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            before = _as_stored(Output, self.pk, "activity_id", "province_id", "year")
+            super().save(*args, **kwargs)
+            copied = {"activity_id": self.activity_id, "province_id": self.province_id, "year": self.year}
+            if before and before != tuple(copied.values()):
+                Handover.objects.filter(output=self).update(**copied)
 
     def clean(self):
         errors = {}
         if (self.ordered_quantity is None) != (self.buyer_id is None):
             field = "buyer" if self.buyer_id is None else "ordered_quantity"
             errors[field] = _("Pesanan harus mencantumkan jumlah pesanan dan pemesannya.")
-        if self.pk and self.quantity is not None and self.quantity < self.handed_over_total:
+        handed_over = _as_stored(Output, self.pk, "handed_over_total") or 0
+        if _is_number(self.quantity) and self.quantity < handed_over:
             errors["quantity"] = _(
                 "Jumlah diproduksi tidak boleh kurang dari yang sudah diserahkan (%(n)s)."
-            ) % {"n": self.handed_over_total}
-        if (
-            self.participation_id
-            and self.buyer_id
-            and self.buyer.province_id != self.participation.province_id
-        ):
+            ) % {"n": handed_over}
+        participation, buyer = _related(self, "participation"), _related(self, "buyer")
+        if participation and buyer and buyer.province_id != participation.activity.province_id:
             errors["buyer"] = _("Pemesan harus mitra di provinsi kegiatan ini.")
         if errors:
             raise ValidationError(errors)
@@ -946,7 +1142,7 @@ class Handover(Tracked):
     quantity = models.PositiveIntegerField(_("jumlah diserahkan"), validators=[POSITIVE_QUANTITY])
     bast_number = models.CharField(_("nomor BAST"), max_length=100)
 
-    objects = ActivityPartQuerySet.as_manager()
+    objects = HandoverQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -998,20 +1194,20 @@ class Handover(Tracked):
 
     def clean(self):
         errors = {}
-        if not self.recipient_id and not self.recipient_name.strip():
+        name = self.recipient_name.strip() if isinstance(self.recipient_name, str) else ""
+        if self.recipient_id is None and not name:
             errors["recipient_name"] = _("Sebutkan penerima: pilih mitra atau tulis nama penerima.")
-        if self.output_id and self.quantity:
-            others = (
-                Handover.objects.filter(output_id=self.output_id)
-                .exclude(pk=self.pk)
-                .aggregate(s=Sum("quantity"))["s"]
-                or 0
-            )
-            if others + self.quantity > self.output.quantity:
+        output, recipient = _related(self, "output"), _related(self, "recipient")
+        if output is not None and _is_number(self.quantity) and self.quantity > 0:
+            # The other handovers and the quantity produced as stored now: never above it in total.
+            others = Handover.objects.filter(output=output).exclude(pk=self.pk)
+            total = (others.aggregate(s=Sum("quantity"))["s"] or 0) + self.quantity
+            made = _as_stored(Output, output.pk, "quantity")
+            if total > made:
                 errors["quantity"] = _(
                     "Jumlah diserahkan (%(total)s) melebihi jumlah diproduksi (%(made)s)."
-                ) % {"total": others + self.quantity, "made": self.output.quantity}
-        if self.output_id and self.recipient_id and self.recipient.province_id != self.output.province_id:
+                ) % {"total": total, "made": made}
+        if output is not None and recipient is not None and recipient.province_id != output.province_id:
             errors["recipient"] = _("Penerima harus mitra di provinsi kegiatan ini.")
         if errors:
             raise ValidationError(errors)
@@ -1049,7 +1245,7 @@ class ReviewEvent(models.Model):
     )
     at = models.DateTimeField(_("waktu"), default=timezone.now)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ReviewEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("riwayat verifikasi")
@@ -1065,3 +1261,10 @@ class ReviewEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} — {self.actor} ({self.at:%d/%m/%Y %H:%M})"
+
+    def clean(self):
+        note = self.note.strip() if isinstance(self.note, str) else ""
+        if self.action in (ReviewAction.RETURN, ReviewAction.REOPEN) and not note:
+            raise ValidationError(
+                {"note": _("Catatan wajib diisi bila data dikembalikan atau dibuka kembali.")}
+            )
