@@ -1,33 +1,127 @@
-"""Demo data for the quick start: demo users now; the 2020 cases arrive with the programme's data."""
+"""Demo data: users for every role and the real cases of 2020; with --scale, synthetic years for benchmarks.
+
+    manage.py seed_demo                                  # users + fiscal year 2020 (make run)
+    manage.py seed_demo --scale 1                        # + one national year each for 2021-2025
+    manage.py seed_demo --scale 1 --years 2021 --provinces 51 63
+
+Safe to run again: what is already there is kept and nothing is duplicated.
+"""
 
 import os
+import sys
+import time
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
-DEMO_PASSWORD_DEFAULT = "dekon-demo-2020"  # noqa: S105 - printed to the developer; DEBUG only
+from provinces.models import Province
+
+from ..demo import DEMO_PASSWORD_DEFAULT, ensure_users, seed_2020
+from ..synthetic import ACTIVITIES_PER_SCALE, PARTICIPATIONS_PER_ACTIVITY, Synthetic
+
+DEFAULT_YEARS = [2021, 2022, 2023, 2024, 2025]
+
+
+def _non_negative(value):
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
 
 
 class Command(BaseCommand):
-    help = "Mengisi data demo (hanya untuk pengembangan, DEBUG=True)."
+    help = (
+        "Mengisi data demo: pengguna untuk setiap peran dan kasus nyata tahun anggaran 2020; dengan "
+        "--scale, ditambah data sintetis untuk uji beban. Hanya untuk pengembangan (DEBUG=True) kecuali "
+        "dengan --force."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--force", action="store_true", help="Izinkan walau DEBUG=False (mis. untuk benchmark)."
         )
+        parser.add_argument(
+            "--scale",
+            type=_non_negative,
+            default=0,
+            metavar="N",
+            help=(
+                f"Tambahkan N kali satu tahun nasional sintetis per tahun: setiap provinsi x "
+                f"{ACTIVITIES_PER_SCALE} kegiatan x {PARTICIPATIONS_PER_ACTIVITY} IKM peserta "
+                "(0 = tidak ada)."
+            ),
+        )
+        parser.add_argument(
+            "--years",
+            type=int,
+            nargs="+",
+            default=DEFAULT_YEARS,
+            metavar="TAHUN",
+            help="Tahun data sintetis (bawaan: 2021-2025; 2020 berisi kasus nyata).",
+        )
+        parser.add_argument(
+            "--provinces",
+            nargs="+",
+            metavar="KODE",
+            help="Batasi data sintetis ke provinsi ini (kode Kemendagri, mis. 51 63).",
+        )
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, scale=0, years=DEFAULT_YEARS, provinces=None, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo hanya untuk pengembangan: jalankan dengan DEBUG=True atau --force.")
+        if scale < 0:
+            raise CommandError("--scale tidak boleh negatif.")
+        if any(not 2000 <= year <= 2100 for year in years):
+            raise CommandError("Tahun harus di antara 2000 dan 2100.")
+        if provinces:
+            unknown = set(provinces) - set(
+                Province.objects.filter(code__in=provinces).values_list("code", flat=True)
+            )
+            if unknown:
+                raise CommandError(f"Kode provinsi tidak dikenal: {', '.join(sorted(unknown))}.")
+        verbosity = options.get("verbosity", 1)
         password = os.environ.get("DEMO_PASSWORD", DEMO_PASSWORD_DEFAULT)
-        User = get_user_model()
-        admin, created = User.objects.get_or_create(
-            username="admin",
-            defaults={"is_staff": True, "is_superuser": True, "first_name": "Admin", "last_name": "Demo"},
-        )
-        if created:
-            admin.set_password(password)
-            admin.save()
+
+        started = time.monotonic()
+        users = ensure_users(password)
+        created = seed_2020(users.admin)
+        self._report("Kasus nyata 2020", created, time.monotonic() - started)
+
+        if scale:
+            self._synthetic(users, scale, sorted(set(years)), provinces, verbosity)
+
         self.stdout.write(self.style.SUCCESS("Data demo siap."))
-        self.stdout.write(f"Masuk di http://127.0.0.1:8000/ sebagai 'admin' dengan kata sandi '{password}'.")
+        self.stdout.write(f"Masuk di http://127.0.0.1:8000/ dengan kata sandi '{password}' sebagai:")
+        self.stdout.write("  admin   admin (Django admin, semua data)")
+        self.stdout.write("  pusat   staf kementerian (semua provinsi, verifikasi)")
+        self.stdout.write("  viewer  peninjau (semua provinsi, hanya baca)")
+        self.stdout.write(
+            "  op-11 … op-96  operator provinsi, satu per provinsi (mis. op-63 Kalimantan Selatan)"
+        )
+        if users.created < users.total:
+            self.stdout.write("Pengguna yang sudah ada sebelumnya tetap memakai kata sandi lamanya.")
+
+    def _synthetic(self, users, scale, years, codes, verbosity):
+        run = Synthetic(scale=scale, actor=users.admin, ministry=users.ministry, operators=users.operators)
+        todo, skipped = Synthetic.plan(years, codes)
+        for year, province, reason in skipped:
+            self.stdout.write(f"Dilewati: {province} {year} ({reason}).")
+        started = time.monotonic()
+        with tqdm(
+            total=len(todo), desc="Data sintetis", unit="provinsi", file=sys.stderr, disable=verbosity == 0
+        ) as bar:
+            for year, province in todo:
+                bar.set_postfix_str(f"{year} {province.name}", refresh=False)
+                run.build(year, province)
+                bar.update()
+        label = f"Data sintetis {scale}x untuk {len(todo)} provinsi-tahun"
+        self._report(label, run.created, time.monotonic() - started)
+
+    def _report(self, label, created, seconds):
+        if not created:
+            self.stdout.write(f"{label}: sudah lengkap, tidak ada yang ditambahkan ({seconds:.1f} dtk).")
+            return
+        self.stdout.write(f"{label}: ditambahkan dalam {seconds:.1f} dtk:")
+        for model, count in sorted(created.items(), key=lambda item: item[0]._meta.label):
+            self.stdout.write(f"  {count:>9,} {model._meta.verbose_name_plural}".replace(",", "."))

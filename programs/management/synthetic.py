@@ -1,0 +1,680 @@
+"""Synthetic national years for benchmarks (`seed_demo --scale N`).
+
+One "1x" year = every province active that year x 40 activities x 25 participating firms (about 38,000
+participations), an output per participation and a handover per output, near enough, 12 monthly
+realisations per allocation; `--scale N` multiplies the activities, the firm pools and the money by N.
+
+The rows go in with bulk inserts (`programs.bulk`, which writes their history too), so nothing here passes
+through `save()`: the copied fields (province, year, activity) and the running totals (`current_pagu`,
+`realised_total`, `handed_over_total`) are set here, equal to what `save()` would have kept, and every
+value satisfies the models' constraints (the database checks them on insert).
+
+Each province-year is built in its own transaction from a random generator seeded with the year, the
+province and the scale: the same arguments give the same data. A province-year that already has an
+allocation is skipped, so a second run adds nothing.
+"""
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from faker import Faker
+
+from provinces.models import Province, Regency
+
+from ..bulk import bulk_create_with_history, bulk_link_with_history
+from ..models import (
+    PPE_TYPES,
+    Activity,
+    ActivityKind,
+    ActivityPurpose,
+    ActivityStatus,
+    Allocation,
+    BudgetRevision,
+    DeliveryMode,
+    Firm,
+    FiscalYear,
+    Handover,
+    Output,
+    Participant,
+    Participation,
+    Partner,
+    PartnerKind,
+    ProductType,
+    Realisation,
+    RecipientType,
+    ReviewAction,
+    ReviewEvent,
+    ReviewStatus,
+    Sector,
+    Sex,
+    Unit,
+)
+from .demo import fake_firm_fields, fake_nik
+
+SYNTHETIC_REASON = "Data sintetis untuk uji beban (seed_demo --scale)"
+SYNTHETIC_DIPA = "SP DIPA-019.03.4.S"  # marks a synthetic allocation's DIPA number
+ACTIVITIES_PER_SCALE = 40
+PARTICIPATIONS_PER_ACTIVITY = 25
+FIRMS_PER_SCALE = 300
+# Years up to this one are fully verified; later years are still being reported.
+VERIFIED_UNTIL = 2024
+WIB = ZoneInfo("Asia/Jakarta")
+
+SECTOR_WEIGHTS = {
+    Sector.SANDANG: 45,
+    Sector.PANGAN: 25,
+    Sector.KERAJINAN: 12,
+    Sector.LOGAM: 7,
+    Sector.KIMIA: 6,
+    Sector.ELEKTRONIKA: 5,
+}
+SECTOR_WORDS = {
+    Sector.SANDANG: "Sandang",
+    Sector.PANGAN: "Pangan",
+    Sector.KERAJINAN: "Kerajinan",
+    Sector.LOGAM: "Logam dan Mesin",
+    Sector.KIMIA: "Kimia dan Bahan Bangunan",
+    Sector.ELEKTRONIKA: "Elektronika",
+}
+KIND_WEIGHTS = {
+    ActivityKind.BIMTEK: 40,
+    ActivityKind.PENDAMPINGAN: 25,
+    ActivityKind.WIRAUSAHA_BARU: 15,
+    ActivityKind.FASILITASI: 20,
+}
+BIMTEK_TOPICS = {
+    Sector.SANDANG: [
+        "Teknik Menjahit dan Pembuatan Pola",
+        "Desain Busana Muslim",
+        "Pewarnaan Alami Kain Tenun",
+    ],
+    Sector.PANGAN: [
+        "Pengemasan dan Pelabelan Produk Pangan",
+        "Keamanan Pangan dan CPPOB",
+        "Olahan Hasil Perikanan",
+    ],
+    Sector.KERAJINAN: ["Desain Produk Kerajinan Anyaman", "Finishing Produk Kerajinan Kayu"],
+    Sector.LOGAM: ["Teknik Pengelasan", "Perawatan Mesin Perkakas"],
+    Sector.KIMIA: ["Produksi Sabun dan Cairan Pembersih", "Pembuatan Batako dan Paving Block"],
+    Sector.ELEKTRONIKA: ["Perakitan dan Servis Perangkat Elektronika"],
+}
+TOPICS = {
+    ActivityKind.PENDAMPINGAN: [
+        "Pendampingan Penerapan SNI",
+        "Pendampingan Manajemen Produksi",
+        "Pendampingan Pemasaran Digital",
+        "Pendampingan Sertifikasi Halal",
+    ],
+    ActivityKind.WIRAUSAHA_BARU: ["Penumbuhan Wirausaha Industri Baru"],
+    ActivityKind.FASILITASI: [
+        "Fasilitasi Sertifikasi Halal",
+        "Fasilitasi Restrukturisasi Mesin dan Peralatan",
+        "Fasilitasi Pameran Produk",
+        "Fasilitasi Desain Kemasan",
+    ],
+}
+# (product, type, unit, quantity range) by the firm's sector.
+PRODUCTS = {
+    Sector.SANDANG: [
+        ("Masker kain 3 lapis", ProductType.MASK, Unit.PCS, (200, 3000)),
+        ("Kaos sablon", ProductType.OTHER, Unit.PCS, (50, 500)),
+        ("Seragam sekolah", ProductType.OTHER, Unit.PCS, (50, 400)),
+        ("Kain tenun", ProductType.OTHER, Unit.HELAI, (10, 120)),
+        ("Baju hazmat non-medis", ProductType.HAZMAT, Unit.BUAH, (20, 300)),
+    ],
+    Sector.PANGAN: [
+        ("Keripik singkong kemasan", ProductType.OTHER, Unit.PCS, (100, 2000)),
+        ("Kue kering", ProductType.OTHER, Unit.PCS, (50, 800)),
+        ("Sambal kemasan botol", ProductType.OTHER, Unit.BUAH, (50, 600)),
+        ("Kopi bubuk kemasan", ProductType.OTHER, Unit.PCS, (50, 600)),
+    ],
+    Sector.KERAJINAN: [
+        ("Tas anyaman pandan", ProductType.OTHER, Unit.BUAH, (20, 300)),
+        ("Ukiran kayu", ProductType.OTHER, Unit.BUAH, (5, 80)),
+        ("Suvenir batik", ProductType.OTHER, Unit.SET, (20, 200)),
+    ],
+    Sector.LOGAM: [
+        ("Alat pertanian (cangkul, parang)", ProductType.OTHER, Unit.BUAH, (20, 300)),
+        ("Rangka kursi besi", ProductType.OTHER, Unit.BUAH, (10, 100)),
+    ],
+    Sector.KIMIA: [
+        ("Sabun cair", ProductType.OTHER, Unit.BUAH, (100, 1500)),
+        ("Paving block", ProductType.OTHER, Unit.BUAH, (200, 3000)),
+        ("Hand sanitizer", ProductType.OTHER_PPE, Unit.BUAH, (100, 1500)),
+    ],
+    Sector.ELEKTRONIKA: [
+        ("Lampu LED rakitan", ProductType.OTHER, Unit.BUAH, (20, 300)),
+        ("Panel kontrol sederhana", ProductType.OTHER, Unit.SET, (5, 50)),
+    ],
+}
+POSTPONE_REASONS = [
+    "Ditunda karena penyesuaian jadwal narasumber",
+    "Ditunda menunggu revisi anggaran",
+    "Ditunda karena pembatasan kegiatan masyarakat (PPKM)",
+]
+CANCEL_REASONS = ["Dibatalkan karena efisiensi anggaran", "Dibatalkan karena peserta tidak memenuhi kuota"]
+
+
+def _choice(rng, weights):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _day(rng, start, end):
+    return start + timedelta(days=rng.randint(0, max(0, (end - start).days)))
+
+
+def _at(day, rng):
+    """An office-hours moment on that day, in WIB."""
+    return datetime.combine(day, time(rng.randint(8, 16), rng.randint(0, 59)), tzinfo=WIB)
+
+
+@dataclass
+class Partners:
+    office: Partner
+    task_force: Partner
+    hospital: Partner
+    crafts_council: Partner
+
+
+@dataclass
+class Synthetic:
+    """What a run shares: the scale, the acting users, and per-province pools built once."""
+
+    scale: int
+    actor: object  # recorded as the history user of every row
+    ministry: object  # verifies
+    operators: dict  # province code -> operator who submits
+    created: Counter = field(default_factory=Counter)
+    _partners: dict = field(default_factory=dict)
+    _firms: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.content_types = {
+            model: ContentType.objects.get_for_model(model) for model in (Activity, Realisation)
+        }
+
+    # --- planning ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def plan(years, codes=None):
+        """([(year, province)] to build, [(year, province, reason)] skipped because already there)."""
+        todo, skipped = [], []
+        for year in years:
+            provinces = Province.objects.active_in(year)
+            if codes:
+                provinces = provinces.filter(code__in=codes)
+            existing = dict(
+                Allocation.objects.filter(year=year, province__in=provinces).values_list(
+                    "province_id", "dipa_number"
+                )
+            )
+            for province in provinces:
+                if province.pk not in existing:
+                    todo.append((year, province))
+                elif existing[province.pk].startswith(SYNTHETIC_DIPA):
+                    skipped.append((year, province, "sudah ada data sintetis"))
+                else:
+                    skipped.append((year, province, "sudah ada alokasi"))
+        return todo, skipped
+
+    def build(self, year, province):
+        with transaction.atomic():
+            FiscalYear.objects.get_or_create(year=year)
+            _ProvinceYear(self, year, province).build()
+
+    # --- shared pools --------------------------------------------------------------------------------------
+
+    def insert(self, model, objs):
+        created = bulk_create_with_history(objs, model, user=self.actor, reason=SYNTHETIC_REASON)
+        self.created[model] += len(created)
+        return created
+
+    def partners(self, province):
+        if province.pk not in self._partners:
+
+            def ensure(name, kind):
+                partner = Partner.objects.filter(province=province, name=name).first()
+                if partner is None:
+                    partner = Partner(province=province, name=name, kind=kind)
+                    partner.full_clean()
+                    partner._history_user, partner._change_reason = self.actor, SYNTHETIC_REASON
+                    partner.save()
+                    self.created[Partner] += 1
+                return partner
+
+            self._partners[province.pk] = Partners(
+                office=ensure(f"Dinas Perindustrian Provinsi {province.name}", PartnerKind.DINAS_PROVINSI),
+                task_force=ensure(
+                    f"Satuan Tugas Penanganan Covid-19 Provinsi {province.name}", PartnerKind.GUGUS_TUGAS
+                ),
+                hospital=ensure(f"RSUD Provinsi {province.name}", PartnerKind.FASKES),
+                crafts_council=ensure(
+                    f"Dewan Kerajinan Nasional Daerah Provinsi {province.name}", PartnerKind.LAINNYA
+                ),
+            )
+        return self._partners[province.pk]
+
+    def firms(self, province):
+        """The province's pool of FIRMS_PER_SCALE x scale firms, NIB 99<province><9-digit index>."""
+        if province.pk not in self._firms:
+            prefix = f"99{province.code}"
+            existing = {f.nib: f for f in Firm.objects.filter(nib__startswith=prefix, province=province)}
+            rng = random.Random(f"firms-{province.code}")  # noqa: S311 - reproducible, not secret
+            fake = Faker("id_ID")
+            fake.seed_instance(f"firms-{province.code}")
+            # Today's regencies: the pool serves every year, and a firm is where it is now.
+            regencies = list(Regency.objects.filter(province=province))
+            nibs, new = [], []
+            for index in range(FIRMS_PER_SCALE * self.scale):
+                nibs.append(f"{prefix}{index:09d}")
+                fields = fake_firm_fields(
+                    fake,
+                    rng,
+                    province=province,
+                    regency=rng.choice(regencies),
+                    sector=_choice(rng, SECTOR_WEIGHTS),
+                    covid_affected=rng.random() < 0.3,
+                    nib=nibs[-1],
+                )
+                if nibs[-1] not in existing:
+                    new.append(Firm(**fields))
+            existing.update((firm.nib, firm) for firm in self.insert(Firm, new))
+            self._firms[province.pk] = [existing[nib] for nib in nibs]
+        return self._firms[province.pk]
+
+
+class _ProvinceYear:
+    """One province's synthetic fiscal year."""
+
+    def __init__(self, run, year, province):
+        self.run, self.year, self.province = run, year, province
+        self.rng = random.Random(f"synthetic-{year}-{province.code}-{run.scale}")  # noqa: S311
+        self.fake = Faker("id_ID")
+        self.fake.seed_instance(f"synthetic-{year}-{province.code}-{run.scale}")
+        self.regencies = list(Regency.objects.in_province(province, year))
+        self.regency_codes = dict(Regency.objects.values_list("pk", "code"))
+        self.partners = run.partners(province)
+        self.last_day = date(year, 12, 31)
+        self.events = []
+
+    def build(self):
+        allocation = self.allocation()
+        activities = self.activities(allocation)
+        participations = self.participations(activities)
+        self.participants(activities, participations)
+        outputs = self.outputs(activities, participations)
+        self.handovers(outputs)
+        self.run.insert(ReviewEvent, self.events)
+
+    # --- money ---------------------------------------------------------------------------------------------
+
+    def allocation(self):
+        rng, year = self.rng, self.year
+        pagu = rng.randint(2_500, 9_000) * self.run.scale * 1_000_000
+        revision = None
+        current = pagu
+        if rng.random() < 0.4:
+            current = pagu * rng.randint(85, 105) // 100 // 1_000_000 * 1_000_000
+            revision = {
+                "revised_on": date(year, rng.randint(5, 9), rng.randint(1, 28)),
+                "previous_pagu": Decimal(pagu),
+                "new_pagu": Decimal(current),
+                "reason": "Revisi pagu: penghematan belanja kementerian"
+                if current < pagu
+                else "Revisi pagu: tambahan anggaran untuk restrukturisasi mesin dan peralatan IKM",
+                "document_number": f"S-{rng.randint(100, 999)}/IKMA/{year}",
+            }
+        # Realisation: 82-97% of the current pagu, rising towards the end of the year.
+        realised = current * rng.randint(82, 97) // 100
+        weights = [(0.5 + month / 4) * rng.uniform(0.7, 1.3) for month in range(1, 13)]
+        amounts = [int(realised * w / sum(weights)) for w in weights]
+        amounts[-1] += realised - sum(amounts)
+        (allocation,) = self.run.insert(
+            Allocation,
+            [
+                Allocation(
+                    province=self.province,
+                    year=year,
+                    pagu=Decimal(pagu),
+                    current_pagu=Decimal(current),
+                    realised_total=Decimal(sum(amounts)),
+                    dipa_number=f"{SYNTHETIC_DIPA}{self.province.code}{rng.randint(100, 999)}/{year}",
+                    dipa_date=date(year - 1, 12, rng.randint(1, 20)),
+                )
+            ],
+        )
+        if revision:
+            self.run.insert(BudgetRevision, [BudgetRevision(allocation=allocation, **revision)])
+        realisations = []
+        for month, amount in enumerate(amounts, start=1):
+            state = self.realisation_review(month)
+            submitted = _at(date(year + month // 12, month % 12 + 1, rng.randint(3, 10)), rng)
+            realisations.append(
+                Realisation(
+                    allocation=allocation,
+                    month=month,
+                    amount=Decimal(amount),
+                    note="Belanja kegiatan bulan berjalan",
+                    **self.review_fields(state, submitted),
+                )
+            )
+        for realisation in self.run.insert(Realisation, realisations):
+            self.add_events(Realisation, realisation)
+        return allocation
+
+    def realisation_review(self, month):
+        if self.year <= VERIFIED_UNTIL or month <= 9:
+            return ReviewStatus.VERIFIED
+        return ReviewStatus.SUBMITTED if month <= 11 else ReviewStatus.DRAFT
+
+    def review_fields(self, state, submitted):
+        if state == ReviewStatus.DRAFT:
+            return {}
+        fields = {"review_status": state, "submitted_at": submitted}
+        if state == ReviewStatus.VERIFIED:
+            fields.update(
+                reviewed_at=submitted + timedelta(days=self.rng.randint(1, 10), hours=self.rng.randint(0, 6)),
+                reviewed_by=self.run.ministry,
+            )
+        return fields
+
+    def add_events(self, model, obj):
+        """The workflow trail of a submitted or verified row: submitted by the operator, verified by pusat."""
+        if obj.review_status == ReviewStatus.DRAFT:
+            return
+        common = {
+            "content_type": self.run.content_types[model],
+            "object_id": obj.pk,
+            "province": self.province,
+            "year": self.year,
+        }
+        self.events.append(
+            ReviewEvent(
+                **common,
+                action=ReviewAction.SUBMIT,
+                from_status=ReviewStatus.DRAFT,
+                to_status=ReviewStatus.SUBMITTED,
+                actor=self.run.operators[self.province.code],
+                at=obj.submitted_at,
+            )
+        )
+        if obj.review_status == ReviewStatus.VERIFIED:
+            self.events.append(
+                ReviewEvent(
+                    **common,
+                    action=ReviewAction.VERIFY,
+                    from_status=ReviewStatus.SUBMITTED,
+                    to_status=ReviewStatus.VERIFIED,
+                    actor=self.run.ministry,
+                    at=obj.reviewed_at,
+                )
+            )
+
+    # --- activities ----------------------------------------------------------------------------------------
+
+    def activities(self, allocation):
+        rng, year = self.rng, self.year
+        count = ACTIVITIES_PER_SCALE * self.run.scale
+        shares = [rng.uniform(0.6, 1.4) for _ in range(count)]
+        spend = int(allocation.current_pagu) * rng.randint(85, 95) // 100
+        titles = Counter()
+        activities = []
+        for share in shares:
+            kind, sector = _choice(rng, KIND_WEIGHTS), _choice(rng, SECTOR_WEIGHTS)
+            regency = rng.choice(self.regencies) if rng.random() < 0.85 else None
+            if kind == ActivityKind.BIMTEK:
+                topic = f"Bimtek {rng.choice(BIMTEK_TOPICS[sector])}"
+            else:
+                topic = rng.choice(TOPICS[kind])
+            title = (
+                f"{topic} bagi IKM {SECTOR_WORDS[sector]} {regency.name if regency else self.province.name}"
+            )
+            titles[title] += 1
+            if titles[title] > 1:
+                title += f" Angkatan {titles[title]}"
+            length = {
+                ActivityKind.BIMTEK: (2, 5),
+                ActivityKind.PENDAMPINGAN: (14, 60),
+                ActivityKind.WIRAUSAHA_BARU: (5, 10),
+                ActivityKind.FASILITASI: (7, 45),
+            }[kind]
+            planned_start = date(year, rng.choices(range(3, 12), weights=[4, 6, 8, 9, 9, 9, 8, 6, 3])[0], 1)
+            planned_start += timedelta(days=rng.randint(0, 27))
+            planned_end = min(planned_start + timedelta(days=rng.randint(*length)), self.last_day)
+            status, reason = self.status()
+            actual_start = actual_end = None
+            if status in (ActivityStatus.DONE, ActivityStatus.RUNNING):
+                actual_start = min(planned_start + timedelta(days=rng.randint(0, 7)), self.last_day)
+            if status == ActivityStatus.DONE:
+                actual_end = min(actual_start + (planned_end - planned_start), self.last_day)
+            state = self.activity_review(status)
+            submitted = _at(
+                min((actual_end or planned_end) + timedelta(days=rng.randint(1, 14)), self.last_day), rng
+            )
+            covid = rng.random() < {2021: 0.3, 2022: 0.1}.get(year, 0.03)
+            activities.append(
+                Activity(
+                    allocation=allocation,
+                    province=self.province,
+                    year=year,
+                    title=title,
+                    kind=kind,
+                    purpose=ActivityPurpose.PENUMBUHAN
+                    if kind == ActivityKind.WIRAUSAHA_BARU
+                    else rng.choices([ActivityPurpose.PENGEMBANGAN, ActivityPurpose.PENYEBARAN], [4, 1])[0],
+                    sector=sector,
+                    covid_response=covid,
+                    regency=regency,
+                    mode=self.mode(),
+                    planned_start=planned_start,
+                    planned_end=planned_end,
+                    actual_start=actual_start,
+                    actual_end=actual_end,
+                    status=status,
+                    status_reason=reason,
+                    budget=Decimal(spend * share / sum(shares) // 1000 * 1000),
+                    target_participants=PARTICIPATIONS_PER_ACTIVITY,
+                    actual_participants=PARTICIPATIONS_PER_ACTIVITY
+                    if status == ActivityStatus.DONE
+                    else None,
+                    **self.review_fields(state, submitted),
+                )
+            )
+        activities = self.run.insert(Activity, activities)
+        links = []
+        for activity in activities:
+            self.add_events(Activity, activity)
+            links.append((activity.pk, self.partners.office.pk))
+            if activity.covid_response:
+                links.append((activity.pk, self.partners.task_force.pk))
+        bulk_link_with_history(Activity, "partners", links)
+        return activities
+
+    def status(self):
+        if self.year <= VERIFIED_UNTIL:
+            weights = {ActivityStatus.DONE: 93, ActivityStatus.POSTPONED: 4, ActivityStatus.CANCELLED: 3}
+        else:
+            weights = {
+                ActivityStatus.DONE: 70,
+                ActivityStatus.RUNNING: 15,
+                ActivityStatus.PLANNED: 10,
+                ActivityStatus.POSTPONED: 3,
+                ActivityStatus.CANCELLED: 2,
+            }
+        status = _choice(self.rng, weights)
+        if status == ActivityStatus.POSTPONED:
+            return status, self.rng.choice(POSTPONE_REASONS)
+        if status == ActivityStatus.CANCELLED:
+            return status, self.rng.choice(CANCEL_REASONS)
+        return status, ""
+
+    def activity_review(self, status):
+        if self.year <= VERIFIED_UNTIL:
+            return ReviewStatus.VERIFIED
+        if status != ActivityStatus.DONE:
+            return ReviewStatus.DRAFT
+        return _choice(
+            self.rng, {ReviewStatus.VERIFIED: 60, ReviewStatus.SUBMITTED: 25, ReviewStatus.DRAFT: 15}
+        )
+
+    def mode(self):
+        if self.year == 2021:
+            weights = {DeliveryMode.OFFLINE: 30, DeliveryMode.COMBINED: 40, DeliveryMode.ONLINE: 30}
+        else:
+            weights = {DeliveryMode.OFFLINE: 60, DeliveryMode.COMBINED: 25, DeliveryMode.ONLINE: 15}
+        return _choice(self.rng, weights)
+
+    # --- participants --------------------------------------------------------------------------------------
+
+    def participations(self, activities):
+        """25 distinct firms per activity, from the activity's sector first."""
+        pool = self.run.firms(self.province)
+        by_sector = defaultdict(list)
+        for firm in pool:
+            by_sector[firm.sector].append(firm)
+        rows = []
+        for activity in activities:
+            same = by_sector[activity.sector]
+            chosen = self.rng.sample(same, min(PARTICIPATIONS_PER_ACTIVITY, len(same)))
+            if len(chosen) < PARTICIPATIONS_PER_ACTIVITY:
+                taken = {f.pk for f in chosen}
+                rest = [f for f in pool if f.pk not in taken]
+                chosen += self.rng.sample(rest, PARTICIPATIONS_PER_ACTIVITY - len(chosen))
+            rows += [
+                Participation(activity=activity, firm=firm, province=self.province, year=self.year)
+                for firm in chosen
+            ]
+        return self.run.insert(Participation, rows)
+
+    def participants(self, activities, participations):
+        """New entrepreneurs of penumbuhan wirausaha baru: the owners of the firms they took part with."""
+        newcomers = {a.pk for a in activities if a.kind == ActivityKind.WIRAUSAHA_BARU}
+        rows = []
+        serial = Counter()
+        for participation in participations:
+            if participation.activity_id not in newcomers:
+                continue
+            firm = participation.firm
+            sex = self.rng.choice([Sex.MALE, Sex.FEMALE])
+            serial[participation.activity_id] += 1
+            founded = self.rng.random() < 0.5
+            if founded:
+                name = firm.owner_name
+            else:
+                first = self.fake.first_name_male() if sex == Sex.MALE else self.fake.first_name_female()
+                name = f"{first} {self.fake.last_name()}"
+            has_nik = self.rng.random() < 0.6
+            nik = fake_nik(
+                self.rng, self.regency_codes[firm.regency_id], sex, serial[participation.activity_id]
+            )
+            rows.append(
+                Participant(
+                    activity_id=participation.activity_id,
+                    province=self.province,
+                    year=self.year,
+                    name=name,
+                    nik=nik if has_nik else "",
+                    sex=sex,
+                    phone=self.fake.numerify("08##-####-####") if self.rng.random() < 0.8 else "",
+                    founded_firm=firm if founded else None,
+                )
+            )
+        self.run.insert(Participant, rows)
+
+    # --- outputs and handovers -----------------------------------------------------------------------------
+
+    def outputs(self, activities, participations):
+        """One output per participating firm of an activity that has started (half, if still running)."""
+        started = {a.pk: a for a in activities if a.status in (ActivityStatus.DONE, ActivityStatus.RUNNING)}
+        rows = []
+        for participation in participations:
+            activity = started.get(participation.activity_id)
+            if activity is None:
+                continue
+            if activity.status == ActivityStatus.RUNNING and self.rng.random() < 0.5:
+                continue
+            product, product_type, unit, (low, high) = self.rng.choice(PRODUCTS[participation.firm.sector])
+            quantity = self.rng.randint(low, high)
+            end = min((activity.actual_end or activity.actual_start) + timedelta(days=30), self.last_day)
+            ordered = buyer = None
+            if self.rng.random() < 0.15:
+                ordered = quantity + self.rng.randint(0, quantity // 5)
+                buyer = (
+                    self.partners.task_force if product_type in PPE_TYPES else self.partners.crafts_council
+                )
+            rows.append(
+                Output(
+                    participation=participation,
+                    activity=activity,
+                    province=self.province,
+                    year=self.year,
+                    product=product,
+                    product_type=product_type,
+                    quantity=quantity,
+                    unit=unit,
+                    produced_on=_day(self.rng, activity.actual_start, end),
+                    meets_standard=self.rng.random() < 0.7,
+                    ordered_quantity=ordered,
+                    buyer=buyer,
+                )
+            )
+        # Handovers are planned now so that handed_over_total goes in with the output.
+        self.planned_handovers = [self.plan_handovers(output) for output in rows]
+        for output, handovers in zip(rows, self.planned_handovers, strict=True):
+            output.handed_over_total = sum(h.quantity for h in handovers)
+        return self.run.insert(Output, rows)
+
+    def plan_handovers(self, output):
+        roll, q = self.rng.random(), output.quantity
+        if roll < 0.08:
+            quantities = []
+        elif roll < 0.93 or q < 2:
+            quantities = [self.rng.randint((q + 1) // 2, q)]
+        else:
+            first = self.rng.randint(1, q // 2)
+            quantities = [first, self.rng.randint(1, q - first)]
+        handovers, day = [], output.produced_on
+        for quantity in quantities:
+            day = _day(self.rng, day, min(day + timedelta(days=45), self.last_day))
+            handovers.append(Handover(quantity=quantity, handed_on=day, **self.recipient(output)))
+        return handovers
+
+    def recipient(self, output):
+        p = self.partners
+        if output.buyer is not None:
+            kind = RecipientType.TASK_FORCE_PROVINCE if output.buyer == p.task_force else RecipientType.OTHER
+            return {"recipient_type": kind, "recipient": output.buyer}
+        place = self.rng.choice(self.regencies).name
+        if output.product_type in PPE_TYPES:
+            kind = _choice(
+                self.rng,
+                {
+                    RecipientType.HEALTH_FACILITY: 4,
+                    RecipientType.PUBLIC: 4,
+                    RecipientType.TASK_FORCE_PROVINCE: 2,
+                },
+            )
+            if kind == RecipientType.HEALTH_FACILITY:
+                return {"recipient_type": kind, "recipient": p.hospital}
+            if kind == RecipientType.TASK_FORCE_PROVINCE:
+                return {"recipient_type": kind, "recipient": p.task_force}
+            return {"recipient_type": kind, "recipient_name": f"Masyarakat {place}"}
+        if self.rng.random() < 0.5:
+            return {"recipient_type": RecipientType.PUBLIC, "recipient_name": f"Masyarakat {place}"}
+        return {"recipient_type": RecipientType.OTHER, "recipient": p.crafts_council}
+
+    def handovers(self, outputs):
+        rows = []
+        for output, handovers in zip(outputs, self.planned_handovers, strict=True):
+            for handover in handovers:
+                handover.output, handover.activity_id = output, output.activity_id
+                handover.province, handover.year = self.province, self.year
+                handover.bast_number = f"BAST/{self.province.code}/{self.year}/{len(rows) + 1:06d}"
+                rows.append(handover)
+        self.run.insert(Handover, rows)
