@@ -11,7 +11,7 @@ from ikm_dekon import urls as root_urls
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"login", "healthz"}
-SAMPLE_KWARGS = {"code": "51"}
+SAMPLE_KWARGS = {"code": "51", "pk": 1, "kind": "kegiatan", "action": "ajukan"}
 
 
 def _named_patterns(patterns, prefix=""):
