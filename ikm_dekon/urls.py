@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.otp import second_factor_exempt
 from programs import views as program_views
 
 from . import views
@@ -14,7 +15,8 @@ admin.site.index_title = _("Administrasi")
 urlpatterns = [
     path("", program_views.home, name="home"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("keluar/", second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
+    path("akun/", include("accounts.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("provinsi/", include("provinces.urls")),

@@ -11,6 +11,42 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # The suite runs with DEBUG=False, so production's redirect to https is on; the test client speaks
+    # plain http. Only the redirect is turned off: secure cookies, HSTS and CSP stay as in production
+    # (tests/test_production.py checks the real settings in a subprocess).
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """`client.force_login(user)` signs in as far as a real admin gets after typing the 6-digit code.
+
+    Admins and ministry staff (and anyone who has an authenticator) are given a confirmed device and the
+    session is marked verified with it, as django_otp.login does. Every test that signs in with
+    force_login therefore works unchanged; tests/test_two_factor.py goes through the real pages instead.
+    """
+    from django.test.client import ClientMixin
+
+    original = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from accounts.otp import second_factor_required
+
+        fresh = type(user)._default_manager.get(pk=user.pk)  # leaves the test's user object untouched
+        device = TOTPDevice.objects.filter(user=fresh, confirmed=True).first()
+        if device is None:
+            if not second_factor_required(fresh):
+                return
+            device = TOTPDevice.objects.create(user=fresh, name="uji", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)
 
 
 PASSWORD = "rahasia-uji-123"

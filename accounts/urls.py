@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("keamanan/", views.security, name="security"),
+    path("verifikasi/", views.otp_verify, name="otp_verify"),
+    path("verifikasi/daftar/", views.otp_enrol, name="otp_enrol"),
+    path("verifikasi/kode-pemulihan/", views.recovery_codes, name="recovery_codes"),
+    path("verifikasi/kode-pemulihan/baru/", views.recovery_codes_new, name="recovery_codes_new"),
+    path("verifikasi/matikan/", views.otp_disable, name="otp_disable"),
+]
