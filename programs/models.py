@@ -222,8 +222,8 @@ class RevisionQuerySet(AdminOnlyQuerySet):
         with transaction.atomic():
             allocation_ids = set(self.values_list("allocation_id", flat=True))
             result = super().delete()
-            for allocation in Allocation.objects.filter(pk__in=allocation_ids):
-                allocation.refresh_current_pagu()
+            for allocation in Allocation.objects.select_for_update().filter(pk__in=allocation_ids):
+                allocation.follow_revisions_after_delete()
         return result
 
     delete.alters_data = True
@@ -379,6 +379,22 @@ class Allocation(Tracked):
         self.current_pagu = latest.new_pagu if latest else self.pagu
         Allocation.objects.filter(pk=self.pk).update(current_pagu=self.current_pagu)
 
+    def follow_revisions_after_delete(self):
+        """After revisions are deleted (in the caller's transaction): the pagu goes back to the one in force
+        before, or the deletion is refused with a message when that would fall under what is realised."""
+        latest = self.revisions.order_by("-revised_on", "-pk").first()
+        pagu = latest.new_pagu if latest else self.pagu
+        realised = _as_stored(Allocation, self.pk, "realised_total")
+        if pagu < realised:
+            raise ValidationError(
+                _(
+                    "Revisi tidak dapat dihapus: pagu terkini akan menjadi %(new)s, lebih kecil dari "
+                    "realisasi yang tercatat %(real)s."
+                )
+                % {"new": rupiah(pagu), "real": rupiah(realised)}
+            )
+        self.refresh_current_pagu()
+
 
 class BudgetRevision(Tracked):
     allocation = models.ForeignKey(
@@ -430,9 +446,15 @@ class BudgetRevision(Tracked):
                 Allocation.objects.get(pk=moved_from).refresh_current_pagu()
 
     def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            result = super().delete(*args, **kwargs)
-            self.allocation.refresh_current_pagu()
+        pk = self.pk
+        try:
+            with transaction.atomic():
+                Allocation.objects.select_for_update().only("pk").get(pk=self.allocation_id)  # one at a time
+                result = super().delete(*args, **kwargs)
+                self.allocation.follow_revisions_after_delete()
+        except ValidationError:
+            self.pk = pk  # rolled back: the revision is still there
+            raise
         return result
 
     def clean(self):
@@ -1099,7 +1121,7 @@ class Output(Tracked):
                 "Jumlah diproduksi tidak boleh kurang dari yang sudah diserahkan (%(n)s)."
             ) % {"n": handed_over}
         participation, buyer = _related(self, "participation"), _related(self, "buyer")
-        if participation and buyer and buyer.province_id != participation.activity.province_id:
+        if participation and buyer and buyer.province_id != participation.province_id:
             errors["buyer"] = _("Pemesan harus mitra di provinsi kegiatan ini.")
         if errors:
             raise ValidationError(errors)

@@ -820,6 +820,40 @@ def test_revisions_deleted_in_bulk_restore_the_pagu(w):
     assert w.alloc.current_pagu == 1000 * MILLION
 
 
+def test_a_revision_is_not_deleted_when_the_pagu_would_fall_under_what_is_spent(w):
+    revision = make_revision(w.alloc, 2000 * MILLION, revised_on=D(2020, 6, 1))
+    make_realisation(w.alloc, 7, 1500 * MILLION)
+    before = stored(BudgetRevision)
+    with pytest.raises(
+        ValidationError, match="Revisi tidak dapat dihapus: pagu terkini akan menjadi Rp 1.000"
+    ):
+        revision.delete()
+    assert revision.pk is not None
+    with pytest.raises(ValidationError, match="Revisi tidak dapat dihapus"):
+        BudgetRevision.objects.filter(pk=revision.pk).delete()
+    assert stored(BudgetRevision) == before
+    w.alloc.refresh_from_db()
+    assert w.alloc.current_pagu == 2000 * MILLION
+
+
+def test_an_edited_month_or_handover_counts_only_the_others(w):
+    june = make_realisation(w.alloc, 6, 900 * MILLION)
+    form = form_class(Realisation)(data={**form_data(june), "amount": str(1000 * MILLION)}, instance=june)
+    assert form.is_valid(), form.errors
+    form.save()
+    first = make_handover(w.output, quantity=600)
+    second = make_handover(w.output, quantity=300)
+    form = form_class(Handover)(data={**form_data(first), "quantity": 700}, instance=first)
+    assert form.is_valid(), form.errors
+    form.save()
+    second.delete()  # frees its 300
+    form = form_class(Handover)(data={**form_data(NEW[Handover](w)), "quantity": 300})
+    assert form.is_valid(), form.errors
+    form.save()
+    w.output.refresh_from_db()
+    assert w.output.handed_over_total == w.output.quantity == 1000
+
+
 def test_the_realised_total_is_the_sum_of_the_months(w):
     other = make_allocation("63", 2020)
 
