@@ -28,6 +28,7 @@ from simple_history.models import HistoricalRecords
 
 from provinces.models import Province, Regency
 
+from . import evidence
 from .scoping import ScopedQuerySet
 
 # Whole Rupiah, at most 15 digits (Rp 999 triliun, far above any allocation): SQLite, the quick start's
@@ -53,9 +54,11 @@ POSITIVE_QUANTITY = MinValueValidator(1, _("Jumlah harus bilangan bulat positif 
 def _related(instance, name):
     """The related object, or None when it is not set or does not exist (clean_fields reports that)."""
     try:
-        return getattr(instance, name)
+        related = getattr(instance, name)
     except ObjectDoesNotExist:
         return None
+    # An unsaved parent (e.g. in an admin inline on an add page) has nothing to check against yet.
+    return related if related is None or related.pk is not None else None
 
 
 def _is_number(value):
@@ -327,9 +330,19 @@ class Allocation(Tracked):
         return f"{self.province} {self.year}"
 
     def save(self, *args, **kwargs):
-        if self._state.adding or not self.revisions.exists():
-            self.current_pagu = self.pagu
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            if not self._state.adding:
+                # The running totals belong to the revisions and realisations: re-read them under a lock
+                # so a stale instance never writes an old copy back.
+                stored = (
+                    Allocation._base_manager.select_for_update()
+                    .filter(pk=self.pk)
+                    .values("realised_total", "current_pagu")[0]
+                )
+                self.realised_total, self.current_pagu = stored["realised_total"], stored["current_pagu"]
+            if self._state.adding or not self.revisions.exists():
+                self.current_pagu = self.pagu
+            super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("programs:allocation_detail", args=[self.pk])
@@ -1105,6 +1118,13 @@ class Output(Tracked):
         self.province_id, self.year = participation.province_id, participation.year
         with transaction.atomic():
             before = _as_stored(Output, self.pk, "activity_id", "province_id", "year")
+            if before:
+                # The running total belongs to the handovers: never write back a stale copy of it.
+                self.handed_over_total = (
+                    Output._base_manager.select_for_update()
+                    .filter(pk=self.pk)
+                    .values_list("handed_over_total", flat=True)[0]
+                )
             super().save(*args, **kwargs)
             copied = {"activity_id": self.activity_id, "province_id": self.province_id, "year": self.year}
             if before and before != tuple(copied.values()):
@@ -1128,7 +1148,7 @@ class Output(Tracked):
 
     @property
     def remaining(self):
-        return self.quantity - self.handed_over_total
+        return (self.quantity or 0) - (self.handed_over_total or 0)
 
 
 class RecipientType(models.TextChoices):
@@ -1290,3 +1310,143 @@ class ReviewEvent(models.Model):
             raise ValidationError(
                 {"note": _("Catatan wajib diisi bila data dikembalikan atau dibuka kembali.")}
             )
+
+
+# --- Evidence and quarterly notes ------------------------------------------------------------------------
+
+
+class AttachmentKind(models.TextChoices):
+    BAST = "bast", _("Berita acara serah terima (BAST)")
+    ATTENDANCE = "daftar_hadir", _("Daftar hadir")
+    PHOTO = "foto", _("Foto kegiatan")
+    OTHER = "lainnya", _("Dokumen lainnya")
+
+
+class Attachment(Tracked):
+    """An evidence file of an activity, or of one handover of it. Served only by the scoped download view."""
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("kegiatan")
+    )
+    handover = models.ForeignKey(
+        Handover,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("penyerahan"),
+    )
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", editable=False)
+    year = models.PositiveSmallIntegerField(editable=False)
+    kind = models.CharField(_("jenis dokumen"), max_length=15, choices=AttachmentKind.choices)
+    file = models.FileField(_("berkas"), upload_to=evidence.storage_path, max_length=200)
+    original_name = models.CharField(_("nama berkas asli"), max_length=200)
+    content_type = models.CharField(_("jenis isi"), max_length=50, editable=False)
+    size = models.PositiveIntegerField(_("ukuran (bita)"), editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    description = models.CharField(_("keterangan"), max_length=250, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("diunggah oleh"),
+    )
+
+    objects = ActivityPartQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("lampiran bukti")
+        verbose_name_plural = _("lampiran bukti")
+        ordering = ["activity", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(size__gt=0, size__lte=evidence.MAX_EVIDENCE_BYTES), name="attachment_size_limit"
+            ),
+            models.CheckConstraint(
+                condition=Q(content_type__in=evidence.ALLOWED_TYPES), name="attachment_pdf_jpeg_png_only"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+    def save(self, *args, **kwargs):
+        activity = Activity.objects.only("province_id", "year").get(pk=self.activity_id)
+        self.province_id, self.year = activity.province_id, activity.year
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("programs:attachment_download", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        handover, activity = _related(self, "handover"), _related(self, "activity")
+        if handover and activity and handover.activity_id != activity.pk:
+            errors["handover"] = _("Penyerahan ini bukan bagian dari kegiatan ini.")
+        upload = self.file.file if self.file and not getattr(self.file, "_committed", True) else None
+        if upload is not None:
+            try:
+                self.content_type, _extension = evidence.sniff(upload)
+            except ValidationError as e:
+                errors["file"] = e.messages
+            else:
+                self.size = upload.size
+                self.sha256 = evidence.digest(upload)
+                self.original_name = (self.original_name or upload.name or "")[-200:]
+        if errors:
+            raise ValidationError(errors)
+
+
+class QuarterlyNoteQuerySet(ScopedQuerySet):
+    province_lookup = "allocation__province"
+
+    def unlocked(self, qs):
+        return qs.exclude(allocation__year__in=FiscalYear.closed_years())
+
+
+class QuarterlyNote(Tracked):
+    """What the provincial office notes for a quarter's monitoring report: problems and follow-up."""
+
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, related_name="quarterly_notes", verbose_name=_("alokasi")
+    )
+    quarter = models.PositiveSmallIntegerField(
+        _("triwulan"),
+        validators=[
+            MinValueValidator(1, _("Triwulan harus 1 sampai 4.")),
+            MaxValueValidator(4, _("Triwulan harus 1 sampai 4.")),
+        ],
+    )
+    problems = models.TextField(_("permasalahan"), blank=True)
+    follow_up = models.TextField(_("tindak lanjut"), blank=True)
+    physical_progress = models.TextField(_("catatan capaian fisik"), blank=True)
+
+    objects = QuarterlyNoteQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("catatan triwulan")
+        verbose_name_plural = _("catatan triwulan")
+        ordering = ["allocation", "quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["allocation", "quarter"], name="quarterly_note_one_per_quarter"),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1, quarter__lte=4), name="quarterly_note_quarter_range"
+            ),
+        ]
+
+    def __str__(self):
+        return _("Catatan triwulan %(q)s %(a)s") % {"q": self.quarter, "a": self.allocation}
+
+    def clean(self):
+        allocation = _related(self, "allocation")
+        if allocation and _is_number(self.quarter):
+            duplicate = QuarterlyNote.objects.filter(allocation=allocation, quarter=self.quarter).exclude(
+                pk=self.pk
+            )
+            if duplicate.exists():
+                raise ValidationError(
+                    {"quarter": _("Catatan triwulan ini sudah ada; ubah catatan yang ada.")}
+                )

@@ -657,6 +657,32 @@ def _review_event(w, **fields):
     )
 
 
+def _attachment(w, **fields):
+    from django.core.files.base import ContentFile
+
+    from programs.models import Attachment
+
+    return Attachment.objects.create(
+        **{
+            "activity": w.activity,
+            "kind": "bast",
+            "file": ContentFile(b"%PDF-1.4\n%%EOF\n", name="bast.pdf"),
+            "original_name": "bast.pdf",
+            "content_type": "application/pdf",
+            "size": 15,
+            "sha256": "0" * 64,
+            "uploaded_by": w.operator,
+            **fields,
+        }
+    )
+
+
+def _quarterly_note(w, **fields):
+    from programs.models import QuarterlyNote
+
+    return QuarterlyNote.objects.create(**{"allocation": w.alloc, "quarter": 2, **fields})
+
+
 def _update(model, pk, **values):
     return lambda w: model.objects.filter(pk=pk(w)).update(**values)
 
@@ -713,6 +739,10 @@ CONSTRAINT_CASES = {
     "handover_recipient_named": lambda w: make_handover(w.output, recipient=None, recipient_name=""),
     "handover_bast_required": lambda w: make_handover(w.output, bast_number=""),
     "review_event_note_when_returned_or_reopened": lambda w: _review_event(w, action="kembalikan", note=""),
+    "attachment_size_limit": lambda w: _attachment(w, size=10 * 1024 * 1024 + 1),
+    "attachment_pdf_jpeg_png_only": lambda w: _attachment(w, content_type="text/html"),
+    "quarterly_note_one_per_quarter": lambda w: [_quarterly_note(w) for _ in range(2)],
+    "quarterly_note_quarter_range": lambda w: _quarterly_note(w, quarter=5),
 }
 
 

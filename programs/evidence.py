@@ -1,0 +1,69 @@
+"""Evidence files (BAST, attendance lists, photos): what may be uploaded and where it is kept.
+
+A file is accepted by what it contains, never by its name: its first bytes must be those of a PDF, a
+JPEG or a PNG, and it is at most 10 MB. Files live under MEDIA_ROOT (outside the static files) and are
+only ever served by the scoped download view, as an attachment.
+"""
+
+import hashlib
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+
+# (content type, extension, leading bytes)
+SIGNATURES = [
+    ("application/pdf", "pdf", b"%PDF-"),
+    ("image/png", "png", b"\x89PNG\r\n\x1a\n"),
+    ("image/jpeg", "jpg", b"\xff\xd8\xff"),
+]
+ALLOWED_TYPES = [content_type for content_type, _ext, _sig in SIGNATURES]
+
+
+def sniff(upload):
+    """(content type, extension) from the file's own bytes, or a ValidationError in Bahasa Indonesia."""
+    if upload.size is None or upload.size == 0:
+        raise ValidationError(_("Berkas kosong."), code="empty")
+    if upload.size > MAX_EVIDENCE_BYTES:
+        raise ValidationError(
+            _("Berkas terlalu besar (%(mb).1f MB); paling besar 10 MB.") % {"mb": upload.size / 1024 / 1024},
+            code="too_large",
+        )
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for content_type, extension, signature in SIGNATURES:
+        if head.startswith(signature):
+            if content_type == "application/pdf" and not _pdf_has_end(upload):
+                break
+            return content_type, extension
+    raise ValidationError(
+        _("Isi berkas bukan PDF, JPEG atau PNG. Unggah hasil pindaian BAST, daftar hadir atau foto."),
+        code="bad_type",
+    )
+
+
+def _pdf_has_end(upload):
+    """A real PDF ends with %%EOF (allowing trailing whitespace); a renamed text file does not."""
+    size = upload.size
+    upload.seek(max(0, size - 1024))
+    tail = upload.read()
+    upload.seek(0)
+    return b"%%EOF" in tail
+
+
+def digest(upload):
+    sha = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        sha.update(chunk)
+    upload.seek(0)
+    return sha.hexdigest()
+
+
+def storage_path(instance, filename):
+    """evidence/<province code>/<year>/<random>.<ext>: no user-chosen name ever reaches the disk."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"evidence/{instance.province.code}/{instance.year}/{uuid.uuid4().hex}.{extension}"
