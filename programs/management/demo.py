@@ -28,6 +28,7 @@ from ..models import (
     Allocation,
     BudgetRevision,
     DeliveryMode,
+    Firm,
     FirmScale,
     FiscalYear,
     Handover,
@@ -43,7 +44,6 @@ from ..models import (
     Sex,
     Unit,
 )
-from ..models import Firm as FirmModel
 
 DEMO_PASSWORD_DEFAULT = "dekon-demo-2020"  # noqa: S105 - printed to the developer; DEBUG or --force only
 DEMO_REASON = "Data demo (seed_demo)"
@@ -212,7 +212,7 @@ class Seeder:
                 covid_affected=covid_affected,
                 nib=self.nib(),
             )
-            firms.append(self.ensure(FirmModel, {"nib": fields.pop("nib")}, **fields)[0])
+            firms.append(self.ensure(Firm, {"nib": fields.pop("nib")}, **fields)[0])
         return firms
 
     def partner(self, province, name, kind, regency=None):

@@ -198,17 +198,21 @@ class Synthetic:
         self.content_types = {
             model: ContentType.objects.get_for_model(model) for model in (Activity, Realisation)
         }
+        self.regency_codes = dict(Regency.objects.values_list("pk", "code"))
 
     # --- planning ------------------------------------------------------------------------------------------
 
     @staticmethod
     def plan(years, codes=None):
-        """([(year, province)] to build, [(year, province, reason)] skipped because already there)."""
+        """([(year, province)] to build, [(year, province, reason)] skipped: already there, or not yet a
+        province that year (e.g. Papua Selatan before 2022)."""
         todo, skipped = [], []
         for year in years:
             provinces = Province.objects.active_in(year)
             if codes:
                 provinces = provinces.filter(code__in=codes)
+                for province in Province.objects.filter(code__in=codes, established_year__gt=year):
+                    skipped.append((year, province, f"belum terbentuk pada {year}"))
             existing = dict(
                 Allocation.objects.filter(year=year, province__in=provinces).values_list(
                     "province_id", "dipa_number"
@@ -298,7 +302,6 @@ class _ProvinceYear:
         self.fake = Faker("id_ID")
         self.fake.seed_instance(f"synthetic-{year}-{province.code}-{run.scale}")
         self.regencies = list(Regency.objects.in_province(province, year))
-        self.regency_codes = dict(Regency.objects.values_list("pk", "code"))
         self.partners = run.partners(province)
         self.last_day = date(year, 12, 31)
         self.events = []
@@ -571,7 +574,7 @@ class _ProvinceYear:
                 name = f"{first} {self.fake.last_name()}"
             has_nik = self.rng.random() < 0.6
             nik = fake_nik(
-                self.rng, self.regency_codes[firm.regency_id], sex, serial[participation.activity_id]
+                self.rng, self.run.regency_codes[firm.regency_id], sex, serial[participation.activity_id]
             )
             rows.append(
                 Participant(

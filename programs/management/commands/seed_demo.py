@@ -10,6 +10,7 @@ Safe to run again: what is already there is kept and nothing is duplicated.
 import os
 import sys
 import time
+from collections import defaultdict
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -23,7 +24,8 @@ from ..synthetic import ACTIVITIES_PER_SCALE, PARTICIPATIONS_PER_ACTIVITY, Synth
 DEFAULT_YEARS = [2021, 2022, 2023, 2024, 2025]
 
 
-def _non_negative(value):
+def _count(value):
+    """--scale: a whole number, 0 or more."""
     number = int(value)
     if number < 0:
         raise ValueError(value)
@@ -43,7 +45,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--scale",
-            type=_non_negative,
+            type=_count,
             default=0,
             metavar="N",
             help=(
@@ -105,8 +107,12 @@ class Command(BaseCommand):
     def _synthetic(self, users, scale, years, codes, verbosity):
         run = Synthetic(scale=scale, actor=users.admin, ministry=users.ministry, operators=users.operators)
         todo, skipped = Synthetic.plan(years, codes)
+        by_reason = defaultdict(list)
         for year, province, reason in skipped:
-            self.stdout.write(f"Dilewati: {province} {year} ({reason}).")
+            by_reason[year, reason].append(province.name)
+        for (year, reason), names in by_reason.items():
+            where = ", ".join(names) if len(names) <= 5 else f"{len(names)} provinsi"
+            self.stdout.write(f"Dilewati: {where} {year} ({reason}).")
         started = time.monotonic()
         with tqdm(
             total=len(todo), desc="Data sintetis", unit="provinsi", file=sys.stderr, disable=verbosity == 0
@@ -123,5 +129,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{label}: sudah lengkap, tidak ada yang ditambahkan ({seconds:.1f} dtk).")
             return
         self.stdout.write(f"{label}: ditambahkan dalam {seconds:.1f} dtk:")
-        for model, count in sorted(created.items(), key=lambda item: item[0]._meta.label):
-            self.stdout.write(f"  {count:>9,} {model._meta.verbose_name_plural}".replace(",", "."))
+        for model, count in sorted(created.items(), key=lambda item: str(item[0]._meta.verbose_name_plural)):
+            number = f"{count:,}".replace(",", ".")  # Indonesian digit grouping
+            self.stdout.write(f"  {number:>9} {model._meta.verbose_name_plural}")
