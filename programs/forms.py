@@ -110,6 +110,7 @@ class ActivityForm(ScopedForm):
         fields = [
             "allocation",
             "title",
+            "description",
             "kind",
             "purpose",
             "sector",
@@ -127,7 +128,7 @@ class ActivityForm(ScopedForm):
             "actual_participants",
             "partners",
         ]
-        widgets = {"partners": forms.CheckboxSelectMultiple}
+        widgets = {"partners": forms.CheckboxSelectMultiple, "description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -772,6 +772,9 @@ class Activity(Reviewable, Tracked):
     )
     year = models.PositiveSmallIntegerField(_("tahun anggaran"), editable=False)
     title = models.CharField(_("judul kegiatan"), max_length=250)
+    description = models.TextField(
+        _("uraian"), blank=True, help_text=_("Mis. materi, protokol kesehatan, mitra.")
+    )
     kind = models.CharField(_("jenis kegiatan"), max_length=20, choices=ActivityKind.choices)
     purpose = models.CharField(_("tujuan"), max_length=20, choices=ActivityPurpose.choices)
     sector = models.CharField(_("sektor"), max_length=20, choices=Sector.choices)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import evidence_views, views
 
 app_name = "programs"
 urlpatterns = [
@@ -41,5 +41,8 @@ urlpatterns = [
     path("realisasi/<int:pk>/hapus/", views.realisation_delete, name="realisation_delete"),
     path("realisasi/<int:pk>/<slug:action>/", views.realisation_transition, name="realisation_transition"),
     path("verifikasi/", views.review_queue, name="review_queue"),
+    path("kegiatan/<int:pk>/lampiran/tambah/", evidence_views.attachment_add, name="attachment_add"),
+    path("lampiran/<int:pk>/unduh/", evidence_views.attachment_download, name="attachment_download"),
+    path("lampiran/<int:pk>/hapus/", evidence_views.attachment_delete, name="attachment_delete"),
     path("riwayat/<slug:kind>/<int:pk>/", views.history, name="history"),
 ]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import editable_provinces, is_admin, is_ministry, is_operator
 
 from . import services
+from .evidence_views import AttachmentForm
 from .filters import ActivityFilter, AllocationFilter, FirmFilter, PartnerFilter
 from .forms import (
     MONTH_CHOICES,
@@ -36,6 +37,7 @@ from .models import (
     Activity,
     ActivityStatus,
     Allocation,
+    Attachment,
     BudgetRevision,
     Firm,
     Handover,
@@ -43,6 +45,7 @@ from .models import (
     Participant,
     Participation,
     Partner,
+    QuarterlyNote,
     Realisation,
     ReviewEvent,
     ReviewStatus,
@@ -291,6 +294,7 @@ def activity_detail(request, pk, forms=None):
         forms.setdefault("participant", ParticipantForm(user=user, activity=activity))
         forms.setdefault("output", OutputForm(user=user, activity=activity))
         forms.setdefault("new_firm", NewFirmParticipationForm(user=user, activity=activity))
+        forms.setdefault("attachment", AttachmentForm(activity=activity, user=user))
         recipients = None
         for output in outputs:
             output.handover_form = forms.get(("handover", output.pk)) or HandoverForm(
@@ -329,8 +333,8 @@ def activity_detail(request, pk, forms=None):
     )
 
 
-def _attachments_of(obj):
-    return []
+def _attachments_of(activity):
+    return list(activity.attachments.select_related("handover", "uploaded_by").order_by("created_at", "pk"))
 
 
 TRANSITIONS = {
@@ -804,6 +808,8 @@ HISTORY_MODELS = {
     "peserta": Participant,
     "hasil": Output,
     "penyerahan": Handover,
+    "lampiran": Attachment,
+    "catatan-triwulan": QuarterlyNote,
 }
 
 
