@@ -329,7 +329,6 @@ def activity_detail(request, pk, forms=None):
             "can_submit": editable and activity.review_status in (ReviewStatus.DRAFT, ReviewStatus.RETURNED),
             "attachments": _attachments_of(activity),
         },
-        status=400 if any(getattr(f, "errors", None) for f in forms.values()) else 200,
     )
 
 
@@ -692,9 +691,6 @@ def budget(request, pk, form=None, revision_form=None):
             and not services.is_year_closed(allocation.year),
             "note_form": NoteForm(),
         },
-        status=400
-        if (form is not None and form.errors) or (revision_form is not None and revision_form.errors)
-        else 200,
     )
 
 

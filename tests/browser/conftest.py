@@ -1,0 +1,94 @@
+"""End-to-end tests in Debian's Chromium, driven by Playwright for Python (never a downloaded browser).
+
+Run with the rest of the suite. Where /usr/bin/chromium is missing they are skipped on a developer's
+machine but FAIL in CI (CI=true): .ci/run installs chromium with apt-get, so a missing browser there is
+a broken set-up, not a reason to test less. Screenshots of every step land in test-artifacts/screenshots/.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the Django ORM calls made by the tests
+# themselves (fixtures, assertions on the database) are safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(
+            f"Browser tests need {CHROMIUM} (apt-get install chromium); CI must not skip them."
+        )
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)")
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {
+        **browser_context_args,
+        "locale": "id-ID",
+        "timezone_id": "Asia/Jakarta",
+        "viewport": {"width": 1280, "height": 900},
+    }
+
+
+class Shots:
+    """Numbered screenshots of one test's steps."""
+
+    def __init__(self, page, name):
+        self.page, self.n = page, 0
+        self.folder = ARTIFACTS / re.sub(r"[^\w-]+", "_", name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, step):
+        self.n += 1
+        slug = re.sub(r"[^\w-]+", "-", step)
+        path = self.folder / f"{self.n:02d}-{slug}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def shot(page, request):
+    return Shots(page, request.node.name)
+
+
+@pytest.fixture
+def console_errors(page):
+    """Every console error and uncaught page error of the test; assert it stays empty."""
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def sign_in(page, live_server, username, password):
+    page.goto(f"{live_server.url}/masuk/")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Sandi").fill(password)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_load_state()
