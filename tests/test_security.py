@@ -63,7 +63,7 @@ def test_password_validators_refuse_a_weak_password():
         validate_password("12345678")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_second_of_two_concurrent_edits_is_refused():
     operator = make_user("op-51", "operator", "51")
     colleague = make_user("op-51b", "operator", "51")
