@@ -1,5 +1,7 @@
 """The shared cast of the tests, and test-only settings."""
 
+import tempfile
+
 import pytest
 from django.conf import settings
 
@@ -15,6 +17,8 @@ def pytest_configure(config):
     # plain http. Only the redirect is turned off: secure cookies, HSTS and CSP stay as in production
     # (tests/test_production.py checks the real settings in a subprocess).
     settings.SECURE_SSL_REDIRECT = False
+    # Uploaded evidence goes to a throw-away folder, never into the project's media/.
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="ikm-test-media-")
 
 
 @pytest.fixture(autouse=True)
@@ -81,3 +85,23 @@ def user(make_user):
 def user_client(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """Transactional tests (live server, concurrency) flush every table when they end, including the
+    geography and roles that data migrations load. Put them back before each such test, so the order in
+    which pytest runs the tests never matters."""
+    marker = request.node.get_closest_marker("django_db")
+    if not marker or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    from provinces.models import Province
+
+    if not Province.objects.exists():
+        importlib.import_module("provinces.migrations.0002_load_regions").load(apps, None)
+    importlib.import_module("accounts.migrations.0002_roles").create(apps, None)
