@@ -23,7 +23,13 @@ def _province_of(record):
 
 
 def _fields(model):
-    return [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS and not f.primary_key]
+    """The fields the history keeps (personal data such as a NIK is left out of it)."""
+    kept = {f.name for f in model.history.model._meta.concrete_fields}
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if f.name in kept and f.name not in HIDDEN_FIELDS and not f.primary_key
+    ]
 
 
 def history_page(request, model, pk, kind):

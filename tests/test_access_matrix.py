@@ -1,0 +1,322 @@
+"""Who may do what, by every path: a generated matrix of role × model × action with the expected status.
+
+Every object lives in province A (Bali, 51). Provincial operator B (Kalimantan Selatan, 63) tries each of
+them by URL and by forged POST; afterwards the data must be exactly as before.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.core.files.base import ContentFile
+from django.urls import reverse
+
+from programs.models import Attachment
+from tests.factories import (
+    make_activity,
+    make_allocation,
+    make_firm,
+    make_handover,
+    make_output,
+    make_participant,
+    make_participation,
+    make_partner,
+    make_realisation,
+    make_revision,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "op_a", "op_b", "pusat", "viewer", "admin"]
+
+
+@pytest.fixture
+def world():
+    allocation = make_allocation("51", 2020)
+    activity = make_activity(allocation)
+    firm = make_firm("51")
+    participation = make_participation(activity, firm)
+    output = make_output(participation, quantity=100)
+    handover = make_handover(output, quantity=10)
+    users = {
+        "op_a": make_user("op-51", "operator", "51", is_staff=True),
+        "op_b": make_user("op-63", "operator", "63", is_staff=True),
+        "pusat": make_user("pusat", "pusat", is_staff=True),
+        "viewer": make_user("viewer", "viewer", is_staff=True),
+        "admin": make_user("admin", "admin", is_staff=True),
+    }
+    attachment = Attachment(
+        activity=activity,
+        handover=handover,
+        kind="bast",
+        original_name="bast.pdf",
+        uploaded_by=users["op_a"],
+        file=ContentFile(b"%PDF-1.4\n%%EOF\n", name="bast.pdf"),
+    )
+    attachment.full_clean()
+    attachment.save()
+    return SimpleNamespace(
+        allocation=allocation,
+        revision=make_revision(allocation, 1_400_000_000),
+        realisation=make_realisation(allocation, 6, 100_000_000),
+        activity=activity,
+        firm=firm,
+        partner=make_partner("51"),
+        participation=participation,
+        participant=make_participant(activity),
+        output=output,
+        handover=handover,
+        attachment=attachment,
+        users=users,
+    )
+
+
+def snapshot():
+    """Every programme row as stored: what a refused request must leave untouched."""
+    return {
+        model._meta.label: list(model._base_manager.order_by("pk").values())
+        for model in apps.get_app_config("programs").get_models()
+        if not model._meta.label.startswith("programs.Historical")
+    }
+
+
+R = {"op_a": 200, "op_b": 404, "pusat": 200, "viewer": 200, "admin": 200}  # read
+W = {"op_a": 302, "op_b": 404, "pusat": 403, "viewer": 403, "admin": 302}  # write (POST that saves)
+E = {"op_a": 200, "op_b": 404, "pusat": 403, "viewer": 403, "admin": 200}  # open an edit form
+C = {"op_a": 200, "op_b": 200, "pusat": 403, "viewer": 403, "admin": 200}  # open a create form
+L = {"op_a": 200, "op_b": 200, "pusat": 200, "viewer": 200, "admin": 200}  # a list (scoped rows)
+# the admin: staff users of every role may open it; outside the scope 404; viewers and ministry view only
+A = {"op_a": 200, "op_b": 404, "pusat": 200, "viewer": 200, "admin": 200}
+
+
+def _admin(model):
+    return lambda w: reverse(f"admin:programs_{model}_change", args=[getattr(w, model).pk])
+
+
+def _page(name, attr=None, *extra):
+    return lambda w: reverse(name, args=[getattr(w, attr).pk, *extra] if attr else list(extra))
+
+
+def _history(kind, attr):
+    return lambda w: reverse("programs:history", args=[kind, getattr(w, attr).pk])
+
+
+def _post(name, attr):
+    return lambda w: reverse(name, args=[getattr(w, attr).pk])
+
+
+# (model, action, method, url builder, POST data builder, expected by role)
+CASES = [
+    # activities
+    ("activity", "list", "get", _page("programs:activity_list"), None, L),
+    ("activity", "detail", "get", _page("programs:activity_detail", "activity"), None, R),
+    ("activity", "create", "get", _page("programs:activity_create"), None, C),
+    ("activity", "update", "get", _page("programs:activity_update", "activity"), None, E),
+    ("activity", "submit", "post", _page("programs:activity_transition", "activity", "ajukan"), None, None),
+    ("activity", "history", "get", _history("kegiatan", "activity"), None, R),
+    ("activity", "admin", "get", _admin("activity"), None, A),
+    # firms
+    ("firm", "list", "get", _page("programs:firm_list"), None, L),
+    ("firm", "detail", "get", _page("programs:firm_detail", "firm"), None, R),
+    ("firm", "create", "get", _page("programs:firm_create"), None, C),
+    ("firm", "update", "get", _page("programs:firm_update", "firm"), None, E),
+    (
+        "firm",
+        "update-post",
+        "post",
+        _page("programs:firm_update", "firm"),
+        lambda w: {
+            "province": w.firm.province_id,
+            "regency": w.firm.regency_id,
+            "name": "Diubah lewat POST",
+            "nib": w.firm.nib,
+            "sector": "sandang",
+            "scale": "mikro",
+            "version": w.firm.version,
+        },
+        W,
+    ),
+    ("firm", "history", "get", _history("ikm", "firm"), None, R),
+    ("firm", "admin", "get", _admin("firm"), None, A),
+    # partners
+    ("partner", "list", "get", _page("programs:partner_list"), None, L),
+    ("partner", "create", "get", _page("programs:partner_create"), None, C),
+    ("partner", "update", "get", _page("programs:partner_update", "partner"), None, E),
+    ("partner", "delete", "post", _post("programs:partner_delete", "partner"), lambda w: {}, W),
+    ("partner", "history", "get", _history("mitra", "partner"), None, R),
+    ("partner", "admin", "get", _admin("partner"), None, A),
+    # money
+    ("allocation", "list", "get", _page("programs:allocation_list"), None, L),
+    ("allocation", "detail", "get", _page("programs:budget", "allocation"), None, R),
+    ("allocation", "history", "get", _history("alokasi", "allocation"), None, R),
+    ("allocation", "admin", "get", _admin("allocation"), None, A),
+    ("budgetrevision", "history", "get", _history("revisi", "revision"), None, R),
+    (
+        "budgetrevision",
+        "create",
+        "post",
+        _post("programs:revision_add", "allocation"),
+        lambda w: {"revised_on": "01/05/2020", "new_pagu": "1.300.000.000", "reason": "Forged"},
+        {"op_a": 403, "op_b": 404, "pusat": 403, "viewer": 403, "admin": 302},
+    ),
+    ("realisation", "update", "get", _page("programs:realisation_edit", "realisation"), None, E),
+    (
+        "realisation",
+        "create",
+        "post",
+        _post("programs:realisation_add", "allocation"),
+        lambda w: {"month": 7, "amount": "1.000.000"},
+        {"op_a": 302, "op_b": 404, "pusat": 403, "viewer": 403, "admin": 302},
+    ),
+    ("realisation", "delete", "post", _post("programs:realisation_delete", "realisation"), lambda w: {}, W),
+    ("realisation", "history", "get", _history("realisasi", "realisation"), None, R),
+    ("realisation", "admin", "get", _admin("realisation"), None, A),
+    # parts of an activity
+    (
+        "participation",
+        "create",
+        "post",
+        _post("programs:participation_add", "activity"),
+        lambda w: {"firm": make_firm("51").pk},
+        W,
+    ),
+    (
+        "participation",
+        "delete",
+        "post",
+        _post("programs:participation_delete", "participation"),
+        lambda w: {},
+        None,
+    ),
+    ("participation", "history", "get", _history("peserta-ikm", "participation"), None, R),
+    ("participation", "admin", "get", _admin("participation"), None, A),
+    (
+        "participant",
+        "create",
+        "post",
+        _post("programs:participant_add", "activity"),
+        lambda w: {"name": "Peserta Palsu", "sex": "L"},
+        W,
+    ),
+    ("participant", "update", "get", _page("programs:participant_edit", "participant"), None, E),
+    ("participant", "delete", "post", _post("programs:participant_delete", "participant"), lambda w: {}, W),
+    ("participant", "history", "get", _history("peserta", "participant"), None, R),
+    ("participant", "admin", "get", _admin("participant"), None, A),
+    ("output", "update", "get", _page("programs:output_edit", "output"), None, E),
+    (
+        "output",
+        "create",
+        "post",
+        _post("programs:output_add", "activity"),
+        lambda w: {
+            "participation": w.participation.pk,
+            "product": "Masker palsu",
+            "product_type": "masker",
+            "quantity": "5",
+            "unit": "pcs",
+            "produced_on": "01/07/2020",
+        },
+        W,
+    ),
+    ("output", "history", "get", _history("hasil", "output"), None, R),
+    ("output", "admin", "get", _admin("output"), None, A),
+    ("handover", "update", "get", _page("programs:handover_edit", "handover"), None, E),
+    (
+        "handover",
+        "create",
+        "post",
+        _post("programs:handover_add", "output"),
+        lambda w: {
+            "recipient_type": "masyarakat",
+            "recipient_name": "Palsu",
+            "handed_on": "20/07/2020",
+            "quantity": "1",
+            "bast_number": "BAST/PALSU",
+        },
+        W,
+    ),
+    ("handover", "history", "get", _history("penyerahan", "handover"), None, R),
+    ("handover", "admin", "get", _admin("handover"), None, A),
+    # evidence
+    ("attachment", "download", "get", _page("programs:attachment_download", "attachment"), None, R),
+    ("attachment", "delete", "post", _post("programs:attachment_delete", "attachment"), lambda w: {}, W),
+    ("attachment", "history", "get", _history("lampiran", "attachment"), None, R),
+]
+
+# Actions whose outcome for the province's own operator is a redirect back with a message
+for i, case in enumerate(CASES):
+    model, action, method, url, data, expected = case
+    if expected is None:
+        CASES[i] = (model, action, method, url, data or (lambda w: {}), W)
+
+
+MATRIX = [pytest.param(role, *case, id=f"{case[0]}-{case[1]}-{role}") for case in CASES for role in ROLES]
+
+
+@pytest.mark.parametrize(("role", "model", "action", "method", "url", "data", "expected"), MATRIX)
+def test_access_matrix(client, world, role, model, action, method, url, data, expected):
+    target = url(world)
+    payload = data(world) if data else None
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    before = snapshot()
+    response = client.post(target, payload) if method == "post" else client.get(target)
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert "/masuk/" in response.url or "/admin/login/" in response.url
+        assert snapshot() == before
+        return
+    assert response.status_code == expected[role], (response.status_code, target)
+    if response.status_code in (403, 404):
+        assert snapshot() == before, "a refused request changed data"
+    if role == "op_b" and response.status_code == 200:
+        # lists answer, but never with province A's rows
+        html = response.content.decode()
+        assert world.firm.name not in html and world.activity.title not in html
+
+
+def test_the_matrix_covers_every_programme_model_with_pages():
+    covered = {case[0] for case in CASES}
+    assert {
+        "activity",
+        "firm",
+        "partner",
+        "allocation",
+        "budgetrevision",
+        "realisation",
+        "participation",
+        "participant",
+        "output",
+        "handover",
+        "attachment",
+    } <= covered
+
+
+def test_operator_b_cannot_reach_province_a_by_any_forged_post(client, world):
+    """Forged POSTs naming province A's allocation, regency, firm or activity from B's own forms."""
+    client.force_login(world.users["op_b"])
+    before = snapshot()
+    own = make_activity(make_allocation("63", 2020))
+    before = snapshot()
+    forged = [
+        (reverse("programs:activity_create"), {"allocation": world.allocation.pk, "title": "x"}),
+        (reverse("programs:participation_add", args=[own.pk]), {"firm": world.firm.pk}),
+        (
+            reverse("programs:firm_create"),
+            {
+                "province": world.firm.province_id,
+                "regency": world.firm.regency_id,
+                "name": "x",
+                "sector": "sandang",
+            },
+        ),
+        (
+            reverse("programs:activity_update", args=[own.pk]),
+            {"allocation": world.allocation.pk, "regency": world.firm.regency_id, "title": "x"},
+        ),
+    ]
+    for url, data in forged:
+        response = client.post(url, data)
+        assert response.status_code in (200, 302, 403, 404), url
+    assert snapshot() == before
