@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("provinsi/", include("provinces.urls")),
+    path("laporan/", include("programs.report_urls")),
     path("", include("programs.urls")),
     path("admin/", admin.site.urls),
 ]

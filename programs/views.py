@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import editable_provinces, is_admin, is_ministry, is_operator
 
-from . import services
+from . import exports, services
 from .evidence_views import AttachmentForm
 from .filters import ActivityFilter, AllocationFilter, FirmFilter, PartnerFilter
 from .forms import (
@@ -150,6 +150,8 @@ def activity_list(request):
     )
     filterset = ActivityFilter(request.GET or None, queryset=queryset, user=request.user)
     activities = filterset.qs if filterset.is_bound else queryset
+    if response := exports.list_export(request, activities, "kegiatan"):
+        return response
     page = _page(request, activities)
     return render(
         request,
@@ -531,6 +533,8 @@ def handover_delete(request, pk):
 def firm_list(request):
     queryset = Firm.objects.visible_to(request.user).select_related("province", "regency")
     filterset = FirmFilter(request.GET or None, queryset=queryset, user=request.user)
+    if response := exports.list_export(request, filterset.qs if filterset.is_bound else queryset, "ikm"):
+        return response
     page = _page(request, filterset.qs if filterset.is_bound else queryset)
     return render(
         request,
@@ -594,6 +598,8 @@ def firm_delete(request, pk):
 def partner_list(request):
     queryset = Partner.objects.visible_to(request.user).select_related("province", "regency")
     filterset = PartnerFilter(request.GET or None, queryset=queryset, user=request.user)
+    if response := exports.list_export(request, filterset.qs if filterset.is_bound else queryset, "mitra"):
+        return response
     page = _page(request, filterset.qs if filterset.is_bound else queryset)
     return render(
         request,
@@ -638,6 +644,8 @@ def partner_delete(request, pk):
 def allocation_list(request):
     queryset = Allocation.objects.visible_to(request.user).select_related("province")
     filterset = AllocationFilter(request.GET or None, queryset=queryset, user=request.user)
+    if response := exports.list_export(request, filterset.qs if filterset.is_bound else queryset, "anggaran"):
+        return response
     page = _page(request, filterset.qs if filterset.is_bound else queryset, size=40)
     return render(
         request,

@@ -1,0 +1,565 @@
+"""Report pages: parse the filters, ask `reports` for the figures, render — or export the same figures.
+
+A province's pages are found through the scoping mechanism (`provinces_visible_to`): another province's
+report answers 404, so nobody learns what exists elsewhere.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.roles import is_admin
+
+from . import exports, reports
+from . import views as workspace
+from .exports import Column, Export, Table
+from .forms import ScopedForm
+from .models import ActivityKind, ActivityPurpose, Allocation, FiscalYear, QuarterlyNote, Sector
+from .scoping import get_visible_or_404, in_editable_provinces, provinces_visible_to
+
+ACTIVITY_PAGE_SIZE = 50
+ALL = ("tahun", "jenis", "tujuan", "sektor", "covid", "verifikasi", "urut")
+YEAR_ONLY = ("tahun", "verifikasi")
+BLANK = [("", gettext_lazy("Semua"))]
+
+
+class ReportFilterForm(forms.Form):
+    """The report filters (an allow-list of values, including the sort columns)."""
+
+    tahun = forms.IntegerField(label=gettext_lazy("Tahun"), min_value=2000, max_value=2100, required=False)
+    jenis = forms.ChoiceField(
+        label=gettext_lazy("Jenis"), choices=BLANK + ActivityKind.choices, required=False
+    )
+    tujuan = forms.ChoiceField(
+        label=gettext_lazy("Tujuan"), choices=BLANK + ActivityPurpose.choices, required=False
+    )
+    sektor = forms.ChoiceField(label=gettext_lazy("Sektor"), choices=BLANK + Sector.choices, required=False)
+    covid = forms.ChoiceField(
+        label=gettext_lazy("Penanganan Covid-19"),
+        choices=BLANK + [("ya", gettext_lazy("Ya")), ("tidak", gettext_lazy("Tidak"))],
+        required=False,
+    )
+    verifikasi = forms.ChoiceField(
+        label=gettext_lazy("Data"),
+        choices=[
+            ("semua", gettext_lazy("Semua data")),
+            ("terverifikasi", gettext_lazy("Hanya yang terverifikasi")),
+        ],
+        required=False,
+    )
+    urut = forms.ChoiceField(
+        choices=[("", "")] + [(f"{d}{k}", f"{d}{k}") for k in reports.SORT_KEYS for d in ("", "-")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, data, *, fields, default_year):
+        super().__init__(data)
+        for name in set(self.fields) - set(fields):
+            del self.fields[name]
+        self.default_year = default_year  # a callable: asked only when no year is given
+        for name, field in self.fields.items():
+            css = "form-select form-select-sm" if isinstance(field, forms.ChoiceField) else "form-control"
+            field.widget.attrs.setdefault("class", css if name != "tahun" else "form-control form-control-sm")
+
+    def filters(self):
+        """The filters asked for; a value that does not validate falls back to its default."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        covid = data.get("covid")
+        return reports.Filters(
+            year=data.get("tahun") or self.default_year(),
+            kind=data.get("jenis", ""),
+            purpose=data.get("tujuan", ""),
+            sector=data.get("sektor", ""),
+            covid={"ya": True, "tidak": False}.get(covid),
+            verified_only=data.get("verifikasi") == "terverifikasi",
+        )
+
+    def sort(self):
+        return getattr(self, "cleaned_data", {}).get("urut", "")
+
+
+def _filters(request, fields):
+    def default_year():
+        """The newest fiscal year with data the user may see, else the current one."""
+        return (reports.years_visible(request.user) or [timezone.localdate().year])[0]
+
+    form = ReportFilterForm(request.GET, fields=fields, default_year=default_year)
+    filters = form.filters()
+    form.fields["tahun"].widget.attrs["placeholder"] = str(filters.year)
+    return form, filters, form.sort() if "urut" in fields else ""
+
+
+def _query(request, **changes):
+    """The request's query without the format and the page, with `changes` applied."""
+    query = request.GET.copy()
+    for key in ("format", "halaman", *changes):
+        query.pop(key, None)
+    for key, value in changes.items():
+        if value:
+            query[key] = value
+    return query.urlencode()
+
+
+def _province(request, code):
+    province = provinces_visible_to(request.user).filter(code=code).first()
+    if province is None:
+        raise Http404
+    return province
+
+
+def _plain_row(row, figures):
+    return {f.key: exports.plain(row[f.key], f.kind) for f in figures}
+
+
+def _cells(row, figures):
+    return [{"value": row[f.key], "kind": f.kind} for f in figures]
+
+
+# --- Index -------------------------------------------------------------------------------------------------
+
+
+def index(request):
+    years = reports.years_visible(request.user)
+    year = years[0] if years else timezone.localdate().year
+    provinces = provinces_visible_to(request.user).active_in(year).order_by("code")
+    return render(
+        request,
+        "reports/index.html",
+        {"year": year, "years": years, "provinces": provinces, "quarters": [1, 2, 3, 4]},
+    )
+
+
+# --- National recap ----------------------------------------------------------------------------------------
+
+
+def _recap_columns(figures):
+    return [Column("province_code", _("Kode provinsi")), Column("province", _("Provinsi"))] + [
+        Column(f.key, f.label, f.kind) for f in figures
+    ]
+
+
+def _sort_link(request, key, current, numeric):
+    if current == key:
+        target = f"-{key}"
+    elif current == f"-{key}":
+        target = key
+    else:
+        target = f"-{key}" if numeric else key
+    return {
+        "url": "?" + _query(request, urut=target),
+        "direction": "asc" if current == key else "desc" if current == f"-{key}" else None,
+    }
+
+
+def national(request):
+    form, filters, sort = _filters(request, ALL)
+    recap = reports.national_recap(request.user, filters)
+    rows = recap.sorted_rows(sort)
+    fmt = exports.requested_format(request)
+    if fmt:
+        export = Export(
+            name=f"rekap-nasional-{filters.year}",
+            tables=[
+                Table("rows", _("Rekap nasional"), _recap_columns(recap.figures), rows, totals=recap.totals)
+            ],
+            meta={"year": filters.year, "filters": filters.as_dict()},
+        )
+        return exports.respond(request, export, fmt)
+    groups = []
+    for group, title in (
+        ("money", _("Anggaran dan kegiatan")),
+        ("outputs", _("Hasil produksi, pesanan dan penyerahan")),
+    ):
+        figures = [f for f in recap.figures if (f.group == "outputs") == (group == "outputs")]
+        groups.append(
+            {
+                "title": title,
+                "columns": [{"figure": f, **_sort_link(request, f.key, sort, numeric=True)} for f in figures],
+                "rows": [
+                    {"code": r["province_code"], "name": r["province"], "cells": _cells(r, figures)}
+                    for r in rows
+                ],
+                "totals": _cells(recap.totals, figures),
+            }
+        )
+    chart = {
+        "figures": [{"key": f.key, "label": str(f.label), "kind": f.kind} for f in recap.figures],
+        "rows": [
+            {"code": r["province_code"], "name": r["province"], **_plain_row(r, recap.figures)} for r in rows
+        ],
+        "default": "absorption_pct",
+        "geojson": static("maps/indonesia-provinces.geojson"),
+    }
+    return render(
+        request,
+        "reports/national.html",
+        {
+            "filter": form,
+            "filters": filters,
+            "year": filters.year,
+            "groups": groups,
+            "province_sort": _sort_link(request, "province", sort, numeric=False),
+            "chart": chart,
+            "count": len(rows),
+            "query": _query(request),
+        },
+    )
+
+
+# --- Province report ---------------------------------------------------------------------------------------
+
+MONTH_COLUMNS = [
+    Column("label", gettext_lazy("Bulan")),
+    Column("realised", gettext_lazy("Realisasi bulan ini (Rp)"), "money", total=True),
+    Column("cumulative", gettext_lazy("Realisasi kumulatif (Rp)"), "money"),
+    Column("cumulative_pct", gettext_lazy("Kumulatif terhadap pagu terkini (%)"), "percent"),
+    Column("benchmark_pct", gettext_lazy("Target triwulan (%)"), "percent"),
+    Column("benchmark_amount", gettext_lazy("Target triwulan (Rp)"), "money"),
+]
+
+
+def _activity_columns(figures_of):
+    def figure(key):
+        return lambda a: figures_of(a)[key]
+
+    return [
+        Column("id", gettext_lazy("ID"), "int"),
+        Column("title", gettext_lazy("Judul kegiatan")),
+        Column("regency", gettext_lazy("Kabupaten/kota"), get=lambda a: a.regency.name if a.regency else ""),
+        Column("kind", gettext_lazy("Jenis"), get=lambda a: a.get_kind_display()),
+        Column("status", gettext_lazy("Status pelaksanaan"), get=lambda a: a.get_status_display()),
+        Column(
+            "review_status", gettext_lazy("Status verifikasi"), get=lambda a: a.get_review_status_display()
+        ),
+        Column("planned_start", gettext_lazy("Rencana mulai"), "date"),
+        Column("planned_end", gettext_lazy("Rencana selesai"), "date"),
+        Column("actual_end", gettext_lazy("Realisasi selesai"), "date"),
+        Column("budget", gettext_lazy("Anggaran (Rp)"), "money", total=True),
+        Column("target_participants", gettext_lazy("Target peserta"), "int", total=True),
+        Column("actual_participants", gettext_lazy("Realisasi peserta"), "int", total=True),
+        Column("firms", gettext_lazy("IKM"), "int", get=figure("firms"), total=True),
+        Column(
+            "participants", gettext_lazy("Peserta perorangan"), "int", get=figure("participants"), total=True
+        ),
+        Column("produced", gettext_lazy("Diproduksi"), "int", get=figure("produced"), total=True),
+        Column("ordered", gettext_lazy("Dipesan"), "int", get=figure("ordered"), total=True),
+        Column("handed_over", gettext_lazy("Diserahkan"), "int", get=figure("handed_over"), total=True),
+    ]
+
+
+def province_report(request, code):
+    province = _province(request, code)
+    form, filters, _sort = _filters(request, ALL[:-1])
+    user = request.user
+    recap = reports.national_recap(user, filters, province=province)
+    row = recap.rows[0] if recap.rows else None
+    months = reports.monthly_curve(user, province, filters, row["current_pagu"] if row else None)
+    activities = reports.province_activities(user, province, filters)
+    fmt = exports.requested_format(request)
+    if fmt:
+        figures = reports.activity_figures(user, province, filters.year)
+        columns = _activity_columns(lambda a: figures.get(a.pk, reports.EMPTY_ACTIVITY_FIGURES))
+        export = Export(
+            name=f"laporan-provinsi-{province.code}-{filters.year}",
+            tables=[
+                Table("rows", _("Kegiatan"), columns, activities.iterator(chunk_size=exports.CHUNK_SIZE)),
+                Table("summary", _("Ringkasan"), _recap_columns(recap.figures), recap.rows),
+                Table("monthly", _("Realisasi bulanan"), MONTH_COLUMNS, months),
+            ],
+            meta={
+                "year": filters.year,
+                "province_code": province.code,
+                "province": province.name,
+                "filters": filters.as_dict(),
+            },
+            province=province.pk,
+        )
+        return exports.respond(request, export, fmt)
+    page = Paginator(activities, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("halaman"))
+    figures = reports.activity_figures(user, province, filters.year, activity_ids=[a.pk for a in page])
+    for activity in page:
+        activity.figures = figures.get(activity.pk, reports.EMPTY_ACTIVITY_FIGURES)
+    chart = {
+        "months": [
+            {k: exports.plain(m[k], c.kind) for k, c in ((c.key, c) for c in MONTH_COLUMNS)} for m in months
+        ],
+        "pagu": exports.plain(row["current_pagu"], "money") if row else None,
+    }
+    return render(
+        request,
+        "reports/province.html",
+        {
+            "province": province,
+            "filter": form,
+            "filters": filters,
+            "year": filters.year,
+            "row": row,
+            "summary": [
+                [
+                    {"figure": f, "value": row[f.key]}
+                    for f in recap.figures
+                    if (f.group == "outputs") == outputs
+                ]
+                for outputs in (False, True)
+            ]
+            if row
+            else [],
+            "progress": reports.physical_progress(row) if row else None,
+            "months": months,
+            "realised_total": sum((m["realised"] or 0) for m in months),
+            "page": page,
+            "chart": chart,
+            "quarters": [1, 2, 3, 4],
+            "query": _query(request),
+        },
+    )
+
+
+# --- Quarterly report --------------------------------------------------------------------------------------
+
+QUARTER_MONTH_COLUMNS = [
+    Column("label", gettext_lazy("Bulan")),
+    Column("realised", gettext_lazy("Realisasi bulan ini (Rp)"), "money", total=True),
+    Column("cumulative", gettext_lazy("Realisasi kumulatif sejak Januari (Rp)"), "money"),
+    Column("cumulative_pct", gettext_lazy("Penyerapan kumulatif (%)"), "percent"),
+]
+NOTE_COLUMNS = [
+    Column("problems", gettext_lazy("Permasalahan")),
+    Column("follow_up", gettext_lazy("Tindak lanjut")),
+    Column("physical_progress", gettext_lazy("Catatan capaian fisik")),
+]
+
+
+def _quarterly_activity_columns():
+    def act(name, kind="text", label=None, **kwargs):
+        return Column(name, label, kind, get=lambda r: getattr(r["activity"], name), **kwargs)
+
+    return [
+        act("title", label=gettext_lazy("Kegiatan")),
+        Column("status", gettext_lazy("Status"), get=lambda r: r["activity"].get_status_display()),
+        act("planned_end", "date", gettext_lazy("Rencana selesai")),
+        act("actual_end", "date", gettext_lazy("Realisasi selesai")),
+        Column(
+            "done_by_end",
+            gettext_lazy("Selesai s.d. akhir triwulan"),
+            "bool",
+            get=lambda r: bool(r["done_by_end"]),
+        ),
+        act("budget", "money", gettext_lazy("Anggaran (Rp)"), total=True),
+        act("target_participants", "int", gettext_lazy("Target peserta"), total=True),
+        act("actual_participants", "int", gettext_lazy("Realisasi peserta"), total=True),
+        Column("firms", gettext_lazy("IKM"), "int", total=True),
+        Column("participants", gettext_lazy("Peserta perorangan"), "int", total=True),
+        Column("ordered", gettext_lazy("Target produksi (pesanan)"), "int", total=True),
+        Column("produced", gettext_lazy("Diproduksi s.d. akhir triwulan"), "int", total=True),
+        Column("handed_over", gettext_lazy("Diserahkan s.d. akhir triwulan"), "int", total=True),
+    ]
+
+
+def _note_editable(user, allocation, note):
+    """Whether the user may write the quarter's note: the province's operator (or an admin), open year."""
+    if allocation is None:
+        return False
+    if note is not None and note.pk:
+        return QuarterlyNote.objects.editable_by(user).filter(pk=note.pk).exists()
+    allocations = in_editable_provinces(Allocation.objects.filter(pk=allocation.pk), user)
+    if not is_admin(user):
+        allocations = allocations.exclude(year__in=FiscalYear.closed_years())
+    return allocations.exists()
+
+
+def _quarter(quarter):
+    if quarter not in reports.QUARTER_BENCHMARKS:
+        raise Http404
+    return quarter
+
+
+def quarterly(request, code, quarter):
+    quarter = _quarter(quarter)
+    province = _province(request, code)
+    form, filters, _sort = _filters(request, YEAR_ONLY)
+    report = reports.quarterly_report(request.user, province, filters.year, quarter, filters.verified_only)
+    fmt = exports.requested_format(request)
+    if fmt:
+        note = report.note
+        export = Export(
+            name=f"laporan-triwulan-{quarter}-{province.code}-{filters.year}",
+            tables=[
+                Table("rows", _("Capaian output"), _quarterly_activity_columns(), report.activities),
+                Table("realisation", _("Realisasi anggaran"), QUARTER_MONTH_COLUMNS, report.months),
+                Table(
+                    "notes",
+                    _("Permasalahan dan tindak lanjut"),
+                    NOTE_COLUMNS,
+                    [
+                        {
+                            "problems": note.problems if note else "",
+                            "follow_up": note.follow_up if note else "",
+                            "physical_progress": note.physical_progress if note else "",
+                        }
+                    ],
+                ),
+            ],
+            meta={
+                "year": filters.year,
+                "quarter": quarter,
+                "quarter_end": report.end.isoformat(),
+                "province_code": province.code,
+                "province": province.name,
+                "filters": filters.as_dict(),
+                "pagu_at_quarter_end": exports.plain(report.pagu_at_end, "money"),
+                "realised_to_quarter_end": exports.plain(report.realised_to_end, "money"),
+                "absorption_pct": exports.plain(report.absorption_pct, "percent"),
+                "benchmark_pct": report.benchmark_pct,
+            },
+            province=province.pk,
+        )
+        return exports.respond(request, export, fmt)
+    return render(
+        request,
+        "reports/quarterly.html",
+        {
+            "province": province,
+            "filter": form,
+            "filters": filters,
+            "year": filters.year,
+            "report": report,
+            "can_edit_note": _note_editable(request.user, report.allocation, report.note),
+            "printed_at": timezone.localtime(),
+            "query": _query(request),
+        },
+    )
+
+
+class QuarterlyNoteForm(ScopedForm):
+    class Meta:
+        model = QuarterlyNote
+        fields = ["problems", "follow_up", "physical_progress"]
+        widgets = {name: forms.Textarea(attrs={"rows": 5}) for name in fields}
+
+
+def quarterly_note(request, code, quarter):
+    quarter = _quarter(quarter)
+    province = _province(request, code)
+    _form, filters, _sort = _filters(request, ("tahun",))
+    allocation = get_visible_or_404(
+        Allocation.objects.select_related("province"), request.user, province=province, year=filters.year
+    )
+    note = (
+        QuarterlyNote.objects.visible_to(request.user).filter(allocation=allocation, quarter=quarter).first()
+    )
+    if not _note_editable(request.user, allocation, note):
+        raise PermissionDenied(
+            _("Catatan triwulan ini hanya dapat diisi operator provinsinya selama tahun anggaran terbuka.")
+        )
+    note = note or QuarterlyNote(allocation=allocation, quarter=quarter)
+    form = QuarterlyNoteForm(request.POST or None, instance=note, user=request.user)
+    back = reverse("reports:quarterly", args=[province.code, quarter]) + f"?tahun={filters.year}"
+    if request.method == "POST" and workspace._save_form(request, form):
+        messages.success(request, _("Catatan triwulan disimpan."))
+        return redirect(back)
+    return render(
+        request,
+        "programs/form.html",
+        {
+            "form": form,
+            "title": _("Catatan triwulan %(q)s %(p)s %(y)s")
+            % {"q": quarter, "p": province.name, "y": filters.year},
+            "back": back,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Covid-19 response -------------------------------------------------------------------------------------
+
+
+def _covid_columns():
+    return [
+        Column("province_code", gettext_lazy("Kode provinsi")),
+        Column("province", gettext_lazy("Provinsi")),
+        Column("product", gettext_lazy("Jenis produk")),
+        Column("produced", gettext_lazy("Diproduksi"), "int"),
+        Column("ordered", gettext_lazy("Dipesan"), "int"),
+        Column("handed_over", gettext_lazy("Diserahkan"), "int"),
+        *[
+            Column(key, gettext_lazy("Diserahkan ke %(r)s") % {"r": label}, "int")
+            for key, label in _recipient_labels()
+        ],
+    ]
+
+
+def _recipient_labels():
+    from .models import RecipientType
+
+    return [(reports.COVID_RECIPIENT_KEYS[value], label) for value, label in RecipientType.choices]
+
+
+def covid(request):
+    form, filters, _sort = _filters(request, YEAR_ONLY)
+    report = reports.covid_report(request.user, filters)
+    fmt = exports.requested_format(request)
+    product_columns = [
+        Column("product", _("Jenis produk")),
+        Column("produced", _("Diproduksi"), "int"),
+        Column("ordered", _("Dipesan"), "int"),
+        Column("handed_over", _("Diserahkan"), "int"),
+    ]
+    recipient_columns = [Column("recipient", _("Penerima")), Column("handed_over", _("Diserahkan"), "int")]
+    if fmt:
+        export = Export(
+            name=f"laporan-covid19-{filters.year}",
+            tables=[
+                Table("rows", _("Per provinsi"), _covid_columns(), report.rows, totals=report.totals),
+                Table(
+                    "by_product",
+                    _("Per jenis produk"),
+                    product_columns,
+                    report.by_product,
+                    totals=report.totals,
+                ),
+                Table(
+                    "by_recipient",
+                    _("Per jenis penerima"),
+                    recipient_columns,
+                    report.by_recipient,
+                    totals={"handed_over": report.totals["handed_over"]},
+                ),
+            ],
+            meta={"year": filters.year, "filters": filters.as_dict()},
+        )
+        return exports.respond(request, export, fmt)
+    recipient_keys = [key for key, _label in _recipient_labels()]
+    chart = {
+        "products": [
+            {k: p[k] for k in ("product", "produced", "ordered", "handed_over")} for p in report.by_product
+        ],
+        "recipients": [
+            {"recipient": r["recipient"], "handed_over": r["handed_over"]} for r in report.by_recipient
+        ],
+    }
+    return render(
+        request,
+        "reports/covid.html",
+        {
+            "filter": form,
+            "filters": filters,
+            "year": filters.year,
+            "report": report,
+            "recipient_labels": [label for _key, label in _recipient_labels()],
+            "rows": [{**r, "recipients": [r[k] for k in recipient_keys]} for r in report.rows],
+            "total_recipients": [report.totals[k] for k in recipient_keys],
+            "chart": chart,
+            "query": _query(request),
+        },
+    )

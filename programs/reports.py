@@ -1,0 +1,604 @@
+"""The read side: every figure of the reports, computed by aggregate queries only.
+
+Each report runs a fixed number of `values(...).annotate(Sum/Count)` queries whatever the amount of data
+(never one query per province, activity or row). Every queryset starts from `Model.objects.visible_to(user)`
+— the one scoping mechanism — so an operator's reports hold their own province and nothing else.
+
+The rows that are added up (participations, participants, outputs, handovers) carry their activity's
+province and year, so the figures of a year group by those columns without joining up to the activity;
+only the activity filters (kind, purpose, sector, Covid-19, verified) reach through `activity__`.
+"""
+
+import calendar
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Activity,
+    ActivityStatus,
+    Allocation,
+    BudgetRevision,
+    Handover,
+    Output,
+    Participant,
+    Participation,
+    ProductType,
+    QuarterlyNote,
+    Realisation,
+    RecipientType,
+    ReviewStatus,
+)
+from .scoping import provinces_visible_to
+
+try:  # the protective-equipment product types, where the model module names them
+    from .models import PPE_TYPES
+except ImportError:  # pragma: no cover - older models
+    PPE_TYPES = [ProductType.MASK, ProductType.FACE_SHIELD, ProductType.HAZMAT, ProductType.OTHER_PPE]
+
+# Absorption a province should reach by the end of each quarter (the deconcentration monitoring rule).
+QUARTER_BENCHMARKS = {1: 15, 2: 40, 3: 60, 4: 90}
+MONTHS = [
+    _("Januari"),
+    _("Februari"),
+    _("Maret"),
+    _("April"),
+    _("Mei"),
+    _("Juni"),
+    _("Juli"),
+    _("Agustus"),
+    _("September"),
+    _("Oktober"),
+    _("November"),
+    _("Desember"),
+]
+HUNDRED = Decimal(100)
+CENTS = Decimal("0.01")
+
+
+def percent(part, whole):
+    """part / whole as a percentage with two decimals; None when the whole is zero or unknown."""
+    if not whole or part is None:
+        return None
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(CENTS)
+
+
+# --- Filters ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a report is about: a fiscal year, optionally narrowed to some activities."""
+
+    year: int
+    kind: str = ""
+    purpose: str = ""
+    sector: str = ""
+    covid: bool | None = None
+    verified_only: bool = False
+
+    def activities(self, prefix=""):
+        """The activity conditions, reached through `prefix` (e.g. "activity__") from a part of one.
+
+        Empty when nothing is chosen, so the usual report joins nothing.
+        """
+        q = Q()
+        for name in ("kind", "purpose", "sector"):
+            if getattr(self, name):
+                q &= Q(**{f"{prefix}{name}": getattr(self, name)})
+        if self.covid is not None:
+            q &= Q(**{f"{prefix}covid_response": self.covid})
+        if self.verified_only:
+            q &= Q(**{f"{prefix}review_status": ReviewStatus.VERIFIED})
+        return q
+
+    @property
+    def narrowed(self):
+        """Whether only some activities are counted (the money figures are the allocation's regardless)."""
+        return bool(self.kind or self.purpose or self.sector or self.covid is not None)
+
+    def as_dict(self):
+        return {
+            "year": self.year,
+            "kind": self.kind or None,
+            "purpose": self.purpose or None,
+            "sector": self.sector or None,
+            "covid_response": self.covid,
+            "verified_only": self.verified_only,
+        }
+
+
+# --- The figures -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    kind: str  # money | int | percent
+    group: str  # which table of the page shows it
+
+
+STATUS_KEYS = {
+    ActivityStatus.PLANNED: "activities_planned",
+    ActivityStatus.RUNNING: "activities_running",
+    ActivityStatus.DONE: "activities_done",
+    ActivityStatus.POSTPONED: "activities_postponed",
+    ActivityStatus.CANCELLED: "activities_cancelled",
+}
+OUTPUT_KEYS = {value: f"output_{value}" for value in ProductType.values}
+ORDERED_KEYS = {value: f"ordered_{value}" for value in ProductType.values}
+HANDED_OVER_KEYS = {value: f"handed_over_{value}" for value in RecipientType.values}
+
+RECAP_FIGURES = [
+    Figure("pagu", _("Pagu awal"), "money", "money"),
+    Figure("current_pagu", _("Pagu terkini"), "money", "money"),
+    Figure("realised", _("Realisasi"), "money", "money"),
+    Figure("absorption_pct", _("Penyerapan (%)"), "percent", "money"),
+    Figure("activities", _("Kegiatan"), "int", "activities"),
+    *[Figure(key, ActivityStatus(status).label, "int", "activities") for status, key in STATUS_KEYS.items()],
+    Figure("activity_budget", _("Anggaran kegiatan"), "money", "activities"),
+    Figure("firms", _("IKM (berbeda)"), "int", "activities"),
+    Figure("participants", _("Peserta perorangan"), "int", "activities"),
+    Figure("participants_target", _("Target peserta"), "int", "activities"),
+    Figure("participants_actual", _("Realisasi peserta"), "int", "activities"),
+    *[
+        Figure(key, _("Produksi: %(t)s") % {"t": ProductType(value).label}, "int", "outputs")
+        for value, key in OUTPUT_KEYS.items()
+    ],
+    *[
+        Figure(key, _("Pesanan: %(t)s") % {"t": ProductType(value).label}, "int", "outputs")
+        for value, key in ORDERED_KEYS.items()
+    ],
+    *[
+        Figure(key, _("Diserahkan ke %(r)s") % {"r": RecipientType(value).label}, "int", "outputs")
+        for value, key in HANDED_OVER_KEYS.items()
+    ],
+]
+FIGURES_BY_KEY = {f.key: f for f in RECAP_FIGURES}
+ADDITIVE = [f.key for f in RECAP_FIGURES if f.kind != "percent" and f.key != "firms"]
+#: The columns a recap may be sorted by (an allow-list; "-" before a key sorts descending).
+SORT_KEYS = ["province_code", "province", *FIGURES_BY_KEY]
+
+
+def _row(province):
+    row = {"province_code": province.code, "province": province.name}
+    row.update({f.key: 0 for f in RECAP_FIGURES})
+    row["absorption_pct"] = None
+    return row
+
+
+@dataclass
+class Recap:
+    filters: Filters
+    rows: list
+    totals: dict
+    figures: list = field(default_factory=lambda: RECAP_FIGURES)
+
+    def sorted_rows(self, sort):
+        """The rows ordered by an allowed column ("-key" descending); unknown keys keep province order."""
+        key = (sort or "").lstrip("-")
+        if key not in SORT_KEYS:
+            return list(self.rows)
+        descending = sort.startswith("-")
+        present = [r for r in self.rows if r[key] is not None]
+        missing = [r for r in self.rows if r[key] is None]  # always last
+        present.sort(key=lambda r: (r[key], r["province_code"]), reverse=descending)
+        return present + missing
+
+
+def national_recap(user, filters, province=None):
+    """One row per province active in the year (and visible to the user), with a totals row.
+
+    `province` narrows the recap to one province the caller has already found visible.
+    """
+    year = filters.year
+    provinces = provinces_visible_to(user).active_in(year).only("pk", "code", "name").order_by("code")
+    if province is not None:
+        provinces = provinces.filter(pk=province.pk)
+    rows = {p.pk: _row(p) for p in provinces}
+
+    def scoped(model, year_lookup="year", province_lookup="province"):
+        qs = model.objects.visible_to(user).filter(**{year_lookup: year}).order_by()
+        if province is not None:
+            qs = qs.filter(**{province_lookup: province})
+        return qs
+
+    for a in scoped(Allocation).values("province_id", "pagu", "current_pagu", "realised_total"):
+        if a["province_id"] in rows:
+            rows[a["province_id"]].update(
+                pagu=a["pagu"], current_pagu=a["current_pagu"], realised=a["realised_total"]
+            )
+    if filters.verified_only:
+        # Only the months the ministry verified count; the running total holds every month.
+        for row in rows.values():
+            row["realised"] = Decimal(0)
+        verified = (
+            scoped(Realisation, "allocation__year", "allocation__province")
+            .filter(review_status=ReviewStatus.VERIFIED)
+            .values("allocation__province_id")
+            .annotate(amount=Sum("amount"))
+        )
+        for r in verified:
+            if r["allocation__province_id"] in rows:
+                rows[r["allocation__province_id"]]["realised"] = r["amount"]
+
+    activities = (
+        scoped(Activity)
+        .filter(filters.activities())
+        .values("province_id", "status")
+        .annotate(
+            n=Count("pk"),
+            budget=Sum("budget"),
+            target=Sum("target_participants"),
+            actual=Sum("actual_participants"),
+        )
+    )
+    for a in activities:
+        row = rows.get(a["province_id"])
+        if row is None:
+            continue
+        row[STATUS_KEYS[a["status"]]] += a["n"]
+        row["activities"] += a["n"]
+        row["activity_budget"] += a["budget"] or 0
+        row["participants_target"] += a["target"] or 0
+        row["participants_actual"] += a["actual"] or 0
+
+    in_activities = filters.activities("activity__")
+    participations = scoped(Participation).filter(in_activities)
+    for p in participations.values("province_id").annotate(firms=Count("firm_id", distinct=True)):
+        if p["province_id"] in rows:
+            rows[p["province_id"]]["firms"] = p["firms"]
+    national_firms = participations.aggregate(n=Count("firm_id", distinct=True))["n"]
+
+    people = scoped(Participant).filter(in_activities).values("province_id").annotate(n=Count("pk"))
+    for p in people:
+        if p["province_id"] in rows:
+            rows[p["province_id"]]["participants"] = p["n"]
+
+    outputs = (
+        scoped(Output)
+        .filter(in_activities)
+        .values("province_id", "product_type")
+        .annotate(made=Sum("quantity"), ordered=Sum("ordered_quantity"))
+    )
+    for o in outputs:
+        row = rows.get(o["province_id"])
+        if row is not None:
+            row[OUTPUT_KEYS[o["product_type"]]] += o["made"] or 0
+            row[ORDERED_KEYS[o["product_type"]]] += o["ordered"] or 0
+
+    handovers = (
+        scoped(Handover)
+        .filter(in_activities)
+        .values("province_id", "recipient_type")
+        .annotate(quantity=Sum("quantity"))
+    )
+    for h in handovers:
+        row = rows.get(h["province_id"])
+        if row is not None:
+            row[HANDED_OVER_KEYS[h["recipient_type"]]] += h["quantity"] or 0
+
+    for row in rows.values():
+        row["absorption_pct"] = percent(row["realised"], row["current_pagu"])
+    totals = {"province_code": None, "province": str(_("Total"))}
+    totals.update({key: sum(row[key] for row in rows.values()) for key in ADDITIVE})
+    # A firm in activities of several provinces counts once nationally.
+    totals["firms"] = national_firms if province is None else sum(r["firms"] for r in rows.values())
+    totals["absorption_pct"] = percent(totals["realised"], totals["current_pagu"])
+    return Recap(filters=filters, rows=list(rows.values()), totals=totals)
+
+
+def years_visible(user):
+    """The fiscal years with an allocation the user may see, newest first."""
+    return list(
+        Allocation.objects.visible_to(user).order_by("-year").values_list("year", flat=True).distinct()
+    )
+
+
+# --- One province ------------------------------------------------------------------------------------------
+
+
+def monthly_curve(user, province, filters, pagu):
+    """Month by month: realised, cumulative, % of the current pagu, and the quarter-end benchmarks."""
+    realisations = (
+        Realisation.objects.visible_to(user)
+        .filter(allocation__province=province, allocation__year=filters.year)
+        .order_by()
+    )
+    if filters.verified_only:
+        realisations = realisations.filter(review_status=ReviewStatus.VERIFIED)
+    amounts = dict(realisations.values_list("month").annotate(amount=Sum("amount")))
+    last = max(amounts, default=0)
+    running = Decimal(0)
+    months = []
+    for month in range(1, 13):
+        amount = amounts.get(month)
+        running += amount or 0
+        benchmark = QUARTER_BENCHMARKS.get(month // 3) if month % 3 == 0 else None
+        months.append(
+            {
+                "month": month,
+                "label": str(MONTHS[month - 1]),
+                "realised": amount,
+                "cumulative": running if month <= last else None,
+                "cumulative_pct": percent(running, pagu) if month <= last else None,
+                "benchmark_pct": benchmark,
+                "benchmark_amount": (Decimal(pagu or 0) * benchmark / HUNDRED).quantize(Decimal(1))
+                if benchmark
+                else None,
+            }
+        )
+    return months
+
+
+def physical_progress(row):
+    """Physical progress beside financial progress, from a recap row."""
+    live = row["activities"] - row["activities_cancelled"]
+    ordered = sum(row[k] for k in ORDERED_KEYS.values())
+    made_against_orders = sum(row[OUTPUT_KEYS[t]] for t, k in ORDERED_KEYS.items() if row[k])
+    return {
+        "activities": row["activities"],
+        "activities_live": live,
+        "activities_done": row["activities_done"],
+        "activities_done_pct": percent(row["activities_done"], live),
+        "participants_target": row["participants_target"],
+        "participants_actual": row["participants_actual"],
+        "participants_pct": percent(row["participants_actual"], row["participants_target"]),
+        "ordered": ordered,
+        "produced_against_orders": made_against_orders,
+        "orders_pct": percent(made_against_orders, ordered),
+        "absorption_pct": row["absorption_pct"],
+    }
+
+
+def province_activities(user, province, filters):
+    """The province's activities of the year under the filters (a queryset, for a page or an export)."""
+    return (
+        Activity.objects.visible_to(user)
+        .filter(province=province, year=filters.year)
+        .filter(filters.activities())
+        .select_related("regency")
+        .order_by("planned_start", "pk")
+    )
+
+
+def activity_figures(user, province, year, activity_ids=None, until=None):
+    """{activity id: firms, participants, produced, ordered, handed_over}, by four aggregate queries.
+
+    `activity_ids` narrows to a page of activities; `until` counts outputs produced and handovers made
+    up to that date only (a quarter's end).
+    """
+
+    def scoped(model):
+        qs = model.objects.visible_to(user).filter(province=province, year=year).order_by()
+        return qs if activity_ids is None else qs.filter(activity_id__in=activity_ids)
+
+    figures = {}
+
+    def put(activity_id, **values):
+        entry = figures.setdefault(
+            activity_id, {"firms": 0, "participants": 0, "produced": 0, "ordered": 0, "handed_over": 0}
+        )
+        entry.update({k: v or 0 for k, v in values.items()})
+
+    for p in scoped(Participation).values("activity_id").annotate(n=Count("firm_id", distinct=True)):
+        put(p["activity_id"], firms=p["n"])
+    for p in scoped(Participant).values("activity_id").annotate(n=Count("pk")):
+        put(p["activity_id"], participants=p["n"])
+    outputs = scoped(Output)
+    handovers = scoped(Handover)
+    if until is not None:
+        outputs = outputs.filter(produced_on__lte=until)
+        handovers = handovers.filter(handed_on__lte=until)
+    for o in outputs.values("activity_id").annotate(made=Sum("quantity"), ordered=Sum("ordered_quantity")):
+        put(o["activity_id"], produced=o["made"], ordered=o["ordered"])
+    for h in handovers.values("activity_id").annotate(q=Sum("quantity")):
+        put(h["activity_id"], handed_over=h["q"])
+    return figures
+
+
+EMPTY_ACTIVITY_FIGURES = {"firms": 0, "participants": 0, "produced": 0, "ordered": 0, "handed_over": 0}
+
+
+# --- The quarterly report --------------------------------------------------------------------------------
+
+
+def quarter_end(year, quarter):
+    month = quarter * 3
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass
+class Quarterly:
+    province: object
+    year: int
+    quarter: int
+    end: datetime.date
+    allocation: object
+    pagu_at_end: Decimal | None
+    months: list
+    realised_to_end: Decimal
+    absorption_pct: Decimal | None
+    benchmark_pct: int
+    activities: list
+    summary: dict
+    note: object
+
+
+def quarterly_report(user, province, year, quarter, verified_only=False):
+    """What a provincial office sends after each quarter: absorption to the quarter's end, outputs against
+    targets, and the problems and follow-up it noted."""
+    end = quarter_end(year, quarter)
+    allocation = (
+        Allocation.objects.visible_to(user).filter(province=province, year=year).select_related("province")
+    ).first()
+    pagu_at_end, note = None, None
+    amounts = {}
+    if allocation is not None:
+        # The pagu in force on the quarter's last day: the latest revision dated by then, else the DIPA's.
+        revised = (
+            BudgetRevision.objects.visible_to(user)
+            .filter(allocation=allocation, revised_on__lte=end)
+            .order_by("-revised_on", "-pk")
+            .values_list("new_pagu", flat=True)
+            .first()
+        )
+        pagu_at_end = allocation.pagu if revised is None else revised
+        realisations = Realisation.objects.visible_to(user).filter(
+            allocation=allocation, month__lte=end.month
+        )
+        if verified_only:
+            realisations = realisations.filter(review_status=ReviewStatus.VERIFIED)
+        amounts = dict(realisations.order_by().values_list("month").annotate(a=Sum("amount")))
+        note = QuarterlyNote.objects.visible_to(user).filter(allocation=allocation, quarter=quarter).first()
+    months = []
+    for month in range(end.month - 2, end.month + 1):
+        cumulative = sum((a for m, a in amounts.items() if m <= month), Decimal(0))  # from January
+        months.append(
+            {
+                "month": month,
+                "label": str(MONTHS[month - 1]),
+                "realised": amounts.get(month),
+                "cumulative": cumulative,
+                "cumulative_pct": percent(cumulative, pagu_at_end),
+            }
+        )
+    realised_to_end = months[-1]["cumulative"]
+
+    filters = Filters(year=year, verified_only=verified_only)
+    activities = list(province_activities(user, province, filters))
+    figures = activity_figures(user, province, year, until=end)
+    rows = []
+    summary = {
+        "planned_by_end": 0,
+        "done_by_end": 0,
+        "participants_target": 0,
+        "participants_actual": 0,
+        "produced": 0,
+        "ordered": 0,
+        "handed_over": 0,
+        "firms": 0,
+        "participants": 0,
+    }
+    for activity in activities:
+        f = figures.get(activity.pk, EMPTY_ACTIVITY_FIGURES)
+        done = activity.status == ActivityStatus.DONE and activity.actual_end and activity.actual_end <= end
+        due = activity.planned_end <= end and activity.status != ActivityStatus.CANCELLED
+        rows.append({"activity": activity, "done_by_end": done, "due_by_end": due, **f})
+        summary["planned_by_end"] += due
+        summary["done_by_end"] += bool(done)
+        summary["participants_target"] += activity.target_participants
+        summary["participants_actual"] += activity.actual_participants or 0 if done else 0
+        for key in ("produced", "ordered", "handed_over", "firms", "participants"):
+            summary[key] += f[key]
+    summary["done_pct"] = percent(summary["done_by_end"], summary["planned_by_end"])
+    summary["participants_pct"] = percent(summary["participants_actual"], summary["participants_target"])
+    summary["produced_pct"] = percent(summary["produced"], summary["ordered"])
+    return Quarterly(
+        province=province,
+        year=year,
+        quarter=quarter,
+        end=end,
+        allocation=allocation,
+        pagu_at_end=pagu_at_end,
+        months=months,
+        realised_to_end=realised_to_end,
+        absorption_pct=percent(realised_to_end, pagu_at_end),
+        benchmark_pct=QUARTER_BENCHMARKS[quarter],
+        activities=rows,
+        summary=summary,
+        note=note,
+    )
+
+
+# --- The Covid-19 response report --------------------------------------------------------------------------
+
+
+@dataclass
+class Covid:
+    filters: Filters
+    rows: list  # one per province and product type with any output
+    totals: dict
+    by_product: list
+    by_recipient: list
+
+
+COVID_RECIPIENT_KEYS = HANDED_OVER_KEYS
+
+
+def covid_report(user, filters):
+    """Protective equipment and masks produced, ordered and handed over: by province, product, recipient."""
+    year = filters.year
+    provinces = {
+        p.pk: p
+        for p in provinces_visible_to(user).active_in(year).only("pk", "code", "name").order_by("code")
+    }
+    in_activities = filters.activities("activity__")
+    outputs = (
+        Output.objects.visible_to(user)
+        .filter(year=year, product_type__in=PPE_TYPES)
+        .filter(in_activities)
+        .order_by()
+        .values("province_id", "product_type")
+        .annotate(made=Sum("quantity"), ordered=Sum("ordered_quantity"), handed=Sum("handed_over_total"))
+    )
+    handovers = (
+        Handover.objects.visible_to(user)
+        .filter(year=year, output__product_type__in=PPE_TYPES)
+        .filter(in_activities)
+        .order_by()
+        .values("province_id", "output__product_type", "recipient_type")
+        .annotate(quantity=Sum("quantity"))
+    )
+    cells = {}
+
+    def cell(province_id, product_type):
+        entry = cells.get((province_id, product_type))
+        if entry is None:
+            province = provinces[province_id]
+            entry = cells[province_id, product_type] = {
+                "province_code": province.code,
+                "province": province.name,
+                "product_type": product_type,
+                "product": str(ProductType(product_type).label),
+                "produced": 0,
+                "ordered": 0,
+                "handed_over": 0,
+                **dict.fromkeys(COVID_RECIPIENT_KEYS.values(), 0),
+            }
+        return entry
+
+    for o in outputs:
+        if o["province_id"] in provinces:
+            entry = cell(o["province_id"], o["product_type"])
+            entry["produced"] += o["made"] or 0
+            entry["ordered"] += o["ordered"] or 0
+    for h in handovers:
+        if h["province_id"] in provinces:
+            entry = cell(h["province_id"], h["output__product_type"])
+            entry[COVID_RECIPIENT_KEYS[h["recipient_type"]]] += h["quantity"] or 0
+            entry["handed_over"] += h["quantity"] or 0
+    order = {value: i for i, value in enumerate(PPE_TYPES)}
+    rows = sorted(cells.values(), key=lambda r: (r["province_code"], order[r["product_type"]]))
+    numbers = ["produced", "ordered", "handed_over", *COVID_RECIPIENT_KEYS.values()]
+    totals = {"province_code": None, "province": str(_("Total")), "product_type": None, "product": ""}
+    totals.update({key: sum(r[key] for r in rows) for key in numbers})
+    by_product = []
+    for product_type in PPE_TYPES:
+        mine = [r for r in rows if r["product_type"] == product_type]
+        by_product.append(
+            {
+                "product_type": str(product_type),
+                "product": str(ProductType(product_type).label),
+                **{key: sum(r[key] for r in mine) for key in numbers},
+            }
+        )
+    by_recipient = [
+        {"recipient_type": value, "recipient": str(RecipientType(value).label), "handed_over": totals[key]}
+        for value, key in COVID_RECIPIENT_KEYS.items()
+    ]
+    return Covid(filters=filters, rows=rows, totals=totals, by_product=by_product, by_recipient=by_recipient)
