@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import evidence_views, views
+from . import evidence_views, import_views, views
 
 app_name = "programs"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("kegiatan/<int:pk>/ubah/", views.activity_update, name="activity_update"),
     path("kegiatan/<int:pk>/hapus/", views.activity_delete, name="activity_delete"),
     path("kegiatan/<int:pk>/riwayat/", views.activity_history, name="activity_history"),
+    # Before the transition pattern, which would take "impor-peserta" for an action.
+    path("kegiatan/<int:pk>/impor-peserta/", import_views.participant_import, name="participant_import"),
     path("kegiatan/<int:pk>/<slug:action>/", views.activity_transition, name="activity_transition"),
     path("kegiatan/<int:pk>/peserta-ikm/tambah/", views.participation_add, name="participation_add"),
     path("kegiatan/<int:pk>/peserta-ikm/baru/", views.participation_new_firm, name="participation_new_firm"),
@@ -45,4 +47,11 @@ urlpatterns = [
     path("lampiran/<int:pk>/unduh/", evidence_views.attachment_download, name="attachment_download"),
     path("lampiran/<int:pk>/hapus/", evidence_views.attachment_delete, name="attachment_delete"),
     path("riwayat/<slug:kind>/<int:pk>/", views.history, name="history"),
+    path(
+        "kegiatan/<int:pk>/impor-peserta/templat/",
+        import_views.participant_import_template,
+        name="participant_import_template",
+    ),
+    path("ikm/impor/", import_views.firm_import, name="firm_import"),
+    path("ikm/impor/templat/", import_views.firm_import_template, name="firm_import_template"),
 ]
