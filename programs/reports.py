@@ -17,6 +17,8 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
+from ikm_dekon.db_router import replica_reads
+
 from .models import (
     Activity,
     ActivityStatus,
@@ -190,6 +192,7 @@ class Recap:
         return present + missing
 
 
+@replica_reads()
 def national_recap(user, filters, province=None):
     """One row per province active in the year (and visible to the user), with a totals row.
 
@@ -292,6 +295,7 @@ def national_recap(user, filters, province=None):
     return Recap(filters=filters, rows=list(rows.values()), totals=totals)
 
 
+@replica_reads()
 def years_visible(user):
     """The fiscal years with an allocation the user may see, newest first."""
     return list(
@@ -302,6 +306,7 @@ def years_visible(user):
 # --- One province ------------------------------------------------------------------------------------------
 
 
+@replica_reads()
 def monthly_curve(user, province, filters, pagu):
     """Month by month: realised, cumulative, % of the current pagu, and the quarter-end benchmarks."""
     realisations = (
@@ -366,6 +371,7 @@ def province_activities(user, province, filters):
     )
 
 
+@replica_reads()
 def activity_figures(user, province, year, activity_ids=None, until=None):
     """{activity id: firms, participants, produced, ordered, handed_over}, by four aggregate queries.
 
@@ -432,11 +438,24 @@ class Quarterly:
 def quarterly_report(user, province, year, quarter, verified_only=False):
     """What a provincial office sends after each quarter: absorption to the quarter's end, outputs against
     targets, and the problems and follow-up it noted."""
+    report = _quarterly_figures(user, province, year, quarter, verified_only)
+    if report.allocation is not None:
+        # From the primary, never a replica: the operator who just saved the note reads it back here.
+        report.note = (
+            QuarterlyNote.objects.visible_to(user)
+            .filter(allocation=report.allocation, quarter=quarter)
+            .first()
+        )
+    return report
+
+
+@replica_reads()
+def _quarterly_figures(user, province, year, quarter, verified_only):
     end = quarter_end(year, quarter)
     allocation = (
         Allocation.objects.visible_to(user).filter(province=province, year=year).select_related("province")
     ).first()
-    pagu_at_end, note = None, None
+    pagu_at_end = None
     amounts = {}
     if allocation is not None:
         # The pagu in force on the quarter's last day: the latest revision dated by then, else the DIPA's.
@@ -454,7 +473,6 @@ def quarterly_report(user, province, year, quarter, verified_only=False):
         if verified_only:
             realisations = realisations.filter(review_status=ReviewStatus.VERIFIED)
         amounts = dict(realisations.order_by().values_list("month").annotate(a=Sum("amount")))
-        note = QuarterlyNote.objects.visible_to(user).filter(allocation=allocation, quarter=quarter).first()
     months = []
     for month in range(end.month - 2, end.month + 1):
         cumulative = sum((a for m, a in amounts.items() if m <= month), Decimal(0))  # from January
@@ -511,7 +529,7 @@ def quarterly_report(user, province, year, quarter, verified_only=False):
         benchmark_pct=QUARTER_BENCHMARKS[quarter],
         activities=rows,
         summary=summary,
-        note=note,
+        note=None,
     )
 
 
@@ -530,6 +548,7 @@ class Covid:
 COVID_RECIPIENT_KEYS = HANDED_OVER_KEYS
 
 
+@replica_reads()
 def covid_report(user, filters):
     """Protective equipment and masks produced, ordered and handed over: by province, product, recipient."""
     year = filters.year

@@ -770,3 +770,15 @@ def test_ministry_staff_read_the_note_but_do_not_write_it(client, pusat):
     )
     assert client.get(reverse("reports:quarterly_note", args=["63", 1]), {"tahun": YEAR}).status_code == 403
     assert client.get(reverse("reports:quarterly", args=["63", 5]), {"tahun": YEAR}).status_code == 404
+
+
+def test_every_figure_of_the_recap_json_is_documented_in_the_readme(client, pusat):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## National recap JSON", 1)[1].split("\n## ", 1)[0]
+    data = _json(client.get(reverse("reports:national"), {"tahun": 2020, "format": "json"}))
+    assert set(data) == {"year", "filters", "rows", "totals"}
+    for key in [*data["rows"][0], *data["filters"]]:
+        assert f"`{key}`" in section or key in data["filters"], key
+    assert set(data["totals"]) == set(data["rows"][0]) - {"province_code", "province"}
