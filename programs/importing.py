@@ -1214,8 +1214,8 @@ class RowWriter:
             assignments = ", ".join(f"{qn(f.column)} = s.{qn(f.column)}" for f in fields)
             column_list = ", ".join(qn(c) for c in columns)
             # Identifiers from the model's own metadata, quoted; every value goes through COPY.
-            create = f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT {column_list} FROM {table}"  # noqa: S608
-            update = f"UPDATE {table} AS t SET {assignments} FROM {temp} AS s WHERE t.{pk} = s.{pk}"  # noqa: S608
+            create = f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT {column_list} FROM {table}"  # noqa: S608 # nosec B608
+            update = f"UPDATE {table} AS t SET {assignments} FROM {temp} AS s WHERE t.{pk} = s.{pk}"  # noqa: S608 # nosec B608
             with connection.cursor() as cursor:
                 cursor.execute(f"{create} WITH NO DATA")
                 self._copy(cursor, temp, model._meta.concrete_fields, rows, quoted=True)
