@@ -5,11 +5,25 @@ from django.urls import path
 from . import report_views as views
 
 app_name = "reports"
+QUARTERS = (1, 2, 3, 4)
 urlpatterns = [
     path("", views.index, name="index"),
     path("nasional/", views.national, name="national"),
     path("covid/", views.covid, name="covid"),
     path("provinsi/<str:code>/", views.province_report, name="province"),
-    path("provinsi/<str:code>/triwulan/<int:quarter>/", views.quarterly, name="quarterly"),
-    path("provinsi/<str:code>/triwulan/<int:quarter>/catatan/", views.quarterly_note, name="quarterly_note"),
+    # One pattern per quarter: the quarter is one of four fixed path segments, never a free number.
+    # Reverse them with keywords, e.g. {% url 'reports:quarterly' code=province.code quarter=3 %}.
+    *(
+        path(f"provinsi/<str:code>/triwulan/{q}/", views.quarterly, {"quarter": q}, name="quarterly")
+        for q in QUARTERS
+    ),
+    *(
+        path(
+            f"provinsi/<str:code>/triwulan/{q}/catatan/",
+            views.quarterly_note,
+            {"quarter": q},
+            name="quarterly_note",
+        )
+        for q in QUARTERS
+    ),
 ]

@@ -435,6 +435,7 @@ def quarterly(request, code, quarter):
             "year": filters.year,
             "report": report,
             "can_edit_note": _note_editable(request.user, report.allocation, report.note),
+            "quarters": [1, 2, 3, 4],
             "printed_at": timezone.localtime(),
             "query": _query(request),
         },
@@ -464,7 +465,8 @@ def quarterly_note(request, code, quarter):
         )
     note = note or QuarterlyNote(allocation=allocation, quarter=quarter)
     form = QuarterlyNoteForm(request.POST or None, instance=note, user=request.user)
-    back = reverse("reports:quarterly", args=[province.code, quarter]) + f"?tahun={filters.year}"
+    back = reverse("reports:quarterly", kwargs={"code": province.code, "quarter": quarter})
+    back += f"?tahun={filters.year}"
     if request.method == "POST" and workspace._save_form(request, form):
         messages.success(request, _("Catatan triwulan disimpan."))
         return redirect(back)

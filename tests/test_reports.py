@@ -110,6 +110,10 @@ def _sheet_rows(sheet):
     return [dict(zip(header, r, strict=True)) for r in rows[1:] if r[0] != "Total"]
 
 
+def _quarter_url(code, quarter, name="quarterly"):
+    return reverse(f"reports:{name}", kwargs={"code": code, "quarter": quarter})
+
+
 def _recap(user, year=YEAR, **filters):
     return reports.national_recap(user, reports.Filters(year=year, **filters))
 
@@ -206,10 +210,10 @@ def test_province_covid_and_quarterly_reports_show_the_real_cases(client, pusat)
         if r["province_code"] == "63" and r["product_type"] == "masker"
     )
     assert masks_kalsel["ordered"] == 100_000
-    quarter = client.get(reverse("reports:quarterly", args=["72", 3]), {"tahun": 2020})
+    quarter = client.get(_quarter_url("72", 3), {"tahun": 2020})
     assert quarter.status_code == 200
     assert quarter.context["report"].summary["handed_over"] == 3_000
-    data = _json(client.get(reverse("reports:quarterly", args=["72", 3]), {"tahun": 2020, "format": "json"}))
+    data = _json(client.get(_quarter_url("72", 3), {"tahun": 2020, "format": "json"}))
     assert data["quarter"] == 3 and data["province_code"] == "72"
     assert data["totals"]["handed_over"] == 3_000
 
@@ -537,7 +541,7 @@ REPORTS = {
         7 + 8 + 1,
     ),
     "province": (lambda: reverse("reports:province", args=["63"]), {}, 7 + 1 + 8 + 1 + 2 + 4),
-    "quarterly": (lambda: reverse("reports:quarterly", args=["63", 3]), {}, 7 + 10),
+    "quarterly": (lambda: _quarter_url("63", 3), {}, 7 + 10),
     "covid": (lambda: reverse("reports:covid"), {}, 7 + 3),
 }
 LIST_URLS = {
@@ -593,16 +597,15 @@ def test_an_operator_sees_only_their_province_in_every_report_and_export(client)
     assert {r["province_code"] for r in covid["rows"]} <= {"63"}
     assert client.get(reverse("reports:province", args=["63"]), {"tahun": YEAR}).status_code == 200
     for code in ("72", "51"):
-        for name, args in (
-            ("reports:province", [code]),
-            ("reports:quarterly", [code, 1]),
-            ("reports:quarterly_note", [code, 1]),
-        ):
+        urls = [
+            reverse("reports:province", args=[code]),
+            _quarter_url(code, 1),
+            _quarter_url(code, 4, "quarterly_note"),
+        ]
+        for url in urls:
             for fmt in ("", "json", "xlsx"):
-                response = client.get(
-                    reverse(name, args=args), {"tahun": YEAR, **({"format": fmt} if fmt else {})}
-                )
-                assert response.status_code == 404, (name, code, fmt)
+                response = client.get(url, {"tahun": YEAR, **({"format": fmt} if fmt else {})})
+                assert response.status_code == 404, (url, fmt)
     for kind, url in LIST_URLS.items():
         rows = _json(client.get(reverse(url), {"format": "json"}))["rows"]
         assert rows and {r["province_code"] for r in rows} == {"63"}, kind
@@ -736,7 +739,7 @@ def test_the_province_export_has_its_activities_summary_and_months(client, pusat
 
 def test_the_operator_writes_the_quarterly_note_and_the_report_shows_it(client):
     allocation = make_allocation("63", YEAR)
-    url = reverse("reports:quarterly_note", args=["63", 2]) + f"?tahun={YEAR}"
+    url = _quarter_url("63", 2, "quarterly_note") + f"?tahun={YEAR}"
     operator = make_user("op-kalsel", "operator", "63")
     client.force_login(operator)
     assert client.get(url).status_code == 200
@@ -747,16 +750,14 @@ def test_the_operator_writes_the_quarterly_note_and_the_report_shows_it(client):
     assert response.status_code == 302
     note = QuarterlyNote.objects.get(allocation=allocation, quarter=2)
     assert note.follow_up == "Bimtek daring."
-    report = client.get(reverse("reports:quarterly", args=["63", 2]), {"tahun": YEAR})
+    report = client.get(_quarter_url("63", 2), {"tahun": YEAR})
     assert "PSBB menunda bimtek." in report.content.decode() and report.context["can_edit_note"]
     # A stale form (someone saved in between) is refused, nothing is overwritten.
     stale = client.post(url, {"problems": "lama", "follow_up": "", "physical_progress": "", "version": 0})
     assert stale.status_code == 400
     note.refresh_from_db()
     assert note.problems == "PSBB menunda bimtek."
-    exported = _json(
-        client.get(reverse("reports:quarterly", args=["63", 2]), {"tahun": YEAR, "format": "json"})
-    )
+    exported = _json(client.get(_quarter_url("63", 2), {"tahun": YEAR, "format": "json"}))
     assert exported["notes"]["rows"] == [
         {"problems": "PSBB menunda bimtek.", "follow_up": "Bimtek daring.", "physical_progress": "2 dari 3"}
     ]
@@ -764,12 +765,9 @@ def test_the_operator_writes_the_quarterly_note_and_the_report_shows_it(client):
 
 def test_ministry_staff_read_the_note_but_do_not_write_it(client, pusat):
     make_allocation("63", YEAR)
-    assert (
-        client.get(reverse("reports:quarterly", args=["63", 1]), {"tahun": YEAR}).context["can_edit_note"]
-        is False
-    )
-    assert client.get(reverse("reports:quarterly_note", args=["63", 1]), {"tahun": YEAR}).status_code == 403
-    assert client.get(reverse("reports:quarterly", args=["63", 5]), {"tahun": YEAR}).status_code == 404
+    assert client.get(_quarter_url("63", 1), {"tahun": YEAR}).context["can_edit_note"] is False
+    assert client.get(_quarter_url("63", 1, "quarterly_note"), {"tahun": YEAR}).status_code == 403
+    assert client.get("/laporan/provinsi/63/triwulan/5/", {"tahun": YEAR}).status_code == 404
 
 
 def test_every_figure_of_the_recap_json_is_documented_in_the_readme(client, pusat):
