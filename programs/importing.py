@@ -939,14 +939,26 @@ class _Plan:
 
     def __init__(self, *, kind, province, user, activity, lock):
         self.kind, self.province, self.user, self.activity, self.lock = kind, province, user, activity, lock
+        self._details = {}
         # Translated once, not once per row.
         self.text = {
             "new_firm": _("IKM baru"),
             "new_person": _("Peserta baru"),
             "unchanged": _("Sudah terdaftar, tidak berubah"),
+            "added": _("%(firm)s; ditambahkan sebagai peserta"),
+            "note": _("%(firm)s; sudah peserta, keterangan diperbarui"),
+            "already": _("%(firm)s; sudah peserta"),
         }
         self.inserts = {}  # model -> [row dicts]
         self.updates = {}  # model -> [row dicts]
+
+    def _updated(self, model, changed):
+        """ "Diperbarui: telepon, alamat", with the texts translated once per import, not once per row."""
+        key = (model, tuple(changed))
+        if key not in self._details:
+            labels = ", ".join(_label(model, f) for f in changed)
+            self._details[key] = _("Diperbarui: %(f)s") % {"f": labels}
+        return self._details[key]
 
     def _query(self, queryset):
         return queryset.select_for_update(of=("self",)) if self.lock else queryset
@@ -1009,7 +1021,7 @@ class _Plan:
         row = {**stored, **values, "version": stored["version"] + 1, "updated_at": now}
         self.updates.setdefault(Firm, []).append(row)
         result.status = UPDATE
-        result.detail = _("Diperbarui: %(f)s") % {"f": ", ".join(_label(Firm, f) for f in changed)}
+        result.detail = self._updated(Firm, changed)
         return row
 
     def firms(self, parsed, now):
@@ -1050,14 +1062,14 @@ class _Plan:
             }
             self.inserts.setdefault(Participation, []).append(row)
             result.status = NEW if result.status == NEW else UPDATE
-            result.detail = _("%(firm)s; ditambahkan sebagai peserta") % {"firm": firm_detail}
+            result.detail = self.text["added"] % {"firm": firm_detail}
         elif "note" in values and values["note"] != stored["note"]:
             row = {**stored, "note": values["note"], "version": stored["version"] + 1, "updated_at": now}
             self.updates.setdefault(Participation, []).append(row)
             result.status = UPDATE
-            result.detail = _("%(firm)s; sudah peserta, keterangan diperbarui") % {"firm": firm_detail}
+            result.detail = self.text["note"] % {"firm": firm_detail}
         else:
-            result.detail = _("%(firm)s; sudah peserta") % {"firm": firm_detail}
+            result.detail = self.text["already"] % {"firm": firm_detail}
 
     def people(self, parsed, now):
         nibs = {values["founded_firm_nib"] for _n, values, _r in parsed if values.get("founded_firm_nib")}
@@ -1122,7 +1134,7 @@ class _Plan:
             row = {**stored, **values, "version": stored["version"] + 1, "updated_at": now}
             self.updates.setdefault(Participant, []).append(row)
             result.status = UPDATE
-            result.detail = _("Diperbarui: %(f)s") % {"f": ", ".join(_label(Participant, f) for f in changed)}
+            result.detail = self._updated(Participant, changed)
 
 
 def _parse_rows(rows, mapping, progress=None):
