@@ -510,7 +510,7 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
         summary["planned_by_end"] += due
         summary["done_by_end"] += bool(done)
         summary["participants_target"] += activity.target_participants
-        summary["participants_actual"] += activity.actual_participants or 0 if done else 0
+        summary["participants_actual"] += (activity.actual_participants or 0) if done else 0
         for key in ("produced", "ordered", "handed_over", "firms", "participants"):
             summary[key] += f[key]
     summary["done_pct"] = percent(summary["done_by_end"], summary["planned_by_end"])
