@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from programs import import_views, importing
+from programs import import_views, importing, resources
 from programs.importing import ACTIVITY_FIRMS, ACTIVITY_PEOPLE, FIRMS, ImportRefused, import_file
 from programs.models import Firm, Participant, Participation
 from provinces.models import Province
@@ -325,12 +325,12 @@ def test_a_phone_stored_as_a_number_is_kept_with_a_warning():
     ],
 )
 def test_dates_as_excel_dates_serial_numbers_or_dd_mm_yyyy(value, expected):
-    assert importing.parse_date(value) == expected
+    assert resources.parse_date(value) == expected
 
 
 def test_a_bad_date_says_how_to_write_it():
-    with pytest.raises(importing.CellError, match="dd/mm/yyyy"):
-        importing.parse_date("15 Juni")
+    with pytest.raises(resources.CellError, match="dd/mm/yyyy"):
+        resources.parse_date("15 Juni")
 
 
 @pytest.mark.parametrize(
@@ -338,12 +338,12 @@ def test_a_bad_date_says_how_to_write_it():
     [("1.250.000", 1250000), ("Rp 1.250.000", 1250000), (1250000, 1250000), (1250000.0, 1250000), ("0", 0)],
 )
 def test_money_written_the_indonesian_way(value, expected):
-    assert importing.parse_rupiah(value) == Decimal(expected)
+    assert resources.parse_rupiah(value) == Decimal(expected)
 
 
 def test_money_that_is_not_money_is_refused_in_indonesian():
-    with pytest.raises(importing.CellError, match="Rupiah"):
-        importing.parse_rupiah("satu juta")
+    with pytest.raises(resources.CellError, match="Rupiah"):
+        resources.parse_rupiah("satu juta")
 
 
 def test_the_templates_example_row_is_skipped(tmp_path):
