@@ -38,6 +38,8 @@ class ImportRefused(Exception):
 
 
 class CellError(Exception):
+    """One cell's problem, said in Bahasa Indonesia; its row is refused."""
+
     def __init__(self, message):
         super().__init__(str(message))
         self.message = str(message)
@@ -229,7 +231,10 @@ def phone_parser(model_field):
 
 
 def parse_date(value, warnings=None):
-    """A date from an Excel date cell, an Excel serial number, or text dd/mm/yyyy (also dd-mm-yyyy, ISO)."""
+    """A date from an Excel date cell, an Excel serial number, or text dd/mm/yyyy (also dd-mm-yyyy, ISO).
+
+    No column of Firm or Participant is a date or an amount today; this and parse_rupiah read one the same
+    way in every import once a column needs it (e.g. a registration date, a grant)."""
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):

@@ -100,8 +100,9 @@ class Command(BaseCommand):
         for row in report.rows:
             for warning in row.warnings:
                 self.stdout.write(f"Baris {row.number}: {warning}")
-        rate = f"{report.seconds:.1f} dtk, {report.rows_per_second:,.0f} baris/dtk".replace(",", ".")
-        self.stdout.write(f"{report.summary()} ({rate})")
+        seconds = f"{report.seconds:.1f}".replace(".", ",")
+        per_second = f"{report.rows_per_second:,.0f}".replace(",", ".")
+        self.stdout.write(f"{report.summary()} ({seconds} dtk, {per_second} baris/dtk)")
         if not report.ok:
             raise CommandError(
                 f"{report.refused} baris ditolak; tidak ada yang disimpan. Perbaiki berkas lalu impor lagi."
