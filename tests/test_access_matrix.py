@@ -238,6 +238,37 @@ CASES = [
     ),
     ("handover", "history", "get", _history("penyerahan", "handover"), None, R),
     ("handover", "admin", "get", _admin("handover"), None, A),
+    # exports of lists and reports (same scoping as the pages)
+    ("activity", "export", "get", lambda w: reverse("programs:activity_list") + "?format=csv", None, L),
+    ("firm", "export", "get", lambda w: reverse("programs:firm_list") + "?format=xlsx", None, L),
+    ("partner", "export", "get", lambda w: reverse("programs:partner_list") + "?format=json", None, L),
+    ("allocation", "export", "get", lambda w: reverse("programs:allocation_list") + "?format=csv", None, L),
+    (
+        "allocation",
+        "report",
+        "get",
+        lambda w: reverse("reports:province", args=["51"]) + "?tahun=2020",
+        None,
+        R,
+    ),
+    (
+        "allocation",
+        "report-export",
+        "get",
+        lambda w: reverse("reports:province", args=["51"]) + "?tahun=2020&format=csv",
+        None,
+        R,
+    ),
+    (
+        "allocation",
+        "quarterly-export",
+        "get",
+        lambda w: (
+            reverse("reports:quarterly", kwargs={"code": "51", "quarter": 3}) + "?tahun=2020&format=xlsx"
+        ),
+        None,
+        R,
+    ),
     # evidence
     ("attachment", "download", "get", _page("programs:attachment_download", "attachment"), None, R),
     ("attachment", "delete", "post", _post("programs:attachment_delete", "attachment"), lambda w: {}, W),
@@ -271,9 +302,25 @@ def test_access_matrix(client, world, role, model, action, method, url, data, ex
     if response.status_code in (403, 404):
         assert snapshot() == before, "a refused request changed data"
     if role == "op_b" and response.status_code == 200:
-        # lists answer, but never with province A's rows
-        html = response.content.decode()
-        assert world.firm.name not in html and world.activity.title not in html
+        # lists and their exports answer, but never with province A's rows
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        if target.endswith("format=xlsx"):
+            body = _xlsx_text(body)
+        text = body.decode() if isinstance(body, bytes) else body
+        assert (
+            world.firm.name not in text
+            and world.activity.title not in text
+            and world.partner.name not in text
+        )
+
+
+def _xlsx_text(content):
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    return " ".join(str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c)
 
 
 def test_the_matrix_covers_every_programme_model_with_pages():
