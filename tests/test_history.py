@@ -101,3 +101,34 @@ def test_history_page_uses_a_constant_number_of_queries(client, operator):
     url = lambda f: reverse("programs:history", args=["ikm", f.pk])  # noqa: E731
     _queries(client, url(few))  # warm the session
     assert _queries(client, url(few)) == _queries(client, url(many)) <= 12
+
+
+def test_a_change_in_the_admin_is_recorded_with_the_user(client):
+    admin = make_user("admin", "admin", is_staff=True)
+    firm = make_firm("51", name="IKM Sebelum Admin")
+    client.force_login(admin)
+    url = reverse("admin:programs_firm_change", args=[firm.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items() if not isinstance(v, bool) or v}
+    data["name"] = "IKM Sesudah Admin"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    latest = Firm.history.filter(id=firm.pk).latest()
+    assert latest.name == "IKM Sesudah Admin"
+    assert latest.history_user == admin
+
+
+def test_a_change_by_a_command_is_recorded_with_the_user(tmp_path):
+    from django.core.management import call_command
+
+    from programs.importing import write_sample_file
+
+    importer = make_user("op-51", "operator", "51")
+    path = tmp_path / "ikm.xlsx"
+    write_sample_file(path, 3, "51")
+    call_command("import_firms", str(path), province="51", user="op-51")
+    created = Firm.objects.filter(province__code="51")
+    assert created.count() == 3
+    for firm in created:
+        assert firm.history.earliest().history_user == importer
