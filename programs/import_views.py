@@ -302,6 +302,9 @@ def _import_page(
             except ImportRefused as e:
                 _files(token)[0].unlink(missing_ok=True)
                 form.add_error("file", e.message)
+            except Exception:
+                _files(token)[0].unlink(missing_ok=True)  # e.g. PermissionDenied: keep nothing of it
+                raise
             else:
                 _save_preview(token, report, name)
                 _remember(request, token, **entry)

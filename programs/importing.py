@@ -468,7 +468,6 @@ class _Plan:
         for number, values, result in parsed:
             if result.errors:
                 continue
-            result.label = f"{values['name']} ({values['nib']})" if values.get("nib") else values["name"]
             firm = self._plan_firm(
                 number, values, result, firms_by_nib, unnamed=unnamed, elsewhere=elsewhere, seen=seen, now=now
             )
@@ -516,7 +515,6 @@ class _Plan:
             if result.errors:
                 continue
             nik = values.get("nik", "")
-            result.label = values["name"] + (f" ({nik[:4]}{'*' * 8}{nik[-4:]})" if nik else "")
             nib = values.pop("founded_firm_nib", "")
             if nib in elsewhere:
                 result.errors.append(("NIB IKM yang didirikan", _("NIB sudah terdaftar di provinsi lain.")))
@@ -594,6 +592,17 @@ def _parse_rows(rows, mapping, progress=None):
         if progress and (count % 2000 == 0 or count == total):
             progress("periksa", count, total)
     return parsed
+
+
+def _row_label(values):
+    """What the preview names a row by: the name and the NIB, or the NIK masked (it is personal data)."""
+    label = values.get("name", "")
+    if values.get("nib"):
+        label += f" ({values['nib']})"
+    nik = values.get("nik")
+    if nik:
+        label += f" ({nik[:4]}{'*' * 8}{nik[-4:]})"
+    return label
 
 
 def _is_example(values):
@@ -788,7 +797,8 @@ def import_file(
         )
     if not parsed:
         raise ImportRefused(_("Berkas tidak berisi baris data di bawah judul kolom."))
-    for _n, _v, result in parsed:
+    for _n, values, result in parsed:
+        result.label = _row_label(values)
         if result.errors:
             result.status = ERROR
     report = ImportReport(kind=kind, province=province, activity=activity, notices=notices, dry_run=dry_run)

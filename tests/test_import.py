@@ -534,6 +534,7 @@ def test_the_preview_lists_refused_rows_with_row_column_and_message_and_offers_n
     token, preview = _upload(op_client, url, xlsx([firm_row(1), firm_row(2, KBLI="123")]))
     html = preview.content.decode()
     assert "Baris 3, kolom KBLI" in html and "Kode KBLI harus 5 digit angka." in html
+    assert "Konveksi Sari 2 (9120000000002)" in html  # a refused row is named too
     assert "Simpan semua baris" not in html
     only_refused = op_client.get(url, {"pratinjau": token, "tampil": "ditolak"}).content.decode()
     assert "Konveksi Sari 1" not in only_refused
