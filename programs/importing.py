@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import CharField, TextField
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -564,6 +564,9 @@ class _Plan:
             result.detail = self._updated(Participant, changed)
 
 
+NUL_CHARACTER = gettext_lazy("Isian berisi karakter NUL yang tidak sah; ketik ulang isinya.")
+
+
 def _parse_rows(rows, mapping, progress=None):
     """[(row number, {key: value}, RowResult)] with the cell errors found on each row."""
     parsed = []
@@ -579,6 +582,8 @@ def _parse_rows(rows, mapping, progress=None):
                     errors.append((column.header, REQUIRED))
                 continue
             try:
+                if isinstance(raw, str) and "\x00" in raw:  # no database text column can hold it
+                    raise CellError(NUL_CHARACTER)
                 value = column.parse(raw, warnings)
             except CellError as e:
                 errors.append((column.header, e.message))
@@ -834,6 +839,12 @@ def import_file(
                 "Data bertabrakan dengan perubahan lain yang baru saja disimpan; tidak ada yang disimpan. "
                 "Ulangi impor."
             )
+        ) from e
+    except DatabaseError as e:
+        # A value the checks let through and the database refused: a bug to fix, never a server error.
+        log.exception("import refused by the database", extra=_log_context(user, province, activity, kind))
+        raise ImportRefused(
+            _("Basis data menolak isi berkas ini; tidak ada yang disimpan. Laporkan ke admin.")
         ) from e
     report.seconds = time.monotonic() - started
     counts = report.counts

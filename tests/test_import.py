@@ -235,6 +235,14 @@ def test_every_kind_of_bad_cell_is_refused_with_row_column_and_message_and_nothi
     assert Firm.objects.count() == 0 and Firm.history.count() == 0
 
 
+def test_a_nul_character_deep_in_a_csv_is_refused_in_its_row():
+    rows = [firm_row(n) for n in range(1, 99)] + [firm_row(99, Alamat="Jl. Merdeka\x00 10")]
+    report = run(csv_file(rows))
+    assert [(row, column) for row, column, _m in report.errors()] == [(100, "Alamat")]
+    assert "karakter NUL" in list(report.errors())[0][2]
+    assert Firm.objects.count() == 0
+
+
 def test_a_nib_registered_in_another_province_is_refused_without_touching_that_firm():
     other = make_firm("63", regency="63.71", nib="9120000000002", name="IKM Kalsel")
 
