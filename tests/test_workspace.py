@@ -389,3 +389,14 @@ def test_firm_nib_must_be_13_digits_and_unique(op_client):
     response = op_client.post(reverse("programs:firm_create"), {**data, "nib": "5100000000099"})
     assert "sudah terdaftar" in " ".join(response.context["form"].errors["nib"])
     assert Firm.objects.count() == 2
+
+
+def test_ids_in_forms_are_never_written_with_thousand_separators(op_client, allocation):
+    """Indonesian number formatting must not reach ids: 12345 rendered as 12.345 is an invalid choice."""
+    activity = make_activity(allocation, id=23456)
+    firm = make_firm("51", id=12345, name="IKM Nomor Besar")
+    html = op_client.get(activity.get_absolute_url(), {"cari_ikm": "Nomor Besar"}).content.decode()
+    assert 'name="firm" value="12345"' in html
+    assert f'name="version" value="{activity.version}"' in html
+    op_client.post(reverse("programs:participation_add", args=[activity.pk]), {"firm": firm.pk})
+    assert Participation.objects.filter(activity=activity, firm=firm).exists()
