@@ -148,6 +148,49 @@ class Tracked(models.Model):
         abstract = True
 
 
+class CountsTowardsParent(models.Model):
+    """A row whose amount is summed into a running total on its parent, in the same transaction.
+
+    Realisation rows add up into Allocation.realised_total, handovers into Output.handed_over_total; a
+    CHECK constraint on the parent then keeps the total within its limit, whatever path wrote the row.
+    """
+
+    #: (parent foreign key, total field on the parent, amount field here), set by each model.
+    running_total = None
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        parent_field, total, amount = self.running_total
+        parent_model = self._meta.get_field(parent_field).related_model
+        with transaction.atomic():
+            old_parent, old_amount = self._stored()
+            super().save(*args, **kwargs)
+            if old_parent:
+                parent_model.objects.filter(pk=old_parent).update(**{total: F(total) - old_amount})
+            parent_model.objects.filter(pk=getattr(self, f"{parent_field}_id")).update(
+                **{total: F(total) + getattr(self, amount)}
+            )
+
+    def delete(self, *args, **kwargs):
+        parent_field, total, _amount = self.running_total
+        parent_model = self._meta.get_field(parent_field).related_model
+        with transaction.atomic():
+            parent, amount = self._stored()
+            result = super().delete(*args, **kwargs)
+            parent_model.objects.filter(pk=parent).update(**{total: F(total) - amount})
+        return result
+
+    def _stored(self):
+        """(parent id, amount) as stored now, or (None, 0) for a new row."""
+        parent_field, _total, amount = self.running_total
+        if self.pk is None:
+            return None, 0
+        stored = type(self)._base_manager.filter(pk=self.pk).values_list(f"{parent_field}_id", amount).first()
+        return stored or (None, 0)
+
+
 # --- Fiscal years and scoping ------------------------------------------------------------------------------
 
 
@@ -501,7 +544,9 @@ class BudgetRevision(Tracked):
             raise ValidationError(errors)
 
 
-class Realisation(Reviewable, Tracked):
+class Realisation(CountsTowardsParent, Reviewable, Tracked):
+    running_total = ("allocation", "realised_total", "amount")
+
     allocation = models.ForeignKey(
         Allocation, on_delete=models.PROTECT, related_name="realisations", verbose_name=_("alokasi")
     )
@@ -530,34 +575,6 @@ class Realisation(Reviewable, Tracked):
 
     def __str__(self):
         return _("Realisasi %(a)s bulan %(m)s") % {"a": self.allocation, "m": self.month}
-
-    def save(self, *args, **kwargs):
-        with transaction.atomic():
-            old_allocation, old_amount = self._stored()
-            super().save(*args, **kwargs)
-            if old_allocation:
-                Allocation.objects.filter(pk=old_allocation).update(
-                    realised_total=F("realised_total") - old_amount
-                )
-            Allocation.objects.filter(pk=self.allocation_id).update(
-                realised_total=F("realised_total") + self.amount
-            )
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            allocation, amount = self._stored()
-            result = super().delete(*args, **kwargs)
-            Allocation.objects.filter(pk=allocation).update(realised_total=F("realised_total") - amount)
-        return result
-
-    def _stored(self):
-        """(allocation id, amount) as stored now, or (None, 0) for a new row."""
-        if self.pk is None:
-            return None, Decimal(0)
-        return Realisation.objects.filter(pk=self.pk).values_list("allocation_id", "amount").first() or (
-            None,
-            0,
-        )
 
     def clean(self):
         errors = {}
@@ -841,7 +858,12 @@ class Activity(Reviewable, Tracked):
             ),
         ]
         indexes = [
-            models.Index(fields=["year", "province", "status"], name="activity_year_province_idx"),
+            # Covering (PostgreSQL): the recap's activity figures of a year come from the index alone.
+            models.Index(
+                fields=["year", "province", "status"],
+                include=["budget", "target_participants", "actual_participants"],
+                name="activity_year_prov_cover_idx",
+            ),
             models.Index(fields=["review_status"], name="activity_review_idx"),
         ]
 
@@ -931,7 +953,8 @@ class Participation(Tracked):
         constraints = [
             models.UniqueConstraint(fields=["activity", "firm"], name="participation_firm_once_per_activity"),
         ]
-        indexes = [models.Index(fields=["year", "province"], name="participation_year_prov_idx")]
+        # The recap's distinct firms per province of a year: read in order from the index alone.
+        indexes = [models.Index(fields=["year", "province", "firm"], name="participation_year_firm_idx")]
 
     def __str__(self):
         return f"{self.firm} — {self.activity}"
@@ -1000,6 +1023,7 @@ class Participant(Tracked):
             ),
             models.CheckConstraint(condition=~Q(name=""), name="participant_name_required"),
         ]
+        indexes = [models.Index(fields=["year", "province"], name="participant_year_prov_idx")]
 
     def __str__(self):
         return self.name
@@ -1108,7 +1132,14 @@ class Output(Tracked):
                 condition=Q(handed_over_total__lte=F("quantity")), name="output_handed_over_within_produced"
             ),
         ]
-        indexes = [models.Index(fields=["year", "province", "product_type"], name="output_year_prov_idx")]
+        # Covering (PostgreSQL): the recap's and the Covid-19 report's output sums from the index alone.
+        indexes = [
+            models.Index(
+                fields=["year", "province", "product_type"],
+                include=["quantity", "ordered_quantity", "handed_over_total"],
+                name="output_year_prov_cover_idx",
+            )
+        ]
 
     def __str__(self):
         return f"{self.product}: {self.quantity} {self.unit}"
@@ -1162,8 +1193,10 @@ class RecipientType(models.TextChoices):
     OTHER = "lainnya", _("Lainnya")
 
 
-class Handover(Tracked):
+class Handover(CountsTowardsParent, Tracked):
     """Penyerahan: part or all of an output given to a recipient, with its BAST number."""
+
+    running_total = ("output", "handed_over_total", "quantity")
 
     output = models.ForeignKey(
         Output, on_delete=models.PROTECT, related_name="handovers", verbose_name=_("hasil produksi")
@@ -1201,7 +1234,14 @@ class Handover(Tracked):
             ),
             models.CheckConstraint(condition=~Q(bast_number=""), name="handover_bast_required"),
         ]
-        indexes = [models.Index(fields=["year", "province", "recipient_type"], name="handover_year_prov_idx")]
+        # Covering (PostgreSQL): the recap's handed-over sums from the index alone.
+        indexes = [
+            models.Index(
+                fields=["year", "province", "recipient_type"],
+                include=["quantity"],
+                name="handover_year_prov_cover_idx",
+            )
+        ]
 
     def __str__(self):
         return _("%(n)s %(u)s kepada %(r)s") % {
@@ -1213,29 +1253,7 @@ class Handover(Tracked):
     def save(self, *args, **kwargs):
         output = Output.objects.only("activity_id", "province_id", "year").get(pk=self.output_id)
         self.activity_id, self.province_id, self.year = output.activity_id, output.province_id, output.year
-        with transaction.atomic():
-            old_output, old_quantity = self._stored()
-            super().save(*args, **kwargs)
-            if old_output:
-                Output.objects.filter(pk=old_output).update(
-                    handed_over_total=F("handed_over_total") - old_quantity
-                )
-            Output.objects.filter(pk=self.output_id).update(
-                handed_over_total=F("handed_over_total") + self.quantity
-            )
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            output, quantity = self._stored()
-            result = super().delete(*args, **kwargs)
-            Output.objects.filter(pk=output).update(handed_over_total=F("handed_over_total") - quantity)
-        return result
-
-    def _stored(self):
-        """(output id, quantity) as stored now, or (None, 0) for a new row."""
-        if self.pk is None:
-            return None, 0
-        return Handover.objects.filter(pk=self.pk).values_list("output_id", "quantity").first() or (None, 0)
+        super().save(*args, **kwargs)
 
     def clean(self):
         errors = {}
