@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
 
 from accounts.otp import second_factor_exempt
 from programs import views as program_views
@@ -18,7 +20,7 @@ urlpatterns = [
     path("keluar/", second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
     path("akun/", include("accounts.urls")),
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("provinsi/", include("provinces.urls")),
     path("laporan/", include("programs.report_urls")),
     path("", include("programs.urls")),

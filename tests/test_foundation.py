@@ -10,7 +10,7 @@ from ikm_dekon import urls as root_urls
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "healthz"}
+PUBLIC = {"login", "healthz", "set_language"}  # set_language: the language switch on the sign-in page
 SAMPLE_KWARGS = {"code": "51", "pk": 1, "kind": "kegiatan", "action": "ajukan"}
 
 

@@ -28,6 +28,7 @@ ENROL = reverse("accounts:otp_enrol")
 OPEN_BEFORE_CODE = {
     "login",
     "healthz",
+    "set_language",
     "logout",
     "accounts:otp_verify",
     "accounts:otp_enrol",
