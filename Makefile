@@ -64,3 +64,11 @@ serve: $(STAMP)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+# Performance benchmark on PostgreSQL (bench/run.py): builds the 1x, 10x and 100x datasets once (reused on the
+# next run), measures the reports against a hand-written reference SQL, export memory, import speed and a
+# loopback load test, and writes bench/results.md. QUICK=1: 1x only, in under two minutes once built.
+# Databases: BENCH_DATABASE_URL (else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/ikm_bench) + _<N>x.
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) bench/run.py $(if $(QUICK),--quick)

@@ -3,6 +3,7 @@
     manage.py seed_demo                                  # users + fiscal year 2020 (make run)
     manage.py seed_demo --scale 1                        # + one national year each for 2021-2025
     manage.py seed_demo --scale 1 --years 2021 --provinces 51 63
+    manage.py seed_demo --scale 100 --years 2025 --copy --force   # PostgreSQL COPY: 100x in minutes
 
 Safe to run again: what is already there is kept and nothing is duplicated.
 """
@@ -63,13 +64,21 @@ class Command(BaseCommand):
             help="Tahun data sintetis (bawaan: 2021-2025; 2020 berisi kasus nyata).",
         )
         parser.add_argument(
+            "--copy",
+            action="store_true",
+            help=(
+                "Tulis baris massal (IKM, peserta, hasil, penyerahan) dan riwayatnya dengan COPY PostgreSQL: "
+                "data yang sama, jauh lebih cepat untuk --scale besar."
+            ),
+        )
+        parser.add_argument(
             "--provinces",
             nargs="+",
             metavar="KODE",
             help="Batasi data sintetis ke provinsi ini (kode Kemendagri, mis. 51 63).",
         )
 
-    def handle(self, *args, force=False, scale=0, years=DEFAULT_YEARS, provinces=None, **options):
+    def handle(self, *args, force=False, scale=0, years=DEFAULT_YEARS, provinces=None, copy=False, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo hanya untuk pengembangan: jalankan dengan DEBUG=True atau --force.")
         if scale < 0:
@@ -91,7 +100,7 @@ class Command(BaseCommand):
         self._report("Kasus nyata 2020", created, time.monotonic() - started)
 
         if scale:
-            self._synthetic(users, scale, sorted(set(years)), provinces, verbosity)
+            self._synthetic(users, scale, sorted(set(years)), provinces, verbosity, copy)
 
         self.stdout.write(self.style.SUCCESS("Data demo siap."))
         self.stdout.write(f"Masuk di http://127.0.0.1:8000/ dengan kata sandi '{password}' sebagai:")
@@ -104,8 +113,10 @@ class Command(BaseCommand):
         if users.created < users.total:
             self.stdout.write("Pengguna yang sudah ada sebelumnya tetap memakai kata sandi lamanya.")
 
-    def _synthetic(self, users, scale, years, codes, verbosity):
-        run = Synthetic(scale=scale, actor=users.admin, ministry=users.ministry, operators=users.operators)
+    def _synthetic(self, users, scale, years, codes, verbosity, copy):
+        run = Synthetic(
+            scale=scale, actor=users.admin, ministry=users.ministry, operators=users.operators, copy=copy
+        )
         todo, skipped = Synthetic.plan(years, codes)
         by_reason = defaultdict(list)
         for year, province, reason in skipped:

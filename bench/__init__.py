@@ -1,0 +1,1 @@
+"""`make bench`: the performance benchmark (run.py) and its bench-only settings and URLs."""
