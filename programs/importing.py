@@ -12,8 +12,8 @@ widgets, and `bulk_create` of the firms and their history rows through the ORM 1
 for everything. So the file is read with calamine (0.4 s), rows are checked by a plain loop over typed
 columns, and on PostgreSQL the rows and their history rows go in with COPY (elsewhere through
 `programs.bulk` and django-simple-history's history helper). Every written row gets its history row with
-the importing user, as `save()` would. The whole import of that file: about 5 s (10,000 rows/s) with the
-machine otherwise quiet; `benchmark_rows_per_second()` measures it for `make bench`.
+the importing user, as `save()` would. The whole import of that file took about 5 s (10,000 rows/s), 7-10 s
+while other test suites shared the 2 cores; `benchmark_rows_per_second()` measures it for `make bench`.
 
 Choices where real files differ from the template:
 - headers are matched case-, space- and order-insensitively, with a few aliases per column;
