@@ -55,6 +55,7 @@ from .resources import (
     ACTIVITY_PEOPLE,
     EXAMPLE_PREFIX,
     FIRMS,
+    HEADER_SEARCH_ROWS,
     REQUIRED,
     CellError,
     ImportRefused,
@@ -228,9 +229,10 @@ def _read_csv(raw):
     except UnicodeDecodeError:
         # Excel on Windows saves CSV in the ANSI code page.
         text = raw.decode("cp1252", errors="replace")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    # Excel in the Indonesian locale separates with ";" (the comma is the decimal separator).
-    delimiter = max([",", ";", "\t"], key=lambda d: (first.count(d), d == ","))
+    # Excel in the Indonesian locale separates with ";" (the comma is the decimal separator). Counted over
+    # the first lines, as a title line above the headers may have no separator at all.
+    head = text[:20_000].splitlines()[: HEADER_SEARCH_ROWS + 2]
+    delimiter = max([",", ";", "\t"], key=lambda d: (sum(line.count(d) for line in head), d == ","))
     rows = []
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1):

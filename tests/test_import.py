@@ -308,6 +308,12 @@ def test_a_csv_from_excel_in_the_indonesian_locale():
     assert (firm.regency.code, firm.workers) == ("51.04", 1250)
 
 
+def test_a_csv_with_a_title_line_above_semicolon_headers():
+    table = csv_file([firm_row(1)], delimiter=";").getvalue()
+    report = run(io.BytesIO(b"Daftar IKM Bali\n" + table))
+    assert report.ok and [r.number for r in report.rows] == [3]
+
+
 def test_a_utf8_csv_with_a_bom_and_commas():
     buffer = csv_file([firm_row(1, **{"Nama pemilik": "I Gusti Ayu Ngurah"})], encoding="utf-8-sig")
     assert run(buffer).ok
