@@ -793,6 +793,33 @@ def import_file(
     be imported at all and PermissionDenied outside the user's scope. Writes every row or none."""
     started = time.monotonic()
     province, activity = _target(kind, province, user, activity)
+    try:
+        report = _import(source, kind, province, activity, user, dry_run, name, progress)
+    except ImportRefused as e:
+        log.info(
+            "import refused", extra={**_log_context(user, province, activity, kind), "reason": e.message}
+        )
+        raise
+    report.seconds = time.monotonic() - started
+    counts = report.counts
+    log.info(
+        "import",
+        extra={
+            **_log_context(user, province, activity, kind),
+            "dry_run": dry_run,
+            "written": report.written,
+            "rows": len(report.rows),
+            "new": counts[NEW],
+            "updated": counts[UPDATE],
+            "unchanged": counts[UNCHANGED],
+            "refused": counts[ERROR],
+            "seconds": round(report.seconds, 3),
+        },
+    )
+    return report
+
+
+def _import(source, kind, province, activity, user, dry_run, name, progress):
     table = read_table(source)
     if not table.rows:
         raise ImportRefused(_("Berkas tidak berisi data."))
@@ -854,22 +881,6 @@ def import_file(
         raise ImportRefused(
             _("Basis data menolak isi berkas ini; tidak ada yang disimpan. Laporkan ke admin.")
         ) from e
-    report.seconds = time.monotonic() - started
-    counts = report.counts
-    log.info(
-        "import",
-        extra={
-            **_log_context(user, province, activity, kind),
-            "dry_run": dry_run,
-            "written": report.written,
-            "rows": len(report.rows),
-            "new": counts[NEW],
-            "updated": counts[UPDATE],
-            "unchanged": counts[UNCHANGED],
-            "refused": counts[ERROR],
-            "seconds": round(report.seconds, 3),
-        },
-    )
     return report
 
 
