@@ -655,13 +655,14 @@ def test_imports_are_logged_with_user_province_and_counts(operator, caplog):
         run(xlsx([firm_row(1)]), user=operator)
     record = [r for r in caplog.records if r.name == "ikm_dekon.imports"][-1]
     assert record.getMessage() == "import"
-    assert (record.user, record.province, record.object, record.new, record.refused) == (
-        "op-51",
-        "51",
-        "Firm",
-        1,
-        0,
-    )
+    assert (record.user, record.province, record.object) == ("op-51", "51", "Firm")
+    assert (record.new, record.refused, record.written) == (1, 0, True)
+
+    with caplog.at_level(logging.INFO, logger="ikm_dekon.imports"), pytest.raises(ImportRefused):
+        run(zip_bomb(), user=operator)
+    record = [r for r in caplog.records if r.name == "ikm_dekon.imports"][-1]
+    assert (record.getMessage(), record.user) == ("import refused", "op-51")
+    assert "mengembang" in record.reason
 
 
 # --- An activity's participants -----------------------------------------------------------------------------
