@@ -41,7 +41,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import CharField, TextField
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import get_history_manager_for_model
@@ -57,6 +57,7 @@ from .resources import (
     FIRMS,
     HEADER_SEARCH_ROWS,
     REQUIRED,
+    TEMPLATE_LANGUAGE,
     CellError,
     ImportRefused,
     RegencyLookup,
@@ -905,7 +906,13 @@ LIST_CHOICES = {
 
 def write_template(target, kind=FIRMS, province=None):
     """An XLSX template: a Data sheet with the Indonesian headers and an example row, the instructions,
-    and (for a province) its regencies with their codes. `target` is a path or a binary file object."""
+    and (for a province) its regencies with their codes. `target` is a path or a binary file object.
+    In Indonesian whatever the user's language: the file is read the same way for everyone."""
+    with translation.override(TEMPLATE_LANGUAGE):
+        _write_template(target, kind, province)
+
+
+def _write_template(target, kind, province):
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -998,8 +1005,9 @@ def write_sample_file(path, rows, province_code, *, seed=0, kind=FIRMS):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Data")
     sheet.append([c.header for c in columns])
-    sector_labels = dict(Sector.choices)
-    scale_labels = dict(FirmScale.choices)
+    with translation.override(TEMPLATE_LANGUAGE):
+        sector_labels = {code: str(label) for code, label in Sector.choices}
+        scale_labels = {code: str(label) for code, label in FirmScale.choices}
     for index in range(rows):
         fields = pool[index % len(pool)]
         regency = fields["regency"]

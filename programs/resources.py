@@ -6,6 +6,7 @@ the length limits) and choices (Sector, FirmScale, Sex, written as code or Indon
 is checked against the province with the models' own rule. Nothing here restates a model rule.
 """
 
+import contextlib
 import copy
 import datetime
 import re
@@ -14,6 +15,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,6 +29,8 @@ ACTIVITY_PEOPLE = "peserta-perorangan"
 # The header is looked for in the first rows: a title above it is allowed.
 HEADER_SEARCH_ROWS = 10
 EXAMPLE_PREFIX = "CONTOH"
+# Import files speak Indonesian, as the templates do, whatever language the user reads the site in.
+TEMPLATE_LANGUAGE = "id"
 
 
 class ImportRefused(Exception):
@@ -152,14 +156,18 @@ def _key(text):
 
 
 def choice_parser(choices, extra=None):
-    """A value of a TextChoices field, written as its code or its Indonesian label (any case)."""
+    """A value of a TextChoices field, written as its code or its label (any case): the Indonesian label of
+    the template whatever the user's language, and the label in the user's language too."""
     lookup = {}
-    for code, label in choices.choices:
-        for name in (code, str(label), str(label).split(" (")[0]):
-            lookup[_key(name)] = code
+    for language in (TEMPLATE_LANGUAGE, None):
+        with translation.override(language) if language else contextlib.nullcontext():
+            for code, label in choices.choices:
+                for name in (code, str(label), str(label).split(" (")[0]):
+                    lookup.setdefault(_key(name), code)
     for name, code in (extra or {}).items():
         lookup[_key(name)] = code
-    allowed = ", ".join(str(label) for label in choices.labels)
+    with translation.override(TEMPLATE_LANGUAGE):
+        allowed = ", ".join(str(label) for label in choices.labels)
 
     def parse(value, warnings):
         text = cell_text(value)

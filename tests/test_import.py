@@ -320,6 +320,21 @@ def test_a_utf8_csv_with_a_bom_and_commas():
     assert Firm.objects.get().owner_name == "I Gusti Ayu Ngurah"
 
 
+def test_a_user_reading_the_site_in_english_imports_the_indonesian_template(operator, tmp_path):
+    from django.utils import translation
+
+    path = tmp_path / "templat.xlsx"
+    with translation.override("en"):
+        importing.write_template(path, FIRMS)
+        assert next(openpyxl.load_workbook(path)["Data"].values)[1] == "Nama IKM"
+        report = run(
+            xlsx([firm_row(1), firm_row(2, Sektor="Kimia dan bahan bangunan", **{"Skala usaha": "Kecil"})]),
+            user=operator,
+        )
+    assert report.ok, list(report.errors())
+    assert Firm.objects.get(nib="9120000000002").sector == "kimia"
+
+
 def test_a_phone_stored_as_a_number_is_kept_with_a_warning():
     report = run(xlsx([firm_row(1, Telepon=81234567890)]))
     assert report.ok
