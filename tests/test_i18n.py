@@ -280,14 +280,9 @@ def test_an_english_activity_page_reads_as_the_ministry_writes(client):
     assert "Combined online and offline" in html
 
 
-# --- Known gap (programs/resources.py, not part of this change) -----------------------------------------
+# --- Import files speak Indonesian whatever the interface language ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="programs/resources.py choice_parser knows only the active language's labels: an operator using "
-    "the English interface gets Indonesian labels in the import file refused. Remove this mark once fixed.",
-)
 def test_an_import_in_english_still_takes_the_indonesian_labels_of_the_template():
     from programs import resources
     from programs.models import Sector, Sex
