@@ -953,8 +953,12 @@ class Participation(Tracked):
         constraints = [
             models.UniqueConstraint(fields=["activity", "firm"], name="participation_firm_once_per_activity"),
         ]
-        # The recap's distinct firms per province of a year: read in order from the index alone.
-        indexes = [models.Index(fields=["year", "province", "firm"], name="participation_year_firm_idx")]
+        # The recap's distinct firms of a year, per province and nationally, read from these indexes alone
+        # (the national count streams the distinct firms out of the second one in order).
+        indexes = [
+            models.Index(fields=["year", "province", "firm"], name="participation_year_firm_idx"),
+            models.Index(fields=["year", "firm"], name="participation_nat_firm_idx"),
+        ]
 
     def __str__(self):
         return f"{self.firm} — {self.activity}"
