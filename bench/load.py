@@ -6,6 +6,7 @@ as gunicorn's sync workers close each one after the response.
 """
 
 import asyncio
+import contextlib
 import random
 import re
 import statistics
@@ -131,6 +132,8 @@ class User:
 
     async def run(self, stats, deadline):
         weights = [a[0] for a in self.actions]
+        if self.think:  # users arrive spread over one think time (as locust spawns them), not all at once
+            await asyncio.sleep(self.rng.uniform(0, self.think[1]))
         while time.monotonic() < deadline:
             _weight, name, action = self.rng.choices(self.actions, weights=weights)[0]
             started = time.monotonic()
@@ -172,6 +175,31 @@ def form_post(form_path_of, textareas):
         return status == 302, ("post", status, headers.get("location"))
 
     return action
+
+
+async def _warm(users):
+    """Each action once per session, unmeasured, two users at a time: the workers' first requests
+    (imports, templates, connections) and each province's cold database pages are not what a user meets
+    once the app has been running."""
+    seen, todo = set(), []
+    for user in users:
+        if user.cookies["sessionid"] not in seen:
+            seen.add(user.cookies["sessionid"])
+            todo.append(user)
+
+    async def walk(group):
+        for user in group:
+            for _weight, _name, action in user.actions:
+                with contextlib.suppress(OSError, TimeoutError, ValueError, IndexError):
+                    await action(user)
+
+    await asyncio.gather(walk(todo[0::2]), walk(todo[1::2]))
+
+
+def warm(host, port, users):
+    if not LOOPBACK.match(host):
+        raise ValueError(f"the load test only targets the loopback, not {host}")
+    asyncio.run(_warm(users))
 
 
 async def _run(users, seconds):
