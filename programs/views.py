@@ -6,7 +6,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -142,17 +143,42 @@ def home(request):
 
 
 def activity_list(request):
-    queryset = (
-        Activity.objects.visible_to(request.user)
-        .select_related("province", "regency")
-        .annotate(firm_count=Count("participations", distinct=True))
-        .order_by("-year", "province__code", "planned_start", "pk")
+    visible = Activity.objects.visible_to(request.user)
+    queryset = visible.select_related("province", "regency").order_by(
+        "-year", "province__code", "planned_start", "pk"
     )
-    filterset = ActivityFilter(request.GET or None, queryset=queryset, user=request.user)
-    activities = filterset.qs if filterset.is_bound else queryset
-    if response := exports.list_export(request, activities, "kegiatan"):
+    # A fiscal year at a time: without ?tahun= the list opens on the latest year that has activities, so a
+    # national list never counts and sorts every year ever stored.
+    data = request.GET.copy()
+    if not data.get("tahun"):
+        latest = visible.order_by("-year").values_list("year", flat=True).first()
+        data["tahun"] = str(latest or timezone.localdate().year)
+    filterset = ActivityFilter(data, queryset=queryset, user=request.user)
+    activities = filterset.qs
+    exported = activities.annotate(
+        firm_count=Coalesce(
+            Subquery(
+                Participation.objects.filter(activity=OuterRef("pk"))
+                .order_by()
+                .values("activity")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            0,
+        )
+    )
+    if response := exports.list_export(request, exported, "kegiatan"):
         return response
     page = _page(request, activities)
+    # Firms per activity for this page only: one grouped query, not a join over every visible activity.
+    counts = dict(
+        Participation.objects.filter(activity__in=[a.pk for a in page])
+        .values_list("activity")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for activity in page:
+        activity.firm_count = counts.get(activity.pk, 0)
     return render(
         request,
         "programs/activity_list.html",

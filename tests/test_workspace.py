@@ -400,3 +400,12 @@ def test_ids_in_forms_are_never_written_with_thousand_separators(op_client, allo
     assert f'name="version" value="{activity.version}"' in html
     op_client.post(reverse("programs:participation_add", args=[activity.pk]), {"firm": firm.pk})
     assert Participation.objects.filter(activity=activity, firm=firm).exists()
+
+
+def test_the_activity_list_opens_on_the_latest_year_with_activities(op_client, allocation):
+    make_activity(allocation, title="Kegiatan tahun 2020")
+    make_activity(make_allocation("51", 2021), title="Kegiatan tahun 2021")
+    html = op_client.get(reverse("programs:activity_list")).content.decode()
+    assert "Kegiatan tahun 2021" in html and "Kegiatan tahun 2020" not in html
+    html = op_client.get(reverse("programs:activity_list"), {"tahun": 2020}).content.decode()
+    assert "Kegiatan tahun 2020" in html and "Kegiatan tahun 2021" not in html
