@@ -16,6 +16,21 @@ def _yes_no(queryset, name, value):
     return queryset
 
 
+def _province_filter():
+    """Provinces by official code; the choices are set per user from the scoping (ScopedFilterSet)."""
+    return df.ModelChoiceFilter(
+        field_name="province",
+        queryset=None,
+        label=_("Provinsi"),
+        to_field_name="code",
+        empty_label=_("Semua"),
+    )
+
+
+def _choice(field, choices, label, **extra):
+    return df.ChoiceFilter(field_name=field, choices=choices, label=label, empty_label=_("Semua"), **extra)
+
+
 class ScopedFilterSet(df.FilterSet):
     def __init__(self, data=None, *args, user, **kwargs):
         super().__init__(data, *args, **kwargs)
@@ -31,25 +46,11 @@ class ScopedFilterSet(df.FilterSet):
 class ActivityFilter(ScopedFilterSet):
     q = df.CharFilter(method="search", label=_("Cari judul"))
     tahun = df.NumberFilter(field_name="year", label=_("Tahun"))
-    provinsi = df.ModelChoiceFilter(
-        field_name="province",
-        queryset=None,
-        label=_("Provinsi"),
-        to_field_name="code",
-        empty_label=_("Semua"),
-    )
-    jenis = df.ChoiceFilter(
-        field_name="kind", choices=ActivityKind.choices, label=_("Jenis"), empty_label=_("Semua")
-    )
-    tujuan = df.ChoiceFilter(
-        field_name="purpose", choices=ActivityPurpose.choices, label=_("Tujuan"), empty_label=_("Semua")
-    )
-    status = df.ChoiceFilter(
-        field_name="status", choices=ActivityStatus.choices, label=_("Status"), empty_label=_("Semua")
-    )
-    sektor = df.ChoiceFilter(
-        field_name="sector", choices=Sector.choices, label=_("Sektor"), empty_label=_("Semua")
-    )
+    provinsi = _province_filter()
+    jenis = _choice("kind", ActivityKind.choices, _("Jenis"))
+    tujuan = _choice("purpose", ActivityPurpose.choices, _("Tujuan"))
+    status = _choice("status", ActivityStatus.choices, _("Status"))
+    sektor = _choice("sector", Sector.choices, _("Sektor"))
     covid = df.ChoiceFilter(
         field_name="covid_response",
         choices=YES_NO,
@@ -92,19 +93,9 @@ class ActivityFilter(ScopedFilterSet):
 
 class FirmFilter(ScopedFilterSet):
     q = df.CharFilter(method="search", label=_("Cari nama atau NIB"))
-    provinsi = df.ModelChoiceFilter(
-        field_name="province",
-        queryset=None,
-        label=_("Provinsi"),
-        to_field_name="code",
-        empty_label=_("Semua"),
-    )
-    sektor = df.ChoiceFilter(
-        field_name="sector", choices=Sector.choices, label=_("Sektor"), empty_label=_("Semua")
-    )
-    skala = df.ChoiceFilter(
-        field_name="scale", choices=FirmScale.choices, label=_("Skala"), empty_label=_("Semua")
-    )
+    provinsi = _province_filter()
+    sektor = _choice("sector", Sector.choices, _("Sektor"))
+    skala = _choice("scale", FirmScale.choices, _("Skala"))
     covid = df.ChoiceFilter(
         field_name="covid_affected",
         choices=YES_NO,
@@ -138,21 +129,9 @@ class FirmFilter(ScopedFilterSet):
 
 class PartnerFilter(ScopedFilterSet):
     q = df.CharFilter(field_name="name", lookup_expr="icontains", label=_("Cari nama"))
-    provinsi = df.ModelChoiceFilter(
-        field_name="province",
-        queryset=None,
-        label=_("Provinsi"),
-        to_field_name="code",
-        empty_label=_("Semua"),
-    )
+    provinsi = _province_filter()
 
 
 class AllocationFilter(ScopedFilterSet):
     tahun = df.NumberFilter(field_name="year", label=_("Tahun"))
-    provinsi = df.ModelChoiceFilter(
-        field_name="province",
-        queryset=None,
-        label=_("Provinsi"),
-        to_field_name="code",
-        empty_label=_("Semua"),
-    )
+    provinsi = _province_filter()
