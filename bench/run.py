@@ -288,7 +288,8 @@ def cmd_measure(scale, repeats):
     from programs.views import PAGE_SIZE
 
     client = _signed_in_client("pusat")
-    pages_count = max(1, Activity.objects.count() // PAGE_SIZE)
+    # The list opens on the latest fiscal year (the measured one): its middle page.
+    pages_count = max(1, Activity.objects.filter(year=MEASURED_YEAR).count() // PAGE_SIZE)
     deep = pages_count // 2
     year = MEASURED_YEAR
     pages = [
@@ -296,7 +297,7 @@ def cmd_measure(scale, repeats):
         ("recap JSON", f"/laporan/nasional/?tahun={year}&format=json"),
         ("recap XLSX", f"/laporan/nasional/?tahun={year}&format=xlsx"),
         ("province report", f"/laporan/provinsi/{IMPORT_PROVINCE}/?tahun={year}"),
-        ("activity list, page 1", "/kegiatan/"),
+        ("activity list, page 1", "/kegiatan/"),  # the latest year, 2025, by default
         ("activity list, deep page", f"/kegiatan/?halaman={deep}"),
     ]
     results = {}
