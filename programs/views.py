@@ -5,8 +5,8 @@ scoping mechanism (`get_visible_or_404`), every write through `services`.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Prefetch, ProtectedError, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -273,11 +273,7 @@ def activity_delete(request, pk):
     except services.ConcurrentEditError as e:
         messages.error(request, e.message)
         return redirect(activity)
-    except Exception as e:  # ProtectedError: handovers keep their evidence
-        from django.db.models import ProtectedError
-
-        if not isinstance(e, ProtectedError):
-            raise
+    except ProtectedError:  # handovers keep their evidence
         messages.error(
             request, _("Kegiatan tidak dapat dihapus karena sudah ada penyerahan hasil yang tercatat.")
         )
@@ -426,8 +422,6 @@ def participation_new_firm(request, pk):
     activity = _editable_activity(request, pk)
     form = NewFirmParticipationForm(request.POST, user=request.user, activity=activity)
     if form.is_valid():
-        from django.db import transaction
-
         try:
             with transaction.atomic():
                 services.save_edit(form.instance, actor=request.user)
@@ -453,8 +447,6 @@ def _part(request, model, pk, select=()):
 
 
 def _delete(request, obj, back, what):
-    from django.db.models import ProtectedError
-
     try:
         services.delete_record(obj, actor=request.user, expected_version=_int(request.POST.get("version")))
     except services.ConcurrentEditError as e:
