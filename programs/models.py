@@ -7,7 +7,9 @@ Two running totals are kept in the same transaction as the rows they sum, so tha
 a CHECK constraint and reports need not add the rows up again:
 - `Allocation.realised_total` = the sum of its monthly realisation (never above `current_pagu`);
 - `Output.handed_over_total` = the sum of its handovers (never above the quantity produced).
-Rows that reports aggregate (participations, outputs, handovers) carry their activity's province and year.
+Rows that reports aggregate (participations, outputs, handovers) carry their activity's province and year
+(handovers also their output's product type), and PostgreSQL keeps per province-year tallies of them in the
+same transaction as every write (`programs/tallies.py`).
 """
 
 import datetime
@@ -26,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.roles import ALL, visible_provinces
 from provinces.models import Province, Regency
 
 from . import evidence
@@ -1155,7 +1158,7 @@ class Output(Tracked):
         self.activity_id = participation.activity_id
         self.province_id, self.year = participation.province_id, participation.year
         with transaction.atomic():
-            before = _as_stored(Output, self.pk, "activity_id", "province_id", "year")
+            before = _as_stored(Output, self.pk, "activity_id", "province_id", "year", "product_type")
             if before:
                 # The running total belongs to the handovers: never write back a stale copy of it.
                 self.handed_over_total = (
@@ -1164,7 +1167,12 @@ class Output(Tracked):
                     .values_list("handed_over_total", flat=True)[0]
                 )
             super().save(*args, **kwargs)
-            copied = {"activity_id": self.activity_id, "province_id": self.province_id, "year": self.year}
+            copied = {
+                "activity_id": self.activity_id,
+                "province_id": self.province_id,
+                "year": self.year,
+                "product_type": self.product_type,
+            }
             if before and before != tuple(copied.values()):
                 Handover.objects.filter(output=self).update(**copied)
 
@@ -1208,6 +1216,10 @@ class Handover(CountsTowardsParent, Tracked):
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="handovers", editable=False)
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", editable=False)
     year = models.PositiveSmallIntegerField(editable=False)
+    # The output's product type, carried like its province and year (the Covid-19 report groups by it).
+    product_type = models.CharField(
+        _("jenis produk"), max_length=15, choices=ProductType.choices, editable=False
+    )
     recipient_type = models.CharField(_("jenis penerima"), max_length=25, choices=RecipientType.choices)
     recipient = models.ForeignKey(
         Partner,
@@ -1255,8 +1267,11 @@ class Handover(CountsTowardsParent, Tracked):
         }
 
     def save(self, *args, **kwargs):
-        output = Output.objects.only("activity_id", "province_id", "year").get(pk=self.output_id)
+        output = Output.objects.only("activity_id", "province_id", "year", "product_type").get(
+            pk=self.output_id
+        )
         self.activity_id, self.province_id, self.year = output.activity_id, output.province_id, output.year
+        self.product_type = output.product_type
         super().save(*args, **kwargs)
 
     def clean(self):
@@ -1475,3 +1490,100 @@ class QuarterlyNote(Tracked):
                 raise ValidationError(
                     {"quarter": _("Catatan triwulan ini sudah ada; ubah catatan yang ada.")}
                 )
+
+
+# --- Tallies: the reports' sums, kept by PostgreSQL in the same transaction as every write ------------------
+
+
+class Tally(models.Model):
+    """One figure of a province-year (e.g. "participants", "output:masker"), kept equal to the rows it sums.
+
+    Written only by the database triggers of `programs/tallies.py` (statement-level, set-based, in the
+    transaction of the write that changes the rows, whatever path wrote them); never by the application.
+    The national recap and the Covid-19 report read these few rows instead of adding up millions.
+    """
+
+    year = models.PositiveSmallIntegerField(_("tahun anggaran"))
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+")
+    measure = models.CharField(_("ukuran"), max_length=60)
+    amount = models.DecimalField(_("nilai"), max_digits=20, decimal_places=0, default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rekap tersimpan")
+        verbose_name_plural = _("rekap tersimpan")
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["year", "province", "measure"], name="tally_one_per_measure"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.province_id} {self.measure}: {self.amount}"
+
+
+class FirmTally(models.Model):
+    """A firm's participations in a province-year: the province's distinct firms are its rows.
+
+    No CHECK (participations >= 0): the triggers' upsert proposes the change itself (e.g. -1) as the row to
+    insert, and PostgreSQL checks that before it finds the row to update. `tallies.differences()` and the
+    tests check the counts instead.
+    """
+
+    year = models.PositiveSmallIntegerField()
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+")
+    # A firm with participations cannot be deleted (they protect it), and a firm without has no row here.
+    firm = models.ForeignKey(Firm, on_delete=models.DO_NOTHING, related_name="+")
+    participations = models.IntegerField(default=0)
+
+    class Meta:
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["year", "province", "firm"], name="firm_tally_one_per_firm"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.province_id} {self.firm_id}: {self.participations}"
+
+
+class NationalFirmTally(models.Model):
+    """A firm's participations in a year, all provinces: the year's distinct firms nationally."""
+
+    year = models.PositiveSmallIntegerField()
+    firm = models.ForeignKey(Firm, on_delete=models.DO_NOTHING, related_name="+")
+    participations = models.IntegerField(default=0)
+
+    class Meta:
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["year", "firm"], name="national_firm_tally_one_per_firm"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.firm_id}: {self.participations}"
+
+
+class NationalTallyQuerySet(models.QuerySet):
+    """National figures: for those who see every province, nobody else."""
+
+    def visible_to(self, user):
+        return self if visible_provinces(user) is ALL else self.none()
+
+
+class NationalTally(models.Model):
+    """A figure of a year that is not the sum of the provinces' (the distinct firms nationally)."""
+
+    year = models.PositiveSmallIntegerField()
+    measure = models.CharField(max_length=60)
+    amount = models.DecimalField(max_digits=20, decimal_places=0, default=0)
+
+    objects = NationalTallyQuerySet.as_manager()
+
+    class Meta:
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["year", "measure"], name="national_tally_one_per_measure"),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.measure}: {self.amount}"

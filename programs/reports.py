@@ -17,14 +17,17 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import ALL, visible_provinces
 from ikm_dekon.db_router import replica_reads
 
+from . import tallies
 from .models import (
     Activity,
     ActivityStatus,
     Allocation,
     BudgetRevision,
     Handover,
+    NationalTally,
     Output,
     Participant,
     Participation,
@@ -33,6 +36,7 @@ from .models import (
     Realisation,
     RecipientType,
     ReviewStatus,
+    Tally,
 )
 from .scoping import provinces_visible_to
 
@@ -193,10 +197,12 @@ class Recap:
 
 
 @replica_reads()
-def national_recap(user, filters, province=None):
+def national_recap(user, filters, province=None, live=False):
     """One row per province active in the year (and visible to the user), with a totals row.
 
-    `province` narrows the recap to one province the caller has already found visible.
+    `province` narrows the recap to one province the caller has already found visible. Unfiltered, on
+    PostgreSQL, the activity and output figures come from the tallies the database keeps in the same
+    transaction as every write (`programs/tallies.py`); filtered (or `live`), from the records themselves.
     """
     year = filters.year
     provinces = provinces_visible_to(user).active_in(year).only("pk", "code", "name").order_by("code")
@@ -228,6 +234,10 @@ def national_recap(user, filters, province=None):
         for r in verified:
             if r["allocation__province_id"] in rows:
                 rows[r["allocation__province_id"]]["realised"] = r["amount"]
+
+    if not (live or filters.narrowed or filters.verified_only) and tallies.enabled():
+        _recap_from_tallies(user, year, rows, province)
+        return _recap(filters, rows, province, national_firms=_national_firms(user, year))
 
     activities = (
         scoped(Activity)
@@ -288,13 +298,67 @@ def national_recap(user, filters, province=None):
         if row is not None:
             row[HANDED_OVER_KEYS[h["recipient_type"]]] += h["quantity"] or 0
 
+    return _recap(filters, rows, province, national_firms)
+
+
+def _recap(filters, rows, province, national_firms):
     for row in rows.values():
         row["absorption_pct"] = percent(row["realised"], row["current_pagu"])
     totals = {"province_code": None, "province": str(_("Total"))}
     totals.update({key: sum(row[key] for row in rows.values()) for key in ADDITIVE})
-    totals["firms"] = national_firms if province is None else sum(r["firms"] for r in rows.values())
+    if province is not None or national_firms is None:
+        # One province, or a user who sees one province only: the distinct firms are that province's.
+        national_firms = sum(r["firms"] for r in rows.values())
+    totals["firms"] = national_firms
     totals["absorption_pct"] = percent(totals["realised"], totals["current_pagu"])
     return Recap(filters=filters, rows=list(rows.values()), totals=totals)
+
+
+#: Tally measures (programs/tallies.py) → recap keys; "handed_over:<recipient>:<product>" are summed.
+TALLY_KEYS = {
+    **{f"activities:{status}": key for status, key in STATUS_KEYS.items()},
+    "activity_budget": "activity_budget",
+    "participants_target": "participants_target",
+    "participants_actual": "participants_actual",
+    "participants": "participants",
+    "firms": "firms",
+    **{f"output:{value}": key for value, key in OUTPUT_KEYS.items()},
+    **{f"ordered:{value}": key for value, key in ORDERED_KEYS.items()},
+}
+MONEY_KEYS = {"activity_budget"}
+
+
+def _recap_from_tallies(user, year, rows, province):
+    """The recap's activity and output figures from the tallies the database keeps (one query)."""
+    tallies_ = Tally.objects.visible_to(user).filter(year=year).order_by()
+    if province is not None:
+        tallies_ = tallies_.filter(province=province)
+    for province_id, measure, amount in tallies_.values_list("province_id", "measure", "amount"):
+        row = rows.get(province_id)
+        if row is None:
+            continue
+        if measure.startswith("handed_over:"):
+            key = HANDED_OVER_KEYS.get(measure.split(":")[1])
+        else:
+            key = TALLY_KEYS.get(measure)
+        if key is None:
+            continue  # participations: kept, not shown
+        row[key] += amount if key in MONEY_KEYS else int(amount)
+    for row in rows.values():
+        row["activities"] = sum(row[key] for key in STATUS_KEYS.values())
+
+
+def _national_firms(user, year):
+    """The year's distinct firms nationally (None for users who do not see every province)."""
+    amount = (
+        NationalTally.objects.visible_to(user)
+        .filter(year=year, measure="firms")
+        .values_list("amount", flat=True)
+        .first()
+    )
+    if amount is None:
+        return None if visible_provinces(user) is not ALL else 0
+    return int(amount)
 
 
 @replica_reads()
@@ -535,6 +599,62 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
     )
 
 
+def _covid_sums(user, filters):
+    """([{province_id, product_type, made, ordered}], [{province_id, product_type, recipient_type,
+    quantity}]) of the protective equipment, added up from the records (any filter)."""
+    in_activities = filters.activities("activity__")
+    outputs = (
+        Output.objects.visible_to(user)
+        .filter(year=filters.year, product_type__in=PPE_TYPES)
+        .filter(in_activities)
+        .order_by()
+        .values("province_id", "product_type")
+        .annotate(made=Sum("quantity"), ordered=Sum("ordered_quantity"))
+    )
+    handovers = (
+        Handover.objects.visible_to(user)
+        .filter(year=filters.year, product_type__in=PPE_TYPES)
+        .filter(in_activities)
+        .order_by()
+        .values("province_id", "product_type", "recipient_type")
+        .annotate(quantity=Sum("quantity"))
+    )
+    return outputs, handovers
+
+
+def _covid_sums_from_tallies(user, year):
+    """The same sums, unfiltered, from the tallies the database keeps (one query)."""
+    outputs, handovers = {}, []
+    rows = (
+        Tally.objects.visible_to(user)
+        .filter(year=year)
+        .order_by()
+        .values_list("province_id", "measure", "amount")
+    )
+    for province_id, measure, amount in rows:
+        if not amount:
+            continue  # what was there and has gone: no cell, as when adding up the records
+        kind, _colon, rest = measure.partition(":")
+        if kind in ("output", "ordered") and rest in PPE_TYPES:
+            entry = outputs.setdefault(
+                (province_id, rest),
+                {"province_id": province_id, "product_type": rest, "made": 0, "ordered": 0},
+            )
+            entry["made" if kind == "output" else "ordered"] += int(amount)
+        elif kind == "handed_over":
+            recipient_type, _colon, product_type = rest.partition(":")
+            if product_type in PPE_TYPES:
+                handovers.append(
+                    {
+                        "province_id": province_id,
+                        "product_type": product_type,
+                        "recipient_type": recipient_type,
+                        "quantity": int(amount),
+                    }
+                )
+    return list(outputs.values()), handovers
+
+
 # --- The Covid-19 response report --------------------------------------------------------------------------
 
 
@@ -551,30 +671,20 @@ COVID_RECIPIENT_KEYS = HANDED_OVER_KEYS
 
 
 @replica_reads()
-def covid_report(user, filters):
-    """Protective equipment and masks produced, ordered and handed over: by province, product, recipient."""
+def covid_report(user, filters, live=False):
+    """Protective equipment and masks produced, ordered and handed over: by province, product, recipient.
+
+    Unfiltered on PostgreSQL from the tallies (as the recap); filtered (or `live`) from the records.
+    """
     year = filters.year
     provinces = {
         p.pk: p
         for p in provinces_visible_to(user).active_in(year).only("pk", "code", "name").order_by("code")
     }
-    in_activities = filters.activities("activity__")
-    outputs = (
-        Output.objects.visible_to(user)
-        .filter(year=year, product_type__in=PPE_TYPES)
-        .filter(in_activities)
-        .order_by()
-        .values("province_id", "product_type")
-        .annotate(made=Sum("quantity"), ordered=Sum("ordered_quantity"), handed=Sum("handed_over_total"))
-    )
-    handovers = (
-        Handover.objects.visible_to(user)
-        .filter(year=year, output__product_type__in=PPE_TYPES)
-        .filter(in_activities)
-        .order_by()
-        .values("province_id", "output__product_type", "recipient_type")
-        .annotate(quantity=Sum("quantity"))
-    )
+    if live or filters.narrowed or filters.verified_only or not tallies.enabled():
+        outputs, handovers = _covid_sums(user, filters)
+    else:
+        outputs, handovers = _covid_sums_from_tallies(user, year)
     cells = {}
 
     def cell(province_id, product_type):
@@ -600,7 +710,7 @@ def covid_report(user, filters):
             entry["ordered"] += o["ordered"] or 0
     for h in handovers:
         if h["province_id"] in provinces:
-            entry = cell(h["province_id"], h["output__product_type"])
+            entry = cell(h["province_id"], h["product_type"])
             entry[COVID_RECIPIENT_KEYS[h["recipient_type"]]] += h["quantity"] or 0
             entry["handed_over"] += h["quantity"] or 0
     order = {value: i for i, value in enumerate(PPE_TYPES)}

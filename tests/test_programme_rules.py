@@ -29,8 +29,11 @@ from programs.models import (
     Allocation,
     BudgetRevision,
     Firm,
+    FirmTally,
     FiscalYear,
     Handover,
+    NationalFirmTally,
+    NationalTally,
     Output,
     Participant,
     Participation,
@@ -38,6 +41,7 @@ from programs.models import (
     Realisation,
     ReviewEvent,
     ReviewStatus,
+    Tally,
 )
 from provinces.models import Province, Regency
 from tests.factories import (
@@ -687,7 +691,24 @@ def _update(model, pk, **values):
     return lambda w: model.objects.filter(pk=pk(w)).update(**values)
 
 
+def _twice(model, **fields):
+    """The same tally row written twice (the triggers' upsert relies on the key being unique)."""
+
+    def write(w):
+        values = {"province": w.alloc.province, "firm": w.firm, "year": 2020, "measure": "uji"}
+        names = {f.name for f in model._meta.fields}
+        row = {k: v for k, v in values.items() if k in names} | fields
+        model.objects.create(**row)
+        model.objects.create(**row)
+
+    return write
+
+
 CONSTRAINT_CASES = {
+    "tally_one_per_measure": _twice(Tally),
+    "firm_tally_one_per_firm": _twice(FirmTally, participations=1),
+    "national_firm_tally_one_per_firm": _twice(NationalFirmTally, participations=1),
+    "national_tally_one_per_measure": _twice(NationalTally),
     "fiscal_year_closed_by_someone": lambda w: FiscalYear.objects.create(year=2020, closed_at=timezone.now()),
     "allocation_one_per_province_year": lambda w: make_allocation("51", 2020),
     "allocation_pagu_non_negative": _update(Allocation, lambda w: w.alloc.pk, pagu=-1),

@@ -803,6 +803,7 @@ class _ProvinceYear:
                     activity_id=output["activity_id"],
                     province_id=self.province.pk,
                     year=self.year,
+                    product_type=output["product_type"],
                     bast_number=f"BAST/{self.province.code}/{self.year}/{len(rows) + 1:06d}",
                 )
                 rows.append(handover)
