@@ -420,6 +420,12 @@ def quarter_end(year, quarter):
     return datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _quarterly_row(activity, figures, end):
+    done = activity.status == ActivityStatus.DONE and activity.actual_end and activity.actual_end <= end
+    due = activity.planned_end <= end and activity.status != ActivityStatus.CANCELLED
+    return {"activity": activity, "done_by_end": done, "due_by_end": due, **figures}
+
+
 @dataclass
 class Quarterly:
     province: object
@@ -490,34 +496,9 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
     realised_to_end = months[-1]["cumulative"]
 
     filters = Filters(year=year, verified_only=verified_only)
-    activities = list(province_activities(user, province, filters))
+    activities = province_activities(user, province, filters)
     figures = activity_figures(user, province, year, until=end)
-    rows = []
-    summary = {
-        "planned_by_end": 0,
-        "done_by_end": 0,
-        "participants_target": 0,
-        "participants_actual": 0,
-        "produced": 0,
-        "ordered": 0,
-        "handed_over": 0,
-        "firms": 0,
-        "participants": 0,
-    }
-    for activity in activities:
-        f = figures.get(activity.pk, EMPTY_ACTIVITY_FIGURES)
-        done = activity.status == ActivityStatus.DONE and activity.actual_end and activity.actual_end <= end
-        due = activity.planned_end <= end and activity.status != ActivityStatus.CANCELLED
-        rows.append({"activity": activity, "done_by_end": done, "due_by_end": due, **f})
-        summary["planned_by_end"] += due
-        summary["done_by_end"] += bool(done)
-        summary["participants_target"] += activity.target_participants
-        summary["participants_actual"] += (activity.actual_participants or 0) if done else 0
-        for key in ("produced", "ordered", "handed_over", "firms", "participants"):
-            summary[key] += f[key]
-    summary["done_pct"] = percent(summary["done_by_end"], summary["planned_by_end"])
-    summary["participants_pct"] = percent(summary["participants_actual"], summary["participants_target"])
-    summary["produced_pct"] = percent(summary["produced"], summary["ordered"])
+    rows = [_quarterly_row(a, figures.get(a.pk, EMPTY_ACTIVITY_FIGURES), end) for a in activities]
     return Quarterly(
         province=province,
         year=year,
@@ -530,9 +511,58 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
         absorption_pct=percent(realised_to_end, pagu_at_end),
         benchmark_pct=QUARTER_BENCHMARKS[quarter],
         activities=rows,
-        summary=summary,
+        summary=_quarterly_summary(user, province, filters, activities, end),
         note=None,
     )
+
+
+def _quarterly_summary(user, province, filters, activities, end):
+    """The quarter's figures over every activity of the province-year, by five aggregate queries.
+
+    The same as adding up the activity rows one by one: an activity is due when planned to end by the
+    quarter's end and not cancelled, done when finished by then; outputs and handovers count up to that
+    date; "firms" adds up each activity's distinct firms, i.e. counts the participations (one per activity
+    and firm).
+    """
+    done = Q(status=ActivityStatus.DONE, actual_end__lte=end)
+    due = Q(planned_end__lte=end) & ~Q(status=ActivityStatus.CANCELLED)
+    counts = (
+        activities.select_related(None)
+        .order_by()
+        .aggregate(
+            planned_by_end=Count("pk", filter=due),
+            done_by_end=Count("pk", filter=done),
+            participants_target=Sum("target_participants"),
+            participants_actual=Sum("actual_participants", filter=done),
+        )
+    )
+
+    def parts(model):
+        return (
+            model.objects.visible_to(user)
+            .filter(province=province, year=filters.year)
+            .filter(filters.activities("activity__"))
+            .order_by()
+        )
+
+    outputs = (
+        parts(Output)
+        .filter(produced_on__lte=end)
+        .aggregate(produced=Sum("quantity"), ordered=Sum("ordered_quantity"))
+    )
+    handed_over = parts(Handover).filter(handed_on__lte=end).aggregate(n=Sum("quantity"))["n"]
+    summary = {
+        **{key: value or 0 for key, value in counts.items()},
+        "produced": outputs["produced"] or 0,
+        "ordered": outputs["ordered"] or 0,
+        "handed_over": handed_over or 0,
+        "firms": parts(Participation).count(),
+        "participants": parts(Participant).count(),
+    }
+    summary["done_pct"] = percent(summary["done_by_end"], summary["planned_by_end"])
+    summary["participants_pct"] = percent(summary["participants_actual"], summary["participants_target"])
+    summary["produced_pct"] = percent(summary["produced"], summary["ordered"])
+    return summary
 
 
 # --- The Covid-19 response report --------------------------------------------------------------------------
