@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ikm_dekon.db_router import replica_reads
 
+from .exports import CHUNK_SIZE
 from .models import (
     Activity,
     ActivityStatus,
@@ -426,6 +427,35 @@ def _quarterly_row(activity, figures, end):
     return {"activity": activity, "done_by_end": done, "due_by_end": due, **figures}
 
 
+class QuarterlyActivities:
+    """The quarterly report's activity rows: each activity with its figures up to the quarter's end.
+
+    Computed only when read. Iterating gives every activity (an export): the figures of all of them by
+    four aggregate queries, the activities streamed in chunks. `rows(activities)` gives the rows of some
+    of them (a page), with the figures of those only.
+    """
+
+    def __init__(self, user, province, year, end, queryset):
+        self.user = user
+        self.province = province
+        self.year = year
+        self.end = end
+        self.queryset = queryset  # every activity of the report, in the order the page lists them
+
+    def __iter__(self):
+        figures = activity_figures(self.user, self.province, self.year, until=self.end)
+        for activity in self.queryset.iterator(chunk_size=CHUNK_SIZE):
+            yield _quarterly_row(activity, figures.get(activity.pk, EMPTY_ACTIVITY_FIGURES), self.end)
+
+    def rows(self, activities):
+        """The rows of these activities (e.g. a page of `queryset`), with their figures only."""
+        activities = list(activities)
+        figures = activity_figures(
+            self.user, self.province, self.year, activity_ids=[a.pk for a in activities], until=self.end
+        )
+        return [_quarterly_row(a, figures.get(a.pk, EMPTY_ACTIVITY_FIGURES), self.end) for a in activities]
+
+
 @dataclass
 class Quarterly:
     province: object
@@ -438,7 +468,7 @@ class Quarterly:
     realised_to_end: Decimal
     absorption_pct: Decimal | None
     benchmark_pct: int
-    activities: list
+    activities: QuarterlyActivities
     summary: dict
     note: object
 
@@ -497,8 +527,6 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
 
     filters = Filters(year=year, verified_only=verified_only)
     activities = province_activities(user, province, filters)
-    figures = activity_figures(user, province, year, until=end)
-    rows = [_quarterly_row(a, figures.get(a.pk, EMPTY_ACTIVITY_FIGURES), end) for a in activities]
     return Quarterly(
         province=province,
         year=year,
@@ -510,7 +538,7 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
         realised_to_end=realised_to_end,
         absorption_pct=percent(realised_to_end, pagu_at_end),
         benchmark_pct=QUARTER_BENCHMARKS[quarter],
-        activities=rows,
+        activities=QuarterlyActivities(user, province, year, end, activities),
         summary=_quarterly_summary(user, province, filters, activities, end),
         note=None,
     )

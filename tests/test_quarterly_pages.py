@@ -1,15 +1,22 @@
-"""The quarterly report: the quarter's figures count every activity of the province-year, by aggregate
-queries, exactly as adding up the activities one by one did."""
+"""The quarterly report in pages: the quarter's figures still count every activity of the province-year
+(by aggregate queries), the page lists one page of activities with its own figures, and the exports hold
+every activity."""
 
+import csv
 import datetime
+import io
+import json
 import random
 from decimal import Decimal
 
+import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from programs import report_views, reports
-from programs.models import ActivityStatus, ProductType, RecipientType, ReviewStatus
+from programs.models import Activity, ActivityStatus, ProductType, RecipientType, ReviewStatus
 from provinces.models import Province
 from tests.factories import (
     make_activity,
@@ -169,3 +176,99 @@ def test_the_summary_counts_every_activity_not_the_page(client, pusat, seed):
     assert expected["firms"] and expected["produced"] and expected["planned_by_end"]  # the data has figures
     response = client.get(_url(quarter=2), {"tahun": YEAR})
     assert response.context["report"].summary == expected
+    page = response.context["page"]
+    assert len(page) == PAGE_SIZE and page.paginator.count == 3 * PAGE_SIZE + 2
+
+
+def test_page_two_lists_the_next_activities_with_their_own_figures(client, pusat, monkeypatch):
+    _build(random.Random(4), 2 * PAGE_SIZE + 1)
+    province = Province.objects.get(code="63")
+    everything = list(reports.province_activities(pusat, province, reports.Filters(year=YEAR)))
+    end = reports.quarter_end(YEAR, 3)
+    all_figures = reports.activity_figures(pusat, province, YEAR, until=end)
+    asked = []
+    original = reports.activity_figures
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("activity_ids"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(reports, "activity_figures", spy)
+    pages = {}
+    for number in (1, 2, 3):
+        asked.clear()
+        response = client.get(_url(), {"tahun": YEAR, "verifikasi": "semua", "halaman": number})
+        rows = list(response.context["page"])
+        pages[number] = [r["activity"] for r in rows]
+        assert asked == [[a.pk for a in pages[number]]]  # the figures of the page's activities only
+        for row in rows:
+            figures = all_figures.get(row["activity"].pk, reports.EMPTY_ACTIVITY_FIGURES)
+            assert {k: row[k] for k in figures} == figures
+        html = response.content.decode()
+        for activity in pages[number]:
+            assert activity.title in html
+        assert 'class="pagination' in html
+        if number > 1:  # the pager keeps the year and the other filters
+            assert f'href="?tahun={YEAR}&amp;verifikasi=semua&amp;halaman={number - 1}"' in html
+    assert pages[1] + pages[2] + pages[3] == everything
+    assert [len(pages[n]) for n in (1, 2, 3)] == [PAGE_SIZE, PAGE_SIZE, 1]
+    assert not set(pages[1]) & set(pages[2])
+    assert pages[2][0].title not in client.get(_url(), {"tahun": YEAR}).content.decode()
+    # A page that does not exist shows the last one; one that is not a number, the first.
+    assert client.get(_url(), {"tahun": YEAR, "halaman": 99}).context["page"].number == 3
+    assert client.get(_url(), {"tahun": YEAR, "halaman": "x"}).context["page"].number == 1
+
+
+def test_the_empty_states_are_unchanged(client, pusat):
+    make_allocation("63", YEAR)
+    html = client.get(_url(), {"tahun": YEAR}).content.decode()
+    assert "Belum ada kegiatan tahun ini." in html
+    assert 'class="pagination' not in html and "0 data" not in html
+    response = client.get(_url("51"), {"tahun": YEAR})  # no allocation at all
+    assert "Belum ada alokasi anggaran provinsi ini untuk tahun tersebut." in response.content.decode()
+
+
+def _count(client, params):
+    with CaptureQueriesContext(connection) as ctx:
+        _body(client.get(_url(), params))  # a streamed export runs its queries while it is sent
+    return len(ctx.captured_queries)
+
+
+def test_the_page_and_its_exports_use_the_same_number_of_queries_for_3_or_30_activities(client, pusat):
+    rng = random.Random(5)
+    allocation = _build(rng, 3)
+    # Some activity is verified: a page with none would skip the page's figure queries altogether.
+    Activity.objects.filter(pk=allocation.activities.first().pk).update(review_status=ReviewStatus.VERIFIED)
+    cases = [{"tahun": YEAR, **extra} for extra in ({}, {"halaman": 2}, {"verifikasi": "terverifikasi"})]
+    cases += [{"tahun": YEAR, "format": fmt} for fmt in ("json", "csv", "xlsx")]
+    small = {}
+    for params in cases:
+        _count(client, params)  # warm caches (content types, sites)
+        small[tuple(params.items())] = _count(client, params)
+    _add_activities(rng, allocation, 27, [make_firm("63", "63.71") for _ in range(3)], make_partner("63"))
+    for params in cases:
+        assert _count(client, params) == small[tuple(params.items())], params
+
+
+def test_the_exports_hold_every_activity_and_add_up_to_the_summary(client, pusat):
+    _build(random.Random(6), 2 * PAGE_SIZE + 3)
+    _neighbours(random.Random(7))
+    province = Province.objects.get(code="63")
+    everything = list(reports.province_activities(pusat, province, reports.Filters(year=YEAR)))
+    report = reports.quarterly_report(pusat, province, YEAR, 3)
+    data = json.loads(_body(client.get(_url(), {"tahun": YEAR, "format": "json"})))
+    assert [r["title"] for r in data["rows"]] == [a.title for a in everything]
+    for key in ("firms", "participants", "produced", "ordered", "handed_over"):
+        assert data["totals"][key] == report.summary[key], key
+    assert data["totals"]["target_participants"] == report.summary["participants_target"]
+    assert sum(r["done_by_end"] for r in data["rows"]) == report.summary["done_by_end"]
+    rows = list(
+        csv.reader(
+            io.StringIO(_body(client.get(_url(), {"tahun": YEAR, "format": "csv"})).decode("utf-8-sig"))
+        )
+    )
+    assert [r[0] for r in rows[1 : len(everything) + 1]] == [a.title for a in everything]
+    assert rows[len(everything) + 1][0] == "Total"
+    book = openpyxl.load_workbook(io.BytesIO(_body(client.get(_url(), {"tahun": YEAR, "format": "xlsx"}))))
+    titles = [r[0] for r in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert titles == [a.title for a in everything] + ["Total"]
