@@ -25,7 +25,7 @@ from .forms import ScopedForm
 from .models import ActivityKind, ActivityPurpose, Allocation, FiscalYear, QuarterlyNote, Sector
 from .scoping import get_visible_or_404, in_editable_provinces, provinces_visible_to
 
-ACTIVITY_PAGE_SIZE = 50
+ACTIVITY_PAGE_SIZE = 25  # as the activity list
 ALL = ("tahun", "jenis", "tujuan", "sektor", "covid", "verifikasi", "urut")
 YEAR_ONLY = ("tahun", "verifikasi")
 BLANK = [("", gettext_lazy("Semua"))]
@@ -395,6 +395,7 @@ def quarterly(request, code, quarter):
         export = Export(
             name=f"laporan-triwulan-{quarter}-{province.code}-{filters.year}",
             tables=[
+                # Every activity of the province-year (streamed), not one page.
                 Table("rows", _("Capaian output"), _quarterly_activity_columns(), report.activities),
                 Table("realisation", _("Realisasi anggaran"), QUARTER_MONTH_COLUMNS, report.months),
                 Table(
@@ -425,6 +426,8 @@ def quarterly(request, code, quarter):
             province=province.pk,
         )
         return exports.respond(request, export, fmt)
+    page = Paginator(report.activities.queryset, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("halaman"))
+    page.object_list = report.activities.rows(page)
     return render(
         request,
         "reports/quarterly.html",
@@ -434,6 +437,7 @@ def quarterly(request, code, quarter):
             "filters": filters,
             "year": filters.year,
             "report": report,
+            "page": page,
             "can_edit_note": _note_editable(request.user, report.allocation, report.note),
             "quarters": [1, 2, 3, 4],
             "printed_at": timezone.localtime(),

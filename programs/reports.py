@@ -21,6 +21,7 @@ from accounts.roles import ALL, visible_provinces
 from ikm_dekon.db_router import replica_reads
 
 from . import tallies
+from .exports import CHUNK_SIZE
 from .models import (
     Activity,
     ActivityStatus,
@@ -484,6 +485,41 @@ def quarter_end(year, quarter):
     return datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _quarterly_row(activity, figures, end):
+    done = activity.status == ActivityStatus.DONE and activity.actual_end and activity.actual_end <= end
+    due = activity.planned_end <= end and activity.status != ActivityStatus.CANCELLED
+    return {"activity": activity, "done_by_end": done, "due_by_end": due, **figures}
+
+
+class QuarterlyActivities:
+    """The quarterly report's activity rows: each activity with its figures up to the quarter's end.
+
+    Computed only when read. Iterating gives every activity (an export): the figures of all of them by
+    four aggregate queries, the activities streamed in chunks. `rows(activities)` gives the rows of some
+    of them (a page), with the figures of those only.
+    """
+
+    def __init__(self, user, province, year, end, queryset):
+        self.user = user
+        self.province = province
+        self.year = year
+        self.end = end
+        self.queryset = queryset  # every activity of the report, in the order the page lists them
+
+    def __iter__(self):
+        figures = activity_figures(self.user, self.province, self.year, until=self.end)
+        for activity in self.queryset.iterator(chunk_size=CHUNK_SIZE):
+            yield _quarterly_row(activity, figures.get(activity.pk, EMPTY_ACTIVITY_FIGURES), self.end)
+
+    def rows(self, activities):
+        """The rows of these activities (e.g. a page of `queryset`), with their figures only."""
+        activities = list(activities)
+        figures = activity_figures(
+            self.user, self.province, self.year, activity_ids=[a.pk for a in activities], until=self.end
+        )
+        return [_quarterly_row(a, figures.get(a.pk, EMPTY_ACTIVITY_FIGURES), self.end) for a in activities]
+
+
 @dataclass
 class Quarterly:
     province: object
@@ -496,7 +532,7 @@ class Quarterly:
     realised_to_end: Decimal
     absorption_pct: Decimal | None
     benchmark_pct: int
-    activities: list
+    activities: QuarterlyActivities
     summary: dict
     note: object
 
@@ -554,34 +590,7 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
     realised_to_end = months[-1]["cumulative"]
 
     filters = Filters(year=year, verified_only=verified_only)
-    activities = list(province_activities(user, province, filters))
-    figures = activity_figures(user, province, year, until=end)
-    rows = []
-    summary = {
-        "planned_by_end": 0,
-        "done_by_end": 0,
-        "participants_target": 0,
-        "participants_actual": 0,
-        "produced": 0,
-        "ordered": 0,
-        "handed_over": 0,
-        "firms": 0,
-        "participants": 0,
-    }
-    for activity in activities:
-        f = figures.get(activity.pk, EMPTY_ACTIVITY_FIGURES)
-        done = activity.status == ActivityStatus.DONE and activity.actual_end and activity.actual_end <= end
-        due = activity.planned_end <= end and activity.status != ActivityStatus.CANCELLED
-        rows.append({"activity": activity, "done_by_end": done, "due_by_end": due, **f})
-        summary["planned_by_end"] += due
-        summary["done_by_end"] += bool(done)
-        summary["participants_target"] += activity.target_participants
-        summary["participants_actual"] += (activity.actual_participants or 0) if done else 0
-        for key in ("produced", "ordered", "handed_over", "firms", "participants"):
-            summary[key] += f[key]
-    summary["done_pct"] = percent(summary["done_by_end"], summary["planned_by_end"])
-    summary["participants_pct"] = percent(summary["participants_actual"], summary["participants_target"])
-    summary["produced_pct"] = percent(summary["produced"], summary["ordered"])
+    activities = province_activities(user, province, filters)
     return Quarterly(
         province=province,
         year=year,
@@ -593,10 +602,62 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
         realised_to_end=realised_to_end,
         absorption_pct=percent(realised_to_end, pagu_at_end),
         benchmark_pct=QUARTER_BENCHMARKS[quarter],
-        activities=rows,
-        summary=summary,
+        activities=QuarterlyActivities(user, province, year, end, activities),
+        summary=_quarterly_summary(user, province, filters, activities, end),
         note=None,
     )
+
+
+def _quarterly_summary(user, province, filters, activities, end):
+    """The quarter's figures over every activity of the province-year, by five aggregate queries.
+
+    The same as adding up the activity rows one by one: an activity is due when planned to end by the
+    quarter's end and not cancelled, done when finished by then; outputs and handovers count up to that
+    date; "firms" adds up each activity's distinct firms, i.e. counts the participations (one per activity
+    and firm).
+    """
+    done = Q(status=ActivityStatus.DONE, actual_end__lte=end)
+    due = Q(planned_end__lte=end) & ~Q(status=ActivityStatus.CANCELLED)
+    counts = (
+        activities.select_related(None)
+        .order_by()
+        .aggregate(
+            planned_by_end=Count("pk", filter=due),
+            done_by_end=Count("pk", filter=done),
+            participants_target=Sum("target_participants"),
+            participants_actual=Sum("actual_participants", filter=done),
+        )
+    )
+
+    def parts(model):
+        return (
+            model.objects.visible_to(user)
+            .filter(province=province, year=filters.year)
+            .filter(filters.activities("activity__"))
+            .order_by()
+        )
+
+    outputs = (
+        parts(Output)
+        .filter(produced_on__lte=end)
+        .aggregate(produced=Sum("quantity"), ordered=Sum("ordered_quantity"))
+    )
+    handed_over = parts(Handover).filter(handed_on__lte=end).aggregate(n=Sum("quantity"))["n"]
+    summary = {
+        **{key: value or 0 for key, value in counts.items()},
+        "produced": outputs["produced"] or 0,
+        "ordered": outputs["ordered"] or 0,
+        "handed_over": handed_over or 0,
+        "firms": parts(Participation).count(),
+        "participants": parts(Participant).count(),
+    }
+    summary["done_pct"] = percent(summary["done_by_end"], summary["planned_by_end"])
+    summary["participants_pct"] = percent(summary["participants_actual"], summary["participants_target"])
+    summary["produced_pct"] = percent(summary["produced"], summary["ordered"])
+    return summary
+
+
+# --- The Covid-19 response report --------------------------------------------------------------------------
 
 
 def _covid_sums(user, filters):
@@ -653,9 +714,6 @@ def _covid_sums_from_tallies(user, year):
                     }
                 )
     return list(outputs.values()), handovers
-
-
-# --- The Covid-19 response report --------------------------------------------------------------------------
 
 
 @dataclass

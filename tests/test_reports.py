@@ -529,8 +529,10 @@ def _count(client, url, params):
 #              (+1 with "verified only": the verified months of realisation)
 #   province (1 + 8 + 1 + 2 + 4): the province, the recap, monthly realisation, activity count and page (an
 #              export streams every activity instead: one query), 4 per-activity aggregates
-#   quarterly (10): the province, allocation, revision in force, realisation, note, activities,
-#              4 per-activity aggregates
+#   quarterly (5 + 5 + 2 + 4): the province, allocation, revision in force, realisation, note; the summary
+#              over every activity (activities, participations, participants, outputs, handovers); the
+#              activity count and page (an export streams every activity instead: one query), 4
+#              per-activity aggregates (of the page's activities; an export's: of all of them)
 #   covid (3): provinces, outputs by province and product, handovers by province, product and recipient
 #   a list export (1): the list's own queryset, streamed in chunks
 REPORTS = {
@@ -541,7 +543,7 @@ REPORTS = {
         7 + 8 + 1,
     ),
     "province": (lambda: reverse("reports:province", args=["63"]), {}, 7 + 1 + 8 + 1 + 2 + 4),
-    "quarterly": (lambda: _quarter_url("63", 3), {}, 7 + 10),
+    "quarterly": (lambda: _quarter_url("63", 3), {}, 7 + 5 + 5 + 2 + 4),
     "covid": (lambda: reverse("reports:covid"), {}, 7 + 3),
 }
 LIST_URLS = {
