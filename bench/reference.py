@@ -141,3 +141,22 @@ def reference_recap(year, using=None):
     totals["firms"] = national_firms
     totals["absorption_pct"] = percent(totals["realised"], totals["current_pagu"])
     return rows, totals
+
+
+def differing_figures(recap, year, using=None):
+    """[(province code or "Total", figure key, recap value, reference value)] where the recap differs."""
+    from programs.reports import RECAP_FIGURES
+
+    rows, totals = reference_recap(year, using)
+    keys = [f.key for f in RECAP_FIGURES]
+    found = []
+    by_code = {r["province_code"]: r for r in rows}
+    if [r["province_code"] for r in recap.rows] != list(by_code):
+        found.append(("provinces", "province_code", [r["province_code"] for r in recap.rows], list(by_code)))
+    for mine in recap.rows:
+        reference = by_code.get(mine["province_code"], {})
+        found += [
+            (mine["province_code"], k, mine[k], reference.get(k)) for k in keys if mine[k] != reference.get(k)
+        ]
+    found += [("Total", k, recap.totals[k], totals[k]) for k in keys if recap.totals[k] != totals[k]]
+    return found

@@ -744,7 +744,7 @@ class OutputAdmin(ProgrammeAdmin):
 @admin.register(Handover)
 class HandoverAdmin(ProgrammeAdmin):
     list_display = ["bast_number", "output", "quantity", "recipient_type", "recipient_display", "handed_on"]
-    list_filter = ["year", "province", "recipient_type"]
+    list_filter = ["year", "province", "recipient_type", "product_type"]
     list_select_related = ["output", "recipient", "province"]
     search_fields = [
         "bast_number",
@@ -763,10 +763,11 @@ class HandoverAdmin(ProgrammeAdmin):
         "recipient",
         "recipient_name",
         "bast_number",
+        "product_type",
         "province",
         "year",
     ]
-    readonly_fields = ["province", "year"]
+    readonly_fields = ["product_type", "province", "year"]
 
     @admin.display(description=_("penerima"))
     def recipient_display(self, obj):
