@@ -249,8 +249,17 @@ class ParticipantForm(ActivityPartForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.activity = self.activity
-        self.fields["founded_firm"].queryset = Firm.objects.editable_by(self.user).filter(
-            province_id=self.activity.province_id
+        # The firm a new entrepreneur founded is one of the activity's firms (registered in place above if
+        # new): a list of those, not of every firm of the province (tens of thousands at national scale).
+        self.fields["founded_firm"].queryset = (
+            Firm.objects.editable_by(self.user)
+            .filter(province_id=self.activity.province_id)
+            .filter(Q(participations__activity=self.activity) | Q(pk=self.instance.founded_firm_id or 0))
+            .distinct()
+            .order_by("name")
+        )
+        self.fields["founded_firm"].help_text = _(
+            "Pilih dari IKM peserta kegiatan ini; IKM baru didaftarkan dulu sebagai peserta."
         )
         self.fields["nik"].help_text = _("16 digit; boleh dikosongkan. Ditampilkan tersamar.")
         if self.instance.pk and self.instance.nik:

@@ -409,3 +409,21 @@ def test_the_activity_list_opens_on_the_latest_year_with_activities(op_client, a
     assert "Kegiatan tahun 2021" in html and "Kegiatan tahun 2020" not in html
     html = op_client.get(reverse("programs:activity_list"), {"tahun": 2020}).content.decode()
     assert "Kegiatan tahun 2020" in html and "Kegiatan tahun 2021" not in html
+
+
+def test_the_founded_firm_choices_are_the_activitys_firms_not_the_whole_province(op_client, allocation):
+    """At national scale a province has tens of thousands of firms: the activity page must not list them
+    all in a select (it took seconds at 100x); the founder's firm is one of the activity's firms."""
+    activity = make_activity(allocation)
+    taking_part = make_firm("51", regency="51.06", name="IKM Peserta Kegiatan")
+    make_participation(activity, taking_part)
+    elsewhere = make_firm("51", regency="51.06", name="IKM Tidak Ikut")
+    page = op_client.get(reverse("programs:activity_detail", args=[activity.pk])).content.decode()
+    assert "IKM Peserta Kegiatan" in page
+    assert "IKM Tidak Ikut" not in page
+    url = reverse("programs:participant_add", args=[activity.pk])
+    response = op_client.post(url, {"name": "Siti", "nik": "", "sex": "P", "founded_firm": elsewhere.pk})
+    assert response.status_code == 200 and "Masukkan pilihan yang valid" in response.content.decode()
+    assert not Participant.objects.filter(activity=activity).exists()
+    op_client.post(url, {"name": "Siti", "nik": "", "sex": "P", "founded_firm": taking_part.pk})
+    assert Participant.objects.get(activity=activity).founded_firm == taking_part
