@@ -251,11 +251,12 @@ class ParticipantForm(ActivityPartForm):
         self.instance.activity = self.activity
         # The firm a new entrepreneur founded is one of the activity's firms (registered in place above if
         # new): a list of those, not of every firm of the province (tens of thousands at national scale).
+        ids = list(self.activity.participations.values_list("firm_id", flat=True))
+        if self.instance.founded_firm_id:
+            ids.append(self.instance.founded_firm_id)
         self.fields["founded_firm"].queryset = (
             Firm.objects.editable_by(self.user)
-            .filter(province_id=self.activity.province_id)
-            .filter(Q(participations__activity=self.activity) | Q(pk=self.instance.founded_firm_id or 0))
-            .distinct()
+            .filter(province_id=self.activity.province_id, pk__in=ids)
             .order_by("name")
         )
         self.fields["founded_firm"].help_text = _(
