@@ -309,16 +309,13 @@ class HandoverForm(ScopedForm):
         model = Handover
         fields = ["recipient_type", "recipient", "recipient_name", "handed_on", "quantity", "bast_number"]
 
-    def __init__(self, *args, output, recipient_choices=None, **kwargs):
+    def __init__(self, *args, output, **kwargs):
         self.output = output
         super().__init__(*args, **kwargs)
         self.instance.output = output
         self.fields["recipient"].queryset = Partner.objects.editable_by(self.user).filter(
             province_id=output.province_id
         )
-        if recipient_choices is not None:
-            # One form per output on the activity page: reuse the choices read once for the page.
-            self.fields["recipient"].widget.choices = recipient_choices
 
 
 class RealisationForm(ScopedForm):

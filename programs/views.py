@@ -319,12 +319,9 @@ def activity_detail(request, pk, forms=None):
         forms.setdefault("output", OutputForm(user=user, activity=activity))
         forms.setdefault("new_firm", NewFirmParticipationForm(user=user, activity=activity))
         forms.setdefault("attachment", AttachmentForm(activity=activity, user=user))
-        recipients = None
+        # A handover form only where one came back with errors; the others load when opened (handover_add).
         for output in outputs:
-            output.handover_form = forms.get(("handover", output.pk)) or HandoverForm(
-                user=user, output=output, recipient_choices=recipients
-            )
-            recipients = recipients or list(output.handover_form.fields["recipient"].choices)
+            output.handover_form = forms.get(("handover", output.pk))
     events = ReviewEvent.objects.filter(
         content_type__model="activity", content_type__app_label="programs", object_id=activity.pk
     ).select_related("actor")
@@ -520,9 +517,17 @@ def output_delete(request, pk):
     return _delete(request, output, output.activity, _("Hasil produksi"))
 
 
-@require_POST
 def handover_add(request, pk):
     output = _part(request, Output, pk, ["activity"])
+    if request.method != "POST":  # the form alone, opened from the activity page (or without JavaScript)
+        return _form_page(
+            request,
+            HandoverForm(user=request.user, output=output),
+            title=_("Catat penyerahan: %(o)s") % {"o": output},
+            back=output.activity.get_absolute_url(),
+            form_class="handover-form narrow-form",
+            submit_label=_("Simpan penyerahan"),
+        )
     form = HandoverForm(request.POST, user=request.user, output=output)
     if _save_form(request, form):
         messages.success(request, _("Penyerahan dicatat."))

@@ -427,3 +427,41 @@ def test_the_founded_firm_choices_are_the_activitys_firms_not_the_whole_province
     assert not Participant.objects.filter(activity=activity).exists()
     op_client.post(url, {"name": "Siti", "nik": "", "sex": "P", "founded_firm": taking_part.pk})
     assert Participant.objects.get(activity=activity).founded_firm == taking_part
+
+
+def test_the_handover_forms_load_when_opened_and_post_to_their_own_address(op_client, allocation):
+    """An activity with many outputs renders no hidden handover form per output: each opens on demand
+    (htmx GET of handover_add, or the plain page without JavaScript), and the form posts to its own URL
+    wherever it is shown."""
+    activity = make_activity(allocation)
+    participation = make_participation(activity, make_firm("51", regency="51.06"))
+    outputs = [make_output(participation, quantity=100) for _ in range(3)]
+    page = op_client.get(reverse("programs:activity_detail", args=[activity.pk])).content.decode()
+    add = [reverse("programs:handover_add", args=[o.pk]) for o in outputs]
+    assert all(f'hx-get="{url}"' in page for url in add)
+    assert 'name="bast_number"' not in page  # no form until opened
+    form = op_client.get(add[0]).content.decode()
+    assert f'action="{add[0]}"' in form and 'class="handover-form' in form
+    assert 'name="bast_number"' in form and "Simpan penyerahan" in form
+    # A form that comes back with its errors is shown open on the activity page, with what was typed.
+    response = op_client.post(
+        add[1],
+        {
+            "recipient_type": "masyarakat",
+            "recipient_name": "Warga",
+            "handed_on": "20/07/2020",
+            "quantity": "500",
+            "bast_number": "BAST/09/2020",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "melebihi jumlah diproduksi" in body
+    assert 'value="BAST/09/2020"' in body and f'action="{add[1]}"' in body
+    assert not Handover.objects.exists()
+
+
+def test_the_handover_form_follows_the_scope(client, allocation):
+    activity = make_activity(allocation)
+    output = make_output(make_participation(activity, make_firm("51", regency="51.06")), quantity=10)
+    client.force_login(make_user("op-63", "operator", "63"))
+    assert client.get(reverse("programs:handover_add", args=[output.pk])).status_code == 404
