@@ -1139,11 +1139,11 @@ class Output(Tracked):
                 condition=Q(handed_over_total__lte=F("quantity")), name="output_handed_over_within_produced"
             ),
         ]
-        # Covering (PostgreSQL): the recap's and the Covid-19 report's output sums from the index alone.
+        # Covering (PostgreSQL): live output sums (a filtered recap or Covid-19 report) from the index alone.
         indexes = [
             models.Index(
                 fields=["year", "province", "product_type"],
-                include=["quantity", "ordered_quantity", "handed_over_total"],
+                include=["quantity", "ordered_quantity", "handed_over_total", "produced_on"],
                 name="output_year_prov_cover_idx",
             )
         ]
@@ -1250,11 +1250,11 @@ class Handover(CountsTowardsParent, Tracked):
             ),
             models.CheckConstraint(condition=~Q(bast_number=""), name="handover_bast_required"),
         ]
-        # Covering (PostgreSQL): the recap's handed-over sums from the index alone.
+        # Covering (PostgreSQL): live handed-over sums (a filtered recap, a quarter's summary) from the index.
         indexes = [
             models.Index(
                 fields=["year", "province", "recipient_type"],
-                include=["quantity"],
+                include=["quantity", "handed_on"],
                 name="handover_year_prov_cover_idx",
             )
         ]
