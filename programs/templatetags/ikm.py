@@ -31,6 +31,16 @@ def number(value):
 
 
 @register.filter
+def figure(value, kind):
+    """{{ value|figure:"money" }}: a report cell by its kind (money, percent with 2 places, or a count)."""
+    if kind == "money":
+        return rupiah(value)
+    if kind == "percent":
+        return percent(value, 2)
+    return number(value)
+
+
+@register.filter
 def status_badge(value):
     return {
         "draf": "secondary",
