@@ -236,7 +236,7 @@ def national_recap(user, filters, province=None, live=False):
             if r["allocation__province_id"] in rows:
                 rows[r["allocation__province_id"]]["realised"] = r["amount"]
 
-    if not (live or filters.narrowed or filters.verified_only) and tallies.enabled():
+    if _reads_tallies(filters, live):
         _recap_from_tallies(user, year, rows, province)
         return _recap(filters, rows, province, national_firms=_national_firms(user, year))
 
@@ -329,12 +329,22 @@ TALLY_KEYS = {
 MONEY_KEYS = {"activity_budget"}
 
 
-def _recap_from_tallies(user, year, rows, province):
-    """The recap's activity and output figures from the tallies the database keeps (one query)."""
-    tallies_ = Tally.objects.visible_to(user).filter(year=year).order_by()
+def _reads_tallies(filters, live=False):
+    """Whether a report reads the tallies: unfiltered, on PostgreSQL, unless asked to add up the records."""
+    return not (live or filters.narrowed or filters.verified_only) and tallies.enabled()
+
+
+def _tally_rows(user, year, province=None):
+    """(province id, measure, amount) of the year's tallies the user may see (one query)."""
+    rows = Tally.objects.visible_to(user).filter(year=year).order_by()
     if province is not None:
-        tallies_ = tallies_.filter(province=province)
-    for province_id, measure, amount in tallies_.values_list("province_id", "measure", "amount"):
+        rows = rows.filter(province=province)
+    return rows.values_list("province_id", "measure", "amount")
+
+
+def _recap_from_tallies(user, year, rows, province):
+    """The recap's activity and output figures from the tallies the database keeps."""
+    for province_id, measure, amount in _tally_rows(user, year, province):
         row = rows.get(province_id)
         if row is None:
             continue
@@ -351,15 +361,15 @@ def _recap_from_tallies(user, year, rows, province):
 
 def _national_firms(user, year):
     """The year's distinct firms nationally (None for users who do not see every province)."""
+    if visible_provinces(user) is not ALL:
+        return None
     amount = (
         NationalTally.objects.visible_to(user)
         .filter(year=year, measure="firms")
         .values_list("amount", flat=True)
         .first()
     )
-    if amount is None:
-        return None if visible_provinces(user) is not ALL else 0
-    return int(amount)
+    return int(amount or 0)
 
 
 @replica_reads()
@@ -684,15 +694,9 @@ def _covid_sums(user, filters):
 
 
 def _covid_sums_from_tallies(user, year):
-    """The same sums, unfiltered, from the tallies the database keeps (one query)."""
+    """The same sums, unfiltered, from the tallies the database keeps."""
     outputs, handovers = {}, []
-    rows = (
-        Tally.objects.visible_to(user)
-        .filter(year=year)
-        .order_by()
-        .values_list("province_id", "measure", "amount")
-    )
-    for province_id, measure, amount in rows:
+    for province_id, measure, amount in _tally_rows(user, year):
         if not amount:
             continue  # what was there and has gone: no cell, as when adding up the records
         kind, _colon, rest = measure.partition(":")
@@ -739,10 +743,10 @@ def covid_report(user, filters, live=False):
         p.pk: p
         for p in provinces_visible_to(user).active_in(year).only("pk", "code", "name").order_by("code")
     }
-    if live or filters.narrowed or filters.verified_only or not tallies.enabled():
-        outputs, handovers = _covid_sums(user, filters)
-    else:
+    if _reads_tallies(filters, live):
         outputs, handovers = _covid_sums_from_tallies(user, year)
+    else:
+        outputs, handovers = _covid_sums(user, filters)
     cells = {}
 
     def cell(province_id, product_type):

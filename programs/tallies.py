@@ -47,12 +47,12 @@ OPERATIONS = ("INSERT", "UPDATE", "DELETE")
 PREFIX = "programs_tally"
 
 
-def enabled(model=None, using=None):
+def enabled(using=None):
     """Whether the tallies are kept on the database the reports read (PostgreSQL)."""
     if using is None:
         from .models import Tally
 
-        using = router.db_for_read(model or Tally)
+        using = router.db_for_read(Tally)
     return connections[using].vendor == "postgresql"
 
 
