@@ -3,13 +3,11 @@
 Rules are checked twice: in `clean()` with a message in Bahasa Indonesia for the person at the form, and
 by a named database constraint for every other path (admin, commands, bulk writes, raw `objects.create`).
 
-Two running totals are kept in the same transaction as the rows they sum, so that a cross-row rule can be
-a CHECK constraint and reports need not add the rows up again:
-- `Allocation.realised_total` = the sum of its monthly realisation (never above `current_pagu`);
-- `Output.handed_over_total` = the sum of its handovers (never above the quantity produced).
-Rows that reports aggregate (participations, outputs, handovers) carry their activity's province and year
-(handovers also their output's product type), and PostgreSQL keeps per province-year tallies of them in the
-same transaction as every write (`programs/tallies.py`).
+Derived values — copies of a parent's province, year, activity or product type, and the running totals
+`Allocation.realised_total` (never above `current_pagu`) and `Output.handed_over_total` (never above the
+quantity produced), which let a cross-row rule be a CHECK constraint — are kept by database triggers in the
+writing transaction, whatever path writes (`programs/derived.py` has the table of them). `save()` only sets
+an instance's copies so that the object in memory is right before the database confirms them.
 """
 
 import datetime
@@ -21,8 +19,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +28,7 @@ from simple_history.models import HistoricalRecords
 from accounts.roles import ALL, visible_provinces
 from provinces.models import Province, Regency
 
-from . import evidence
+from . import derived, evidence
 from .scoping import ScopedQuerySet
 
 # Whole Rupiah, at most 15 digits (Rp 999 triliun, far above any allocation): SQLite, the quick start's
@@ -78,18 +75,6 @@ def _as_stored(model, pk, *fields):
         return None
     row = model._base_manager.filter(pk=pk).values_list(*fields).first()
     return row[0] if row and len(fields) == 1 else row
-
-
-def _sum_of(model, parent, field, output_field):
-    """The sum of `field` over the `model` rows of each parent row (0 when none), for an update."""
-    rows = (
-        model._base_manager.filter(**{parent: OuterRef("pk")})
-        .order_by()
-        .values(parent)
-        .annotate(total=Sum(field))
-        .values("total")
-    )
-    return Coalesce(Subquery(rows), Value(0), output_field=output_field)
 
 
 def rupiah(value):
@@ -151,47 +136,33 @@ class Tracked(models.Model):
         abstract = True
 
 
-class CountsTowardsParent(models.Model):
-    """A row whose amount is summed into a running total on its parent, in the same transaction.
+class CopiesFromParent(models.Model):
+    """A row that carries copies of its parent's values (`derived.COPIES`, kept by the database's triggers).
 
-    Realisation rows add up into Allocation.realised_total, handovers into Output.handed_over_total; a
-    CHECK constraint on the parent then keeps the total within its limit, whatever path wrote the row.
+    `save()` sets them on the instance too: SQLite needs a value in each NOT NULL column before its triggers
+    run, and the object in memory should hold what the database will.
     """
-
-    #: (parent foreign key, total field on the parent, amount field here), set by each model.
-    running_total = None
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
-        parent_field, total, amount = self.running_total
-        parent_model = self._meta.get_field(parent_field).related_model
-        with transaction.atomic():
-            old_parent, old_amount = self._stored()
-            super().save(*args, **kwargs)
-            if old_parent:
-                parent_model.objects.filter(pk=old_parent).update(**{total: F(total) - old_amount})
-            parent_model.objects.filter(pk=getattr(self, f"{parent_field}_id")).update(
-                **{total: F(total) + getattr(self, amount)}
-            )
+        copied = self.copy_from_parent()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *copied}
+        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        parent_field, total, _amount = self.running_total
-        parent_model = self._meta.get_field(parent_field).related_model
-        with transaction.atomic():
-            parent, amount = self._stored()
-            result = super().delete(*args, **kwargs)
-            parent_model.objects.filter(pk=parent).update(**{total: F(total) - amount})
-        return result
-
-    def _stored(self):
-        """(parent id, amount) as stored now, or (None, 0) for a new row."""
-        parent_field, _total, amount = self.running_total
-        if self.pk is None:
-            return None, 0
-        stored = type(self)._base_manager.filter(pk=self.pk).values_list(f"{parent_field}_id", amount).first()
-        return stored or (None, 0)
+    def copy_from_parent(self):
+        """Set this instance's copies from its parent as stored; the names of the fields set."""
+        fk, _table, columns = derived.COPIES[self._meta.db_table]
+        parent_model = self._meta.get_field(fk.removesuffix("_id")).related_model
+        values = parent_model._base_manager.filter(pk=getattr(self, fk)).values(*columns.values()).first()
+        if values is None:
+            return set()
+        for column, source in columns.items():
+            setattr(self, column, values[source])
+        return {column.removesuffix("_id") for column in columns}
 
 
 # --- Fiscal years and scoping ------------------------------------------------------------------------------
@@ -256,24 +227,21 @@ class AdminOnlyQuerySet(ScopedQuerySet):
 
 
 class AllocationQuerySet(AdminOnlyQuerySet):
-    def recompute_realised_totals(self):
-        """Set each allocation's running total from its rows again (after writes that skip `save()`)."""
-        return self.update(
-            realised_total=_sum_of(Realisation, "allocation", "amount", models.DecimalField(**MONEY))
-        )
+    pass
 
 
 class RevisionQuerySet(AdminOnlyQuerySet):
     province_lookup = "allocation__province"
 
     def delete(self):
-        # A bulk delete (e.g. the admin's "delete selected") skips Model.delete(): follow the pagu here too.
+        # A bulk delete (e.g. the admin's "delete selected") skips Model.delete(): the same check here.
         with transaction.atomic():
-            allocation_ids = set(self.values_list("allocation_id", flat=True))
-            result = super().delete()
-            for allocation in Allocation.objects.select_for_update().filter(pk__in=allocation_ids):
-                allocation.follow_revisions_after_delete()
-        return result
+            revisions = list(self.values_list("allocation_id", "pk"))
+            for allocation in Allocation.objects.select_for_update().filter(
+                pk__in={a for a, _r in revisions}
+            ):
+                allocation.check_revisions_deletable([r for a, r in revisions if a == allocation.pk])
+            return super().delete()
 
     delete.alters_data = True
     delete.queryset_only = True  # never `BudgetRevision.objects.delete()`
@@ -286,16 +254,6 @@ class RealisationQuerySet(ScopedQuerySet):
         return qs.filter(review_status__in=OPEN_REVIEW_STATES).exclude(
             allocation__year__in=FiscalYear.closed_years()
         )
-
-    def delete(self):
-        with transaction.atomic():
-            allocation_ids = set(self.values_list("allocation_id", flat=True))
-            result = super().delete()
-            Allocation.objects.filter(pk__in=allocation_ids).recompute_realised_totals()
-        return result
-
-    delete.alters_data = True
-    delete.queryset_only = True
 
 
 class ActivityQuerySet(ScopedQuerySet):
@@ -310,26 +268,6 @@ class ActivityPartQuerySet(ScopedQuerySet):
         return qs.filter(activity__review_status__in=OPEN_REVIEW_STATES).exclude(
             year__in=FiscalYear.closed_years()
         )
-
-
-class OutputQuerySet(ActivityPartQuerySet):
-    def recompute_handed_over_totals(self):
-        """Set each output's running total from its handovers again (after writes that skip `save()`)."""
-        return self.update(
-            handed_over_total=_sum_of(Handover, "output", "quantity", models.PositiveIntegerField())
-        )
-
-
-class HandoverQuerySet(ActivityPartQuerySet):
-    def delete(self):
-        with transaction.atomic():
-            output_ids = set(self.values_list("output_id", flat=True))
-            result = super().delete()
-            Output.objects.filter(pk__in=output_ids).recompute_handed_over_totals()
-        return result
-
-    delete.alters_data = True
-    delete.queryset_only = True
 
 
 class ReviewEventQuerySet(AdminOnlyQuerySet):
@@ -361,12 +299,6 @@ class Allocation(Tracked):
             models.UniqueConstraint(fields=["province", "year"], name="allocation_one_per_province_year"),
             models.CheckConstraint(condition=Q(pagu__gte=0), name="allocation_pagu_non_negative"),
             models.CheckConstraint(
-                condition=Q(current_pagu__gte=0), name="allocation_current_pagu_non_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(realised_total__gte=0), name="allocation_realised_non_negative"
-            ),
-            models.CheckConstraint(
                 condition=Q(realised_total__lte=F("current_pagu")), name="allocation_realised_within_pagu"
             ),
             models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="allocation_year_range"),
@@ -376,19 +308,13 @@ class Allocation(Tracked):
         return f"{self.province} {self.year}"
 
     def save(self, *args, **kwargs):
+        # The running totals belong to the revisions and realisations (derived.py): the database keeps them
+        # whatever this instance holds; it is given them back as stored.
+        if self._state.adding:
+            self.current_pagu, self.realised_total = self.pagu, 0
         with transaction.atomic():
-            if not self._state.adding:
-                # The running totals belong to the revisions and realisations: re-read them under a lock
-                # so a stale instance never writes an old copy back.
-                stored = (
-                    Allocation._base_manager.select_for_update()
-                    .filter(pk=self.pk)
-                    .values("realised_total", "current_pagu")[0]
-                )
-                self.realised_total, self.current_pagu = stored["realised_total"], stored["current_pagu"]
-            if self._state.adding or not self.revisions.exists():
-                self.current_pagu = self.pagu
             super().save(*args, **kwargs)
+            self.refresh_totals()
 
     def get_absolute_url(self):
         return reverse("programs:allocation_detail", args=[self.pk])
@@ -426,6 +352,11 @@ class Allocation(Tracked):
         if errors:
             raise ValidationError(errors)
 
+    def refresh_totals(self):
+        self.current_pagu, self.realised_total = Allocation._base_manager.filter(pk=self.pk).values_list(
+            "current_pagu", "realised_total"
+        )[0]
+
     @property
     def absorption(self):
         """Penyerapan: cumulative realised / current pagu, as a percentage (None when the pagu is zero)."""
@@ -433,16 +364,12 @@ class Allocation(Tracked):
             return None
         return (self.realised_total * 100 / self.current_pagu).quantize(Decimal("0.01"))
 
-    def refresh_current_pagu(self):
-        latest = self.revisions.order_by("-revised_on", "-pk").first()
-        self.current_pagu = latest.new_pagu if latest else self.pagu
-        Allocation.objects.filter(pk=self.pk).update(current_pagu=self.current_pagu)
-
-    def follow_revisions_after_delete(self):
-        """After revisions are deleted (in the caller's transaction): the pagu goes back to the one in force
-        before, or the deletion is refused with a message when that would fall under what is realised."""
-        latest = self.revisions.order_by("-revised_on", "-pk").first()
-        pagu = latest.new_pagu if latest else self.pagu
+    def check_revisions_deletable(self, revision_ids):
+        """Before revisions are deleted (the allocation locked by the caller): the pagu goes back to the one
+        in force before them, so the deletion is refused with a message when that falls under what is
+        realised."""
+        latest = self.revisions.exclude(pk__in=revision_ids).order_by("-revised_on", "-pk").first()
+        pagu = latest.new_pagu if latest else _as_stored(Allocation, self.pk, "pagu")
         realised = _as_stored(Allocation, self.pk, "realised_total")
         if pagu < realised:
             raise ValidationError(
@@ -452,7 +379,6 @@ class Allocation(Tracked):
                 )
                 % {"new": rupiah(pagu), "real": rupiah(realised)}
             )
-        self.refresh_current_pagu()
 
 
 class BudgetRevision(Tracked):
@@ -498,23 +424,14 @@ class BudgetRevision(Tracked):
                     .first()
                 )
                 self.previous_pagu = earlier.new_pagu if earlier else allocation.pagu
-            moved_from = _as_stored(BudgetRevision, self.pk, "allocation_id")
-            super().save(*args, **kwargs)
-            self.allocation.refresh_current_pagu()
-            if moved_from and moved_from != self.allocation_id:
-                Allocation.objects.get(pk=moved_from).refresh_current_pagu()
+            super().save(*args, **kwargs)  # the database sets the allocation's current pagu (derived.py)
+            self.allocation.refresh_totals()
 
     def delete(self, *args, **kwargs):
-        pk = self.pk
-        try:
-            with transaction.atomic():
-                Allocation.objects.select_for_update().only("pk").get(pk=self.allocation_id)  # one at a time
-                result = super().delete(*args, **kwargs)
-                self.allocation.follow_revisions_after_delete()
-        except ValidationError:
-            self.pk = pk  # rolled back: the revision is still there
-            raise
-        return result
+        with transaction.atomic():
+            allocation = Allocation.objects.select_for_update().get(pk=self.allocation_id)  # one at a time
+            allocation.check_revisions_deletable([self.pk])
+            return super().delete(*args, **kwargs)
 
     def clean(self):
         errors = {}
@@ -547,9 +464,7 @@ class BudgetRevision(Tracked):
             raise ValidationError(errors)
 
 
-class Realisation(CountsTowardsParent, Reviewable, Tracked):
-    running_total = ("allocation", "realised_total", "amount")
-
+class Realisation(Reviewable, Tracked):
     allocation = models.ForeignKey(
         Allocation, on_delete=models.PROTECT, related_name="realisations", verbose_name=_("alokasi")
     )
@@ -778,11 +693,11 @@ class DeliveryMode(models.TextChoices):
     COMBINED = "kombinasi", _("Kombinasi daring dan luring")
 
 
-class Activity(Reviewable, Tracked):
+class Activity(CopiesFromParent, Reviewable, Tracked):
     allocation = models.ForeignKey(
         Allocation, on_delete=models.PROTECT, related_name="activities", verbose_name=_("alokasi")
     )
-    # Copied from the allocation on save: every scoped query and report filters on these.
+    # Copies of the allocation's (derived.py): every scoped query and report filters on these.
     province = models.ForeignKey(
         Province,
         on_delete=models.PROTECT,
@@ -873,20 +788,6 @@ class Activity(Reviewable, Tracked):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
-        allocation = Allocation.objects.only("province_id", "year").get(pk=self.allocation_id)
-        self.province_id, self.year = allocation.province_id, allocation.year
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "allocation" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "province", "year"}
-        with transaction.atomic():
-            before = _as_stored(Activity, self.pk, "province_id", "year")
-            super().save(*args, **kwargs)
-            moved = before and before != (self.province_id, self.year)
-            if moved and (update_fields is None or "allocation" in update_fields):
-                for model in (Participation, Participant, Output, Handover):
-                    model.objects.filter(activity=self).update(province_id=self.province_id, year=self.year)
-
     def get_absolute_url(self):
         return reverse("programs:activity_detail", args=[self.pk])
 
@@ -916,15 +817,20 @@ class Activity(Reviewable, Tracked):
             message = _regency_outside(_related(self, "regency"), allocation.province, year)
             if message:
                 errors["regency"] = message
-            stored_province = _as_stored(Activity, self.pk, "province_id")
+            stored = _as_stored(Activity, self.pk, "province_id", "year")
             if (
-                stored_province
-                and stored_province != allocation.province_id
+                stored
+                and stored[0] != allocation.province_id
                 and (self.participations.exists() or self.participants.exists())
             ):
                 # Its firms and people belong to the province it was held in.
                 errors["allocation"] = _(
                     "Kegiatan yang sudah punya peserta tidak dapat dipindah ke alokasi provinsi lain."
+                )
+            elif stored and stored[1] != year and self.outputs.exists():
+                # Its outputs and handovers are dated in the fiscal year it was held in.
+                errors["allocation"] = _(
+                    "Kegiatan yang sudah punya hasil produksi tidak dapat dipindah ke tahun anggaran lain."
                 )
         if errors:
             raise ValidationError(errors)
@@ -933,7 +839,7 @@ class Activity(Reviewable, Tracked):
 # --- Participants ------------------------------------------------------------------------------------------
 
 
-class Participation(Tracked):
+class Participation(CopiesFromParent, Tracked):
     """A firm that took part in an activity (once per activity)."""
 
     activity = models.ForeignKey(
@@ -966,17 +872,6 @@ class Participation(Tracked):
     def __str__(self):
         return f"{self.firm} — {self.activity}"
 
-    def save(self, *args, **kwargs):
-        activity = Activity.objects.only("province_id", "year").get(pk=self.activity_id)
-        self.province_id, self.year = activity.province_id, activity.year
-        with transaction.atomic():
-            before = _as_stored(Participation, self.pk, "activity_id", "province_id", "year")
-            super().save(*args, **kwargs)
-            copied = {"activity_id": self.activity_id, "province_id": self.province_id, "year": self.year}
-            if before and before != tuple(copied.values()):
-                Output.objects.filter(participation=self).update(**copied)
-                Handover.objects.filter(output__participation=self).update(**copied)
-
     def clean(self):
         activity, firm = _related(self, "activity"), _related(self, "firm")
         if activity is None or firm is None:
@@ -992,7 +887,7 @@ class Sex(models.TextChoices):
     FEMALE = "P", _("Perempuan")
 
 
-class Participant(Tracked):
+class Participant(CopiesFromParent, Tracked):
     """A person in an activity, e.g. a would-be entrepreneur of the penumbuhan wirausaha baru programme."""
 
     activity = models.ForeignKey(
@@ -1034,11 +929,6 @@ class Participant(Tracked):
 
     def __str__(self):
         return self.name
-
-    def save(self, *args, **kwargs):
-        activity = Activity.objects.only("province_id", "year").get(pk=self.activity_id)
-        self.province_id, self.year = activity.province_id, activity.year
-        super().save(*args, **kwargs)
 
     @property
     def masked_nik(self):
@@ -1089,7 +979,7 @@ class Unit(models.TextChoices):
     SET = "set", _("set")
 
 
-class Output(Tracked):
+class Output(CopiesFromParent, Tracked):
     """What a participating firm produced in an activity."""
 
     participation = models.ForeignKey(
@@ -1117,7 +1007,7 @@ class Output(Tracked):
     )
     handed_over_total = models.PositiveIntegerField(_("jumlah diserahkan"), default=0, editable=False)
 
-    objects = OutputQuerySet.as_manager()
+    objects = ActivityPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -1138,6 +1028,9 @@ class Output(Tracked):
             models.CheckConstraint(
                 condition=Q(handed_over_total__lte=F("quantity")), name="output_handed_over_within_produced"
             ),
+            models.CheckConstraint(
+                condition=Q(produced_on__year=F("year")), name="output_produced_in_fiscal_year"
+            ),
         ]
         # Covering (PostgreSQL): live output sums (a filtered recap or Covid-19 report) from the index alone.
         indexes = [
@@ -1152,29 +1045,10 @@ class Output(Tracked):
         return f"{self.product}: {self.quantity} {self.unit}"
 
     def save(self, *args, **kwargs):
-        participation = Participation.objects.only("activity_id", "province_id", "year").get(
-            pk=self.participation_id
-        )
-        self.activity_id = participation.activity_id
-        self.province_id, self.year = participation.province_id, participation.year
+        # The running total belongs to the handovers: the database keeps the stored one (derived.py).
         with transaction.atomic():
-            before = _as_stored(Output, self.pk, "activity_id", "province_id", "year", "product_type")
-            if before:
-                # The running total belongs to the handovers: never write back a stale copy of it.
-                self.handed_over_total = (
-                    Output._base_manager.select_for_update()
-                    .filter(pk=self.pk)
-                    .values_list("handed_over_total", flat=True)[0]
-                )
             super().save(*args, **kwargs)
-            copied = {
-                "activity_id": self.activity_id,
-                "province_id": self.province_id,
-                "year": self.year,
-                "product_type": self.product_type,
-            }
-            if before and before != tuple(copied.values()):
-                Handover.objects.filter(output=self).update(**copied)
+            self.handed_over_total = _as_stored(Output, self.pk, "handed_over_total")
 
     def clean(self):
         errors = {}
@@ -1189,6 +1063,24 @@ class Output(Tracked):
         participation, buyer = _related(self, "participation"), _related(self, "buyer")
         if participation and buyer and buyer.province_id != participation.province_id:
             errors["buyer"] = _("Pemesan harus mitra di provinsi kegiatan ini.")
+        if participation and _is_date(self.produced_on):
+            year = _as_stored(Activity, participation.activity_id, "year")
+            first_handover = (
+                Handover.objects.filter(output_id=self.pk)
+                .order_by("handed_on")
+                .values_list("handed_on", flat=True)
+                if self.pk is not None
+                else []
+            )
+            first_handover = first_handover[0] if first_handover else None
+            if self.produced_on.year != year:
+                errors["produced_on"] = _("Tanggal produksi harus di dalam tahun anggaran %(y)s.") % {
+                    "y": year
+                }
+            elif first_handover and self.produced_on > first_handover:
+                errors["produced_on"] = _(
+                    "Tanggal produksi tidak boleh setelah penyerahan pertamanya (%(d)s)."
+                ) % {"d": first_handover.strftime("%d/%m/%Y")}
         if errors:
             raise ValidationError(errors)
 
@@ -1205,10 +1097,8 @@ class RecipientType(models.TextChoices):
     OTHER = "lainnya", _("Lainnya")
 
 
-class Handover(CountsTowardsParent, Tracked):
+class Handover(CopiesFromParent, Tracked):
     """Penyerahan: part or all of an output given to a recipient, with its BAST number."""
-
-    running_total = ("output", "handed_over_total", "quantity")
 
     output = models.ForeignKey(
         Output, on_delete=models.PROTECT, related_name="handovers", verbose_name=_("hasil produksi")
@@ -1216,10 +1106,12 @@ class Handover(CountsTowardsParent, Tracked):
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="handovers", editable=False)
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", editable=False)
     year = models.PositiveSmallIntegerField(editable=False)
-    # The output's product type, carried like its province and year (the Covid-19 report groups by it).
+    # The output's product type, carried like its province and year (the Covid-19 report groups by it), and
+    # its production date, so that "not handed over before it was made" is a CHECK constraint.
     product_type = models.CharField(
         _("jenis produk"), max_length=15, choices=ProductType.choices, editable=False
     )
+    output_produced_on = models.DateField(_("tanggal produksi"), editable=False)
     recipient_type = models.CharField(_("jenis penerima"), max_length=25, choices=RecipientType.choices)
     recipient = models.ForeignKey(
         Partner,
@@ -1236,7 +1128,7 @@ class Handover(CountsTowardsParent, Tracked):
     quantity = models.PositiveIntegerField(_("jumlah diserahkan"), validators=[POSITIVE_QUANTITY])
     bast_number = models.CharField(_("nomor BAST"), max_length=100)
 
-    objects = HandoverQuerySet.as_manager()
+    objects = ActivityPartQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -1249,6 +1141,12 @@ class Handover(CountsTowardsParent, Tracked):
                 condition=Q(recipient__isnull=False) | ~Q(recipient_name=""), name="handover_recipient_named"
             ),
             models.CheckConstraint(condition=~Q(bast_number=""), name="handover_bast_required"),
+            models.CheckConstraint(
+                condition=Q(handed_on__year=F("year")), name="handover_handed_in_fiscal_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(handed_on__gte=F("output_produced_on")), name="handover_not_before_production"
+            ),
         ]
         # Covering (PostgreSQL): live handed-over sums (a filtered recap, a quarter's summary) from the index.
         indexes = [
@@ -1265,14 +1163,6 @@ class Handover(CountsTowardsParent, Tracked):
             "u": self.output.unit if self.output_id else "",
             "r": self.recipient or self.recipient_name,
         }
-
-    def save(self, *args, **kwargs):
-        output = Output.objects.only("activity_id", "province_id", "year", "product_type").get(
-            pk=self.output_id
-        )
-        self.activity_id, self.province_id, self.year = output.activity_id, output.province_id, output.year
-        self.product_type = output.product_type
-        super().save(*args, **kwargs)
 
     def clean(self):
         errors = {}
@@ -1291,6 +1181,16 @@ class Handover(CountsTowardsParent, Tracked):
                 ) % {"total": total, "made": made}
         if output is not None and recipient is not None and recipient.province_id != output.province_id:
             errors["recipient"] = _("Penerima harus mitra di provinsi kegiatan ini.")
+        if output is not None and _is_date(self.handed_on):
+            year, produced_on = _as_stored(Output, output.pk, "year", "produced_on")
+            if self.handed_on.year != year:
+                errors["handed_on"] = _("Tanggal penyerahan harus di dalam tahun anggaran %(y)s.") % {
+                    "y": year
+                }
+            elif self.handed_on < produced_on:
+                errors["handed_on"] = _(
+                    "Tanggal penyerahan tidak boleh sebelum tanggal produksinya (%(d)s)."
+                ) % {"d": produced_on.strftime("%d/%m/%Y")}
         if errors:
             raise ValidationError(errors)
 
@@ -1362,7 +1262,7 @@ class AttachmentKind(models.TextChoices):
     OTHER = "lainnya", _("Dokumen lainnya")
 
 
-class Attachment(Tracked):
+class Attachment(CopiesFromParent, Tracked):
     """An evidence file of an activity, or of one handover of it. Served only by the scoped download view."""
 
     activity = models.ForeignKey(
@@ -1411,11 +1311,6 @@ class Attachment(Tracked):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.original_name}"
-
-    def save(self, *args, **kwargs):
-        activity = Activity.objects.only("province_id", "year").get(pk=self.activity_id)
-        self.province_id, self.year = activity.province_id, activity.year
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("programs:attachment_download", args=[self.pk])

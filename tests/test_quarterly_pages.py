@@ -72,6 +72,11 @@ def _date(rng, year=YEAR, months=(1, 12)):
     return datetime.date(year, rng.randint(*months), rng.randint(1, 28))
 
 
+def _after(rng, day):
+    """A day from `day` to at most 90 days later, in the same year (a handover after its production)."""
+    return min(day + datetime.timedelta(days=rng.randint(0, 90)), datetime.date(day.year, 12, 31))
+
+
 def _add_activities(rng, allocation, count, firms, partner):
     """`count` activities of every status and review state, with firms, people, outputs and handovers
     dated all through the year (before and after each quarter's end)."""
@@ -117,7 +122,7 @@ def _add_activities(rng, allocation, count, firms, partner):
                         output,
                         quantity=given_out,
                         recipient_type=rng.choice(RecipientType.values),
-                        handed_on=_date(rng, year),
+                        handed_on=_after(rng, output.produced_on),
                     )
         for _ in range(rng.randint(0, 3)):
             make_participant(activity)

@@ -283,7 +283,10 @@ def _build(rng, year=YEAR, scale=1):
                             output,
                             quantity=given_out,
                             recipient_type=rng.choice(RecipientType.values),
-                            handed_on=datetime.date(year, rng.randint(1, 12), 20),
+                            handed_on=min(
+                                output.produced_on + datetime.timedelta(days=rng.randint(0, 90)),
+                                datetime.date(year, 12, 31),
+                            ),
                         )
             for _ in range(rng.randint(0, 3)):
                 make_participant(activity)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -156,14 +156,18 @@ def test_every_write_path_keeps_the_tallies_exact():
     assert tally("51", "participants") == 1 + 3 + 5
     assert_exact()
 
-    # The activity moves to the next fiscal year: all its rows follow, and so do their tallies.
-    day = datetime.date(YEAR + 1, 5, 1)
-    activity.allocation = bali_next
-    activity.planned_start, activity.planned_end, activity.actual_start = day, day, day
+    # The activity moves to another allocation (here another province's, as only the ORM allows: the form
+    # refuses it once it has participants): all its rows follow, and so do their tallies. An activity with
+    # outputs cannot change its fiscal year: their dates belong to it (output_produced_in_fiscal_year).
+    kalsel = make_allocation("63", YEAR)
+    activity.allocation = kalsel
     activity.save()
-    assert tally("51", "participations", YEAR) == 0 and tally("51", "participations", YEAR + 1) == 3
-    assert tally("51", "firms", YEAR) == 0 and tally("51", "firms", YEAR + 1) == 3
+    assert tally("51", "participations") == 0 and tally("63", "participations") == 3
+    assert tally("51", "firms") == 0 and tally("63", "firms") == 3
+    assert tally("63", "handed_over:masyarakat:hazmat") > 0
     assert_exact()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Activity.objects.filter(pk=activity.pk).update(allocation=bali_next)
 
     # Deletes: a handover, then the output, then the whole activity (its parts by cascade).
     handover.delete()

@@ -804,6 +804,7 @@ class _ProvinceYear:
                     province_id=self.province.pk,
                     year=self.year,
                     product_type=output["product_type"],
+                    output_produced_on=output["produced_on"],
                     bast_number=f"BAST/{self.province.code}/{self.year}/{len(rows) + 1:06d}",
                 )
                 rows.append(handover)
