@@ -1,15 +1,24 @@
 from django.apps import AppConfig
 from django.db import connections
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def install_derived_triggers(sender, using, **kwargs):
-    """After every migrate: (re)install the triggers keeping derived data (programs/derived.py).
+def uninstall_derived_triggers_on_sqlite(sender, using, **kwargs):
+    """Before a migrate on SQLite: take the triggers off. SQLite alters a table by rebuilding it, which a
+    trigger of another table naming it would refuse (and the rebuilt table would lose its own)."""
+    from . import derived
 
-    SQLite rebuilds a table to alter it and drops its triggers with it, so a later migration could
-    otherwise leave a table without them; the statements are idempotent on both databases.
-    """
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for statement in derived.uninstall_sql(connection.vendor):
+                cursor.execute(statement)
+
+
+def install_derived_triggers(sender, using, **kwargs):
+    """After every migrate: (re)install the triggers keeping derived data (programs/derived.py); the
+    statements are idempotent on both databases."""
     from . import derived
 
     connection = connections[using]
@@ -25,4 +34,7 @@ class ProgramsConfig(AppConfig):
     verbose_name = _("Program Dekonsentrasi")
 
     def ready(self):
+        pre_migrate.connect(
+            uninstall_derived_triggers_on_sqlite, sender=self, dispatch_uid="programs_derived_triggers_off"
+        )
         post_migrate.connect(install_derived_triggers, sender=self, dispatch_uid="programs_derived_triggers")

@@ -18,12 +18,17 @@ def carry_produced_on(apps, schema_editor):
 
 
 def install(apps, schema_editor):
+    # On SQLite the triggers come after the last migration (programs/apps.py), never between table rebuilds.
+    if schema_editor.connection.vendor != "postgresql":
+        return
     with schema_editor.connection.cursor() as cursor:
         for statement in derived.install_sql(schema_editor.connection.vendor):
             cursor.execute(statement)
 
 
 def uninstall(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
     with schema_editor.connection.cursor() as cursor:
         for statement in derived.uninstall_sql(schema_editor.connection.vendor):
             cursor.execute(statement)
