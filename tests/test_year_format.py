@@ -45,7 +45,8 @@ def world():
     make_revision(allocation, 1_400_000_000)
     realisation = make_realisation(allocation, 6, 100_000_000)
     # A returned month is listed on the operator's home page with its year.
-    Realisation.objects.filter(pk=realisation.pk).update(review_status=ReviewStatus.RETURNED, review_note="Cek")
+    returned = {"review_status": ReviewStatus.RETURNED, "review_note": "Cek"}
+    Realisation.objects.filter(pk=realisation.pk).update(**returned)
     activity = make_activity(allocation, actual_participants=18)
     firm = make_firm("51", workers=12)
     participation = make_participation(activity, firm)
@@ -127,13 +128,13 @@ def _admin_pages(w):
     pages = [(reverse("admin:index"), None)]
     stored = {type(obj): obj for obj in w.objects.values()}
     for model in site._registry:
-        info = model._meta.app_label, model._meta.model_name
-        pages.append((reverse("admin:%s_%s_changelist" % info), None))
-        pages.append((reverse("admin:%s_%s_add" % info), None))
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        pages.append((reverse(f"{prefix}_changelist"), None))
+        pages.append((reverse(f"{prefix}_add"), None))
         obj = stored.get(model) or model._default_manager.order_by("pk").first()
         if obj is not None:
-            pages.append((reverse("admin:%s_%s_change" % info, args=[obj.pk]), None))
-            pages.append((reverse("admin:%s_%s_history" % info, args=[obj.pk]), None))
+            pages.append((reverse(f"{prefix}_change", args=[obj.pk]), None))
+            pages.append((reverse(f"{prefix}_history", args=[obj.pk]), None))
     return pages
 
 
