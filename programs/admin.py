@@ -189,7 +189,7 @@ class ScopedAdminMixin:
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if self.has_change_permission(request, obj):
+        if obj is None or self.has_change_permission(request, obj):
             return fieldsets
         # A view-only page shows every field read-only: a year through its plain column, not as 2.020.
         plain = self.plain_columns
