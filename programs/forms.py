@@ -1,5 +1,6 @@
 """Forms of the operator's workspace. Each takes the acting user; every choice list comes from the scoping
-mechanism; every message is in Bahasa Indonesia; money accepts Indonesian input (Rp 1.250.000).
+mechanism; every message is in Bahasa Indonesia; money and quantities accept Indonesian input (Rp 1.250.000,
+100.000): every model form derives from `ModelForm` below, whose quantity fields are `QuantityField`s.
 """
 
 import re

@@ -295,3 +295,13 @@ def test_an_import_cell_reads_grouping_as_the_form_does_and_refuses_a_fraction_w
     )
     assert report.ok
     assert sorted(Firm.objects.values_list("workers", flat=True)) == [7, 1250]
+
+
+@pytest.mark.parametrize("typed", ["100,000", "1.250.000,000"])
+def test_money_with_three_digits_after_the_comma_is_refused_not_cut_to_a_hundred(typed):
+    """An English-grouped 100,000 would be Rp 100 read the Indonesian way: refused, as a quantity's is."""
+    field = programs.forms.ActivityForm.base_fields["budget"]
+    with pytest.raises(ValidationError) as refused:
+        field.clean(typed)
+    assert "Rupiah" in refused.value.messages[0]
+    assert field.clean("1.250.000,00") == field.clean("Rp 1.250.000") == 1_250_000
