@@ -27,6 +27,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.roles import ALL, editable_provinces, is_admin, visible_provinces
 from provinces.models import Province
 
+from .forms import QuantityField, QuantityInput, is_quantity
 from .models import (
     Activity,
     AdminOnlyQuerySet,
@@ -57,6 +58,19 @@ def rupiah_column(field, description):
     return column
 
 
+def plain_column(field, description):
+    """A read-only column or field showing a number that names something (a year, an id) as plain digits.
+
+    Django's admin shows an integer field grouped as a quantity (2.020 with USE_THOUSAND_SEPARATOR)."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self, obj):
+        value = getattr(obj, field)
+        return "–" if value is None else str(value)
+
+    return column
+
+
 # --- Scoping --------------------------------------------------------------------------------------------
 
 
@@ -76,6 +90,10 @@ class ScopedAdminMixin:
     read_only = False
     #: Also joined for inline rows and autocomplete answers, not only the changelist.
     list_select_related = ()
+    #: The fiscal year of a record, shown 2020 (never 2.020) in lists and read-only fields.
+    year_plain = plain_column("year", _("tahun anggaran"))
+    #: Number fields shown read-only through a plain column (for those who may only view a record).
+    plain_columns = {"year": "year_plain"}
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -166,6 +184,26 @@ class ScopedAdminMixin:
         # simple_history falls back to the history of objects missing from get_queryset(): not for others'.
         self._visible_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context)
+
+    # Form fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # A view-only page shows every field read-only: a year through its plain column, not as 2.020.
+        plain = self.plain_columns
+
+        def swap(names):
+            return [tuple(swap(n)) if isinstance(n, list | tuple) else plain.get(n, n) for n in names]
+
+        return [(title, {**options, "fields": swap(options["fields"])}) for title, options in fieldsets]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Quantities read 100.000 as one hundred thousand, as in the workspace's forms.
+        if is_quantity(db_field):
+            kwargs = {"form_class": QuantityField, "widget": QuantityInput, **kwargs}
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # Choice lists
 
@@ -489,7 +527,7 @@ class HandoverInline(ProgrammeInline):
 
 @admin.register(FiscalYear)
 class FiscalYearAdmin(ProgrammeAdmin):
-    list_display = ["year", "closed_at", "closed_by"]
+    list_display = ["year_plain", "closed_at", "closed_by"]
     list_select_related = ["closed_by"]
     search_fields = ["year"]
     # Closing and reopening a year is a workflow step with its actor and record, not a field to edit.
@@ -500,7 +538,7 @@ class FiscalYearAdmin(ProgrammeAdmin):
 class AllocationAdmin(ProgrammeAdmin):
     list_display = [
         "province",
-        "year",
+        "year_plain",
         "pagu_rp",
         "current_pagu_rp",
         "realised_total_rp",
@@ -598,7 +636,7 @@ class ActivityAdmin(ProgrammeAdmin):
     list_display = [
         "title",
         "province",
-        "year",
+        "year_plain",
         "kind",
         "sector",
         "status",
@@ -611,7 +649,7 @@ class ActivityAdmin(ProgrammeAdmin):
     search_fields = ["title", "province__name", "regency__name"]
     autocomplete_fields = ["allocation", "partners"]
     fieldsets = [
-        (None, {"fields": ["allocation", "province", "year", "title", "kind", "purpose", "sector"]}),
+        (None, {"fields": ["allocation", "province", "year_plain", "title", "kind", "purpose", "sector"]}),
         (_("Pelaksanaan"), {"fields": ["covid_response", "regency", "mode", "partners"]}),
         (
             _("Jadwal dan status"),
@@ -627,20 +665,20 @@ class ActivityAdmin(ProgrammeAdmin):
         (_("Anggaran dan peserta"), {"fields": ["budget", "target_participants", "actual_participants"]}),
         (_("Verifikasi"), {"fields": REVIEW_FIELDS}),
     ]
-    readonly_fields = ["province", "year", *REVIEW_FIELDS]
+    readonly_fields = ["province", "year_plain", *REVIEW_FIELDS]
     inlines = [ParticipationInline, OutputInline]
     budget_rp = rupiah_column("budget", _("anggaran"))
 
 
 @admin.register(Participation)
 class ParticipationAdmin(ProgrammeAdmin):
-    list_display = ["firm", "activity", "province", "year", "note"]
+    list_display = ["firm", "activity", "province", "year_plain", "note"]
     list_filter = ["year", "province"]
     list_select_related = ["firm", "activity", "province"]
     search_fields = ["firm__name", "firm__nib", "activity__title", "province__name"]
     autocomplete_fields = ["activity", "firm"]
-    fields = ["activity", "firm", "note", "province", "year"]
-    readonly_fields = ["province", "year"]
+    fields = ["activity", "firm", "note", "province", "year_plain"]
+    readonly_fields = ["province", "year_plain"]
 
 
 class ParticipantAdminForm(forms.ModelForm):
@@ -673,15 +711,25 @@ class ParticipantAdminForm(forms.ModelForm):
 @admin.register(Participant)
 class ParticipantAdmin(ProgrammeAdmin):
     form = ParticipantAdminForm
-    list_display = ["name", "masked_nik", "sex", "activity", "province", "year"]
+    list_display = ["name", "masked_nik", "sex", "activity", "province", "year_plain"]
     list_filter = ["year", "province", "sex"]
     list_select_related = ["activity", "province"]
     search_fields = ["name", "activity__title", "province__name"]
     autocomplete_fields = ["activity", "founded_firm"]
-    readonly_fields = ["province", "year", "masked_nik"]
+    readonly_fields = ["province", "year_plain", "masked_nik"]
 
     def get_fields(self, request, obj=None):
-        fields = ["activity", "name", "nik", "clear_nik", "sex", "phone", "founded_firm", "province", "year"]
+        fields = [
+            "activity",
+            "name",
+            "nik",
+            "clear_nik",
+            "sex",
+            "phone",
+            "founded_firm",
+            "province",
+            "year_plain",
+        ]
         if obj is not None and not self.has_change_permission(request, obj):
             return [("masked_nik" if f == "nik" else f) for f in fields if f != "clear_nik"]
         return fields if obj is not None and obj.nik else [f for f in fields if f != "clear_nik"]
@@ -701,7 +749,7 @@ class OutputAdmin(ProgrammeAdmin):
         "handed_over_total",
         "firm",
         "province",
-        "year",
+        "year_plain",
         "meets_standard",
     ]
     list_filter = ["year", "province", "product_type", "meets_standard", "unit"]
@@ -727,9 +775,9 @@ class OutputAdmin(ProgrammeAdmin):
         "handed_over_total",
         "remaining",
         "province",
-        "year",
+        "year_plain",
     ]
-    readonly_fields = ["handed_over_total", "remaining", "province", "year"]
+    readonly_fields = ["handed_over_total", "remaining", "province", "year_plain"]
     inlines = [HandoverInline]
 
     @admin.display(description=_("IKM"), ordering="participation__firm__name")
@@ -765,9 +813,9 @@ class HandoverAdmin(ProgrammeAdmin):
         "bast_number",
         "product_type",
         "province",
-        "year",
+        "year_plain",
     ]
-    readonly_fields = ["product_type", "province", "year"]
+    readonly_fields = ["product_type", "province", "year_plain"]
 
     @admin.display(description=_("penerima"))
     def recipient_display(self, obj):
@@ -782,7 +830,18 @@ class ReviewEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The audit log of the workflow: read by those who may see the province, written only by services."""
 
     read_only = True
-    list_display = ["at", "action", "content_type", "object_id", "province", "year", "to_status", "actor"]
+    list_display = [
+        "at",
+        "action",
+        "content_type",
+        "object_id_plain",
+        "province",
+        "year_plain",
+        "to_status",
+        "actor",
+    ]
     list_filter = ["year", "province", "action"]
     list_select_related = ["province", "actor", "content_type"]
     search_fields = ["province__name", "note", "actor__username"]
+    object_id_plain = plain_column("object_id", _("ID objek"))
+    plain_columns = {"year": "year_plain", "object_id": "object_id_plain"}

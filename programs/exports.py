@@ -34,13 +34,17 @@ FORMATS = ("xlsx", "csv", "json")
 CHUNK_SIZE = 2000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUPIAH_FORMAT = '"Rp" #,##0'
+# A quantity is grouped (#,##0); a number that names something (a year, an id) never is: 2020, not 2,020.
 NUMBER_FORMATS = {
     "money": RUPIAH_FORMAT,
     "int": "#,##0",
+    "year": "0",
+    "code": "0",
     "percent": '0.00" %"',
     "date": "dd/mm/yyyy",
 }
-WIDTHS = {"text": 28, "money": 20, "int": 12, "percent": 12, "date": 12, "bool": 8}
+WHOLE_NUMBERS = ("money", "int", "year", "code")
+WIDTHS = {"text": 28, "money": 20, "int": 12, "year": 8, "code": 10, "percent": 12, "date": 12, "bool": 8}
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOLD = Font(bold=True)
 
@@ -54,7 +58,9 @@ def neutralise(text):
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text | int | money | percent | date | bool
+    # text | int (a quantity or count) | money | year | code (a whole number naming something, e.g. an id) |
+    # percent | date | bool
+    kind: str = "text"
     get: Callable | None = None  # the value from a row; default row[key] (dicts) or getattr (objects)
     total: bool | Callable = False  # True: summed; a callable(sums) computes it (e.g. a percentage)
 
@@ -101,7 +107,7 @@ def plain(value, kind):
     """A value as JSON carries it: whole Rupiah and counts as integers, percentages as numbers."""
     if value is None:
         return None
-    if kind in ("money", "int"):
+    if kind in WHOLE_NUMBERS:
         return int(value)
     if kind == "percent":
         return float(value)
@@ -116,7 +122,7 @@ def _sheet_value(value, kind):
     """A value for CSV or XLSX: numbers stay numbers, text is neutralised."""
     if value is None:
         return None
-    if kind in ("money", "int"):
+    if kind in WHOLE_NUMBERS:
         return int(value)
     if kind == "percent":
         return float(value)
@@ -345,8 +351,8 @@ def _absorption(sums):
 
 LISTS = {
     "kegiatan": [
-        Column("id", _("ID"), "int"),
-        Column("year", _("Tahun"), "int"),
+        Column("id", _("ID"), "code"),
+        Column("year", _("Tahun"), "year"),
         Column("province_code", _("Kode provinsi"), get=_code("province.code")),
         Column("province", _("Provinsi"), get=_code("province.name")),
         Column("regency_code", _("Kode kabupaten/kota"), get=_code("regency.code")),
@@ -370,7 +376,7 @@ LISTS = {
         Column("budget", _("Anggaran kegiatan (Rp)"), "money", total=True),
     ],
     "ikm": [
-        Column("id", _("ID"), "int"),
+        Column("id", _("ID"), "code"),
         Column("name", _("Nama IKM")),
         Column("nib", _("NIB")),
         Column("owner_name", _("Nama pemilik")),
@@ -387,7 +393,7 @@ LISTS = {
         Column("covid_affected", _("Terdampak Covid-19"), "bool"),
     ],
     "mitra": [
-        Column("id", _("ID"), "int"),
+        Column("id", _("ID"), "code"),
         Column("name", _("Nama mitra")),
         Column("kind", _("Jenis"), get=_display("kind")),
         Column("province_code", _("Kode provinsi"), get=_code("province.code")),
@@ -396,7 +402,7 @@ LISTS = {
         Column("regency", _("Kabupaten/kota"), get=_code("regency.name")),
     ],
     "anggaran": [
-        Column("year", _("Tahun"), "int"),
+        Column("year", _("Tahun"), "year"),
         Column("province_code", _("Kode provinsi"), get=_code("province.code")),
         Column("province", _("Provinsi"), get=_code("province.name")),
         Column("dipa_number", _("Nomor DIPA")),

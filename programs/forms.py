@@ -1,13 +1,16 @@
 """Forms of the operator's workspace. Each takes the acting user; every choice list comes from the scoping
-mechanism; every message is in Bahasa Indonesia; money accepts Indonesian input (Rp 1.250.000).
+mechanism; every message is in Bahasa Indonesia; money and quantities accept Indonesian input (Rp 1.250.000,
+100.000): every model form derives from `ModelForm` below, whose quantity fields are `QuantityField`s.
 """
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.db import models
 from django.db.models import Q
+from django.forms.models import ModelFormMetaclass
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -26,6 +29,49 @@ from .models import (
 from .scoping import in_editable_provinces, provinces_editable_by, regencies_for
 
 DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+
+
+# --- Numbers as Indonesians write them ----------------------------------------------------------------------
+#
+# The grouping rule, written once: a dot groups thousands (100.000, 1.250.000; or no dots at all, 100000), a
+# comma starts the decimals. "100.000" is one hundred thousand, never one hundred with three decimals.
+GROUPED_DIGITS = r"\d{1,3}(?:\.\d{3})+"
+
+
+def indonesian_number(text, *, decimals=0):
+    """The Decimal that number text means as Indonesians write it, or None when it is not such a number.
+
+    At most `decimals` digits after the comma (none for a quantity: "2,5" or "100,000" is not a count).
+    Spaces (also non-breaking ones) are ignored."""
+    text = re.sub(r"\s", "", str(text))
+    fraction = rf"(?:,\d{{1,{decimals}}})?" if decimals else ""
+    if not re.fullmatch(rf"-?(?:{GROUPED_DIGITS}|\d+){fraction}", text):
+        return None
+    return Decimal(text.replace(".", "").replace(",", "."))
+
+
+def grouped(value):
+    """100000 → "100.000": a whole number with Indonesian grouping."""
+    return f"{int(value):,}".replace(",", ".")
+
+
+#: Integer fields that name something rather than count it: a year, a month, a quarter, a record's id or
+#: version. They are typed and shown as plain digits (2020), never grouped as a quantity (2.020).
+CODE_NUMBER_NAMES = frozenset({"id", "year", "month", "quarter", "version", "object_id"})
+
+
+def is_code_number(name):
+    return name in CODE_NUMBER_NAMES or name.endswith(("_year", "_id"))
+
+
+def is_quantity(model_field):
+    """Whether a model field is a count or quantity typed with Indonesian grouping (100.000)."""
+    return (
+        isinstance(model_field, models.IntegerField)
+        and not model_field.primary_key
+        and not model_field.choices
+        and not is_code_number(model_field.name)
+    )
 
 
 class RupiahField(forms.DecimalField):
@@ -47,28 +93,76 @@ class RupiahField(forms.DecimalField):
 
     def to_python(self, value):
         if isinstance(value, str):
-            text = re.sub(r"(?i)^\s*rp\.?\s*", "", value).replace(" ", "")
-            if re.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?", text) or re.fullmatch(r"-?\d+(,\d+)?", text):
-                text = text.replace(".", "").replace(",", ".")
-            elif text and not re.fullmatch(r"-?\d+(\.\d+)?", text):
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-            if text and "." in text:
-                try:
+            text = re.sub(r"(?i)^\s*rp\.?\s*", "", value).strip()
+            if text:
+                # Sen are written after a comma (1.250.000,00); 1250000.00 is the machine's way.
+                number = indonesian_number(text, decimals=2)
+                if number is None and re.fullmatch(r"-?\d+\.\d+", text):
                     number = Decimal(text)
-                except InvalidOperation as e:
-                    raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from e
-                if number == number.to_integral_value():
-                    text = str(number.to_integral_value())
+                if number is None:
+                    raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+                text = str(number.to_integral_value() if number == number.to_integral_value() else number)
             value = text
         return super().to_python(value)
 
     def prepare_value(self, value):
         if isinstance(value, Decimal | int):
-            return f"{int(value):,}".replace(",", ".")
+            return grouped(value)
         return value
 
 
-class ScopedForm(forms.ModelForm):
+class QuantityInput(forms.TextInput):
+    """A text input for a quantity: a number input would refuse, or silently cut, 100.000."""
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {"inputmode": "numeric", "class": "text-end", "placeholder": "100.000", **(attrs or {})}
+        )
+
+
+class QuantityField(forms.IntegerField):
+    """A count or quantity as Indonesians write it: 100.000, 100000 and 1.000.000 (never 2,5 or 1.5)."""
+
+    widget = QuantityInput
+    default_error_messages = {
+        "invalid": _("Tulis bilangan bulat tanpa koma; titik memisahkan ribuan, mis. 100.000 atau 100000."),
+    }
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            number = indonesian_number(value)
+            if number is None:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            value = int(number)
+        return super().to_python(value)
+
+    def prepare_value(self, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return grouped(value)
+        return value
+
+
+def formfield_for(model_field, **kwargs):
+    """A model field's form field; quantities read Indonesian grouping (the forms' formfield_callback)."""
+    if is_quantity(model_field):
+        kwargs.setdefault("form_class", QuantityField)
+        kwargs.setdefault("widget", QuantityInput)
+    return model_field.formfield(**kwargs)
+
+
+class _QuantityFormMetaclass(ModelFormMetaclass):
+    def __new__(mcs, name, bases, attrs):
+        meta = attrs.get("Meta")
+        if meta is not None and getattr(meta, "formfield_callback", None) is None:
+            meta.formfield_callback = staticmethod(formfield_for)
+        return super().__new__(mcs, name, bases, attrs)
+
+
+class ModelForm(forms.ModelForm, metaclass=_QuantityFormMetaclass):
+    """The base of every model form here: its quantity fields read 100.000 as one hundred thousand."""
+
+
+class ScopedForm(ModelForm):
     """A model form built for one user, with the version it was opened at (refuses stale saves)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

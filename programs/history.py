@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from .forms import is_quantity
 from .models import Allocation
 from .scoping import get_visible_or_404, province_visible
 
@@ -106,6 +107,8 @@ def _resolve_labels(raw_entries):
             return dict(field.flatchoices).get(value, value)
         if isinstance(value, bool):
             return _("Ya") if value else _("Tidak")
+        if isinstance(value, int) and not is_quantity(field):
+            return str(value)  # a year is 2020: the template would group it as a quantity (2.020)
         return value
 
     return label

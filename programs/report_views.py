@@ -233,7 +233,7 @@ def _activity_columns(figures_of):
         return lambda a: figures_of(a)[key]
 
     return [
-        Column("id", gettext_lazy("ID"), "int"),
+        Column("id", gettext_lazy("ID"), "code"),
         Column("title", gettext_lazy("Judul kegiatan")),
         Column("regency", gettext_lazy("Kabupaten/kota"), get=lambda a: a.regency.name if a.regency else ""),
         Column("kind", gettext_lazy("Jenis"), get=lambda a: a.get_kind_display()),

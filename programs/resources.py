@@ -202,24 +202,25 @@ def bool_parser(value, warnings):
 
 
 def integer_parser(model_field):
-    """A whole number; 1.250 is one thousand two hundred and fifty (Indonesian grouping)."""
+    """A whole number, read as the forms' QuantityField reads it: 100.000 is one hundred thousand."""
+    from .forms import QuantityField, indonesian_number
+
     validate = field_validator(model_field)
+    invalid = QuantityField.default_error_messages["invalid"]
 
     def parse(value, warnings):
         if _is_number(value):
             if value != int(value):
-                raise CellError(_("Tulis bilangan bulat, mis. 25."))
+                raise CellError(invalid)
             number = int(value)
         else:
-            text = cell_text(value).replace(" ", "")
+            text = cell_text(value)
             if not text:
                 return ""
-            if re.fullmatch(r"-?[0-9]{1,3}(\.[0-9]{3})+", text):
-                text = text.replace(".", "")
-            if not re.fullmatch(r"-?[0-9]+", text):
-                raise CellError(_("Tulis bilangan bulat, mis. 25."))
-            number = int(text)
-        return validate(number)
+            number = indonesian_number(text)
+            if number is None:
+                raise CellError(invalid)
+        return validate(int(number))
 
     return parse
 
