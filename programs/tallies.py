@@ -175,23 +175,35 @@ def uninstall_sql():
 
 
 def _expected_sql():
-    """Every tally as the records give it now: (kind, year, province_id or NULL, key, amount) rows."""
-    contributions = " UNION ALL ".join(
-        f"SELECT r.year, r.province_id, v.measure, v.amount FROM {table} r "
-        f"CROSS JOIN LATERAL (VALUES {values}) v(measure, amount)"  # nosec B608
-        for table, values in CONTRIBUTIONS.items()
-    )
+    """Every tally as the records give it now: (kind, year, province_id or NULL, key, amount) rows.
+
+    Each row's year and province come by its foreign keys up to its allocation, and a handover's product
+    type from its output (`derived.walk`), never from the copies the triggers above read: a copy gone wrong
+    shows here as a difference.
+    """
+    from .derived import walk
+
+    def walked(table, values):
+        if table == "programs_handover":
+            values = values.replace("r.product_type", "ou.product_type")
+        return (
+            f"SELECT al.year, al.province_id, v.measure, v.amount FROM {table} r {walk(table)} "
+            f"CROSS JOIN LATERAL (VALUES {values}) v(measure, amount)"  # nosec B608
+        )
+
+    contributions = " UNION ALL ".join(walked(table, values) for table, values in CONTRIBUTIONS.items())
+    participations = f"programs_participation r {walk('programs_participation')}"
     return {
         "tally": f"""
             SELECT year, province_id, measure, sum(amount) FROM ({contributions}) c
             GROUP BY 1, 2, 3 HAVING sum(amount) <> 0
             UNION ALL
-            SELECT year, province_id, 'firms', count(DISTINCT firm_id)
-            FROM programs_participation GROUP BY 1, 2
+            SELECT al.year, al.province_id, 'firms', count(DISTINCT r.firm_id)
+            FROM {participations} GROUP BY 1, 2
         """,  # nosec B608
-        "firm": "SELECT year, province_id, firm_id, count(*) FROM programs_participation GROUP BY 1, 2, 3",
-        "national_firm": "SELECT year, firm_id, count(*) FROM programs_participation GROUP BY 1, 2",
-        "national": "SELECT year, 'firms', count(DISTINCT firm_id) FROM programs_participation GROUP BY 1",
+        "firm": f"SELECT al.year, al.province_id, r.firm_id, count(*) FROM {participations} GROUP BY 1, 2, 3",
+        "national_firm": f"SELECT al.year, r.firm_id, count(*) FROM {participations} GROUP BY 1, 2",
+        "national": f"SELECT al.year, 'firms', count(DISTINCT r.firm_id) FROM {participations} GROUP BY 1",
     }
 
 
