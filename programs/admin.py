@@ -44,6 +44,7 @@ from .models import (
     ReviewEvent,
     rupiah,
 )
+from .services import ConcurrentEditError
 
 REVIEW_FIELDS = ["review_status", "review_note", "submitted_at", "reviewed_at", "reviewed_by"]
 
@@ -269,7 +270,60 @@ class LoadedAutocompleteSelect(AutocompleteSelect):
         return [(None, options, 0)]
 
 
-class ProgrammeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class VersionCheckedForm(forms.ModelForm):
+    """An admin form carries the version of the record it was opened at. Saving a record that changed since
+    (in the workspace or another admin's tab) is refused with the workspace's message; the check locks the
+    row, and the admin's transaction keeps it locked until the save, so no write can slip in between."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.versioned = any(f.name == "version" for f in self._meta.model._meta.fields)
+        if self.instance.pk is not None and self.versioned:
+            self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None or not self.versioned or not self.has_changed():
+            return cleaned
+        stored = (
+            type(self.instance)
+            ._base_manager.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if stored is None:
+            raise ValidationError(_("Data ini sudah dihapus orang lain. Muat ulang halaman."))
+        if cleaned.get("seen_version") is None:
+            raise ValidationError(_("Formulir ini tidak lengkap (versi data hilang). Muat ulang halaman."))
+        if cleaned.get("seen_version") != stored:
+            raise ValidationError(ConcurrentEditError.message)
+        return cleaned
+
+
+class VersionCheckedAdmin:
+    """Admin pages (and inlines) of versioned records put the version they were opened at in the form."""
+
+    form = VersionCheckedForm
+
+    def get_fieldsets(self, request, obj=None):
+        # Fields listed by the form itself include seen_version already: placed once, where it belongs.
+        fieldsets = [
+            (title, {**options, "fields": [f for f in options["fields"] if f != "seen_version"]})
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+        versioned = any(f.name == "version" for f in self.model._meta.fields)
+        if not versioned or not issubclass(self.form, VersionCheckedForm):
+            return fieldsets
+        if obj is not None and not self.has_change_permission(request, obj):
+            return fieldsets
+        (title, options), *rest = fieldsets
+        return [(title, {**options, "fields": [*options["fields"], "seen_version"]}), *rest]
+
+
+class ProgrammeAdmin(VersionCheckedAdmin, ScopedAdminMixin, SimpleHistoryAdmin):
     """A scoped ModelAdmin with each record's history, read-only.
 
     Reverting from the history is off: it would save the old row whole, including the running totals and
@@ -460,7 +514,7 @@ class OutputFormSet(ProgrammeInlineFormSet):
 # --- Inlines ---------------------------------------------------------------------------------------------
 
 
-class ProgrammeInline(ScopedAdminMixin, admin.TabularInline):
+class ProgrammeInline(VersionCheckedAdmin, ScopedAdminMixin, admin.TabularInline):
     formset = ProgrammeInlineFormSet
     extra = 0
     show_change_link = True
@@ -681,7 +735,7 @@ class ParticipationAdmin(ProgrammeAdmin):
     readonly_fields = ["province", "year_plain"]
 
 
-class ParticipantAdminForm(forms.ModelForm):
+class ParticipantAdminForm(VersionCheckedForm):
     """The NIK is personal data: the stored one is shown masked and kept unless replaced or removed."""
 
     clear_nik = forms.BooleanField(label=_("hapus NIK tersimpan"), required=False)

@@ -624,6 +624,7 @@ def test_a_participants_nik_is_kept_unless_replaced(admin_client, programme):
     assert admin_client.post(url, {**data, "name": "Ni Made Sari Dewi"}).status_code == 302
     participant.refresh_from_db()
     assert (participant.name, participant.nik) == ("Ni Made Sari Dewi", "5106014101900001")
+    data = form_data(admin_client.get(url))  # the form as it is now (a stale one is refused)
     assert admin_client.post(url, {**data, "clear_nik": "on"}).status_code == 302
     participant.refresh_from_db()
     assert participant.nik == ""
@@ -662,3 +663,22 @@ def test_an_admin_change_moves_the_version_on(admin_client, programme):
     handover.refresh_from_db()
     output.refresh_from_db()
     assert (handover.quantity, handover.version, output.handed_over_total) == (1200, 2, 1200)
+
+
+def test_a_stale_admin_form_is_refused_and_the_running_total_stays_exact(admin_client, programme):
+    """Two tabs open the same month; the second save would overwrite the first: refused with a message."""
+    realisation = Realisation.objects.filter(allocation__province__code="51").first()
+    url = admin_url(Realisation, "change", realisation.pk)
+    first, second = form_data(admin_client.get(url)), form_data(admin_client.get(url))
+    assert admin_client.post(url, {**first, "amount": "1000000"}).status_code == 302
+    response = admin_client.post(url, {**second, "amount": "2000000"})
+    assert response.status_code == 200
+    assert "sudah diubah orang lain" in response.content.decode()
+    realisation.refresh_from_db()
+    assert realisation.amount == 1_000_000
+    allocation = realisation.allocation
+    allocation.refresh_from_db()
+    assert allocation.realised_total == sum(allocation.realisations.values_list("amount", flat=True))
+    without_version = {k: v for k, v in form_data(admin_client.get(url)).items() if k != "seen_version"}
+    response = admin_client.post(url, {**without_version, "amount": "3000000"})
+    assert "tidak lengkap" in response.content.decode()
