@@ -7,12 +7,14 @@ from collections import defaultdict
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Allocation
 from .scoping import get_visible_or_404, province_visible
 
 HIDDEN_FIELDS = {"version", "created_at", "updated_at"}
-TYPE_LABELS = {"+": _("Dibuat"), "~": _("Diubah"), "-": _("Dihapus")}
+# Lazy: built at import time, read in the language of each request.
+TYPE_LABELS = {"+": gettext_lazy("Dibuat"), "~": gettext_lazy("Diubah"), "-": gettext_lazy("Dihapus")}
 PAGE = 100
 
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import editable_provinces, is_admin, is_ministry, is_operator
@@ -357,11 +358,16 @@ def _attachments_of(activity):
     return list(activity.attachments.select_related("handover", "uploaded_by").order_by("created_at", "pk"))
 
 
+# Lazy: the message is read in the language of the request that made the transition.
 TRANSITIONS = {
-    "ajukan": (services.submit, False, _("Diajukan untuk verifikasi.")),
-    "verifikasi": (services.verify, False, _("Diverifikasi.")),
-    "kembalikan": (services.return_for_correction, True, _("Dikembalikan ke provinsi dengan catatan.")),
-    "buka": (services.reopen, True, _("Dibuka kembali dan dikembalikan ke provinsi.")),
+    "ajukan": (services.submit, False, gettext_lazy("Diajukan untuk verifikasi.")),
+    "verifikasi": (services.verify, False, gettext_lazy("Diverifikasi.")),
+    "kembalikan": (
+        services.return_for_correction,
+        True,
+        gettext_lazy("Dikembalikan ke provinsi dengan catatan."),
+    ),
+    "buka": (services.reopen, True, gettext_lazy("Dibuka kembali dan dikembalikan ke provinsi.")),
 }
 
 
