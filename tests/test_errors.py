@@ -15,6 +15,10 @@ from tests.factories import (
     PASSWORD,
     make_activity,
     make_allocation,
+    make_firm,
+    make_handover,
+    make_output,
+    make_participation,
     make_user,
 )
 
@@ -244,3 +248,35 @@ def test_a_session_cookie_with_a_nul_byte_is_ignored(client, operator):
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
     response = client.post(reverse("login"), {"username": operator.username, "password": PASSWORD})
     assert response.status_code == 302
+
+
+# --- History of records whose relations were deleted too ---------------------------------------------------
+
+
+def test_the_history_of_a_deleted_handover_whose_output_is_deleted_too(op_client, allocation):
+    activity = make_activity(allocation)
+    output = make_output(make_participation(activity, make_firm("51")), quantity=300, product="Face shield")
+    handover = make_handover(output, quantity=120, recipient_name="Puskesmas Bangli")
+    handover_pk, output_pk = handover.pk, output.pk
+    handover.delete()
+    output.delete()
+    response = op_client.get(reverse("programs:history", args=["penyerahan", handover_pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Puskesmas Bangli" in html and "Dihapus" in html
+    assert "Face shield: 300" in html  # the output, named from its own history
+    assert op_client.get(reverse("programs:history", args=["hasil", output_pk])).status_code == 200
+
+
+def test_the_history_of_a_participation_whose_firm_is_deleted(op_client, allocation):
+    activity = make_activity(allocation)
+    firm = make_firm("51", name="IKM Konveksi Bangli Jaya")
+    participation = make_participation(activity, firm)
+    participation_pk = participation.pk
+    participation.delete()
+    firm.delete()
+    response = op_client.get(reverse("programs:history", args=["peserta-ikm", participation_pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count("IKM Konveksi Bangli Jaya") >= 2  # in the title and in the firm column
+    assert activity.title in html
