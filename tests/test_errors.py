@@ -280,3 +280,105 @@ def test_the_history_of_a_participation_whose_firm_is_deleted(op_client, allocat
     assert response.status_code == 200
     assert html.count("IKM Konveksi Bangli Jaya") >= 2  # in the title and in the firm column
     assert activity.title in html
+
+
+# --- Refusals the user must see ----------------------------------------------------------------------------
+
+
+def _handover_post(**changes):
+    return {
+        "recipient_type": "masyarakat",
+        "recipient_name": "Warga Bangli",
+        "handed_on": "20/07/2020",
+        "quantity": "10",
+        "bast_number": "BAST/77/2020",
+        **changes,
+    }
+
+
+def test_a_handover_to_an_output_already_handed_over_in_full_shows_why_it_was_refused(op_client, allocation):
+    activity = make_activity(allocation)
+    output = make_output(make_participation(activity, make_firm("51")), quantity=100)
+    make_handover(output, quantity=100)  # e.g. from another tab, after this form was opened
+    url = reverse("programs:handover_add", args=[output.pk])
+    response = op_client.post(url, _handover_post())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Jumlah diserahkan (110) melebihi jumlah diproduksi (100)." in html
+    assert f'action="{url}"' in html and 'value="BAST/77/2020"' in html  # the form, open, with its input
+    assert output.handovers.count() == 1
+
+
+def _firm_post(province, **changes):
+    return {
+        "province": province.pk,
+        "regency": "",
+        "name": "IKM Tenun Bangli",
+        "nib": "9120000000777",
+        "owner_name": "",
+        "sector": "sandang",
+        "kbli": "",
+        "scale": "mikro",
+        "address": "",
+        "phone": "",
+        "workers": "",
+        **changes,
+    }
+
+
+HIDDEN_TAMPERED = "Formulir ini berisi data tersembunyi yang tidak sah"
+
+
+def test_a_tampered_hidden_province_gets_a_message_and_saves_nothing(op_client, operator):
+    from provinces.models import Province
+
+    response = op_client.post(reverse("programs:firm_create"), _firm_post(Province.objects.get(code="63")))
+    assert response.status_code == 200
+    assert HIDDEN_TAMPERED in response.content.decode()
+    assert not Firm.objects.exists()
+
+
+def test_a_tampered_hidden_province_in_the_new_firm_form_of_an_activity_gets_a_message(op_client, allocation):
+    from provinces.models import Province
+
+    activity = make_activity(allocation)
+    data = {**_firm_post(Province.objects.get(code="63")), "note": ""}
+    response = op_client.post(reverse("programs:participation_new_firm", args=[activity.pk]), data)
+    assert response.status_code == 200
+    assert HIDDEN_TAMPERED in response.content.decode()
+    assert not Firm.objects.exists()
+
+
+@pytest.mark.parametrize("version", ["abc", "1.5", "-"])
+def test_a_tampered_hidden_version_gets_a_message_and_changes_nothing(op_client, version):
+    firm = make_firm("51", name="IKM Lama")
+    data = _firm_post(firm.province, name="IKM Baru", nib=firm.nib, regency=firm.regency_id, version=version)
+    response = op_client.post(reverse("programs:firm_update", args=[firm.pk]), data)
+    assert response.status_code == 200
+    assert HIDDEN_TAMPERED in response.content.decode()
+    firm.refresh_from_db()
+    assert firm.name == "IKM Lama"
+
+
+# --- Import: an empty required cell ------------------------------------------------------------------------
+
+
+def test_an_import_row_with_an_empty_required_cell_is_previewed_as_refused(op_client):
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["NIB", "Nama IKM", "Sektor", "Kabupaten/kota"])
+    sheet.append(["9120000000001", "", "Sandang (garmen/tekstil)", "51.06"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    buffer.name = "ikm.xlsx"
+    url = reverse("programs:firm_import")
+    response = op_client.post(url, {"aksi": "unggah", "file": buffer})
+    assert response.status_code == 302
+    html = op_client.get(response["Location"]).content.decode()
+    assert "Baris 2, kolom Nama IKM" in html and "Wajib diisi." in html
+    assert not Firm.objects.exists()
