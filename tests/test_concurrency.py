@@ -21,7 +21,8 @@ from provinces.models import Province, Regency
 from tests.factories import make_activity, make_allocation, make_user
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    # serialized_rollback: the geography and roles are back for the tests that run after these.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks and COPY of PostgreSQL"),
 ]
 
