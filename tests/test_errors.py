@@ -3,6 +3,8 @@ Indonesia (English under the English interface) in the app's look; input the dat
 byte) refused with 400 wherever it comes in, never a 500.
 """
 
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.test import Client, RequestFactory
@@ -382,3 +384,6 @@ def test_an_import_row_with_an_empty_required_cell_is_previewed_as_refused(op_cl
     html = op_client.get(response["Location"]).content.decode()
     assert "Baris 2, kolom Nama IKM" in html and "Wajib diisi." in html
     assert not Firm.objects.exists()
+    token = response["Location"].split("pratinjau=")[1]
+    op_client.post(url, {"aksi": "batal", "token": token})
+    assert not list((Path(settings.MEDIA_ROOT) / "imports").glob(f"{token}.*"))  # nothing left behind
