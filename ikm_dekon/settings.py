@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session is read and any view, form or filter queries: a NUL byte answers 400.
+    "ikm_dekon.errors.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Outside everything that can refuse a request (CSRF, views), so it sees every 403 and 404.
     "ikm_dekon.audit.RefusedAccessLogMiddleware",

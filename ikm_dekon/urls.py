@@ -14,6 +14,12 @@ admin.site.site_header = _("IKM Dekon — Administrasi")
 admin.site.site_title = _("IKM Dekon")
 admin.site.index_title = _("Administrasi")
 
+# Readable pages for refusals and failures, in the visitor's language (ikm_dekon/errors.py).
+handler400 = "ikm_dekon.errors.bad_request"
+handler403 = "ikm_dekon.errors.permission_denied"
+handler404 = "ikm_dekon.errors.page_not_found"
+handler500 = "ikm_dekon.errors.server_error"
+
 urlpatterns = [
     path("", program_views.home, name="home"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -4,16 +4,19 @@ field by field. Reachable in the record's scope, also after the record was delet
 
 from collections import defaultdict
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .forms import is_quantity
 from .models import Allocation
 from .scoping import get_visible_or_404, province_visible
 
 HIDDEN_FIELDS = {"version", "created_at", "updated_at"}
-TYPE_LABELS = {"+": _("Dibuat"), "~": _("Diubah"), "-": _("Dihapus")}
+# Lazy: built at import time, read in the language of each request.
+TYPE_LABELS = {"+": gettext_lazy("Dibuat"), "~": gettext_lazy("Diubah"), "-": gettext_lazy("Dihapus")}
 PAGE = 100
 
 
@@ -79,13 +82,40 @@ def history_page(request, model, pk, kind):
         "programs/history.html",
         {
             "model_name": model._meta.verbose_name,
-            "title": str(current) if current else str(records[0].instance),
+            "title": str(current) if current else _describe(records[0].instance),
             "current": current,
             "deleted": current is None,
             "entries": entries,
             "kind": kind,
         },
     )
+
+
+def _last_known(model, ids):
+    """The last recorded version of rows that may have been deleted since, by id (one query)."""
+    if not ids or not hasattr(model, "history"):
+        return {}
+    found = {}
+    for record in model.history.filter(id__in=ids).order_by("-history_date", "-history_id"):
+        found.setdefault(record.id, record.instance)
+    return found
+
+
+def _describe(instance):
+    """The name of a deleted record, whose related rows (an output, a firm) may be deleted too: those are
+    named from their own history instead of failing the page."""
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname)
+        if not field.is_relation or value is None or field.is_cached(instance):
+            continue
+        related = field.related_model._base_manager.filter(pk=value).first()
+        related = related or _last_known(field.related_model, [value]).get(value)
+        if related is not None:
+            field.set_cached_value(instance, related)
+    try:
+        return str(instance)
+    except ObjectDoesNotExist:  # a relation with no row and no history left
+        return f"{instance._meta.verbose_name} #{instance.pk}"
 
 
 def _resolve_labels(raw_entries):
@@ -96,13 +126,20 @@ def _resolve_labels(raw_entries):
             if field.is_relation:
                 wanted[field.related_model].update(v for v in (old, new) if v is not None)
     names = {model: model._base_manager.in_bulk(ids) for model, ids in wanted.items()}
+    for model, ids in wanted.items():  # a related row deleted since: its last recorded name
+        names[model].update(_last_known(model, ids - set(names[model])))
 
     def label(field, value):
         if value is None or value == "":
             return "–"
         if field.is_relation:
             obj = names.get(field.related_model, {}).get(value)
-            return str(obj) if obj else f"#{value}"
+            if obj is None:
+                return f"#{value}"
+            try:
+                return str(obj)
+            except ObjectDoesNotExist:
+                return _describe(obj)
         if field.choices:
             return dict(field.flatchoices).get(value, value)
         if isinstance(value, bool):

@@ -6,6 +6,7 @@ Files go after the import, on cancel, and IMPORT_TTL after the upload. Every che
 `programs.importing.import_file`, the same function the command line and the benchmark use.
 """
 
+import contextlib
 import io
 import json
 import os
@@ -52,6 +53,10 @@ SESSION_KEY = "ikm_imports"
 KEPT_PER_SESSION = 5
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ALREADY_CONFIRMED = gettext_lazy(
+    "Impor ini sudah dikonfirmasi dan sedang atau sudah diproses; tidak diimpor dua kali. "
+    "Periksa hasilnya di daftar sebelum mengimpor lagi."
+)
 ACTIVITY_KINDS = [
     (ACTIVITY_FIRMS, gettext_lazy("IKM peserta")),
     (ACTIVITY_PEOPLE, gettext_lazy("Peserta perorangan")),
@@ -65,11 +70,35 @@ def _directory():
 
 
 def _files(token):
-    """The stored upload and its preview; the names come from a checked token, never from the request."""
+    """The stored upload, its preview, and the upload while a confirmation imports it; the names come from
+    a checked token, never from the request."""
     if not TOKEN.fullmatch(token):
         raise ValueError(token)
     directory = _directory()
-    return [directory / f"{token}.upload", directory / f"{token}.json"]
+    return [directory / f"{token}.upload", directory / f"{token}.json", directory / f"{token}.importing"]
+
+
+def _claim(token):
+    """The upload for one confirmation only: renaming is atomic, so of two confirmations at once (a double
+    click, two tabs) one gets the file and the other None."""
+    upload, _preview, claimed = _files(token)
+    try:
+        os.rename(upload, claimed)
+    except FileNotFoundError:
+        return None
+    return claimed
+
+
+def _release(token):
+    """Back to a plain upload, for a confirmation that wrote nothing and may be tried again."""
+    upload, _preview, claimed = _files(token)
+    with contextlib.suppress(FileNotFoundError):
+        os.rename(claimed, upload)
+
+
+def _being_imported(request, token):
+    entry = request.session.get(SESSION_KEY, {}).get(token or "")
+    return bool(entry) and entry.get("user") == request.user.pk and _files(token)[2].exists()
 
 
 def _discard(request, token):
@@ -172,9 +201,9 @@ def _load_preview(token):
         return None
 
 
-def _run(request, entry, token, *, dry_run, activity):
+def _run(request, entry, token, *, dry_run, activity, source=None):
     return import_file(
-        _files(token)[0],
+        source or _files(token)[0],
         kind=entry["kind"],
         # Checked again by import_file against the user's scope, as at the upload.
         province=Province.objects.filter(pk=entry["province"]).first() if entry.get("province") else None,
@@ -256,6 +285,9 @@ def _import_page(
 
     if action in ("simpan", "batal"):
         entry = _entry(request, token, target)
+        if entry is None and action == "simpan" and _being_imported(request, token):
+            messages.warning(request, ALREADY_CONFIRMED)
+            return redirect(done)
         if entry is None:
             messages.error(request, _("Pratinjau ini sudah tidak berlaku. Unggah berkasnya lagi."))
             return redirect(request.path)
@@ -263,18 +295,26 @@ def _import_page(
             _discard(request, token)
             messages.info(request, _("Impor dibatalkan; tidak ada yang disimpan."))
             return redirect(request.path)
+        source = _claim(token)
+        if source is None:  # the same import confirmed twice at once: the other confirmation has it
+            messages.warning(request, ALREADY_CONFIRMED)
+            return redirect(done)
         try:
-            report = _run(request, entry, token, dry_run=False, activity=activity)
+            report = _run(request, entry, token, dry_run=False, activity=activity, source=source)
         except ImportRefused as e:
             _discard(request, token)
             context["refused"] = e.message
             status = 400
+        except BaseException:
+            _release(token)
+            raise
         else:
             if report.written:
                 _discard(request, token)
                 messages.success(request, _("Impor selesai. %(s)s") % {"s": report.summary()})
                 return redirect(done)
             # The data changed since the preview: show what is refused now.
+            _release(token)
             _save_preview(token, report, entry["name"])
             messages.error(
                 request,
@@ -299,14 +339,15 @@ def _import_page(
             token = _store(upload)
             try:
                 report = _run(request, entry, token, dry_run=True, activity=activity)
+                _save_preview(token, report, name)
             except ImportRefused as e:
                 _files(token)[0].unlink(missing_ok=True)
                 form.add_error("file", e.message)
             except Exception:
-                _files(token)[0].unlink(missing_ok=True)  # e.g. PermissionDenied: keep nothing of it
+                for path in _files(token):  # e.g. PermissionDenied: keep nothing of it
+                    path.unlink(missing_ok=True)
                 raise
             else:
-                _save_preview(token, report, name)
                 _remember(request, token, **entry)
                 return redirect(f"{request.path}?pratinjau={token}")
         status = 400

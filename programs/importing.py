@@ -317,8 +317,17 @@ class ImportReport:
             "activity": self.activity.pk if self.activity else None,
             "notices": [str(n) for n in self.notices],
             "counts": self.counts,
-            "rows": [[r.number, r.status, r.label, r.detail, r.errors, r.warnings] for r in self.rows],
+            # Messages may be lazy (e.g. REQUIRED): the preview is JSON, so each is text by now.
+            "rows": [
+                [r.number, r.status, str(r.label), str(r.detail), _texts(r.errors), _texts(r.warnings)]
+                for r in self.rows
+            ],
         }
+
+
+def _texts(messages):
+    """[(column, message)] or [message] with every lazy translation turned into text."""
+    return [[str(part) for part in m] if isinstance(m, list | tuple) else str(m) for m in messages]
 
 
 # --- Planning: what each row does ---------------------------------------------------------------------------
@@ -717,12 +726,16 @@ class RowWriter:
         columns = ", ".join(qn(f.column) for f in fields)
         sql = f"COPY {table if quoted else qn(table)} ({columns}) FROM STDIN WITH (FORMAT csv{options})"
         raw = cursor.cursor
-        if hasattr(raw, "copy_expert"):  # psycopg2
-            buffer.seek(0)
-            raw.copy_expert(sql, buffer)
-        else:  # psycopg 3
-            with raw.copy(sql) as copy:
-                copy.write(buffer.getvalue())
+        # The driver's own cursor raises the driver's errors (psycopg2's UniqueViolation when another import
+        # wrote the same firm meanwhile): wrapped, they are Django's IntegrityError that _import turns into
+        # a message.
+        with connection.wrap_database_errors:
+            if hasattr(raw, "copy_expert"):  # psycopg2
+                buffer.seek(0)
+                raw.copy_expert(sql, buffer)
+            else:  # psycopg 3
+                with raw.copy(sql) as copy:
+                    copy.write(buffer.getvalue())
 
     def _history(self, model, rows, history_type):
         if not has_history(model) or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):

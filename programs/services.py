@@ -41,7 +41,7 @@ _LOCKED = gettext_lazy(
 class ConcurrentEditError(Exception):
     """Someone else saved the record since this form was opened."""
 
-    message = _(
+    message = gettext_lazy(
         "Data ini sudah diubah orang lain sejak Anda membukanya. Muat ulang halaman, periksa perubahannya, "
         "lalu simpan lagi."
     )

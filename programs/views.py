@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import editable_provinces, is_admin, is_ministry, is_operator
@@ -197,9 +198,35 @@ def _query_without_page(request):
     return query.urlencode()
 
 
+def _show_hidden_field_errors(form):
+    """A hidden field (the version, a fixed province) is never shown, so neither is its own error: a value
+    altered outside the page gets a message at the top of the form instead of a silent refusal."""
+    if any(form[name].is_hidden for name in form.errors if name in form.fields):
+        form.add_error(
+            None,
+            _(
+                "Formulir ini berisi data tersembunyi yang tidak sah (diubah di luar halaman ini). "
+                "Muat ulang halaman, lalu isi dan simpan lagi."
+            ),
+        )
+
+
+def _collided(form):
+    """The save broke a unique rule that the form checked before saving: a write landed in between (the
+    same firm registered from two tabs). Checked again, now that write is visible, the rule puts its own
+    message beside its field; the database's constraint name is never shown."""
+    form.full_clean()
+    if not form.errors:
+        form.add_error(
+            None,
+            _("Data bertabrakan dengan perubahan lain yang baru saja disimpan. Periksa lalu simpan lagi."),
+        )
+
+
 def _save_form(request, form, **kwargs):
     """Validate and save through services; False (with the message on the form) when refused."""
     if not form.is_valid():
+        _show_hidden_field_errors(form)
         return False
     try:
         services.save_edit(
@@ -215,12 +242,8 @@ def _save_form(request, form, **kwargs):
     except ValidationError as e:
         form.add_error(None, e)
         return False
-    except IntegrityError:
-        # A rule the form checked was broken by a write that landed in between: nothing was saved.
-        form.add_error(
-            None,
-            _("Data bertabrakan dengan perubahan lain yang baru saja disimpan. Periksa lalu simpan lagi."),
-        )
+    except IntegrityError:  # nothing was saved
+        _collided(form)
         return False
     return True
 
@@ -357,11 +380,16 @@ def _attachments_of(activity):
     return list(activity.attachments.select_related("handover", "uploaded_by").order_by("created_at", "pk"))
 
 
+# Lazy: the message is read in the language of the request that made the transition.
 TRANSITIONS = {
-    "ajukan": (services.submit, False, _("Diajukan untuk verifikasi.")),
-    "verifikasi": (services.verify, False, _("Diverifikasi.")),
-    "kembalikan": (services.return_for_correction, True, _("Dikembalikan ke provinsi dengan catatan.")),
-    "buka": (services.reopen, True, _("Dibuka kembali dan dikembalikan ke provinsi.")),
+    "ajukan": (services.submit, False, gettext_lazy("Diajukan untuk verifikasi.")),
+    "verifikasi": (services.verify, False, gettext_lazy("Diverifikasi.")),
+    "kembalikan": (
+        services.return_for_correction,
+        True,
+        gettext_lazy("Dikembalikan ke provinsi dengan catatan."),
+    ),
+    "buka": (services.reopen, True, gettext_lazy("Dibuka kembali dan dikembalikan ke provinsi.")),
 }
 
 
@@ -428,9 +456,13 @@ def participation_new_firm(request, pk):
                 )
         except ValidationError as e:
             form.add_error(None, e)
+        except IntegrityError:  # the same firm registered from another tab meanwhile: nothing was saved
+            _collided(form)
         else:
             messages.success(request, _("IKM baru didaftarkan dan ditambahkan sebagai peserta."))
             return redirect(activity)
+    else:
+        _show_hidden_field_errors(form)
     return activity_detail(request, pk, forms={"new_firm": form})
 
 

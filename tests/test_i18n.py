@@ -296,3 +296,74 @@ def test_an_import_in_english_still_takes_the_indonesian_labels_of_the_template(
             assert columns["sector"].parse(label, [])
         for label in sexes:
             assert columns["sex"].parse(label, [])
+
+
+# --- Labels built at import time follow each request's language --------------------------------------------
+
+
+def test_history_labels_and_transition_messages_follow_the_language_of_the_request(client):
+    """History entry types, transition messages and the stale-edit message are defined at module level;
+    built with gettext there, they would be frozen in whatever language was active at import."""
+    from tests.factories import make_firm, make_participation
+
+    operator = make_user("operator-bali", "operator", province="51")
+    activity = make_activity(make_allocation("51", year=2020))
+    participation = make_participation(activity, make_firm("51"))
+    client.force_login(operator)
+    history = reverse("programs:activity_history", args=[activity.pk])
+
+    client.cookies[LANGUAGE_COOKIE] = "en"
+    assert "<strong>Created</strong>" in client.get(history).content.decode()
+    stale = client.post(
+        reverse("programs:participation_delete", args=[participation.pk]), {"version": "999"}, follow=True
+    )
+    assert "Someone else changed this data since you opened it." in stale.content.decode()
+    submitted = client.post(
+        reverse("programs:activity_transition", args=[activity.pk, "ajukan"]), follow=True
+    )
+    assert "Submitted for verification." in submitted.content.decode()
+
+    client.cookies[LANGUAGE_COOKIE] = "id"
+    html = client.get(history).content.decode()
+    assert "<strong>Dibuat</strong>" in html and "<strong>Diubah</strong>" in html
+
+
+def _module_level_gettext_calls(path):
+    """Calls of a non-lazy gettext that run at import time: module or class level, or a default value."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    eager = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+        for alias in node.names
+        if alias.name in ("gettext", "ngettext", "pgettext", "npgettext")
+    }
+    found = []
+
+    def visit(node, in_function):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                for default in [
+                    *child.args.defaults,
+                    *child.args.kw_defaults,
+                    *getattr(child, "decorator_list", []),
+                ]:
+                    if default is not None:
+                        visit(ast.Module(body=[ast.Expr(default)], type_ignores=[]), in_function)
+                visit(child, True)
+                continue
+            if not in_function and isinstance(child, ast.Call) and getattr(child.func, "id", None) in eager:
+                found.append(f"{path.relative_to(settings.BASE_DIR)}:{child.lineno}")
+            visit(child, in_function)
+
+    visit(tree, False)
+    return found
+
+
+def test_no_module_builds_a_translated_text_at_import_time():
+    base = Path(settings.BASE_DIR)
+    skipped = {".venv", "node_modules", "staticfiles", "bench", "tests"}
+    sources = [p for p in base.rglob("*.py") if not skipped & set(p.relative_to(base).parts)]
+    assert len(sources) > 30
+    frozen = [hit for path in sources for hit in _module_level_gettext_calls(path)]
+    assert frozen == [], "use gettext_lazy for text built at import time"
