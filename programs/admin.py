@@ -155,6 +155,15 @@ class ScopedAdminMixin:
         if not self._editable(request, obj):
             raise PermissionDenied
 
+    def get_deleted_objects(self, objs, request):
+        # A partner or firm that a locked activity names is refused by its delete(): say so on the
+        # confirmation page (as Django does for a protected foreign key) instead of failing on submit.
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            if refusal := getattr(obj, "delete_refusal", lambda: None)():
+                protected = [*protected, f"{obj}: {refusal}"]
+        return to_delete, model_count, perms_needed, protected
+
     def delete_queryset(self, request, queryset):
         # One by one through the model's delete(), which keeps the running totals (the bulk delete of the
         # changelist's action would skip it).

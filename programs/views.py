@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import editable_provinces, is_admin, is_ministry, is_operator
 
-from . import exports, services
+from . import as_verified, exports, services
 from .evidence_views import AttachmentForm
 from .filters import ActivityFilter, AllocationFilter, FirmFilter, PartnerFilter
 from .forms import (
@@ -325,6 +325,9 @@ def activity_detail(request, pk, forms=None):
     events = ReviewEvent.objects.filter(
         content_type__model="activity", content_type__app_label="programs", object_id=activity.pk
     ).select_related("actor")
+    participants = list(activity.participants.select_related("founded_firm").order_by("name"))
+    # Partners and firms stay editable; a locked activity shows them as they were when it was locked.
+    as_verified.show_activity_as_locked(activity, participations, participants, outputs)
     totals = {
         "produced": sum(o.quantity for o in outputs),
         "ordered": sum(o.ordered_quantity or 0 for o in outputs),
@@ -337,7 +340,7 @@ def activity_detail(request, pk, forms=None):
             "activity": activity,
             "editable": editable,
             "participations": participations,
-            "participants": activity.participants.select_related("founded_firm").order_by("name"),
+            "participants": participants,
             "outputs": outputs,
             "totals": totals,
             "firm_query": firm_query,
@@ -615,6 +618,9 @@ def firm_update(request, pk):
 @require_POST
 def firm_delete(request, pk):
     firm = _part(request, Firm, pk)
+    if refusal := firm.delete_refusal():  # what a locked activity names stays as verified
+        messages.error(request, refusal)
+        return redirect(firm)
     return _delete(request, firm, "programs:firm_list", _("IKM"))
 
 
@@ -658,6 +664,9 @@ def partner_update(request, pk):
 @require_POST
 def partner_delete(request, pk):
     partner = _part(request, Partner, pk)
+    if refusal := partner.delete_refusal():  # what a locked activity names stays as verified
+        messages.error(request, refusal)
+        return redirect("programs:partner_list")
     return _delete(request, partner, "programs:partner_list", _("Mitra"))
 
 

@@ -78,3 +78,144 @@ def test_without_a_proxy_the_header_is_ignored(settings):
         HTTP_X_FORWARDED_FOR="203.0.113.9",
     )
     assert AccessAttempt.objects.get().ip_address == "192.0.2.7"
+
+
+# --- A locked activity keeps the partners and firms it was verified with -----------------------------------
+
+
+def _submitted_activity(province="51"):
+    from programs import services
+    from tests.factories import make_activity, make_allocation
+
+    operator = make_user(f"op-{province}", "operator", province)
+    activity = make_activity(make_allocation(province))
+    return operator, activity, lambda: services.submit(obj=activity, actor=operator)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("then", ["submitted", "verified"])
+def test_a_partner_that_a_locked_activity_names_cannot_be_deleted(client, then):
+    from programs import services
+    from programs.models import Partner
+    from tests.factories import make_partner
+
+    operator, activity, submit = _submitted_activity()
+    partner = make_partner("51", name="Gugus Tugas Covid-19 Kabupaten Bangli")
+    activity.partners.add(partner)
+    submit()
+    if then == "verified":
+        services.verify(obj=activity, actor=make_user("pusat", "pusat"))
+    history_rows = activity.history.count()
+    client.force_login(operator)
+    response = client.post(reverse("programs:partner_delete", args=[partner.pk]), follow=True)
+    assert response.status_code == 200
+    assert "tidak dapat dihapus" in response.content.decode()
+    assert activity.title in response.content.decode()
+    assert Partner.objects.filter(pk=partner.pk).exists()
+    assert list(activity.partners.all()) == [partner]
+    assert activity.history.count() == history_rows
+
+
+@pytest.mark.django_db
+def test_a_partner_of_a_draft_activity_can_still_be_deleted(client):
+    from programs.models import Partner
+    from tests.factories import make_partner
+
+    operator, activity, _submit = _submitted_activity()
+    partner = make_partner("51")
+    activity.partners.add(partner)
+    client.force_login(operator)
+    client.post(reverse("programs:partner_delete", args=[partner.pk]))
+    assert not Partner.objects.filter(pk=partner.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_model_refuses_deleting_a_partner_or_firm_a_locked_activity_names():
+    from django.db.models import ProtectedError
+
+    from tests.factories import make_firm, make_participant, make_partner
+
+    _operator, activity, submit = _submitted_activity()
+    partner = make_partner("51")
+    activity.partners.add(partner)
+    firm = make_firm("51")
+    make_participant(activity, founded_firm=firm)  # SET_NULL would silently drop it from the activity
+    submit()
+    with pytest.raises(ProtectedError):
+        partner.delete()
+    with pytest.raises(ProtectedError):
+        firm.delete()
+    assert activity.participants.get().founded_firm_id == firm.pk
+
+
+@pytest.mark.django_db
+def test_a_firm_a_locked_activity_names_cannot_be_deleted_with_a_message(client):
+    from programs.models import Firm
+    from tests.factories import make_firm, make_participant
+
+    operator, activity, submit = _submitted_activity()
+    firm = make_firm("51")
+    make_participant(activity, founded_firm=firm)
+    submit()
+    client.force_login(operator)
+    response = client.post(reverse("programs:firm_delete", args=[firm.pk]), follow=True)
+    assert "tidak dapat dihapus" in response.content.decode()
+    assert Firm.objects.filter(pk=firm.pk).exists()
+    assert activity.participants.get().founded_firm_id == firm.pk
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_the_locked_activity_instead_of_deleting_the_partner(admin_client):
+    from programs.models import Partner
+    from tests.factories import make_partner
+
+    _operator, activity, submit = _submitted_activity()
+    partner = make_partner("51")
+    activity.partners.add(partner)
+    submit()
+    url = reverse("admin:programs_partner_delete", args=[partner.pk])
+    page = admin_client.get(url)
+    assert activity.title in page.content.decode()
+    admin_client.post(url, {"post": "yes"})
+    assert Partner.objects.filter(pk=partner.pk).exists()
+
+
+@pytest.mark.django_db
+def test_renaming_a_partner_or_firm_does_not_change_what_a_verified_activity_shows(client):
+    from programs import services
+    from tests.factories import make_firm, make_output, make_participation, make_partner
+
+    operator, activity, submit = _submitted_activity()
+    partner = make_partner("51", name="Gugus Tugas Covid-19 Kabupaten Bangli")
+    buyer = make_partner("51", name="RSUD Bangli")
+    activity.partners.add(partner)
+    firm = make_firm("51", name="IKM Konveksi Sari Bangli")
+    make_output(make_participation(activity, firm), ordered_quantity=500, buyer=buyer)
+    submit()
+    services.verify(obj=activity, actor=make_user("pusat", "pusat"))
+    for record, new_name in (
+        (partner, "Gugus Tugas Baru"),
+        (buyer, "Pembeli Baru"),
+        (firm, "IKM Ganti Nama"),
+    ):
+        record.name = new_name
+        record.save()
+    client.force_login(operator)
+    page = client.get(activity.get_absolute_url()).content.decode()
+    for verified_name in ("Gugus Tugas Covid-19 Kabupaten Bangli", "RSUD Bangli", "IKM Konveksi Sari Bangli"):
+        assert verified_name in page
+    for new_name in ("Gugus Tugas Baru", "Pembeli Baru", "IKM Ganti Nama"):
+        assert new_name not in page
+
+
+@pytest.mark.django_db
+def test_a_draft_activity_shows_the_current_names(client):
+    from tests.factories import make_partner
+
+    operator, activity, _submit = _submitted_activity()
+    partner = make_partner("51", name="Gugus Tugas Lama")
+    activity.partners.add(partner)
+    partner.name = "Gugus Tugas Baru"
+    partner.save()
+    client.force_login(operator)
+    assert "Gugus Tugas Baru" in client.get(activity.get_absolute_url()).content.decode()
