@@ -64,6 +64,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Pages of signed-in users may show personal data: never stored by a browser or proxy.
+    "accounts.middleware.PrivatePagesMiddleware",
+    # An admin-set password is changed first, before the second factor below is enrolled or asked for.
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     # Admins and ministry staff (and anyone with a device) reach nothing but the 2FA pages until verified.
     "accounts.otp.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

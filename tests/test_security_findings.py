@@ -219,3 +219,148 @@ def test_a_draft_activity_shows_the_current_names(client):
     partner.save()
     client.force_login(operator)
     assert "Gugus Tugas Baru" in client.get(activity.get_absolute_url()).content.decode()
+
+
+# --- Pages with personal data are not stored ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_pages_with_personal_data_tell_browsers_and_proxies_not_to_store_them(client):
+    from tests.factories import make_activity, make_allocation, make_firm, make_participant
+
+    operator = make_user("op-51", "operator", "51")
+    activity = make_activity(make_allocation("51"))
+    make_participant(activity, name="Ni Luh Putu Sari", nik="5106014501900001", phone="081234567890")
+    firm = make_firm("51", owner_name="I Made Wirawan", phone="0366123456")
+    client.force_login(operator)
+    pages = [
+        activity.get_absolute_url(),
+        firm.get_absolute_url(),
+        reverse("programs:firm_list"),
+        reverse("programs:activity_history", args=[activity.pk]),
+        reverse("home"),
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+        assert {"private", "no-store"} <= directives, url
+
+
+# --- Own password; an admin-set password is changed at the first sign-in ----------------------------------
+
+
+def _sign_in(client, username, password=PASSWORD):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+@pytest.mark.django_db
+def test_every_user_can_change_their_own_password(client):
+    operator = make_user("op-51", "operator", "51")
+    client.force_login(operator)
+    page = client.get(reverse("programs:firm_list")).content.decode()
+    assert reverse("accounts:password_change") in page  # the user menu links to it
+    form = client.get(reverse("accounts:password_change"))
+    assert form.status_code == 200
+    assert "Ganti kata sandi" in form.content.decode()
+    response = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Bangli-2020-masker",
+            "new_password2": "Bangli-2020-masker",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_change_done")
+    operator.refresh_from_db()
+    assert operator.check_password("Bangli-2020-masker")
+    assert client.get(reverse("accounts:password_change_done")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_wrong_old_password_or_the_same_password_is_refused_beside_the_field(client):
+    operator = make_user("op-51", "operator", "51")
+    client.force_login(operator)
+    url = reverse("accounts:password_change")
+    wrong = client.post(
+        url, {"old_password": "bukan", "new_password1": "Baru-2020-x", "new_password2": "Baru-2020-x"}
+    )
+    same = client.post(url, {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD})
+    assert wrong.status_code == 200 and "old_password" in wrong.context["form"].errors
+    assert same.status_code == 200
+    assert "berbeda dari kata sandi lama" in same.content.decode()
+    operator.refresh_from_db()
+    assert operator.check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_an_account_the_admin_creates_must_change_its_password_at_sign_in(admin_client):
+    from django.contrib.auth import get_user_model
+
+    response = admin_client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "op-baru",
+            "usable_password": "true",
+            "password1": "Sandi-Admin-2020",
+            "password2": "Sandi-Admin-2020",
+        },
+    )
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    user = get_user_model().objects.get(username="op-baru")
+    assert user.must_change_password
+    client = Client()
+    signed_in = client.post(
+        reverse("login"), {"username": "op-baru", "password": "Sandi-Admin-2020"}, follow=True
+    )
+    assert signed_in.redirect_chain[-1][0].startswith(reverse("accounts:password_change"))
+    # nothing else is reachable before the change
+    refused = client.get(reverse("programs:activity_list"))
+    assert refused.status_code == 302
+    assert refused["Location"].startswith(reverse("accounts:password_change"))
+    client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": "Sandi-Admin-2020",
+            "new_password1": "Milik-Saya-2020",
+            "new_password2": "Milik-Saya-2020",
+        },
+    )
+    user.refresh_from_db()
+    assert not user.must_change_password
+    assert client.get(reverse("programs:activity_list")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_password_the_admin_resets_must_be_changed_before_the_second_factor_is_enrolled(admin_client):
+    ministry = make_user("pusat", "pusat")
+    response = admin_client.post(
+        reverse("admin:auth_user_password_change", args=[ministry.pk]),
+        {"usable_password": "true", "password1": "Reset-Admin-2020", "password2": "Reset-Admin-2020"},
+    )
+    assert response.status_code == 302
+    ministry.refresh_from_db()
+    assert ministry.must_change_password
+    client = Client()
+    client.post(reverse("login"), {"username": "pusat", "password": "Reset-Admin-2020"})
+    # ministry staff must enrol a second factor, but the password change comes first
+    first = client.get(reverse("home"))
+    assert first["Location"].startswith(reverse("accounts:password_change"))
+    assert client.get(reverse("accounts:otp_enrol"))["Location"].startswith(
+        reverse("accounts:password_change")
+    )
+    assert client.get(reverse("accounts:password_change")).status_code == 200
+    changed = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": "Reset-Admin-2020",
+            "new_password1": "Pusat-Sendiri-2020",
+            "new_password2": "Pusat-Sendiri-2020",
+        },
+        follow=True,
+    )
+    ministry.refresh_from_db()
+    assert not ministry.must_change_password
+    # then the second factor, as for every ministry account
+    assert changed.redirect_chain[-1][0].startswith(reverse("accounts:otp_enrol"))
