@@ -364,3 +364,104 @@ def test_a_password_the_admin_resets_must_be_changed_before_the_second_factor_is
     assert not ministry.must_change_password
     # then the second factor, as for every ministry account
     assert changed.redirect_chain[-1][0].startswith(reverse("accounts:otp_enrol"))
+
+
+# --- Evidence files go with their records ------------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _upload(client, activity, **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from programs.models import Attachment
+
+    client.post(
+        reverse("programs:attachment_add", args=[activity.pk]),
+        {
+            "kind": "bast",
+            "file": SimpleUploadedFile("bast.pdf", PDF, content_type="application/pdf"),
+            **extra,
+        },
+    )
+    return Attachment.objects.latest("pk").file.path
+
+
+@pytest.mark.django_db
+def test_deleting_an_activity_removes_its_evidence_files(client, django_capture_on_commit_callbacks):
+    import os
+
+    from tests.factories import make_activity, make_allocation
+
+    operator = make_user("op-51", "operator", "51")
+    activity = make_activity(make_allocation("51"))
+    client.force_login(operator)
+    paths = [_upload(client, activity), _upload(client, activity)]
+    assert all(os.path.exists(p) for p in paths)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("programs:activity_delete", args=[activity.pk]))
+    assert response.status_code == 302
+    assert not any(os.path.exists(p) for p in paths)
+
+
+@pytest.mark.django_db
+def test_deleting_a_handover_removes_its_bast_but_not_the_activitys_files(
+    client, django_capture_on_commit_callbacks
+):
+    import os
+
+    from tests.factories import (
+        make_activity,
+        make_allocation,
+        make_firm,
+        make_handover,
+        make_output,
+        make_participation,
+    )
+
+    operator = make_user("op-51", "operator", "51")
+    activity = make_activity(make_allocation("51"))
+    handover = make_handover(make_output(make_participation(activity, make_firm("51"))))
+    client.force_login(operator)
+    bast = _upload(client, activity, handover=handover.pk)
+    attendance = _upload(client, activity)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("programs:handover_delete", args=[handover.pk]))
+    assert response.status_code == 302
+    assert not os.path.exists(bast)
+    assert os.path.exists(attendance)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delete_that_is_rolled_back_keeps_its_file():
+    import os
+
+    from django.core.files.base import ContentFile
+    from django.db import transaction
+
+    from programs.models import Activity, Attachment
+    from tests.factories import make_activity, make_allocation
+
+    operator = make_user("op-51", "operator", "51")
+    activity = make_activity(make_allocation("51"))
+    attachment = Attachment.objects.create(
+        activity=activity,
+        kind="bast",
+        uploaded_by=operator,
+        original_name="bast.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256="0" * 64,
+        file=ContentFile(PDF, name="bast.pdf"),
+    )
+    path = attachment.file.path
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        Activity.objects.get(pk=activity.pk).delete()
+        raise Abort
+    assert os.path.exists(path)
+    Activity.objects.get(pk=activity.pk).delete()
+    assert not os.path.exists(path)
