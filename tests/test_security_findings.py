@@ -465,3 +465,31 @@ def test_a_delete_that_is_rolled_back_keeps_its_file():
     assert os.path.exists(path)
     Activity.objects.get(pk=activity.pk).delete()
     assert not os.path.exists(path)
+
+
+# --- The admin's "view on site" ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_view_on_site_answers_404_alike_for_another_provinces_record_and_a_missing_one(client):
+    from django.contrib.contenttypes.models import ContentType
+
+    from programs.models import Activity, Firm
+    from tests.factories import make_activity, make_allocation, make_firm
+
+    operator = make_user("op-63", "operator", "63", is_staff=True)
+    own = make_activity(make_allocation("63"))
+    other = make_activity(make_allocation("51"))
+    other_firm = make_firm("51")
+    client.force_login(operator)
+
+    def view_on_site(model, pk):
+        ct = ContentType.objects.get_for_model(model)
+        return client.get(reverse("admin:view_on_site", args=[ct.pk, pk]))
+
+    assert view_on_site(Activity, own.pk).status_code == 302
+    missing = Activity.objects.order_by("-pk").first().pk + 1000
+    assert view_on_site(Activity, missing).status_code == 404
+    assert view_on_site(Activity, other.pk).status_code == 404
+    assert view_on_site(Firm, other_firm.pk).status_code == 404
+    assert view_on_site(Firm, "bukan-angka").status_code == 404
