@@ -611,6 +611,7 @@ def firm_update(request, pk):
     form = FirmForm(request.POST or None, instance=firm, user=request.user)
     if request.method == "POST" and _save_form(request, form):
         messages.success(request, _("Data IKM diperbarui."))
+        _say_locked_activities_keep_it(request, firm)
         return redirect(firm)
     return _form_page(request, form, title=_("Ubah data IKM"), back=firm.get_absolute_url())
 
@@ -657,8 +658,21 @@ def partner_update(request, pk):
     form = PartnerForm(request.POST or None, instance=partner, user=request.user)
     if request.method == "POST" and _save_form(request, form):
         messages.success(request, _("Mitra diperbarui."))
+        _say_locked_activities_keep_it(request, partner)
         return redirect("programs:partner_list")
     return _form_page(request, form, title=_("Ubah mitra"), back=reverse("programs:partner_list"))
+
+
+def _say_locked_activities_keep_it(request, record):
+    """After editing a partner or firm: the activities already submitted or verified keep what they named."""
+    if record.locked_activities().exists():
+        messages.info(
+            request,
+            _(
+                "Kegiatan yang sudah diajukan atau diverifikasi tetap menampilkan data ini seperti saat "
+                "kegiatan itu diajukan."
+            ),
+        )
 
 
 @require_POST

@@ -493,3 +493,30 @@ def test_view_on_site_answers_404_alike_for_another_provinces_record_and_a_missi
     assert view_on_site(Activity, other.pk).status_code == 404
     assert view_on_site(Firm, other_firm.pk).status_code == 404
     assert view_on_site(Firm, "bukan-angka").status_code == 404
+
+
+@pytest.mark.django_db
+def test_renaming_a_partner_on_its_page_leaves_the_submitted_activity_as_submitted(client):
+    from programs.models import Partner
+    from tests.factories import make_partner
+
+    operator, activity, submit = _submitted_activity()
+    partner = make_partner("51", name="Gugus Tugas Covid-19 Kabupaten Bangli")
+    activity.partners.add(partner)
+    submit()
+    client.force_login(operator)
+    response = client.post(
+        reverse("programs:partner_update", args=[partner.pk]),
+        {
+            "province": partner.province_id,
+            "name": "Satgas Covid-19 Bangli",
+            "kind": partner.kind,
+            "version": 1,
+        },
+        follow=True,
+    )
+    assert Partner.objects.get(pk=partner.pk).name == "Satgas Covid-19 Bangli"
+    assert "tetap menampilkan data ini" in response.content.decode()
+    page = client.get(activity.get_absolute_url()).content.decode()
+    assert "Gugus Tugas Covid-19 Kabupaten Bangli" in page
+    assert "Satgas Covid-19 Bangli" not in page
