@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,3 +29,27 @@ class CodeForm(forms.Form):
             self.fields["code"].help_text = _(
                 "6 digit dari aplikasi autentikator, atau salah satu kode pemulihan Anda."
             )
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """Django's own password change, refusing to keep the password (an admin chose it, or it leaked)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("new_password2")
+        if password and "new_password2" not in self.errors and self.user.check_password(password):
+            self.add_error(
+                "new_password2",
+                forms.ValidationError(
+                    _("Kata sandi baru harus berbeda dari kata sandi lama."), code="password_unchanged"
+                ),
+            )
+        return cleaned
+
+
+class FlaggingAdminPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "set password": the password is the admin's now, so the user must choose their own."""
+
+    def save(self, commit=True):
+        self.user.must_change_password = True
+        return super().save(commit=commit)

@@ -15,6 +15,13 @@ class User(AbstractUser):
         verbose_name=_("provinsi"),
         help_text=_("Diisi untuk operator dan peninjau provinsi; kosong untuk staf kementerian."),
     )
+    # Set when an admin creates the account or sets its password: that password is the admin's, so the
+    # user chooses their own at the next sign-in, before anything else (accounts/middleware.py).
+    must_change_password = models.BooleanField(
+        _("wajib ganti kata sandi"),
+        default=False,
+        help_text=_("Pengguna diminta mengganti kata sandinya saat masuk berikutnya."),
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("pengguna")

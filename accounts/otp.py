@@ -51,6 +51,9 @@ class SecondFactorMiddleware(MiddlewareMixin):
         public = not getattr(view_func, "login_required", True)
         if public or getattr(view_func, "second_factor_exempt", False):
             return None
+        if getattr(request, "password_change_first", False):
+            # An admin-set password is changed before the second factor (accounts/middleware.py).
+            return None
         user = request.user
         if not user.is_authenticated or user.is_verified():
             return None

@@ -7,7 +7,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django_otp import user_has_device
 
-from ikm_dekon.audit import audit
+from ikm_dekon.audit import audit, client_ip
 
 from .otp import HAS_DEVICE_SESSION_KEY
 
@@ -15,7 +15,7 @@ from .otp import HAS_DEVICE_SESSION_KEY
 def _ip(request):
     if request is None:
         return None
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 @receiver(user_logged_in, dispatch_uid="accounts_signed_in")

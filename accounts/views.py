@@ -6,11 +6,13 @@ from urllib.parse import urlencode
 
 import django_otp
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
@@ -19,7 +21,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from ikm_dekon.audit import audit
 
 from . import otp
-from .forms import CodeForm
+from .forms import CodeForm, OwnPasswordChangeForm
 
 
 def _next_url(request):
@@ -156,3 +158,27 @@ def otp_disable(request):
     audit("second_factor_disabled", user=request.user, level=logging.WARNING)
     messages.success(request, _("Verifikasi dua langkah dimatikan."))
     return redirect("accounts:security")
+
+
+# --- The user's own password ----------------------------------------------------------------------------
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Django's password change, in the app's look; clears the admin-set flag (accounts/middleware.py)."""
+
+    form_class = OwnPasswordChangeForm
+    success_url = reverse_lazy("accounts:password_change_done")
+    title = gettext_lazy("Ganti kata sandi")
+
+    def form_valid(self, form):
+        form.user.must_change_password = False  # saved with the new password, in one write
+        response = super().form_valid(form)
+        audit("password_changed", user=form.user)
+        return response
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "required": self.request.user.must_change_password}
+
+
+class PasswordChangeDone(auth_views.PasswordChangeDoneView):
+    title = gettext_lazy("Kata sandi diganti")

@@ -7,8 +7,10 @@ province's id, as programs.services logs it; the user's own province when none i
 and accounts/views.py; refused access (403, 404) by the middleware below.
 """
 
+import ipaddress
 import logging
 
+from django.conf import settings
 from django.db.models import Model
 
 log = logging.getLogger("ikm_dekon.audit")
@@ -39,6 +41,29 @@ def _object(obj):
     if isinstance(obj, Model):
         return f"{type(obj).__name__}:{obj.pk}"
     return str(obj)
+
+
+def client_ip(request):
+    """The address of the client, as django-axes locks on it and the audit trail records it.
+
+    Behind `AXES_PROXY_COUNT` (settings.AXES_IPWARE_PROXY_COUNT) reverse proxies, each appending the address
+    it received the request from to X-Forwarded-For, the client is that many entries from the right: what
+    the outermost proxy saw. Entries further left were written by the client and are never trusted. Without
+    proxies, or when the header is shorter than the proxy count (the request bypassed a proxy), or its entry
+    is no address: the peer's REMOTE_ADDR.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    count = getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0) or 0
+    if count <= 0:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    if len(hops) < count:
+        return remote
+    candidate = hops[-count]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 def audit(event, *, user, province=None, object=None, level=logging.INFO, **extra):

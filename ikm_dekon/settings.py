@@ -66,6 +66,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Pages of signed-in users may show personal data: never stored by a browser or proxy.
+    "accounts.middleware.PrivatePagesMiddleware",
+    # An admin-set password is changed first, before the second factor below is enrolled or asked for.
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     # Admins and ministry staff (and anyone with a device) reach nothing but the 2FA pages until verified.
     "accounts.otp.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -129,10 +133,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client's address behind AXES_PROXY_COUNT reverse proxies (each appends the address it received from
+# to X-Forwarded-For). Without django-ipware axes ignores its proxy settings and would count every failure
+# against the proxy's address, locking a user name out for everyone: ikm_dekon.audit.client_ip reads the
+# header itself, for axes and the audit trail alike.
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+AXES_CLIENT_IP_CALLABLE = "ikm_dekon.audit.client_ip"
 
 # Sessions end after inactivity (sliding expiry); a new session key on every sign-in (Django's login()).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=60 * 60)

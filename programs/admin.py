@@ -17,10 +17,13 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -173,6 +176,15 @@ class ScopedAdminMixin:
         request.__dict__.get("_ikm_editable", {}).pop((obj._meta.label, obj.pk), None)
         if not self._editable(request, obj):
             raise PermissionDenied
+
+    def get_deleted_objects(self, objs, request):
+        # A partner or firm that a locked activity names is refused by its delete(): say so on the
+        # confirmation page (as Django does for a protected foreign key) instead of failing on submit.
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            if refusal := getattr(obj, "delete_refusal", lambda: None)():
+                protected = [*protected, f"{obj}: {refusal}"]
+        return to_delete, model_count, perms_needed, protected
 
     def delete_queryset(self, request, queryset):
         # One by one through the model's delete(), which keeps the running totals (the bulk delete of the
@@ -899,3 +911,40 @@ class ReviewEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["province__name", "note", "actor__username"]
     object_id_plain = plain_column("object_id", _("ID objek"))
     plain_columns = {"year": "year_plain", "object_id": "object_id_plain"}
+
+
+# --- "View on site" --------------------------------------------------------------------------------------
+
+
+def scoped_view_on_site(request, content_type_id, object_id):
+    """Django's /admin/r/<type>/<id>/ redirect, for objects the user may see only: it would otherwise answer
+    302 for another province's record and 404 for a missing one, telling which ids exist elsewhere."""
+    try:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+    except ContentType.DoesNotExist as e:
+        raise Http404 from e
+    queryset = model._default_manager.all() if model is not None else None
+    if queryset is not None and hasattr(queryset, "visible_to"):
+        try:
+            visible = queryset.visible_to(request.user).filter(pk=unquote(object_id)).exists()
+        except (ValueError, ValidationError):
+            visible = False
+        if not visible:
+            raise Http404(_("Data tidak ditemukan."))
+    return contenttype_views.shortcut(request, content_type_id, object_id)
+
+
+def _urls_with_scoped_view_on_site(get_urls):
+    def urls():
+        # First, so that it answers before the admin's own route of the same name and path.
+        own = path(
+            "r/<int:content_type_id>/<path:object_id>/",
+            admin.site.admin_view(scoped_view_on_site),
+            name="view_on_site",
+        )
+        return [own, *get_urls()]
+
+    return urls
+
+
+admin.site.get_urls = _urls_with_scoped_view_on_site(admin.site.get_urls)

@@ -6,10 +6,17 @@ only ever served by the scoped download view, as an attachment.
 """
 
 import hashlib
+import logging
 import uuid
+from functools import partial
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
+
+log = logging.getLogger("ikm_dekon.evidence")
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 
@@ -67,3 +74,20 @@ def storage_path(instance, filename):
     """evidence/<province code>/<year>/<random>.<ext>: no user-chosen name ever reaches the disk."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"evidence/{instance.province.code}/{instance.year}/{uuid.uuid4().hex}.{extension}"
+
+
+@receiver(post_delete, sender="programs.Attachment", dispatch_uid="evidence_file_follows_its_record")
+def remove_file_with_its_record(sender, instance, using, **kwargs):
+    """The file goes when its record goes, however the record went: its own delete, the cascade of an
+    activity or a handover, the admin, a queryset delete. Only once the deletion is committed: a rolled
+    back delete keeps its file. The history keeps who uploaded what, not the file."""
+    name = instance.file.name
+    if name:
+        transaction.on_commit(partial(_remove, instance.file.storage, name), using=using)
+
+
+def _remove(storage, name):
+    try:
+        storage.delete(name)
+    except OSError:  # the record is gone either way; an operator can sweep the orphan later
+        log.warning("evidence file not removed", extra={"object": name})

@@ -114,9 +114,7 @@ def attachment_delete(request, pk):
     attachment = get_visible_or_404(Attachment.objects.select_related("activity"), request.user, pk=pk)
     if not Attachment.objects.editable_by(request.user).filter(pk=pk).exists():
         raise PermissionDenied
-    stored = attachment.file.name
+    # The file goes with the record once the delete is committed (programs/evidence.py).
     services.delete_record(attachment, actor=request.user)
-    # The history keeps who uploaded what; the file itself goes with the record.
-    attachment.file.storage.delete(stored)
     messages.success(request, _("Lampiran dihapus."))
     return redirect(f"{attachment.activity.get_absolute_url()}#attachments")

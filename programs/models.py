@@ -19,7 +19,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, ProtectedError, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -516,6 +516,49 @@ class Realisation(Reviewable, Tracked):
             raise ValidationError(errors)
 
 
+# --- Records a locked activity names ---------------------------------------------------------------------
+
+
+class NamedByLockedActivity(models.Model):
+    """A partner or firm that submitted or verified activities (or those of a closed year) name.
+
+    Deleting it would silently drop it from what the ministry verified (an activity's partners, the firm a
+    participant founded), with no history row on the activity: refused, by `delete()` (which the admin's
+    bulk delete goes through too, see ScopedAdminMixin.delete_queryset) and named on the pages.
+    """
+
+    #: The message when refused; `%(activities)s` lists the titles.
+    locked_message = None
+
+    class Meta:
+        abstract = True
+
+    def activities_naming_it(self):
+        raise NotImplementedError
+
+    def locked_activities(self):
+        """The activities naming this record that the workflow or a closed year locks."""
+        naming = self.activities_naming_it()
+        return naming.exclude(
+            pk__in=Activity.objects.unlocked(Activity.objects.all()).values("pk")
+        ).distinct()
+
+    def delete_refusal(self):
+        """The Indonesian message saying why this record may not be deleted now, or None."""
+        titles = list(self.locked_activities().order_by("title").values_list("title", flat=True)[:6])
+        if not titles:
+            return None
+        listed = "; ".join(titles[:5]) + ("; …" if len(titles) > 5 else "")
+        return self.locked_message % {"activities": listed}
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            message = self.delete_refusal()
+            if message:
+                raise ProtectedError(str(message), set(self.locked_activities()))
+            return super().delete(*args, **kwargs)
+
+
 # --- Partners and firms ------------------------------------------------------------------------------------
 
 
@@ -527,8 +570,13 @@ class PartnerKind(models.TextChoices):
     LAINNYA = "lainnya", _("Instansi lain")
 
 
-class Partner(Tracked):
+class Partner(NamedByLockedActivity, Tracked):
     """A named institution an activity works with, a buyer or a recipient; reusable across activities."""
+
+    locked_message = _(
+        "Mitra ini tidak dapat dihapus karena disebut oleh kegiatan yang sudah diajukan, sudah diverifikasi, "
+        "atau tahun anggarannya ditutup: %(activities)s."
+    )
 
     province = models.ForeignKey(
         Province, on_delete=models.PROTECT, related_name="partners", verbose_name=_("provinsi")
@@ -558,6 +606,11 @@ class Partner(Tracked):
 
     def __str__(self):
         return self.name
+
+    def activities_naming_it(self):
+        return Activity.objects.filter(
+            Q(partners=self) | Q(outputs__buyer=self) | Q(handovers__recipient=self)
+        )
 
     def clean(self):
         errors = {}
@@ -592,8 +645,13 @@ class FirmScale(models.TextChoices):
     MENENGAH = "menengah", _("Menengah")
 
 
-class Firm(Tracked):
+class Firm(NamedByLockedActivity, Tracked):
     """An IKM (small or medium industrial firm)."""
+
+    locked_message = _(
+        "IKM ini tidak dapat dihapus karena tercatat pada kegiatan yang sudah diajukan, sudah diverifikasi, "
+        "atau tahun anggarannya ditutup: %(activities)s."
+    )
 
     province = models.ForeignKey(
         Province, on_delete=models.PROTECT, related_name="firms", verbose_name=_("provinsi")
@@ -640,6 +698,9 @@ class Firm(Tracked):
 
     def get_absolute_url(self):
         return reverse("programs:firm_detail", args=[self.pk])
+
+    def activities_naming_it(self):
+        return Activity.objects.filter(Q(participations__firm=self) | Q(participants__founded_firm=self))
 
     def clean_fields(self, exclude=None):
         # Before the validators: a NIB copied from OSS may come with spaces.

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import editable_provinces, is_admin, is_ministry, is_operator
 
-from . import exports, services
+from . import as_verified, exports, services
 from .evidence_views import AttachmentForm
 from .filters import ActivityFilter, AllocationFilter, FirmFilter, PartnerFilter
 from .forms import (
@@ -348,6 +348,9 @@ def activity_detail(request, pk, forms=None):
     events = ReviewEvent.objects.filter(
         content_type__model="activity", content_type__app_label="programs", object_id=activity.pk
     ).select_related("actor")
+    participants = list(activity.participants.select_related("founded_firm").order_by("name"))
+    # Partners and firms stay editable; a locked activity shows them as they were when it was locked.
+    as_verified.show_activity_as_locked(activity, participations, participants, outputs)
     totals = {
         "produced": sum(o.quantity for o in outputs),
         "ordered": sum(o.ordered_quantity or 0 for o in outputs),
@@ -360,7 +363,7 @@ def activity_detail(request, pk, forms=None):
             "activity": activity,
             "editable": editable,
             "participations": participations,
-            "participants": activity.participants.select_related("founded_firm").order_by("name"),
+            "participants": participants,
             "outputs": outputs,
             "totals": totals,
             "firm_query": firm_query,
@@ -640,6 +643,7 @@ def firm_update(request, pk):
     form = FirmForm(request.POST or None, instance=firm, user=request.user)
     if request.method == "POST" and _save_form(request, form):
         messages.success(request, _("Data IKM diperbarui."))
+        _say_locked_activities_keep_it(request, firm)
         return redirect(firm)
     return _form_page(request, form, title=_("Ubah data IKM"), back=firm.get_absolute_url())
 
@@ -647,6 +651,9 @@ def firm_update(request, pk):
 @require_POST
 def firm_delete(request, pk):
     firm = _part(request, Firm, pk)
+    if refusal := firm.delete_refusal():  # what a locked activity names stays as verified
+        messages.error(request, refusal)
+        return redirect(firm)
     return _delete(request, firm, "programs:firm_list", _("IKM"))
 
 
@@ -683,13 +690,29 @@ def partner_update(request, pk):
     form = PartnerForm(request.POST or None, instance=partner, user=request.user)
     if request.method == "POST" and _save_form(request, form):
         messages.success(request, _("Mitra diperbarui."))
+        _say_locked_activities_keep_it(request, partner)
         return redirect("programs:partner_list")
     return _form_page(request, form, title=_("Ubah mitra"), back=reverse("programs:partner_list"))
+
+
+def _say_locked_activities_keep_it(request, record):
+    """After editing a partner or firm: the activities already submitted or verified keep what they named."""
+    if record.locked_activities().exists():
+        messages.info(
+            request,
+            _(
+                "Kegiatan yang sudah diajukan atau diverifikasi tetap menampilkan data ini seperti saat "
+                "kegiatan itu diajukan."
+            ),
+        )
 
 
 @require_POST
 def partner_delete(request, pk):
     partner = _part(request, Partner, pk)
+    if refusal := partner.delete_refusal():  # what a locked activity names stays as verified
+        messages.error(request, refusal)
+        return redirect("programs:partner_list")
     return _delete(request, partner, "programs:partner_list", _("Mitra"))
 
 

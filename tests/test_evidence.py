@@ -141,12 +141,15 @@ def test_no_upload_to_another_provinces_or_a_submitted_activity(client, operator
     assert not Attachment.objects.exists()
 
 
-def test_deleting_an_attachment_removes_the_file_and_keeps_the_history(client, operator, activity):
+def test_deleting_an_attachment_removes_the_file_and_keeps_the_history(
+    client, operator, activity, django_capture_on_commit_callbacks
+):
     client.force_login(operator)
     _upload(client, activity, "bast.pdf", PDF)
     attachment = Attachment.objects.get()
     path = attachment.file.path
-    response = client.post(reverse("programs:attachment_delete", args=[attachment.pk]))
+    with django_capture_on_commit_callbacks(execute=True):  # the file goes once the delete is committed
+        response = client.post(reverse("programs:attachment_delete", args=[attachment.pk]))
     assert response.status_code == 302
     assert not Attachment.objects.exists()
     import os
