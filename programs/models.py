@@ -429,9 +429,9 @@ class Allocation(Tracked):
     @property
     def absorption(self):
         """Penyerapan: cumulative realised / current pagu, as a percentage (None when the pagu is zero)."""
-        if not self.current_pagu:
-            return None
-        return (self.realised_total * 100 / self.current_pagu).quantize(Decimal("0.01"))
+        from .reports import absorption_pct  # the one formula and rounding (reports imports this module)
+
+        return absorption_pct(self.realised_total, self.current_pagu)
 
     def refresh_current_pagu(self):
         latest = self.revisions.order_by("-revised_on", "-pk").first()
@@ -1106,6 +1106,12 @@ class Output(Tracked):
     meets_standard = models.BooleanField(_("memenuhi standar"), default=False)
     ordered_quantity = models.PositiveIntegerField(
         _("jumlah pesanan"), null=True, blank=True, validators=[POSITIVE_QUANTITY]
+    )
+    ordered_on = models.DateField(
+        _("tanggal pesanan"),
+        null=True,
+        blank=True,
+        help_text=_("Tanggal pesanan diterima; bila kosong, laporan memakai tanggal produksi."),
     )
     buyer = models.ForeignKey(
         Partner,

@@ -12,7 +12,7 @@ only the activity filters (kind, purpose, sector, Covid-19, verified) reach thro
 import calendar
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
@@ -67,10 +67,17 @@ CENTS = Decimal("0.01")
 
 
 def percent(part, whole):
-    """part / whole as a percentage with two decimals; None when the whole is zero or unknown."""
+    """part / whole as a percentage with two decimals, half rounded up; None when the whole is zero or
+    unknown. The one rounding rule of every percentage shown (pages print it with its two decimals)."""
     if not whole or part is None:
         return None
-    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(CENTS)
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def absorption_pct(realised, pagu):
+    """Penyerapan: realised × 100 / pagu by `percent`'s rule — the one formula of the budget page, the
+    home page, the allocation list, the admin and every report."""
+    return percent(realised, pagu)
 
 
 # --- Filters ---------------------------------------------------------------------------------------------
@@ -304,14 +311,14 @@ def national_recap(user, filters, province=None, live=False):
 
 def _recap(filters, rows, province, national_firms):
     for row in rows.values():
-        row["absorption_pct"] = percent(row["realised"], row["current_pagu"])
+        row["absorption_pct"] = absorption_pct(row["realised"], row["current_pagu"])
     totals = {"province_code": None, "province": str(_("Total"))}
     totals.update({key: sum(row[key] for row in rows.values()) for key in ADDITIVE})
     if province is not None or national_firms is None:
         # One province, or a user who sees one province only: the distinct firms are that province's.
         national_firms = sum(r["firms"] for r in rows.values())
     totals["firms"] = national_firms
-    totals["absorption_pct"] = percent(totals["realised"], totals["current_pagu"])
+    totals["absorption_pct"] = absorption_pct(totals["realised"], totals["current_pagu"])
     return Recap(filters=filters, rows=list(rows.values()), totals=totals)
 
 
@@ -407,7 +414,7 @@ def monthly_curve(user, province, filters, pagu):
                 "label": str(MONTHS[month - 1]),
                 "realised": amount,
                 "cumulative": running if month <= last else None,
-                "cumulative_pct": percent(running, pagu) if month <= last else None,
+                "cumulative_pct": absorption_pct(running, pagu) if month <= last else None,
                 "benchmark_pct": benchmark,
                 "benchmark_amount": (Decimal(pagu or 0) * benchmark / HUNDRED).quantize(Decimal(1))
                 if benchmark
@@ -452,20 +459,34 @@ def province_activities(user, province, filters):
 def activity_figures(user, province, year, activity_ids=None, until=None):
     """{activity id: firms, participants, produced, ordered, handed_over}, by four aggregate queries.
 
-    `activity_ids` narrows to a page of activities; `until` counts outputs produced and handovers made
-    up to that date only (a quarter's end).
+    `activity_ids` narrows to a page of activities; `until` counts outputs produced, orders placed and
+    handovers made up to that date only (a quarter's end).
     """
 
     def scoped(model):
         qs = model.objects.visible_to(user).filter(province=province, year=year).order_by()
         return qs if activity_ids is None else qs.filter(activity_id__in=activity_ids)
 
+    return _activity_figures(scoped, until)
+
+
+@replica_reads()
+def figures_of_activities(user, activity_ids):
+    """The same figures for some activities of any province and year (e.g. a page of the review queue)."""
+
+    def scoped(model):
+        return model.objects.visible_to(user).filter(activity_id__in=activity_ids).order_by()
+
+    return _activity_figures(scoped)
+
+
+def _activity_figures(scoped, until=None):
+    """Each figure by its own grouped query over one table: a sum over outputs and a count over
+    participations in one query would multiply each other through the joins."""
     figures = {}
 
     def put(activity_id, **values):
-        entry = figures.setdefault(
-            activity_id, {"firms": 0, "participants": 0, "produced": 0, "ordered": 0, "handed_over": 0}
-        )
+        entry = figures.setdefault(activity_id, dict(EMPTY_ACTIVITY_FIGURES))
         entry.update({k: v or 0 for k, v in values.items()})
 
     for p in scoped(Participation).values("activity_id").annotate(n=Count("firm_id", distinct=True)):
@@ -475,9 +496,12 @@ def activity_figures(user, province, year, activity_ids=None, until=None):
     outputs = scoped(Output)
     handovers = scoped(Handover)
     if until is not None:
-        outputs = outputs.filter(produced_on__lte=until)
         handovers = handovers.filter(handed_on__lte=until)
-    for o in outputs.values("activity_id").annotate(made=Sum("quantity"), ordered=Sum("ordered_quantity")):
+        made = Sum("quantity", filter=Q(produced_on__lte=until))
+        ordered = Sum("ordered_quantity", filter=_ordered_by(until))
+    else:
+        made, ordered = Sum("quantity"), Sum("ordered_quantity")
+    for o in outputs.values("activity_id").annotate(made=made, ordered=ordered):
         put(o["activity_id"], produced=o["made"], ordered=o["ordered"])
     for h in handovers.values("activity_id").annotate(q=Sum("quantity")):
         put(h["activity_id"], handed_over=h["q"])
@@ -485,6 +509,12 @@ def activity_figures(user, province, year, activity_ids=None, until=None):
 
 
 EMPTY_ACTIVITY_FIGURES = {"firms": 0, "participants": 0, "produced": 0, "ordered": 0, "handed_over": 0}
+
+
+def _ordered_by(day):
+    """The orders placed by that day: by their order date, or, where none was recorded, their output's
+    production date (the only date such an order has)."""
+    return Q(ordered_on__lte=day) | Q(ordered_on__isnull=True, produced_on__lte=day)
 
 
 # --- The quarterly report --------------------------------------------------------------------------------
@@ -594,7 +624,7 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
                 "label": str(MONTHS[month - 1]),
                 "realised": amounts.get(month),
                 "cumulative": cumulative,
-                "cumulative_pct": percent(cumulative, pagu_at_end),
+                "cumulative_pct": absorption_pct(cumulative, pagu_at_end),
             }
         )
     realised_to_end = months[-1]["cumulative"]
@@ -610,7 +640,7 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
         pagu_at_end=pagu_at_end,
         months=months,
         realised_to_end=realised_to_end,
-        absorption_pct=percent(realised_to_end, pagu_at_end),
+        absorption_pct=absorption_pct(realised_to_end, pagu_at_end),
         benchmark_pct=QUARTER_BENCHMARKS[quarter],
         activities=QuarterlyActivities(user, province, year, end, activities),
         summary=_quarterly_summary(user, province, filters, activities, end),
