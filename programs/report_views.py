@@ -515,13 +515,22 @@ def covid(request):
     form, filters, _sort = _filters(request, YEAR_ONLY)
     report = reports.covid_report(request.user, filters)
     fmt = exports.requested_format(request)
+    recipient_labels = _recipient_labels()
     product_columns = [
         Column("product", _("Jenis produk")),
         Column("produced", _("Diproduksi"), "int"),
         Column("ordered", _("Dipesan"), "int"),
         Column("handed_over", _("Diserahkan"), "int"),
+        *[Column(key, _("Diserahkan ke %(r)s") % {"r": label}, "int") for key, label in recipient_labels],
     ]
-    recipient_columns = [Column("recipient", _("Penerima")), Column("handed_over", _("Diserahkan"), "int")]
+    recipient_columns = [
+        Column("recipient", _("Penerima")),
+        *[
+            Column(reports.COVID_PRODUCT_KEYS[p["product_type"]], p["product"], "int")
+            for p in report.by_product
+        ],
+        Column("handed_over", _("Diserahkan (semua jenis APD)"), "int"),
+    ]
     if fmt:
         export = Export(
             name=f"laporan-covid19-{filters.year}",
@@ -539,13 +548,19 @@ def covid(request):
                     _("Per jenis penerima"),
                     recipient_columns,
                     report.by_recipient,
-                    totals={"handed_over": report.totals["handed_over"]},
+                    totals={
+                        "handed_over": report.totals["handed_over"],
+                        **{
+                            reports.COVID_PRODUCT_KEYS[p["product_type"]]: p["handed_over"]
+                            for p in report.by_product
+                        },
+                    },
                 ),
             ],
             meta={"year": filters.year, "filters": filters.as_dict()},
         )
         return exports.respond(request, export, fmt)
-    recipient_keys = [key for key, _label in _recipient_labels()]
+    recipient_keys = [key for key, _label in recipient_labels]
     chart = {
         "products": [
             {k: p[k] for k in ("product", "produced", "ordered", "handed_over")} for p in report.by_product
@@ -562,8 +577,10 @@ def covid(request):
             "filters": filters,
             "year": filters.year,
             "report": report,
-            "recipient_labels": [label for _key, label in _recipient_labels()],
+            "recipient_labels": [label for _key, label in recipient_labels],
             "rows": [{**r, "recipients": [r[k] for k in recipient_keys]} for r in report.rows],
+            # Product type × recipient type (each row a product; the columns the recipients).
+            "matrix": [{**p, "recipients": [p[k] for k in recipient_keys]} for p in report.by_product],
             "total_recipients": [report.totals[k] for k in recipient_keys],
             "chart": chart,
             "query": _query(request),

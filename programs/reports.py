@@ -755,11 +755,13 @@ class Covid:
     filters: Filters
     rows: list  # one per province and product type with any output
     totals: dict
-    by_product: list
-    by_recipient: list
+    by_product: list  # one per product type: produced, ordered, handed over, and handed over per recipient
+    by_recipient: list  # one per recipient type: handed over in all, and per product type
 
 
 COVID_RECIPIENT_KEYS = HANDED_OVER_KEYS
+#: The product types the Covid-19 report counts (the protective equipment) → their keys in `by_recipient`.
+COVID_PRODUCT_KEYS = {value: f"product_{value}" for value in PPE_TYPES}
 
 
 @replica_reads()
@@ -820,8 +822,14 @@ def covid_report(user, filters, live=False):
                 **{key: sum(r[key] for r in mine) for key in numbers},
             }
         )
+    # Recipient × product: how many masks (not all protective equipment) went to the task forces.
     by_recipient = [
-        {"recipient_type": value, "recipient": str(RecipientType(value).label), "handed_over": totals[key]}
+        {
+            "recipient_type": value,
+            "recipient": str(RecipientType(value).label),
+            "handed_over": totals[key],
+            **{COVID_PRODUCT_KEYS[p["product_type"]]: p[key] for p in by_product},
+        }
         for value, key in COVID_RECIPIENT_KEYS.items()
     ]
     return Covid(filters=filters, rows=rows, totals=totals, by_product=by_product, by_recipient=by_recipient)
