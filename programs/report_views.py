@@ -228,7 +228,10 @@ MONTH_COLUMNS = [
 ]
 
 
-def _activity_columns(figures_of):
+def _activity_columns(figures_of, firms_total):
+    """A province's activities with their figures; `firms_total`: the distinct firms (a sum would count a
+    firm in two activities twice)."""
+
     def figure(key):
         return lambda a: figures_of(a)[key]
 
@@ -247,7 +250,7 @@ def _activity_columns(figures_of):
         Column("budget", gettext_lazy("Anggaran (Rp)"), "money", total=True),
         Column("target_participants", gettext_lazy("Target peserta"), "int", total=True),
         Column("actual_participants", gettext_lazy("Realisasi peserta"), "int", total=True),
-        Column("firms", gettext_lazy("IKM"), "int", get=figure("firms"), total=True),
+        Column("firms", gettext_lazy("IKM"), "int", get=figure("firms"), total=lambda _sums: firms_total),
         Column(
             "participants", gettext_lazy("Peserta perorangan"), "int", get=figure("participants"), total=True
         ),
@@ -268,7 +271,9 @@ def province_report(request, code):
     fmt = exports.requested_format(request)
     if fmt:
         figures = reports.activity_figures(user, province, filters.year)
-        columns = _activity_columns(lambda a: figures.get(a.pk, reports.EMPTY_ACTIVITY_FIGURES))
+        columns = _activity_columns(
+            lambda a: figures.get(a.pk, reports.EMPTY_ACTIVITY_FIGURES), row["firms"] if row else 0
+        )
         export = Export(
             name=f"laporan-provinsi-{province.code}-{filters.year}",
             tables=[
@@ -340,27 +345,31 @@ NOTE_COLUMNS = [
 ]
 
 
-def _quarterly_activity_columns():
-    def act(name, kind="text", label=None, **kwargs):
-        return Column(name, label, kind, get=lambda r: getattr(r["activity"], name), **kwargs)
+def _quarterly_activity_columns(firms_total):
+    """The quarterly report's activity table; the fields it shows are the activity's as recorded at the
+    quarter's end (`reports.as_at`). `firms_total`: the distinct firms (a sum would count a firm in two
+    activities twice)."""
+
+    def row(name, kind="text", label=None, **kwargs):
+        return Column(name, label, kind, get=lambda r: r[name], **kwargs)
 
     return [
-        act("title", label=gettext_lazy("Kegiatan")),
-        Column("status", gettext_lazy("Status"), get=lambda r: r["activity"].get_status_display()),
-        act("planned_end", "date", gettext_lazy("Rencana selesai")),
-        act("actual_end", "date", gettext_lazy("Realisasi selesai")),
+        Column("title", gettext_lazy("Kegiatan"), get=lambda r: r["activity"].title),
+        Column("status", gettext_lazy("Status"), get=lambda r: r["status_label"]),
+        row("planned_end", "date", gettext_lazy("Rencana selesai")),
+        row("actual_end", "date", gettext_lazy("Realisasi selesai")),
         Column(
             "done_by_end",
             gettext_lazy("Selesai s.d. akhir triwulan"),
             "bool",
             get=lambda r: bool(r["done_by_end"]),
         ),
-        act("budget", "money", gettext_lazy("Anggaran (Rp)"), total=True),
-        act("target_participants", "int", gettext_lazy("Target peserta"), total=True),
-        act("actual_participants", "int", gettext_lazy("Realisasi peserta"), total=True),
-        Column("firms", gettext_lazy("IKM"), "int", total=True),
+        row("budget", "money", gettext_lazy("Anggaran (Rp)"), total=True),
+        row("target_participants", "int", gettext_lazy("Target peserta"), total=True),
+        row("actual_participants", "int", gettext_lazy("Realisasi peserta"), total=True),
+        Column("firms", gettext_lazy("IKM"), "int", total=lambda _sums: firms_total),
         Column("participants", gettext_lazy("Peserta perorangan"), "int", total=True),
-        Column("ordered", gettext_lazy("Target produksi (pesanan)"), "int", total=True),
+        Column("ordered", gettext_lazy("Pesanan s.d. akhir triwulan"), "int", total=True),
         Column("produced", gettext_lazy("Diproduksi s.d. akhir triwulan"), "int", total=True),
         Column("handed_over", gettext_lazy("Diserahkan s.d. akhir triwulan"), "int", total=True),
     ]
@@ -396,7 +405,12 @@ def quarterly(request, code, quarter):
             name=f"laporan-triwulan-{quarter}-{province.code}-{filters.year}",
             tables=[
                 # Every activity of the province-year (streamed), not one page.
-                Table("rows", _("Capaian output"), _quarterly_activity_columns(), report.activities),
+                Table(
+                    "rows",
+                    _("Capaian output"),
+                    _quarterly_activity_columns(report.summary["firms"]),
+                    report.activities,
+                ),
                 Table("realisation", _("Realisasi anggaran"), QUARTER_MONTH_COLUMNS, report.months),
                 Table(
                     "notes",

@@ -11,10 +11,14 @@ only the activity filters (kind, purpose, sector, Covid-19, verified) reach thro
 
 import calendar
 import datetime
+import zoneinfo
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.conf import settings
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import ALL, visible_provinces
@@ -525,10 +529,63 @@ def quarter_end(year, quarter):
     return datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
+#: The activity's fields the quarterly report shows as they were recorded at the quarter's end.
+AS_AT_FIELDS = [
+    "status",
+    "status_reason",
+    "planned_end",
+    "actual_end",
+    "budget",
+    "target_participants",
+    "actual_participants",
+]
+
+
+def end_of_day(day):
+    """The first moment after `day` in WIB (the ministry's time): what was recorded before it was known."""
+    return timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min),
+        zoneinfo.ZoneInfo(settings.TIME_ZONE),
+    )
+
+
+def as_at(activities, day):
+    """The activities with `<field>_at_end` for each of AS_AT_FIELDS: the values their history (kept by
+    django-simple-history for every write) held at the end of `day` — the last version saved by then.
+
+    An activity first recorded after that day (entered late) has no version by then: it shows the version
+    it was first recorded with. One subquery picks the version, one per field reads it; no query per row.
+    """
+    versions = Activity.history.model.objects.filter(id=OuterRef("pk")).order_by()
+    by_then = versions.filter(history_date__lt=end_of_day(day)).order_by("-history_date", "-history_id")
+    first = versions.order_by("history_date", "history_id")
+    activities = activities.annotate(
+        version_at_end=Coalesce(
+            Subquery(by_then.values("history_id")[:1]), Subquery(first.values("history_id")[:1])
+        )
+    )
+    fields = {}
+    for name in AS_AT_FIELDS:
+        version = Activity.history.model.objects.filter(history_id=OuterRef("version_at_end"))
+        fields[f"{name}_at_end"] = Coalesce(
+            Subquery(version.values(name)[:1]), F(name), output_field=Activity._meta.get_field(name)
+        )
+    return activities.annotate(**fields)
+
+
 def _quarterly_row(activity, figures, end):
-    done = activity.status == ActivityStatus.DONE and activity.actual_end and activity.actual_end <= end
-    due = activity.planned_end <= end and activity.status != ActivityStatus.CANCELLED
-    return {"activity": activity, "done_by_end": done, "due_by_end": due, **figures}
+    values = {name: getattr(activity, f"{name}_at_end") for name in AS_AT_FIELDS}
+    status, actual_end = values["status"], values["actual_end"]
+    done = status == ActivityStatus.DONE and actual_end is not None and actual_end <= end
+    due = values["planned_end"] <= end and status != ActivityStatus.CANCELLED
+    return {
+        "activity": activity,
+        **values,
+        "status_label": ActivityStatus(status).label,
+        "done_by_end": done,
+        "due_by_end": due,
+        **figures,
+    }
 
 
 class QuarterlyActivities:
@@ -630,7 +687,7 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
     realised_to_end = months[-1]["cumulative"]
 
     filters = Filters(year=year, verified_only=verified_only)
-    activities = province_activities(user, province, filters)
+    activities = as_at(province_activities(user, province, filters), end)
     return Quarterly(
         province=province,
         year=year,
@@ -651,21 +708,21 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
 def _quarterly_summary(user, province, filters, activities, end):
     """The quarter's figures over every activity of the province-year, by five aggregate queries.
 
-    The same as adding up the activity rows one by one: an activity is due when planned to end by the
-    quarter's end and not cancelled, done when finished by then; outputs and handovers count up to that
-    date; "firms" adds up each activity's distinct firms, i.e. counts the participations (one per activity
-    and firm).
+    The same as adding up the activity rows one by one, each activity as recorded at the quarter's end
+    (`as_at`): due when planned to end by the quarter's end and not cancelled, done when finished by then;
+    outputs count when produced by that date, orders when placed by it (`_ordered_by`), handovers when made
+    by it; "firms" counts each firm once, however many of the activities it joined.
     """
-    done = Q(status=ActivityStatus.DONE, actual_end__lte=end)
-    due = Q(planned_end__lte=end) & ~Q(status=ActivityStatus.CANCELLED)
+    done = Q(status_at_end=ActivityStatus.DONE, actual_end_at_end__lte=end)
+    due = Q(planned_end_at_end__lte=end) & ~Q(status_at_end=ActivityStatus.CANCELLED)
     counts = (
         activities.select_related(None)
         .order_by()
         .aggregate(
             planned_by_end=Count("pk", filter=due),
             done_by_end=Count("pk", filter=done),
-            participants_target=Sum("target_participants"),
-            participants_actual=Sum("actual_participants", filter=done),
+            participants_target=Sum("target_participants_at_end"),
+            participants_actual=Sum("actual_participants_at_end", filter=done),
         )
     )
 
@@ -677,10 +734,9 @@ def _quarterly_summary(user, province, filters, activities, end):
             .order_by()
         )
 
-    outputs = (
-        parts(Output)
-        .filter(produced_on__lte=end)
-        .aggregate(produced=Sum("quantity"), ordered=Sum("ordered_quantity"))
+    outputs = parts(Output).aggregate(
+        produced=Sum("quantity", filter=Q(produced_on__lte=end)),
+        ordered=Sum("ordered_quantity", filter=_ordered_by(end)),
     )
     handed_over = parts(Handover).filter(handed_on__lte=end).aggregate(n=Sum("quantity"))["n"]
     summary = {
@@ -688,7 +744,7 @@ def _quarterly_summary(user, province, filters, activities, end):
         "produced": outputs["produced"] or 0,
         "ordered": outputs["ordered"] or 0,
         "handed_over": handed_over or 0,
-        "firms": parts(Participation).count(),
+        "firms": parts(Participation).values("firm_id").distinct().count(),
         "participants": parts(Participant).count(),
     }
     summary["done_pct"] = percent(summary["done_by_end"], summary["planned_by_end"])
