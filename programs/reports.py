@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -567,8 +567,11 @@ def as_at(activities, day):
     fields = {}
     for name in AS_AT_FIELDS:
         version = Activity.history.model.objects.filter(history_id=OuterRef("version_at_end"))
-        fields[f"{name}_at_end"] = Coalesce(
-            Subquery(version.values(name)[:1]), F(name), output_field=Activity._meta.get_field(name)
+        # An activity without any version (written around the history) shows what it holds now.
+        fields[f"{name}_at_end"] = Case(
+            When(version_at_end__isnull=True, then=F(name)),
+            default=Subquery(version.values(name)[:1]),
+            output_field=Activity._meta.get_field(name),
         )
     return activities.annotate(**fields)
 

@@ -3,6 +3,7 @@ and the quarterly report as it stood at the quarter's end (status from the histo
 were placed, each firm once)."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -10,11 +11,15 @@ import re
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from programs import reports
 from programs.models import (
     PPE_TYPES,
+    Activity,
+    ActivityStatus,
     Handover,
+    Participation,
     ProductType,
     RecipientType,
 )
@@ -25,6 +30,7 @@ from tests.factories import (
     make_handover,
     make_output,
     make_participation,
+    make_partner,
     make_user,
 )
 
@@ -138,3 +144,129 @@ def test_the_covid_report_from_the_tallies_equals_the_records_product_by_recipie
     assert (tallied.rows, tallied.totals) == (live.rows, live.totals)
     masks = next(p for p in live.by_product if p["product_type"] == ProductType.MASK)
     assert masks["handed_over_gugus_tugas_provinsi"] == 5200
+
+
+# --- The quarterly report as of the quarter's end ---------------------------------------------------------
+
+
+def _quarterly(client, quarter, **params):
+    return client.get(
+        reverse("reports:quarterly", kwargs={"code": "63", "quarter": quarter}), {"tahun": YEAR, **params}
+    )
+
+
+def _recorded_on(activity, day):
+    """Date the activity's latest version as saved on that day (WIB), as if entered then."""
+    version = activity.history.order_by("-history_date", "-history_id").first()
+    moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+    type(version).objects.filter(pk=version.pk).update(history_date=moment)
+
+
+def _status_cell(html, activity):
+    row = re.search(rf'id="quarter-activity-{activity.pk}">(.*?)</tr>', html, re.S).group(1)
+    return re.search(r'class="quarter-status">([^<]*)', row).group(1).strip()
+
+
+def test_the_quarterly_report_shows_the_status_recorded_at_the_quarters_end(client, pusat):
+    activity = make_activity(
+        make_allocation("63", YEAR),
+        status=ActivityStatus.RUNNING,
+        planned_end=datetime.date(YEAR, 6, 25),
+        actual_start=datetime.date(YEAR, 6, 8),
+    )
+    _recorded_on(activity, datetime.date(YEAR, 6, 10))
+    activity.status, activity.actual_end, activity.actual_participants = ActivityStatus.DONE, None, 10
+    activity.actual_end = datetime.date(YEAR, 7, 31)
+    activity.save()
+    _recorded_on(activity, datetime.date(YEAR, 8, 3))
+    # What the history holds, read independently of the report: the version saved by 30 June.
+    by_june = (
+        activity.history.filter(history_date__lt=timezone.make_aware(datetime.datetime(YEAR, 7, 1)))
+        .order_by("-history_date")
+        .first()
+    )
+    assert (by_june.status, Activity.objects.get(pk=activity.pk).status) == ("berjalan", "selesai")
+
+    q2 = _quarterly(client, 2)
+    assert _status_cell(q2.content.decode(), activity) == ActivityStatus.RUNNING.label
+    assert q2.context["report"].summary["planned_by_end"] == 1  # due by 30 June, and not done
+    assert q2.context["report"].summary["done_by_end"] == 0
+    data = json.loads(_body(_quarterly(client, 2, format="json")))
+    assert [(r["status"], r["actual_end"], r["actual_participants"]) for r in data["rows"]] == [
+        (ActivityStatus.RUNNING.label, None, None)
+    ]
+    q3 = _quarterly(client, 3)
+    assert _status_cell(q3.content.decode(), activity) == f"{ActivityStatus.DONE.label} ✓"
+    assert q3.context["report"].summary["done_by_end"] == 1
+    assert q3.context["report"].summary["participants_actual"] == 10
+
+
+def test_an_activity_entered_after_the_quarter_shows_its_status_as_first_recorded(client, pusat):
+    activity = make_activity(
+        make_allocation("63", YEAR), status=ActivityStatus.POSTPONED, status_reason="PSBB"
+    )
+    _recorded_on(activity, datetime.date(YEAR, 7, 20))
+    activity.status, activity.status_reason = ActivityStatus.RUNNING, ""
+    activity.save()
+    _recorded_on(activity, datetime.date(YEAR, 8, 1))
+    assert _status_cell(_quarterly(client, 2).content.decode(), activity) == ActivityStatus.POSTPONED.label
+    assert _status_cell(_quarterly(client, 3).content.decode(), activity) == ActivityStatus.RUNNING.label
+
+
+def test_an_order_counts_in_the_quarter_it_was_placed_even_when_produced_later(client, pusat):
+    """Kalimantan Selatan: the task force's order of 100,000 masks, placed in June, produced in July."""
+    activity = make_activity(make_allocation("63", YEAR))
+    task_force = make_partner("63")
+    firms = [make_participation(activity, make_firm("63", "63.71")) for _ in range(2)]
+    for participation, ordered in zip(firms, (60_000, 40_000), strict=True):
+        make_output(
+            participation,
+            quantity=ordered,
+            produced_on=datetime.date(YEAR, 7, 10),
+            ordered_quantity=ordered,
+            ordered_on=datetime.date(YEAR, 6, 5),
+            buyer=task_force,
+        )
+    # An order without its date counts on its output's production date (here: the third quarter).
+    make_output(
+        firms[0], quantity=500, produced_on=datetime.date(YEAR, 8, 1), ordered_quantity=500, buyer=task_force
+    )
+    placed_by_june = sum(
+        o.ordered_quantity
+        for o in activity.outputs.all()
+        if (o.ordered_on or o.produced_on) <= datetime.date(YEAR, 6, 30)
+    )
+    assert placed_by_june == 100_000
+
+    q2 = _quarterly(client, 2)
+    html = q2.content.decode()
+    assert re.search(r'id="quarter-ordered">([^<]*)<', html).group(1) == "100.000"
+    assert re.search(r'id="quarter-produced">([^<]*)<', html).group(1) == "0"
+    data = json.loads(_body(_quarterly(client, 2, format="json")))
+    assert data["rows"][0]["ordered"] == data["totals"]["ordered"] == placed_by_june
+    q3 = _quarterly(client, 3)
+    assert q3.context["report"].summary["ordered"] == 100_500
+    assert q3.context["report"].summary["produced"] == 100_500
+
+
+def test_the_quarterly_report_counts_a_firm_in_two_activities_once_as_the_recap_does(client, pusat):
+    allocation = make_allocation("63", YEAR)
+    shared, other = make_firm("63", "63.71"), make_firm("63", "63.71")
+    first, second = make_activity(allocation), make_activity(allocation)
+    make_participation(first, shared)
+    make_participation(second, shared)
+    make_participation(second, other)
+    distinct = len(set(Participation.objects.filter(year=YEAR).values_list("firm_id", flat=True)))
+    assert distinct == 2
+
+    html = _quarterly(client, 4).content.decode()
+    assert re.search(r'id="quarter-firms">([^<]*)<', html).group(1) == str(distinct)
+    data = json.loads(_body(_quarterly(client, 4, format="json")))
+    assert data["totals"]["firms"] == distinct
+    assert sorted(r["firms"] for r in data["rows"]) == [1, 2]  # each activity its own firms
+    recap = json.loads(_body(client.get(reverse("reports:national"), {"tahun": YEAR, "format": "json"})))
+    assert next(r for r in recap["rows"] if r["province_code"] == "63")["firms"] == distinct
+    province = json.loads(
+        _body(client.get(reverse("reports:province", args=["63"]), {"tahun": YEAR, "format": "json"}))
+    )
+    assert province["totals"]["firms"] == distinct
