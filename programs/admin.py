@@ -468,6 +468,7 @@ class OutputInline(ProgrammeInline):
         "produced_on",
         "meets_standard",
         "ordered_quantity",
+        "ordered_on",
         "buyer",
         "handed_over_total",
     ]
@@ -723,6 +724,7 @@ class OutputAdmin(ProgrammeAdmin):
         "produced_on",
         "meets_standard",
         "ordered_quantity",
+        "ordered_on",
         "buyer",
         "handed_over_total",
         "remaining",

@@ -289,6 +289,7 @@ class OutputForm(ActivityPartForm):
             "produced_on",
             "meets_standard",
             "ordered_quantity",
+            "ordered_on",
             "buyer",
         ]
 
