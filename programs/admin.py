@@ -572,6 +572,7 @@ class OutputInline(ProgrammeInline):
         "produced_on",
         "meets_standard",
         "ordered_quantity",
+        "ordered_on",
         "buyer",
         "handed_over_total",
     ]
@@ -837,6 +838,7 @@ class OutputAdmin(ProgrammeAdmin):
         "produced_on",
         "meets_standard",
         "ordered_quantity",
+        "ordered_on",
         "buyer",
         "handed_over_total",
         "remaining",

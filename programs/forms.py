@@ -383,6 +383,7 @@ class OutputForm(ActivityPartForm):
             "produced_on",
             "meets_standard",
             "ordered_quantity",
+            "ordered_on",
             "buyer",
         ]
 

@@ -360,9 +360,9 @@ class Allocation(Tracked):
     @property
     def absorption(self):
         """Penyerapan: cumulative realised / current pagu, as a percentage (None when the pagu is zero)."""
-        if not self.current_pagu:
-            return None
-        return (self.realised_total * 100 / self.current_pagu).quantize(Decimal("0.01"))
+        from .reports import absorption_pct  # the one formula and rounding (reports imports this module)
+
+        return absorption_pct(self.realised_total, self.current_pagu)
 
     def check_revisions_deletable(self, revision_ids):
         """Before revisions are deleted (the allocation locked by the caller): the pagu goes back to the one
@@ -1057,6 +1057,12 @@ class Output(CopiesFromParent, Tracked):
     meets_standard = models.BooleanField(_("memenuhi standar"), default=False)
     ordered_quantity = models.PositiveIntegerField(
         _("jumlah pesanan"), null=True, blank=True, validators=[POSITIVE_QUANTITY]
+    )
+    ordered_on = models.DateField(
+        _("tanggal pesanan"),
+        null=True,
+        blank=True,
+        help_text=_("Tanggal pesanan diterima; bila kosong, laporan memakai tanggal produksi."),
     )
     buyer = models.ForeignKey(
         Partner,

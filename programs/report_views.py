@@ -228,7 +228,10 @@ MONTH_COLUMNS = [
 ]
 
 
-def _activity_columns(figures_of):
+def _activity_columns(figures_of, firms_total):
+    """A province's activities with their figures; `firms_total`: the distinct firms (a sum would count a
+    firm in two activities twice)."""
+
     def figure(key):
         return lambda a: figures_of(a)[key]
 
@@ -247,7 +250,7 @@ def _activity_columns(figures_of):
         Column("budget", gettext_lazy("Anggaran (Rp)"), "money", total=True),
         Column("target_participants", gettext_lazy("Target peserta"), "int", total=True),
         Column("actual_participants", gettext_lazy("Realisasi peserta"), "int", total=True),
-        Column("firms", gettext_lazy("IKM"), "int", get=figure("firms"), total=True),
+        Column("firms", gettext_lazy("IKM"), "int", get=figure("firms"), total=lambda _sums: firms_total),
         Column(
             "participants", gettext_lazy("Peserta perorangan"), "int", get=figure("participants"), total=True
         ),
@@ -268,7 +271,9 @@ def province_report(request, code):
     fmt = exports.requested_format(request)
     if fmt:
         figures = reports.activity_figures(user, province, filters.year)
-        columns = _activity_columns(lambda a: figures.get(a.pk, reports.EMPTY_ACTIVITY_FIGURES))
+        columns = _activity_columns(
+            lambda a: figures.get(a.pk, reports.EMPTY_ACTIVITY_FIGURES), row["firms"] if row else 0
+        )
         export = Export(
             name=f"laporan-provinsi-{province.code}-{filters.year}",
             tables=[
@@ -340,27 +345,31 @@ NOTE_COLUMNS = [
 ]
 
 
-def _quarterly_activity_columns():
-    def act(name, kind="text", label=None, **kwargs):
-        return Column(name, label, kind, get=lambda r: getattr(r["activity"], name), **kwargs)
+def _quarterly_activity_columns(firms_total):
+    """The quarterly report's activity table; the fields it shows are the activity's as recorded at the
+    quarter's end (`reports.as_at`). `firms_total`: the distinct firms (a sum would count a firm in two
+    activities twice)."""
+
+    def row(name, kind="text", label=None, **kwargs):
+        return Column(name, label, kind, get=lambda r: r[name], **kwargs)
 
     return [
-        act("title", label=gettext_lazy("Kegiatan")),
-        Column("status", gettext_lazy("Status"), get=lambda r: r["activity"].get_status_display()),
-        act("planned_end", "date", gettext_lazy("Rencana selesai")),
-        act("actual_end", "date", gettext_lazy("Realisasi selesai")),
+        Column("title", gettext_lazy("Kegiatan"), get=lambda r: r["activity"].title),
+        Column("status", gettext_lazy("Status"), get=lambda r: r["status_label"]),
+        row("planned_end", "date", gettext_lazy("Rencana selesai")),
+        row("actual_end", "date", gettext_lazy("Realisasi selesai")),
         Column(
             "done_by_end",
             gettext_lazy("Selesai s.d. akhir triwulan"),
             "bool",
             get=lambda r: bool(r["done_by_end"]),
         ),
-        act("budget", "money", gettext_lazy("Anggaran (Rp)"), total=True),
-        act("target_participants", "int", gettext_lazy("Target peserta"), total=True),
-        act("actual_participants", "int", gettext_lazy("Realisasi peserta"), total=True),
-        Column("firms", gettext_lazy("IKM"), "int", total=True),
+        row("budget", "money", gettext_lazy("Anggaran (Rp)"), total=True),
+        row("target_participants", "int", gettext_lazy("Target peserta"), total=True),
+        row("actual_participants", "int", gettext_lazy("Realisasi peserta"), total=True),
+        Column("firms", gettext_lazy("IKM"), "int", total=lambda _sums: firms_total),
         Column("participants", gettext_lazy("Peserta perorangan"), "int", total=True),
-        Column("ordered", gettext_lazy("Target produksi (pesanan)"), "int", total=True),
+        Column("ordered", gettext_lazy("Pesanan s.d. akhir triwulan"), "int", total=True),
         Column("produced", gettext_lazy("Diproduksi s.d. akhir triwulan"), "int", total=True),
         Column("handed_over", gettext_lazy("Diserahkan s.d. akhir triwulan"), "int", total=True),
     ]
@@ -396,7 +405,12 @@ def quarterly(request, code, quarter):
             name=f"laporan-triwulan-{quarter}-{province.code}-{filters.year}",
             tables=[
                 # Every activity of the province-year (streamed), not one page.
-                Table("rows", _("Capaian output"), _quarterly_activity_columns(), report.activities),
+                Table(
+                    "rows",
+                    _("Capaian output"),
+                    _quarterly_activity_columns(report.summary["firms"]),
+                    report.activities,
+                ),
                 Table("realisation", _("Realisasi anggaran"), QUARTER_MONTH_COLUMNS, report.months),
                 Table(
                     "notes",
@@ -515,13 +529,22 @@ def covid(request):
     form, filters, _sort = _filters(request, YEAR_ONLY)
     report = reports.covid_report(request.user, filters)
     fmt = exports.requested_format(request)
+    recipient_labels = _recipient_labels()
     product_columns = [
         Column("product", _("Jenis produk")),
         Column("produced", _("Diproduksi"), "int"),
         Column("ordered", _("Dipesan"), "int"),
         Column("handed_over", _("Diserahkan"), "int"),
+        *[Column(key, _("Diserahkan ke %(r)s") % {"r": label}, "int") for key, label in recipient_labels],
     ]
-    recipient_columns = [Column("recipient", _("Penerima")), Column("handed_over", _("Diserahkan"), "int")]
+    recipient_columns = [
+        Column("recipient", _("Penerima")),
+        *[
+            Column(reports.COVID_PRODUCT_KEYS[p["product_type"]], p["product"], "int")
+            for p in report.by_product
+        ],
+        Column("handed_over", _("Diserahkan (semua jenis APD)"), "int"),
+    ]
     if fmt:
         export = Export(
             name=f"laporan-covid19-{filters.year}",
@@ -539,13 +562,19 @@ def covid(request):
                     _("Per jenis penerima"),
                     recipient_columns,
                     report.by_recipient,
-                    totals={"handed_over": report.totals["handed_over"]},
+                    totals={
+                        "handed_over": report.totals["handed_over"],
+                        **{
+                            reports.COVID_PRODUCT_KEYS[p["product_type"]]: p["handed_over"]
+                            for p in report.by_product
+                        },
+                    },
                 ),
             ],
             meta={"year": filters.year, "filters": filters.as_dict()},
         )
         return exports.respond(request, export, fmt)
-    recipient_keys = [key for key, _label in _recipient_labels()]
+    recipient_keys = [key for key, _label in recipient_labels]
     chart = {
         "products": [
             {k: p[k] for k in ("product", "produced", "ordered", "handed_over")} for p in report.by_product
@@ -562,8 +591,10 @@ def covid(request):
             "filters": filters,
             "year": filters.year,
             "report": report,
-            "recipient_labels": [label for _key, label in _recipient_labels()],
+            "recipient_labels": [label for _key, label in recipient_labels],
             "rows": [{**r, "recipients": [r[k] for k in recipient_keys]} for r in report.rows],
+            # Product type × recipient type (each row a product; the columns the recipients).
+            "matrix": [{**p, "recipients": [p[k] for k in recipient_keys]} for p in report.by_product],
             "total_recipients": [report.totals[k] for k in recipient_keys],
             "chart": chart,
             "query": _query(request),

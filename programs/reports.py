@@ -11,10 +11,14 @@ only the activity filters (kind, purpose, sector, Covid-19, verified) reach thro
 
 import calendar
 import datetime
+import zoneinfo
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.conf import settings
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import ALL, visible_provinces
@@ -67,10 +71,17 @@ CENTS = Decimal("0.01")
 
 
 def percent(part, whole):
-    """part / whole as a percentage with two decimals; None when the whole is zero or unknown."""
+    """part / whole as a percentage with two decimals, half rounded up; None when the whole is zero or
+    unknown. The one rounding rule of every percentage shown (pages print it with its two decimals)."""
     if not whole or part is None:
         return None
-    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(CENTS)
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def absorption_pct(realised, pagu):
+    """Penyerapan: realised × 100 / pagu by `percent`'s rule — the one formula of the budget page, the
+    home page, the allocation list, the admin and every report."""
+    return percent(realised, pagu)
 
 
 # --- Filters ---------------------------------------------------------------------------------------------
@@ -304,14 +315,14 @@ def national_recap(user, filters, province=None, live=False):
 
 def _recap(filters, rows, province, national_firms):
     for row in rows.values():
-        row["absorption_pct"] = percent(row["realised"], row["current_pagu"])
+        row["absorption_pct"] = absorption_pct(row["realised"], row["current_pagu"])
     totals = {"province_code": None, "province": str(_("Total"))}
     totals.update({key: sum(row[key] for row in rows.values()) for key in ADDITIVE})
     if province is not None or national_firms is None:
         # One province, or a user who sees one province only: the distinct firms are that province's.
         national_firms = sum(r["firms"] for r in rows.values())
     totals["firms"] = national_firms
-    totals["absorption_pct"] = percent(totals["realised"], totals["current_pagu"])
+    totals["absorption_pct"] = absorption_pct(totals["realised"], totals["current_pagu"])
     return Recap(filters=filters, rows=list(rows.values()), totals=totals)
 
 
@@ -407,7 +418,7 @@ def monthly_curve(user, province, filters, pagu):
                 "label": str(MONTHS[month - 1]),
                 "realised": amount,
                 "cumulative": running if month <= last else None,
-                "cumulative_pct": percent(running, pagu) if month <= last else None,
+                "cumulative_pct": absorption_pct(running, pagu) if month <= last else None,
                 "benchmark_pct": benchmark,
                 "benchmark_amount": (Decimal(pagu or 0) * benchmark / HUNDRED).quantize(Decimal(1))
                 if benchmark
@@ -452,20 +463,34 @@ def province_activities(user, province, filters):
 def activity_figures(user, province, year, activity_ids=None, until=None):
     """{activity id: firms, participants, produced, ordered, handed_over}, by four aggregate queries.
 
-    `activity_ids` narrows to a page of activities; `until` counts outputs produced and handovers made
-    up to that date only (a quarter's end).
+    `activity_ids` narrows to a page of activities; `until` counts outputs produced, orders placed and
+    handovers made up to that date only (a quarter's end).
     """
 
     def scoped(model):
         qs = model.objects.visible_to(user).filter(province=province, year=year).order_by()
         return qs if activity_ids is None else qs.filter(activity_id__in=activity_ids)
 
+    return _activity_figures(scoped, until)
+
+
+@replica_reads()
+def figures_of_activities(user, activity_ids):
+    """The same figures for some activities of any province and year (e.g. a page of the review queue)."""
+
+    def scoped(model):
+        return model.objects.visible_to(user).filter(activity_id__in=activity_ids).order_by()
+
+    return _activity_figures(scoped)
+
+
+def _activity_figures(scoped, until=None):
+    """Each figure by its own grouped query over one table: a sum over outputs and a count over
+    participations in one query would multiply each other through the joins."""
     figures = {}
 
     def put(activity_id, **values):
-        entry = figures.setdefault(
-            activity_id, {"firms": 0, "participants": 0, "produced": 0, "ordered": 0, "handed_over": 0}
-        )
+        entry = figures.setdefault(activity_id, dict(EMPTY_ACTIVITY_FIGURES))
         entry.update({k: v or 0 for k, v in values.items()})
 
     for p in scoped(Participation).values("activity_id").annotate(n=Count("firm_id", distinct=True)):
@@ -475,9 +500,12 @@ def activity_figures(user, province, year, activity_ids=None, until=None):
     outputs = scoped(Output)
     handovers = scoped(Handover)
     if until is not None:
-        outputs = outputs.filter(produced_on__lte=until)
         handovers = handovers.filter(handed_on__lte=until)
-    for o in outputs.values("activity_id").annotate(made=Sum("quantity"), ordered=Sum("ordered_quantity")):
+        made = Sum("quantity", filter=Q(produced_on__lte=until))
+        ordered = Sum("ordered_quantity", filter=_ordered_by(until))
+    else:
+        made, ordered = Sum("quantity"), Sum("ordered_quantity")
+    for o in outputs.values("activity_id").annotate(made=made, ordered=ordered):
         put(o["activity_id"], produced=o["made"], ordered=o["ordered"])
     for h in handovers.values("activity_id").annotate(q=Sum("quantity")):
         put(h["activity_id"], handed_over=h["q"])
@@ -485,6 +513,12 @@ def activity_figures(user, province, year, activity_ids=None, until=None):
 
 
 EMPTY_ACTIVITY_FIGURES = {"firms": 0, "participants": 0, "produced": 0, "ordered": 0, "handed_over": 0}
+
+
+def _ordered_by(day):
+    """The orders placed by that day: by their order date, or, where none was recorded, their output's
+    production date (the only date such an order has)."""
+    return Q(ordered_on__lte=day) | Q(ordered_on__isnull=True, produced_on__lte=day)
 
 
 # --- The quarterly report --------------------------------------------------------------------------------
@@ -495,10 +529,66 @@ def quarter_end(year, quarter):
     return datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
+#: The activity's fields the quarterly report shows as they were recorded at the quarter's end.
+AS_AT_FIELDS = [
+    "status",
+    "status_reason",
+    "planned_end",
+    "actual_end",
+    "budget",
+    "target_participants",
+    "actual_participants",
+]
+
+
+def end_of_day(day):
+    """The first moment after `day` in WIB (the ministry's time): what was recorded before it was known."""
+    return timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min),
+        zoneinfo.ZoneInfo(settings.TIME_ZONE),
+    )
+
+
+def as_at(activities, day):
+    """The activities with `<field>_at_end` for each of AS_AT_FIELDS: the values their history (kept by
+    django-simple-history for every write) held at the end of `day` — the last version saved by then.
+
+    An activity first recorded after that day (entered late) has no version by then: it shows the version
+    it was first recorded with. One subquery picks the version, one per field reads it; no query per row.
+    """
+    versions = Activity.history.model.objects.filter(id=OuterRef("pk")).order_by()
+    by_then = versions.filter(history_date__lt=end_of_day(day)).order_by("-history_date", "-history_id")
+    first = versions.order_by("history_date", "history_id")
+    activities = activities.annotate(
+        version_at_end=Coalesce(
+            Subquery(by_then.values("history_id")[:1]), Subquery(first.values("history_id")[:1])
+        )
+    )
+    fields = {}
+    for name in AS_AT_FIELDS:
+        version = Activity.history.model.objects.filter(history_id=OuterRef("version_at_end"))
+        # An activity without any version (written around the history) shows what it holds now.
+        fields[f"{name}_at_end"] = Case(
+            When(version_at_end__isnull=True, then=F(name)),
+            default=Subquery(version.values(name)[:1]),
+            output_field=Activity._meta.get_field(name),
+        )
+    return activities.annotate(**fields)
+
+
 def _quarterly_row(activity, figures, end):
-    done = activity.status == ActivityStatus.DONE and activity.actual_end and activity.actual_end <= end
-    due = activity.planned_end <= end and activity.status != ActivityStatus.CANCELLED
-    return {"activity": activity, "done_by_end": done, "due_by_end": due, **figures}
+    values = {name: getattr(activity, f"{name}_at_end") for name in AS_AT_FIELDS}
+    status, actual_end = values["status"], values["actual_end"]
+    done = status == ActivityStatus.DONE and actual_end is not None and actual_end <= end
+    due = values["planned_end"] <= end and status != ActivityStatus.CANCELLED
+    return {
+        "activity": activity,
+        **values,
+        "status_label": ActivityStatus(status).label,
+        "done_by_end": done,
+        "due_by_end": due,
+        **figures,
+    }
 
 
 class QuarterlyActivities:
@@ -594,13 +684,13 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
                 "label": str(MONTHS[month - 1]),
                 "realised": amounts.get(month),
                 "cumulative": cumulative,
-                "cumulative_pct": percent(cumulative, pagu_at_end),
+                "cumulative_pct": absorption_pct(cumulative, pagu_at_end),
             }
         )
     realised_to_end = months[-1]["cumulative"]
 
     filters = Filters(year=year, verified_only=verified_only)
-    activities = province_activities(user, province, filters)
+    activities = as_at(province_activities(user, province, filters), end)
     return Quarterly(
         province=province,
         year=year,
@@ -610,7 +700,7 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
         pagu_at_end=pagu_at_end,
         months=months,
         realised_to_end=realised_to_end,
-        absorption_pct=percent(realised_to_end, pagu_at_end),
+        absorption_pct=absorption_pct(realised_to_end, pagu_at_end),
         benchmark_pct=QUARTER_BENCHMARKS[quarter],
         activities=QuarterlyActivities(user, province, year, end, activities),
         summary=_quarterly_summary(user, province, filters, activities, end),
@@ -621,21 +711,21 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
 def _quarterly_summary(user, province, filters, activities, end):
     """The quarter's figures over every activity of the province-year, by five aggregate queries.
 
-    The same as adding up the activity rows one by one: an activity is due when planned to end by the
-    quarter's end and not cancelled, done when finished by then; outputs and handovers count up to that
-    date; "firms" adds up each activity's distinct firms, i.e. counts the participations (one per activity
-    and firm).
+    The same as adding up the activity rows one by one, each activity as recorded at the quarter's end
+    (`as_at`): due when planned to end by the quarter's end and not cancelled, done when finished by then;
+    outputs count when produced by that date, orders when placed by it (`_ordered_by`), handovers when made
+    by it; "firms" counts each firm once, however many of the activities it joined.
     """
-    done = Q(status=ActivityStatus.DONE, actual_end__lte=end)
-    due = Q(planned_end__lte=end) & ~Q(status=ActivityStatus.CANCELLED)
+    done = Q(status_at_end=ActivityStatus.DONE, actual_end_at_end__lte=end)
+    due = Q(planned_end_at_end__lte=end) & ~Q(status_at_end=ActivityStatus.CANCELLED)
     counts = (
         activities.select_related(None)
         .order_by()
         .aggregate(
             planned_by_end=Count("pk", filter=due),
             done_by_end=Count("pk", filter=done),
-            participants_target=Sum("target_participants"),
-            participants_actual=Sum("actual_participants", filter=done),
+            participants_target=Sum("target_participants_at_end"),
+            participants_actual=Sum("actual_participants_at_end", filter=done),
         )
     )
 
@@ -647,10 +737,9 @@ def _quarterly_summary(user, province, filters, activities, end):
             .order_by()
         )
 
-    outputs = (
-        parts(Output)
-        .filter(produced_on__lte=end)
-        .aggregate(produced=Sum("quantity"), ordered=Sum("ordered_quantity"))
+    outputs = parts(Output).aggregate(
+        produced=Sum("quantity", filter=Q(produced_on__lte=end)),
+        ordered=Sum("ordered_quantity", filter=_ordered_by(end)),
     )
     handed_over = parts(Handover).filter(handed_on__lte=end).aggregate(n=Sum("quantity"))["n"]
     summary = {
@@ -658,7 +747,7 @@ def _quarterly_summary(user, province, filters, activities, end):
         "produced": outputs["produced"] or 0,
         "ordered": outputs["ordered"] or 0,
         "handed_over": handed_over or 0,
-        "firms": parts(Participation).count(),
+        "firms": parts(Participation).values("firm_id").distinct().count(),
         "participants": parts(Participant).count(),
     }
     summary["done_pct"] = percent(summary["done_by_end"], summary["planned_by_end"])
@@ -725,11 +814,13 @@ class Covid:
     filters: Filters
     rows: list  # one per province and product type with any output
     totals: dict
-    by_product: list
-    by_recipient: list
+    by_product: list  # one per product type: produced, ordered, handed over, and handed over per recipient
+    by_recipient: list  # one per recipient type: handed over in all, and per product type
 
 
 COVID_RECIPIENT_KEYS = HANDED_OVER_KEYS
+#: The product types the Covid-19 report counts (the protective equipment) → their keys in `by_recipient`.
+COVID_PRODUCT_KEYS = {value: f"product_{value}" for value in PPE_TYPES}
 
 
 @replica_reads()
@@ -790,8 +881,14 @@ def covid_report(user, filters, live=False):
                 **{key: sum(r[key] for r in mine) for key in numbers},
             }
         )
+    # Recipient × product: how many masks (not all protective equipment) went to the task forces.
     by_recipient = [
-        {"recipient_type": value, "recipient": str(RecipientType(value).label), "handed_over": totals[key]}
+        {
+            "recipient_type": value,
+            "recipient": str(RecipientType(value).label),
+            "handed_over": totals[key],
+            **{COVID_PRODUCT_KEYS[p["product_type"]]: p[key] for p in by_product},
+        }
         for value, key in COVID_RECIPIENT_KEYS.items()
     ]
     return Covid(filters=filters, rows=rows, totals=totals, by_product=by_product, by_recipient=by_recipient)

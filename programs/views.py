@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Prefetch, ProtectedError, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, ProtectedError, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import editable_provinces, is_admin, is_ministry, is_operator
 
-from . import as_verified, exports, services
+from . import as_verified, exports, reports, services
 from .evidence_views import AttachmentForm
 from .filters import ActivityFilter, AllocationFilter, FirmFilter, PartnerFilter
 from .forms import (
@@ -55,7 +55,6 @@ from .models import (
 from .scoping import get_visible_or_404
 
 PAGE_SIZE = 25
-QUARTER_BENCHMARKS = [(3, 15), (6, 40), (9, 60), (12, 90)]
 
 
 def _page(request, queryset, size=PAGE_SIZE):
@@ -74,8 +73,8 @@ def benchmark_for(year, today=None):
     if year > today.year:
         return 0
     due = 0
-    for month, pct in QUARTER_BENCHMARKS:
-        if today.month > month:
+    for quarter, pct in reports.QUARTER_BENCHMARKS.items():
+        if today.month > quarter * 3:
             due = pct
     return due
 
@@ -752,10 +751,8 @@ def budget(request, pk, form=None, revision_form=None):
                 "label": label,
                 "row": row,
                 "cumulative": running if row else None,
-                "absorption": (running * 100 / allocation.current_pagu).quantize(1) / 1
-                if row and allocation.current_pagu
-                else None,
-                "benchmark": dict(QUARTER_BENCHMARKS).get(month),
+                "absorption": reports.absorption_pct(running, allocation.current_pagu) if row else None,
+                "benchmark": reports.QUARTER_BENCHMARKS.get(month // 3) if month % 3 == 0 else None,
                 "editable": row is not None and row.pk in editable_ids,
             }
         )
@@ -857,9 +854,14 @@ def review_queue(request):
         Activity.objects.visible_to(user)
         .filter(review_status=ReviewStatus.SUBMITTED)
         .select_related("province")
-        .annotate(firm_count=Count("participations", distinct=True), produced=Sum("outputs__quantity"))
         .order_by("submitted_at", "pk")
     )
+    page = _page(request, activities)
+    # The page's figures by the reports' per-activity queries (one table each), not by annotating
+    # participations and outputs together: a count and a sum over two joins multiply each other.
+    figures = reports.figures_of_activities(user, [a.pk for a in page])
+    for activity in page:
+        activity.figures = figures.get(activity.pk, reports.EMPTY_ACTIVITY_FIGURES)
     realisations = (
         Realisation.objects.visible_to(user)
         .filter(review_status=ReviewStatus.SUBMITTED)
@@ -870,7 +872,7 @@ def review_queue(request):
         request,
         "programs/review_queue.html",
         {
-            "activities": _page(request, activities),
+            "activities": page,
             "realisations": realisations[:100],
             "note_form": NoteForm(),
         },

@@ -16,7 +16,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from programs import report_views, reports
-from programs.models import Activity, ActivityStatus, ProductType, RecipientType, ReviewStatus
+from programs.models import (
+    Activity,
+    ActivityStatus,
+    Participation,
+    ProductType,
+    RecipientType,
+    ReviewStatus,
+)
 from provinces.models import Province
 from tests.factories import (
     make_activity,
@@ -148,7 +155,8 @@ def _summary_added_up_one_by_one(user, province, year, quarter, verified_only):
     filters = reports.Filters(year=year, verified_only=verified_only)
     figures = reports.activity_figures(user, province, year, until=end)
     summary = dict.fromkeys(SUMMARY_KEYS, 0)
-    for activity in reports.province_activities(user, province, filters):
+    activities = list(reports.province_activities(user, province, filters))
+    for activity in activities:
         f = figures.get(activity.pk, reports.EMPTY_ACTIVITY_FIGURES)
         done = activity.status == ActivityStatus.DONE and activity.actual_end and activity.actual_end <= end
         due = activity.planned_end <= end and activity.status != ActivityStatus.CANCELLED
@@ -156,8 +164,10 @@ def _summary_added_up_one_by_one(user, province, year, quarter, verified_only):
         summary["done_by_end"] += bool(done)
         summary["participants_target"] += activity.target_participants
         summary["participants_actual"] += (activity.actual_participants or 0) if done else 0
-        for key in ("produced", "ordered", "handed_over", "firms", "participants"):
+        for key in ("produced", "ordered", "handed_over", "participants"):
             summary[key] += f[key]
+    # A firm in several of the activities counts once.
+    summary["firms"] = len({p.firm_id for p in Participation.objects.filter(activity__in=activities)})
     summary["done_pct"] = reports.percent(summary["done_by_end"], summary["planned_by_end"])
     summary["participants_pct"] = reports.percent(
         summary["participants_actual"], summary["participants_target"]

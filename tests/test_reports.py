@@ -11,7 +11,7 @@ import io
 import json
 import random
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from io import StringIO
 
 import openpyxl
@@ -310,7 +310,10 @@ def _matches(activity, filters):
 
 
 def _percent(part, whole):
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01")) if whole else None
+    """Two decimals, half rounded up (the README's rule for every percentage)."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _expected_recap(filters):

@@ -340,7 +340,7 @@ def test_budget_page_enters_monthly_realisation_with_running_absorption(op_clien
     page = op_client.get(reverse("programs:budget", args=[allocation.pk]))
     html = page.content.decode()
     assert "Rp 375.000.000" in html
-    assert "25,0 %" in html  # 375 of 1.500 million
+    assert "25,00 %" in html  # 375 of 1.500 million
     # above the pagu: refused beside the field, nothing saved
     response = op_client.post(url, {"month": 8, "amount": "2.000.000.000"})
     assert response.status_code == 200
@@ -370,7 +370,7 @@ def test_the_operator_home_shows_allocation_absorption_and_drafts(op_client, all
     make_activity(allocation, title="Draf kegiatan Bali")
     html = op_client.get(reverse("home")).content.decode()
     assert "Rp 1.500.000.000" in html
-    assert "20,0 %" in html
+    assert "20,00 %" in html
     assert "Draf kegiatan Bali" in html
 
 

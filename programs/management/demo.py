@@ -461,6 +461,7 @@ def _kalimantan_selatan(s, allocation, office, task_force):
             produced_on=s.day(date(2020, 7, 1), date(2020, 7, 24)),
             meets_standard=True,
             ordered_quantity=ordered,
+            ordered_on=date(2020, 6, 5),  # ordered before the mentoring began: Q2's order, made in July
             buyer=task_force,
         )
         s.handover(
