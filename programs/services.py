@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from accounts.roles import GROUP_NAMES, Role, is_admin, is_ministry
 from .models import (
     Activity,
     FiscalYear,
+    Handover,
     Realisation,
     ReviewAction,
     ReviewEvent,
@@ -250,15 +251,67 @@ def reopen_fiscal_year(*, year, actor):
 # --- Saving edits ------------------------------------------------------------------------------------------
 
 
+class AlreadyDeleted(Exception):
+    """The record was deleted in between (a double click, another tab, a colleague)."""
+
+    message = gettext_lazy("Data ini sudah dihapus sebelumnya (klik ganda, tab lain, atau pengguna lain).")
+
+
+# The parents whose running total a row's write changes (programs/derived.py). Their rows are locked first,
+# in key order, by every write of such a row: two requests on one output or allocation then wait for each
+# other (the second sees the first's rows when it checks the rules) instead of deadlocking, and the order
+# parent-then-row is the one the database's triggers follow too.
+TOTAL_PARENTS = {Realisation: "allocation", Handover: "output"}
+# Deadlock and serialization failure: PostgreSQL rolled the transaction back; it may simply run again.
+RETRYABLE = {"40P01", "40001"}
+ATTEMPTS = 3
+
+
+def _retried(write):
+    """Run `write()` in its own transaction, again (up to ATTEMPTS) when PostgreSQL chose it as a deadlock
+    victim: nobody sees a server error for a collision the database resolved by rolling one back. Inside
+    an outer transaction (the admin's, a command's) it runs once: only the outermost may retry."""
+    if transaction.get_connection().in_atomic_block:
+        return write()
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return write()
+        except OperationalError as e:
+            if getattr(e.__cause__, "pgcode", None) not in RETRYABLE or attempt == ATTEMPTS:
+                raise
+            log.warning("write retried after %s", e.__cause__.pgcode, extra={"attempt": attempt})
+    raise AssertionError("unreachable")
+
+
+def _lock_total_parents(instance):
+    field = TOTAL_PARENTS.get(type(instance))
+    if field is None:
+        return
+    ids = {getattr(instance, f"{field}_id")}
+    if instance.pk is not None:
+        ids.add(
+            type(instance)._base_manager.filter(pk=instance.pk).values_list(f"{field}_id", flat=True).first()
+        )
+    parent = type(instance)._meta.get_field(field).related_model
+    list(parent._base_manager.select_for_update().filter(pk__in=ids - {None}).order_by("pk").values("pk"))
+
+
 def save_edit(instance, *, actor, expected_version=None, m2m=None):
     """Save a created or edited record in the user's scope, refusing a stale edit.
 
     `expected_version` is the version the user's form was built from; if the row moved on since, the
-    save is refused with ConcurrentEditError and nothing is written (no history row either).
+    save is refused with ConcurrentEditError and nothing is written (no history row either). A row counted
+    into a parent's running total is checked again by its model's rules once the parent is locked, so two
+    requests at once cannot both pass a limit that only one fits in.
     """
     model = type(instance)
     editable = model.objects.editable_by(actor)
-    with transaction.atomic():
+    adding, pk, version = instance._state.adding, instance.pk, getattr(instance, "version", None)
+
+    def write():
+        instance._state.adding, instance.pk, instance.version = adding, pk, version  # as before a retry
+        _lock_total_parents(instance)
         if instance.pk is not None:
             if not editable.filter(pk=instance.pk).exists():
                 raise PermissionDenied(_LOCKED)
@@ -266,6 +319,8 @@ def save_edit(instance, *, actor, expected_version=None, m2m=None):
             if not model.objects.filter(pk=instance.pk, version=expected).update(version=F("version") + 1):
                 raise ConcurrentEditError()
             instance.version = expected + 1
+        if model in TOTAL_PARENTS:
+            instance.clean()
         instance._history_user = actor
         instance.save()
         if m2m:
@@ -274,21 +329,29 @@ def save_edit(instance, *, actor, expected_version=None, m2m=None):
         # allocation outside the user's editable scope rolls the whole write back.
         if not editable.filter(pk=instance.pk).exists():
             raise PermissionDenied(_LOCKED)
+
+    _retried(write)
     return instance
 
 
 def delete_record(instance, *, actor, expected_version=None):
+    """Delete a record in the user's scope. The row is locked first: of two deletes at once (a double click)
+    the second waits, then finds it gone and says so (AlreadyDeleted) instead of deleting it again."""
     model = type(instance)
-    with transaction.atomic():
+
+    def write():
+        _lock_total_parents(instance)
+        stored = model._base_manager.select_for_update().filter(pk=instance.pk).values("version").first()
+        if stored is None:
+            raise AlreadyDeleted()
         if not model.objects.editable_by(actor).filter(pk=instance.pk).exists():
             raise PermissionDenied(_LOCKED)
-        if (
-            expected_version is not None
-            and not model.objects.filter(pk=instance.pk, version=expected_version).exists()
-        ):
+        if expected_version is not None and stored["version"] != expected_version:
             raise ConcurrentEditError()
         instance._history_user = actor
         instance.delete()
+
+    _retried(write)
 
 
 def can_add_realisation(allocation, user):

@@ -222,6 +222,16 @@ def _collided(form):
         )
 
 
+def _add_errors(form, error):
+    """A model's rules, checked again at save time under the parent's lock: each message beside its field
+    when the form shows that field, else at the top of the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields and not form[field].is_hidden else None, errors)
+
+
 def _save_form(request, form, **kwargs):
     """Validate and save through services; False (with the message on the form) when refused."""
     if not form.is_valid():
@@ -239,7 +249,7 @@ def _save_form(request, form, **kwargs):
         form.add_error(None, e.message)
         return False
     except ValidationError as e:
-        form.add_error(None, e)
+        _add_errors(form, e)
         return False
     except IntegrityError:  # nothing was saved
         _collided(form)
@@ -478,8 +488,15 @@ def _part(request, model, pk, select=()):
 
 
 def _delete(request, obj, back, what):
+    posted = request.POST.get("version")
+    version = _int(posted)
+    if posted is not None and version is None:  # altered outside the page: never read as "no check"
+        messages.error(request, _("Permintaan hapus berisi versi data yang tidak sah. Muat ulang halaman."))
+        return redirect(back)
     try:
-        services.delete_record(obj, actor=request.user, expected_version=_int(request.POST.get("version")))
+        services.delete_record(obj, actor=request.user, expected_version=version)
+    except services.AlreadyDeleted as e:
+        messages.info(request, e.message)
     except services.ConcurrentEditError as e:
         messages.error(request, e.message)
     except ProtectedError:
