@@ -392,7 +392,7 @@ def test_parallel_handovers_never_exceed_what_was_produced(server, bali):
             "recipient_type": RecipientType.PUBLIC,
             "recipient": "",
             "recipient_name": "Masyarakat umum",
-            "handed_on": f"20/06/{YEAR}",
+            "handed_on": f"20/07/{YEAR}",
             "quantity": 30,
         }
         answers = at_once(
@@ -489,7 +489,7 @@ def test_parallel_writers_on_one_activity_never_deadlock_into_a_server_error(ser
                 "recipient_type": RecipientType.HEALTH_FACILITY,
                 "recipient": "",
                 "recipient_name": "Puskesmas",
-                "handed_on": f"20/06/{YEAR}",
+                "handed_on": f"20/07/{YEAR}",
                 "quantity": 1,
                 "bast_number": f"BAST/KUNCI/{n}/{i}",
             }
