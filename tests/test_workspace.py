@@ -465,3 +465,83 @@ def test_the_handover_form_follows_the_scope(client, allocation):
     output = make_output(make_participation(activity, make_firm("51", regency="51.06")), quantity=10)
     client.force_login(make_user("op-63", "operator", "63"))
     assert client.get(reverse("programs:handover_add", args=[output.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "produced_on, message",
+    [
+        ("15/06/1820", "Tanggal produksi harus di dalam tahun anggaran 2020."),
+        ("31/12/2019", "Tanggal produksi harus di dalam tahun anggaran 2020."),
+        ("02/01/2021", "Tanggal produksi harus di dalam tahun anggaran 2020."),
+    ],
+)
+def test_an_output_dated_outside_its_fiscal_year_is_refused_beside_the_field(
+    op_client, allocation, produced_on, message
+):
+    activity = make_activity(allocation)
+    participation = make_participation(activity, make_firm("51", "51.06"))
+    response = op_client.post(
+        reverse("programs:output_add", args=[activity.pk]),
+        {
+            "participation": participation.pk,
+            "product": "Masker kain 2 lapis",
+            "product_type": "masker",
+            "quantity": "500",
+            "unit": "pcs",
+            "produced_on": produced_on,
+        },
+    )
+    assert response.status_code == 200
+    form = response.context["forms"]["output"] if "forms" in response.context else response.context["form"]
+    assert message in form.errors["produced_on"]
+    assert not Output.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "handed_on, message",
+    [
+        ("15/06/1820", "Tanggal penyerahan harus di dalam tahun anggaran 2020."),
+        ("05/01/2021", "Tanggal penyerahan harus di dalam tahun anggaran 2020."),
+        ("30/06/2020", "Tanggal penyerahan tidak boleh sebelum tanggal produksinya (01/07/2020)."),
+    ],
+)
+def test_a_handover_outside_its_year_or_before_production_is_refused_beside_the_field(
+    op_client, allocation, handed_on, message
+):
+    activity = make_activity(allocation)
+    output = make_output(make_participation(activity, make_firm("51", "51.06")), quantity=500)
+    response = op_client.post(
+        reverse("programs:handover_add", args=[output.pk]),
+        {
+            "recipient_type": "masyarakat",
+            "recipient_name": "Masyarakat Bangli",
+            "handed_on": handed_on,
+            "quantity": "100",
+            "bast_number": "BAST/01/2020",
+        },
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Handover.objects.exists()
+
+
+def test_an_output_cannot_be_redated_after_its_first_handover(op_client, allocation):
+    activity = make_activity(allocation)
+    output = make_output(make_participation(activity, make_firm("51", "51.06")), quantity=500)
+    make_handover(output, quantity=100, handed_on=datetime.date(2020, 7, 20))
+    response = op_client.post(
+        reverse("programs:output_edit", args=[output.pk]),
+        {
+            "participation": output.participation_id,
+            "product": output.product,
+            "product_type": output.product_type,
+            "quantity": "500",
+            "unit": output.unit,
+            "produced_on": "25/07/2020",
+            "version": output.version,
+        },
+    )
+    assert response.status_code == 200
+    assert "tidak boleh setelah penyerahan pertamanya (20/07/2020)" in response.content.decode()
+    output.refresh_from_db()
+    assert output.produced_on == datetime.date(2020, 7, 1)
