@@ -135,6 +135,21 @@ class Tracked(models.Model):
     class Meta:
         abstract = True
 
+    def validate_constraints(self, exclude=None):
+        # The rules are said by clean() beside their fields; a constraint found broken here all the same
+        # (a form that does not check that rule) says so in words, never by the constraint's name.
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as e:
+            names = [c.name for c in self._meta.constraints]
+            plain = _("Isian ini bertentangan dengan aturan data program; periksa kembali isiannya.")
+            raise ValidationError(
+                {
+                    field: [plain if any(n in str(m) for n in names) else m for m in messages]
+                    for field, messages in e.message_dict.items()
+                }
+            ) from e
+
 
 class CopiesFromParent(models.Model):
     """A row that carries copies of its parent's values (`derived.COPIES`, kept by the database's triggers).

@@ -387,3 +387,20 @@ def test_an_import_row_with_an_empty_required_cell_is_previewed_as_refused(op_cl
     token = response["Location"].split("pratinjau=")[1]
     op_client.post(url, {"aksi": "batal", "token": token})
     assert not list((Path(settings.MEDIA_ROOT) / "imports").glob(f"{token}.*"))  # nothing left behind
+
+
+def test_a_broken_constraint_is_said_in_words_never_by_its_name(db):
+    """A rule no clean() checked (here the conditional unique NIB, bypassing Firm.clean) still reaches the
+    user as a sentence: the constraint's name is for the database log only."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from programs.models import Firm
+    from tests.factories import make_firm
+
+    firm = make_firm("51", "51.06", nib="5106000000001")
+    twin = Firm(province=firm.province, regency=firm.regency, name="Kembar", nib=firm.nib, sector="sandang")
+    with pytest.raises(DjangoValidationError) as excinfo:
+        twin.validate_constraints()
+    text = str(excinfo.value.message_dict)
+    assert "firm_nib_unique_when_given" not in text
+    assert "bertentangan dengan aturan data program" in text
