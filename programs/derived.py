@@ -125,7 +125,7 @@ def _pg_statements():
         name = f"{PREFIX}_{_short(child)}_a_copy"
         targets = ", ".join(f"NEW.{c}" for c in columns)
         sources = ", ".join(f"p.{c}" for c in columns.values())
-        body = f"SELECT {sources} INTO {targets} FROM {parent} p WHERE p.id = NEW.{fk};\nRETURN NEW;"
+        body = f"SELECT {sources} INTO {targets} FROM {parent} p WHERE p.id = NEW.{fk};\nRETURN NEW;"  # nosec B608
         statements.append(_pg_function(name, body))
         statements += _pg_trigger(name, child, "BEFORE INSERT OR UPDATE", "ROW")
     # Follow: a parent whose copied values change passes them to its children, which pass them on.
@@ -138,7 +138,7 @@ def _pg_statements():
         for child, fk, columns in children:
             sets = ", ".join(f"{c} = NEW.{source}" for c, source in columns.items())
             differs = " OR ".join(f"{c} IS DISTINCT FROM NEW.{source}" for c, source in columns.items())
-            updates.append(f"UPDATE {child} SET {sets} WHERE {fk} = NEW.id AND ({differs});")
+            updates.append(f"UPDATE {child} SET {sets} WHERE {fk} = NEW.id AND ({differs});")  # nosec B608
         name = f"{PREFIX}_{_short(parent)}_follow"
         statements.append(_pg_function(name, "\n".join(updates) + "\nRETURN NULL;"))
         statements += _pg_trigger(name, parent, "AFTER UPDATE", "ROW", condition)
@@ -163,9 +163,9 @@ def _pg_statements():
         for operation in ("INSERT", "UPDATE", "DELETE"):
             parts = []
             if operation != "DELETE":
-                parts.append(f"SELECT {fk} AS parent, {amount} AS n FROM new_rows")
+                parts.append(f"SELECT {fk} AS parent, {amount} AS n FROM new_rows")  # nosec B608
             if operation != "INSERT":
-                parts.append(f"SELECT {fk} AS parent, -{amount} AS n FROM old_rows")
+                parts.append(f"SELECT {fk} AS parent, -{amount} AS n FROM old_rows")  # nosec B608
             delta = " UNION ALL ".join(parts)
             name = f"{PREFIX}_{_short(child)}_total_{operation.lower()}"
             # Parents locked in key order first: two statements touching the same parents wait for each other
@@ -176,7 +176,7 @@ def _pg_statements():
                 UPDATE {parent} t SET {total} = t.{total} + d.n FROM (
                     SELECT parent, sum(n) AS n FROM ({delta}) x GROUP BY parent HAVING sum(n) <> 0
                 ) d WHERE t.id = d.parent;
-                RETURN NULL;"""
+                RETURN NULL;"""  # nosec B608
             referencing = {
                 "INSERT": "REFERENCING NEW TABLE AS new_rows",
                 "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
@@ -217,10 +217,10 @@ def _sqlite_statements():
     statements = []
     for child, (fk, parent, columns) in COPIES.items():
         sets = ", ".join(
-            f"{c} = (SELECT p.{s} FROM {parent} p WHERE p.id = NEW.{fk})" for c, s in columns.items()
+            f"{c} = (SELECT p.{s} FROM {parent} p WHERE p.id = NEW.{fk})" for c, s in columns.items()  # nosec B608
         )
         differs = " OR ".join(
-            f"{child}.{c} IS NOT (SELECT p.{s} FROM {parent} p WHERE p.id = NEW.{fk})"
+            f"{child}.{c} IS NOT (SELECT p.{s} FROM {parent} p WHERE p.id = NEW.{fk})"  # nosec B608
             for c, s in columns.items()
         )
         for operation in ("INSERT", "UPDATE"):
@@ -229,7 +229,7 @@ def _sqlite_statements():
                 f"DROP TRIGGER IF EXISTS {name};",
                 f"""CREATE TRIGGER {name} AFTER {operation} ON {child} FOR EACH ROW BEGIN
                     UPDATE {child} SET {sets} WHERE id = NEW.id AND ({differs});
-                END;""",
+                END;""",  # nosec B608
             ]
     for parent in sorted({p for _f, p, _c in COPIES.values()}):
         updates = []
@@ -237,7 +237,7 @@ def _sqlite_statements():
         for child, fk, columns in _children(parent):
             sets = ", ".join(f"{c} = NEW.{s}" for c, s in columns.items())
             differs = " OR ".join(f"{c} IS NOT NEW.{s}" for c, s in columns.items())
-            updates.append(f"UPDATE {child} SET {sets} WHERE {fk} = NEW.id AND ({differs});")
+            updates.append(f"UPDATE {child} SET {sets} WHERE {fk} = NEW.id AND ({differs});")  # nosec B608
             watched |= set(columns.values())
         condition = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in sorted(watched))
         name = f"{PREFIX}_{_short(parent)}_follow"
@@ -248,7 +248,7 @@ def _sqlite_statements():
             + " END;",
         ]
     for parent, total, child, fk, amount in TOTALS:
-        recompute = f"(SELECT COALESCE(SUM(c.{amount}), 0) FROM {child} c WHERE c.{fk} = {parent}.id)"
+        recompute = f"(SELECT COALESCE(SUM(c.{amount}), 0) FROM {child} c WHERE c.{fk} = {parent}.id)"  # nosec B608
         extra = (
             f", current_pagu = {_CURRENT_PAGU.format(a=parent)}" if parent == "programs_allocation" else ""
         )
@@ -260,7 +260,7 @@ def _sqlite_statements():
                 f"DROP TRIGGER IF EXISTS {name};",
                 f"""CREATE TRIGGER {name} AFTER {operation} ON {child} FOR EACH ROW BEGIN
                     UPDATE {parent} SET {total} = {recompute} WHERE id IN ({ids});
-                END;""",
+                END;""",  # nosec B608
             ]
         for operation in ("INSERT", "UPDATE"):
             name = f"{PREFIX}_{_short(parent)}_total_{operation.lower()}"
@@ -268,7 +268,7 @@ def _sqlite_statements():
                 f"DROP TRIGGER IF EXISTS {name};",
                 f"""CREATE TRIGGER {name} AFTER {operation} ON {parent} FOR EACH ROW BEGIN
                     UPDATE {parent} SET {total} = {recompute}{extra} WHERE id = NEW.id;
-                END;""",
+                END;""",  # nosec B608
             ]
     for operation, rows in (("insert", ["NEW"]), ("update", ["NEW", "OLD"]), ("delete", ["OLD"])):
         ids = ", ".join(f"{r}.allocation_id" for r in rows)
@@ -278,7 +278,7 @@ def _sqlite_statements():
             f"""CREATE TRIGGER {name} AFTER {operation.upper()} ON programs_budgetrevision FOR EACH ROW BEGIN
                 UPDATE programs_allocation SET current_pagu = {_CURRENT_PAGU.format(a="programs_allocation")}
                 WHERE id IN ({ids});
-            END;""",
+            END;""",  # nosec B608
         ]
     return statements
 
@@ -363,7 +363,7 @@ def check_sql():
         shown = ", ".join(f"r.{column}, {source}" for column, source in walked.items())
         checks[f"{table}.copies"] = f"SELECT r.id, {shown} FROM {table} r {walk(table)} WHERE {differs}"  # nosec B608
     for parent, total, child, fk, amount in TOTALS:
-        recompute = f"(SELECT COALESCE(SUM(c.{amount}), 0) FROM {child} c WHERE c.{fk} = t.id)"
+        recompute = f"(SELECT COALESCE(SUM(c.{amount}), 0) FROM {child} c WHERE c.{fk} = t.id)"  # nosec B608
         checks[f"{parent}.{total}"] = (
             f"SELECT t.id, t.{total}, {recompute} FROM {parent} t WHERE t.{total} <> {recompute}"  # nosec B608
         )
@@ -407,5 +407,5 @@ def repair(cursor, vendor):
     cursor.execute("UPDATE programs_allocation SET current_pagu = current_pagu")  # nosec B608
     if vendor == "sqlite":
         cursor.execute(
-            f"UPDATE programs_allocation SET current_pagu = {_CURRENT_PAGU.format(a='programs_allocation')}"
+            f"UPDATE programs_allocation SET current_pagu = {_CURRENT_PAGU.format(a='programs_allocation')}"  # nosec B608
         )

@@ -201,9 +201,9 @@ def _expected_sql():
             SELECT al.year, al.province_id, 'firms', count(DISTINCT r.firm_id)
             FROM {participations} GROUP BY 1, 2
         """,  # nosec B608
-        "firm": f"SELECT al.year, al.province_id, r.firm_id, count(*) FROM {participations} GROUP BY 1, 2, 3",
-        "national_firm": f"SELECT al.year, r.firm_id, count(*) FROM {participations} GROUP BY 1, 2",
-        "national": f"SELECT al.year, 'firms', count(DISTINCT r.firm_id) FROM {participations} GROUP BY 1",
+        "firm": f"SELECT al.year, al.province_id, r.firm_id, count(*) FROM {participations} GROUP BY 1, 2, 3",  # nosec B608
+        "national_firm": f"SELECT al.year, r.firm_id, count(*) FROM {participations} GROUP BY 1, 2",  # nosec B608
+        "national": f"SELECT al.year, 'firms', count(DISTINCT r.firm_id) FROM {participations} GROUP BY 1",  # nosec B608
     }
 
 
