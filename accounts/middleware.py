@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.deprecation import MiddlewareMixin
 
+from .otp import user_has_device
+
 # The pages an account with an admin-set password may reach: the change itself and signing out.
 _REACHABLE_BEFORE_THE_CHANGE = (PasswordChangeView, LogoutView)
 
@@ -16,14 +18,19 @@ class PasswordChangeRequiredMiddleware(MiddlewareMixin):
 
     A new account, or one whose password an admin set (`User.must_change_password`), reaches nothing but
     the password change page and sign-out until the user chose their own password — before enrolling or
-    typing a second factor, so an authenticator is never bound to a session opened with the admin's
-    password alone; the change page is reachable then without the second factor.
+    enrolling a second factor, so an authenticator is never bound to a session opened with the admin's
+    password alone; the change page is reachable then without the second factor. An account that already
+    has an authenticator types its code first and changes the password after.
     """
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = getattr(request, "user", None)
         public = not getattr(view_func, "login_required", True)
         if public or user is None or not user.is_authenticated or not user.must_change_password:
+            return None
+        if not user.is_verified() and user_has_device(user):
+            # An account that has an authenticator proves it first (SecondFactorMiddleware), then changes
+            # the password: an admin-set password alone must never be enough to take the account over.
             return None
         if issubclass(getattr(view_func, "view_class", type(None)), _REACHABLE_BEFORE_THE_CHANGE):
             # The second factor comes after the change (SecondFactorMiddleware lets this page through).

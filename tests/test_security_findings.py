@@ -520,3 +520,22 @@ def test_renaming_a_partner_on_its_page_leaves_the_submitted_activity_as_submitt
     page = client.get(activity.get_absolute_url()).content.decode()
     assert "Gugus Tugas Covid-19 Kabupaten Bangli" in page
     assert "Satgas Covid-19 Bangli" not in page
+
+
+@pytest.mark.django_db
+def test_a_reset_password_alone_never_passes_an_existing_second_factor():
+    """Whoever reads an admin-reset password of an account with an authenticator must still type its code
+    before reaching anything, the password change page included."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    ministry = make_user("pusat-lama", "pusat")
+    TOTPDevice.objects.create(user=ministry, name="Ponsel", confirmed=True)
+    ministry.set_password("Reset-Admin-2020")
+    ministry.must_change_password = True
+    ministry.save()
+    client = Client()
+    client.post(reverse("login"), {"username": "pusat-lama", "password": "Reset-Admin-2020"})
+    for page in (reverse("home"), reverse("accounts:password_change")):
+        response = client.get(page)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:otp_verify"))
+    assert client.get(reverse("accounts:otp_verify")).status_code == 200
