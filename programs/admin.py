@@ -47,7 +47,7 @@ from .models import (
     ReviewEvent,
     rupiah,
 )
-from .services import ConcurrentEditError
+from .services import TOTAL_PARENTS, ConcurrentEditError, lock_total_parents
 
 REVIEW_FIELDS = ["review_status", "review_note", "submitted_at", "reviewed_at", "reviewed_by"]
 
@@ -297,6 +297,7 @@ class VersionCheckedForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._lock_total_parent(cleaned)
         if self.instance.pk is None or not self.versioned or not self.has_changed():
             return cleaned
         stored = (
@@ -313,6 +314,18 @@ class VersionCheckedForm(forms.ModelForm):
         if cleaned.get("seen_version") != stored:
             raise ValidationError(ConcurrentEditError.message)
         return cleaned
+
+
+    def _lock_total_parent(self, cleaned):
+        """A row counted into a parent's running total locks that parent first, as the workspace does
+        (services.TOTAL_PARENTS): its rules are then checked against rows no other request is changing, and
+        admin and workspace take the locks in the same order."""
+        field = TOTAL_PARENTS.get(self._meta.model)
+        if field is None or not self.has_changed():
+            return
+        chosen = cleaned.get(field)
+        parent_id = chosen.pk if chosen is not None else getattr(self.instance, f"{field}_id", None)
+        lock_total_parents(self._meta.model, self.instance.pk, parent_id)
 
 
 class VersionCheckedAdmin:

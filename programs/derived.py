@@ -125,7 +125,11 @@ def _pg_statements():
         name = f"{PREFIX}_{_short(child)}_a_copy"
         targets = ", ".join(f"NEW.{c}" for c in columns)
         sources = ", ".join(f"p.{c}" for c in columns.values())
-        body = f"SELECT {sources} INTO {targets} FROM {parent} p WHERE p.id = NEW.{fk};\nRETURN NEW;"  # nosec B608
+        # A locking read: a parent changed by a transaction not yet committed is read as it commits, so a
+        # copy is never taken from a version about to be replaced (its follow trigger would miss this row).
+        # A handover locks its output as its running total will next; other rows share their parent.
+        lock = "FOR NO KEY UPDATE" if child == "programs_handover" else "FOR SHARE"
+        body = f"SELECT {sources} INTO {targets} FROM {parent} p WHERE p.id = NEW.{fk} {lock};\nRETURN NEW;"  # nosec B608
         statements.append(_pg_function(name, body))
         statements += _pg_trigger(name, child, "BEFORE INSERT OR UPDATE", "ROW")
     # Follow: a parent whose copied values change passes them to its children, which pass them on.

@@ -954,6 +954,13 @@ class Participation(CopiesFromParent, Tracked):
             return
         if firm.province_id != activity.province_id:
             raise ValidationError({"firm": _("IKM ini terdaftar di provinsi lain.")})
+        stored_year = _as_stored(Participation, self.pk, "year")
+        if stored_year is not None and stored_year != activity.year and self.outputs.exists():
+            # Its outputs and handovers are dated in the fiscal year it took part in.
+            message = _(
+                "Peserta yang sudah punya hasil produksi tidak dapat dipindah ke tahun anggaran lain."
+            )
+            raise ValidationError({"activity": message})
         if Participation.objects.filter(activity=activity, firm=firm).exclude(pk=self.pk).exists():
             raise ValidationError({"firm": _("IKM ini sudah tercatat sebagai peserta kegiatan ini.")})
 
@@ -1113,6 +1120,10 @@ class Output(CopiesFromParent, Tracked):
             models.CheckConstraint(
                 condition=Q(produced_on__year=F("year")), name="output_produced_in_fiscal_year"
             ),
+            models.CheckConstraint(
+                condition=Q(ordered_on__isnull=True) | Q(ordered_on__year=F("year"), buyer__isnull=False),
+                name="output_ordered_on_an_order_in_fiscal_year",
+            ),
         ]
         # Covering (PostgreSQL): live output sums (a filtered recap or Covid-19 report) from the index alone.
         indexes = [
@@ -1137,6 +1148,8 @@ class Output(CopiesFromParent, Tracked):
         if (self.ordered_quantity is None) != (self.buyer_id is None):
             field = "buyer" if self.buyer_id is None else "ordered_quantity"
             errors[field] = _("Pesanan harus mencantumkan jumlah pesanan dan pemesannya.")
+        elif self.ordered_on is not None and self.buyer_id is None:
+            errors["ordered_on"] = _("Tanggal pesanan hanya diisi bila ada pesanan (jumlah dan pemesan).")
         handed_over = _as_stored(Output, self.pk, "handed_over_total") or 0
         if _is_number(self.quantity) and self.quantity < handed_over:
             errors["quantity"] = _(
@@ -1155,6 +1168,8 @@ class Output(CopiesFromParent, Tracked):
                 else []
             )
             first_handover = first_handover[0] if first_handover else None
+            if _is_date(self.ordered_on) and self.ordered_on.year != year:
+                errors["ordered_on"] = _("Tanggal pesanan harus di dalam tahun anggaran %(y)s.") % {"y": year}
             if self.produced_on.year != year:
                 errors["produced_on"] = _("Tanggal produksi harus di dalam tahun anggaran %(y)s.") % {
                     "y": year

@@ -267,14 +267,17 @@ RETRYABLE = {"40P01", "40001"}
 ATTEMPTS = 3
 
 
-def _retried(write):
+def retried(write, reset=None):
     """Run `write()` in its own transaction, again (up to ATTEMPTS) when PostgreSQL chose it as a deadlock
     victim: nobody sees a server error for a collision the database resolved by rolling one back. Inside
-    an outer transaction (the admin's, a command's) it runs once: only the outermost may retry."""
+    an outer transaction (the admin's, a command's) it runs once: only the outermost may retry. `reset()`
+    puts the objects back as they were before a rolled-back attempt."""
     if transaction.get_connection().in_atomic_block:
         return write()
     for attempt in range(1, ATTEMPTS + 1):
         try:
+            if reset is not None and attempt > 1:
+                reset()
             with transaction.atomic():
                 return write()
         except OperationalError as e:
@@ -284,17 +287,23 @@ def _retried(write):
     raise AssertionError("unreachable")
 
 
-def _lock_total_parents(instance):
-    field = TOTAL_PARENTS.get(type(instance))
+def lock_total_parents(model, pk, parent_id):
+    """Lock, in key order, the parent whose running total a write of `model` row `pk` (None: a new row)
+    changes: the one it will have (`parent_id`) and the one it has now."""
+    field = TOTAL_PARENTS.get(model)
     if field is None:
         return
-    ids = {getattr(instance, f"{field}_id")}
-    if instance.pk is not None:
-        ids.add(
-            type(instance)._base_manager.filter(pk=instance.pk).values_list(f"{field}_id", flat=True).first()
-        )
-    parent = type(instance)._meta.get_field(field).related_model
+    ids = {parent_id}
+    if pk is not None:
+        ids.add(model._base_manager.filter(pk=pk).values_list(f"{field}_id", flat=True).first())
+    parent = model._meta.get_field(field).related_model
     list(parent._base_manager.select_for_update().filter(pk__in=ids - {None}).order_by("pk").values("pk"))
+
+
+def _lock_total_parents(instance):
+    field = TOTAL_PARENTS.get(type(instance))
+    if field is not None:
+        lock_total_parents(type(instance), instance.pk, getattr(instance, f"{field}_id"))
 
 
 def save_edit(instance, *, actor, expected_version=None, m2m=None):
@@ -330,7 +339,7 @@ def save_edit(instance, *, actor, expected_version=None, m2m=None):
         if not editable.filter(pk=instance.pk).exists():
             raise PermissionDenied(_LOCKED)
 
-    _retried(write)
+    retried(write)
     return instance
 
 
@@ -351,7 +360,7 @@ def delete_record(instance, *, actor, expected_version=None):
         instance._history_user = actor
         instance.delete()
 
-    _retried(write)
+    retried(write)
 
 
 def can_add_realisation(allocation, user):

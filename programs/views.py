@@ -5,7 +5,7 @@ scoping mechanism (`get_visible_or_404`), every write through `services`.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Count, OuterRef, Prefetch, ProtectedError, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -459,13 +459,20 @@ def participation_new_firm(request, pk):
     activity = _editable_activity(request, pk)
     form = NewFirmParticipationForm(request.POST, user=request.user, activity=activity)
     if form.is_valid():
+        def register():
+            services.save_edit(form.instance, actor=request.user)
+            services.save_edit(
+                Participation(activity=activity, firm=form.instance, note=form.cleaned_data["note"]),
+                actor=request.user,
+            )
+
+        firm, adding, firm_pk = form.instance, form.instance._state.adding, form.instance.pk
+
+        def reset():  # as before an attempt PostgreSQL rolled back
+            firm._state.adding, firm.pk = adding, firm_pk
+
         try:
-            with transaction.atomic():
-                services.save_edit(form.instance, actor=request.user)
-                services.save_edit(
-                    Participation(activity=activity, firm=form.instance, note=form.cleaned_data["note"]),
-                    actor=request.user,
-                )
+            services.retried(register, reset=reset)
         except ValidationError as e:
             form.add_error(None, e)
         except IntegrityError:  # the same firm registered from another tab meanwhile: nothing was saved

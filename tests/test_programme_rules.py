@@ -757,6 +757,9 @@ CONSTRAINT_CASES = {
     "output_order_has_buyer_and_quantity": lambda w: make_output(w.participation, ordered_quantity=100),
     "output_handed_over_within_produced": lambda w: make_handover(w.output, quantity=w.output.quantity + 1),
     "output_produced_in_fiscal_year": lambda w: make_output(w.participation, produced_on=D(2019, 12, 31)),
+    "output_ordered_on_an_order_in_fiscal_year": lambda w: make_output(
+        w.participation, ordered_quantity=100, buyer=w.partner, ordered_on=D(2021, 1, 5)
+    ),
     "handover_handed_in_fiscal_year": lambda w: make_handover(w.output, handed_on=D(2021, 1, 4)),
     "handover_not_before_production": lambda w: make_handover(
         w.output, handed_on=w.output.produced_on - ONE_DAY
@@ -1191,3 +1194,36 @@ def test_a_closed_fiscal_year_is_locked_for_operators_but_not_admins(scope):
         assert scope.a[model] <= _visible(model, u.operator_a), model
     # Firms and partners are not bound to a year.
     assert scope.a[Firm] <= _editable(Firm, u.operator_a)
+
+
+def test_a_participation_with_outputs_keeps_its_fiscal_year(w):
+    w.participation.activity = make_activity(make_allocation("51", 2021))
+    with pytest.raises(ValidationError) as excinfo:
+        w.participation.full_clean()
+    assert "tahun anggaran lain" in str(excinfo.value.message_dict["activity"])
+
+
+@pytest.mark.parametrize(
+    "order, message",
+    [
+        (
+            {"ordered_quantity": 100, "ordered_on": D(2021, 1, 5)},
+            "Tanggal pesanan harus di dalam tahun anggaran",
+        ),
+        ({"ordered_quantity": None, "ordered_on": D(2020, 6, 5)}, "hanya diisi bila ada pesanan"),
+    ],
+)
+def test_an_order_date_belongs_to_an_order_in_the_fiscal_year(w, order, message):
+    output = Output(
+        participation=w.participation,
+        product="Masker",
+        product_type="masker",
+        quantity=100,
+        unit="pcs",
+        produced_on=D(2020, 7, 1),
+        buyer=w.partner if order["ordered_quantity"] else None,
+        **order,
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        output.full_clean()
+    assert message in str(excinfo.value.message_dict["ordered_on"])
