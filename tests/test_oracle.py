@@ -25,8 +25,10 @@ from programs import reports, services
 from programs.models import (
     Activity,
     ActivityKind,
+    ActivityPurpose,
     ActivityStatus,
     Allocation,
+    DeliveryMode,
     Firm,
     Handover,
     Output,
@@ -36,6 +38,7 @@ from programs.models import (
     ProductType,
     Realisation,
     RecipientType,
+    Sector,
     Sex,
 )
 
@@ -81,6 +84,25 @@ def _dmy(date):
     return date.strftime("%d/%m/%Y")
 
 
+def _wib(month, day, hour=10, minute=0):
+    """A moment of YEAR in WIB (the ministry's time), as a history version's date."""
+    return datetime.datetime(YEAR, month, day, hour, minute, tzinfo=oracle.WIB)
+
+
+def _first_recorded(activity, moment):
+    """Date an activity's first version (its creation) as entered at that moment."""
+    activity.history.filter(history_type="+").update(history_date=moment)
+
+
+def _record(activity, moment, **changes):
+    """Save a change of an activity, its history version dated as entered at that moment."""
+    for name, value in changes.items():
+        setattr(activity, name, value)
+    activity._history_date = moment
+    activity.save()
+    del activity._history_date
+
+
 # --- The data and the cast ---------------------------------------------------------------------------------
 
 
@@ -106,19 +128,29 @@ def world():
         if code == "51":
             make_revision(allocation, Decimal(1_800_000_000), revised_on=_day(4))
         for month in (1, 2, 4):
-            make_realisation(
-                allocation, month=month, amount=Decimal(50_000_000 + 1_000_000 * month * (n + 1))
-            )
+            amount = Decimal(50_000_000 + 1_000_000 * month * (n + 1))
+            if (code, month) == ("72", 4):
+                # 172,830,000 of 1,400,000,000 is 12.345 %: shown as 12.35 (half rounded up).
+                amount = Decimal(63_830_000)
+            make_realisation(allocation, month=month, amount=amount)
         firms = [make_firm(code, REGENCIES[code]) for _ in range(4)]
         partner = make_partner(code)
+        # Each activity as it was entered over the year (its history), the boundaries around midnight WIB.
         done = make_activity(
             allocation,
             kind=ActivityKind.BIMTEK,
             covid_response=True,
-            status=ActivityStatus.DONE,
+            status=ActivityStatus.PLANNED,
             planned_start=_day(3, 1),
             planned_end=_day(5, 30),
-            actual_start=_day(3, 2),
+        )
+        _first_recorded(done, _wib(1, 10))
+        _record(done, _wib(3, 2), status=ActivityStatus.RUNNING, actual_start=_day(3, 2))
+        # Done on 28 May, but entered just after the end of June: the second quarter still shows it running.
+        _record(
+            done,
+            _wib(7, 1, 0, 30),
+            status=ActivityStatus.DONE,
             actual_end=_day(5, 28),
             actual_participants=18,
         )
@@ -126,23 +158,51 @@ def world():
             allocation,
             kind=ActivityKind.PENDAMPINGAN,
             covid_response=False,
-            status=ActivityStatus.RUNNING,
+            status=ActivityStatus.PLANNED,
             planned_start=_day(6, 1),
             planned_end=_day(9, 30),
-            actual_start=_day(6, 2),
         )
-        make_activity(
+        _first_recorded(running, _wib(2, 1))
+        # Postponed on the last evening of June (recorded by the quarter's end), resumed in July.
+        _record(running, _wib(6, 30, 23, 30), status=ActivityStatus.POSTPONED, status_reason="PSBB")
+        _record(
+            running,
+            _wib(7, 6),
+            status=ActivityStatus.RUNNING,
+            status_reason="",
+            actual_start=_day(7, 6),
+            budget=running.budget + 25_000_000,
+            target_participants=25,
+        )
+        later = make_activity(
             allocation, kind=ActivityKind.FASILITASI, covid_response=n % 2 == 0, budget=Decimal(75_000_000)
         )
+        # First entered in November: the first three quarters show the version it was entered with.
+        _first_recorded(later, _wib(11, 3))
+        if n != 1:
+            _record(
+                later,
+                _wib(11, 20),
+                status=ActivityStatus.CANCELLED,
+                status_reason="Anggaran dialihkan",
+                budget=Decimal(80_000_000),
+            )
         for activity, chosen in ((done, firms[:3]), (running, firms[1:])):
+            start = activity.actual_start or activity.planned_start
             for i, firm in enumerate(chosen):
                 participation = make_participation(activity, firm)
+                order = {}
+                if i == 0:
+                    order = {"ordered_quantity": 1000, "buyer": partner}
+                    if activity == running:
+                        # Ordered in June, made in July: the order counts in the second quarter.
+                        order["ordered_on"] = _day(6, 10)
                 output = make_output(
                     participation,
                     quantity=400 + 100 * i,
                     product_type=[ProductType.MASK, ProductType.HAZMAT, ProductType.OTHER][i % 3],
-                    produced_on=activity.planned_start + datetime.timedelta(days=20 * i),
-                    **({"ordered_quantity": 1000, "buyer": partner} if i == 0 else {}),
+                    produced_on=start + datetime.timedelta(days=20 * i),
+                    **order,
                 )
                 make_handover(
                     output,
@@ -159,6 +219,30 @@ def world():
             month = Realisation.objects.get(allocation=allocation, month=1)
             services.submit(obj=month, actor=operator)
             services.verify(obj=month, actor=pusat)
+            # An activity written around the history (no version): the quarterly report shows its row. Its
+            # copies are given wrong on purpose: the database sets them from the allocation.
+            elsewhere = Allocation.objects.get(province__code="51", year=YEAR)
+            Activity.objects.bulk_create(
+                [
+                    Activity(
+                        allocation=allocation,
+                        province_id=elsewhere.province_id,
+                        year=YEAR,
+                        title="Fasilitasi sertifikasi SNI masker (impor massal)",
+                        kind=ActivityKind.FASILITASI,
+                        purpose=ActivityPurpose.PENGEMBANGAN,
+                        sector=Sector.SANDANG,
+                        covid_response=True,
+                        mode=DeliveryMode.ONLINE,
+                        status=ActivityStatus.POSTPONED,
+                        status_reason="PSBB",
+                        planned_start=_day(8, 1),
+                        planned_end=_day(8, 20),
+                        budget=Decimal(40_000_000),
+                        target_participants=10,
+                    )
+                ]
+            )
     return {"pusat": pusat, "clients": clients, "ministry": ministry}
 
 
