@@ -15,7 +15,7 @@ import random
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
@@ -455,6 +455,7 @@ def _output_data(output, **changes):
         "unit": output.unit,
         "produced_on": _dmy(output.produced_on),
         "ordered_quantity": output.ordered_quantity or "",
+        "ordered_on": _dmy(output.ordered_on) if output.ordered_on else "",
         "buyer": output.buyer_id or "",
         "version": output.version,
     }
@@ -462,6 +463,41 @@ def _output_data(output, **changes):
         data["meets_standard"] = "on"
     data.update(changes)
     return data
+
+
+def _activity_data(activity, **changes):
+    data = {
+        "title": activity.title,
+        "description": activity.description,
+        "kind": activity.kind,
+        "purpose": activity.purpose,
+        "sector": activity.sector,
+        "regency": activity.regency_id or "",
+        "mode": activity.mode,
+        "planned_start": _dmy(activity.planned_start),
+        "planned_end": _dmy(activity.planned_end),
+        "actual_start": _dmy(activity.actual_start) if activity.actual_start else "",
+        "actual_end": _dmy(activity.actual_end) if activity.actual_end else "",
+        "status": activity.status,
+        "status_reason": activity.status_reason,
+        "budget": f"{int(activity.budget):,}".replace(",", "."),
+        "target_participants": activity.target_participants,
+        "actual_participants": activity.actual_participants or "",
+        "partners": list(activity.partners.values_list("pk", flat=True)),
+        "version": activity.version,
+    }
+    if activity.covid_response:
+        data["covid_response"] = "on"
+    data.update(changes)
+    return data
+
+
+def _handed_on(rng, output):
+    """A handover date: mostly on or after the output's production (the rule), sometimes any day (refused)."""
+    if rng.random() < 0.15:
+        return _day(rng.randint(1, 12), rng.randint(1, 28))
+    last = datetime.date(YEAR, 12, 31)
+    return output.produced_on + datetime.timedelta(days=rng.randint(0, (last - output.produced_on).days))
 
 
 def _handover_data(handover, **changes):
@@ -500,6 +536,7 @@ def page_write(world, rng):
             "realisation_add",
             "realisation_edit",
             "realisation_delete",
+            "activity_edit",
             "stale_edit",
         ]
     )
@@ -547,6 +584,8 @@ def page_write(world, rng):
         if rng.random() < 0.3:
             buyer = Partner.objects.filter(province__code=code).first()
             data.update(ordered_quantity=rng.randint(1, 2000), buyer=buyer.pk)
+            if rng.random() < 0.5:
+                data["ordered_on"] = _dmy(_day(rng.randint(1, 12), rng.randint(1, 28)))
         posts.append((reverse("programs:output_add", args=[activity.pk]), data))
     elif action == "output_edit":
         output = _pick(rng, Output.objects.filter(participation__activity=activity))
@@ -569,7 +608,7 @@ def page_write(world, rng):
             "recipient_type": rng.choice(RecipientType.values),
             "recipient": "",
             "recipient_name": "Masyarakat umum",
-            "handed_on": _dmy(_day(rng.randint(1, 12), rng.randint(1, 28))),
+            "handed_on": _dmy(_handed_on(rng, output)),
             "quantity": rng.randint(1, 250),  # sometimes above what is left: refused
             "bast_number": f"BAST/{rng.randrange(10**6)}/{YEAR}",
         }
@@ -582,9 +621,22 @@ def page_write(world, rng):
             handover,
             quantity=max(1, handover.quantity + rng.randint(-80, 120)),
             recipient_type=rng.choice(RecipientType.values),
-            handed_on=_dmy(_day(rng.randint(1, 12))),
+            handed_on=_dmy(_handed_on(rng, handover.output)),
         )
         posts.append((reverse("programs:handover_edit", args=[handover.pk]), data))
+    elif action == "activity_edit":
+        # A new version in the activity's history as well as a new row: the recap reads the row, the
+        # quarterly report the versions.
+        changes = rng.choice(
+            [
+                {"budget": f"{rng.randint(50, 300) * 1_000_000:,}".replace(",", ".")},
+                {"target_participants": rng.randint(5, 40)},
+                {"status": ActivityStatus.POSTPONED, "status_reason": "PSBB diperpanjang"},
+            ]
+        )
+        posts.append(
+            (reverse("programs:activity_update", args=[activity.pk]), _activity_data(activity, **changes))
+        )
     elif action == "realisation_add":
         allocation = Allocation.objects.get(pk=activity.allocation_id)
         taken = set(allocation.realisations.values_list("month", flat=True))
@@ -735,43 +787,54 @@ UPDATES = [
 ]
 
 
-def _copies(obj, **values):
-    """Set the columns a bulk writer must still give while the models have them (NOT NULL), from the
-    foreign keys; once the mechanism derives them these fields may be gone, and nothing is set."""
-    for name, value in values.items():
-        try:
-            field = type(obj)._meta.get_field(name)
-        except FieldDoesNotExist:
-            continue
-        setattr(obj, field.attname, value.pk if hasattr(value, "pk") else value)
+#: The columns the database copies from a row's parent (programs/derived.py), by model.
+COPIED = {
+    Participation: ("province", "year"),
+    Participant: ("province", "year"),
+    Output: ("activity", "province", "year"),
+    Handover: ("activity", "province", "year", "product_type", "output_produced_on"),
+}
+
+
+def _wrong_copies(obj, activity):
+    """Give the copied columns values, as a bulk writer must (NOT NULL), and wrong ones on purpose: another
+    province, another year, another activity, another product type, another date. The database sets them
+    from the row's parent; were it not to, the reports would count the row in the wrong place."""
+    province = Allocation.objects.get(pk=activity.allocation_id).province_id
+    wrong = {
+        "province": Allocation.objects.filter(year=YEAR).exclude(province_id=province).first().province_id,
+        "year": YEAR - 1,
+        "activity": Activity.objects.exclude(pk=activity.pk).order_by("pk").first().pk,
+        "product_type": ProductType.OTHER_PPE
+        if getattr(obj, "product_type", None) != ProductType.OTHER_PPE
+        else ProductType.MASK,
+        "output_produced_on": datetime.date(YEAR - 1, 1, 1),
+    }
+    for name in COPIED[type(obj)]:
+        setattr(obj, type(obj)._meta.get_field(name).attname, wrong[name])
     return obj
 
 
-def _place(activity):
-    allocation = Allocation.objects.get(pk=activity.allocation_id)
-    return {"province": allocation.province_id, "year": allocation.year}
-
-
 def bulk_handovers(rng):
-    """bulk_create: handovers within what is left of their outputs (the running total is not touched)."""
+    """bulk_create: handovers within what is left of their outputs, dated on or after production."""
     new = []
     for output in rng.sample(list(Output.objects.filter(participation__activity__allocation__year=YEAR)), 3):
         left = output.quantity - sum(h.quantity for h in Handover.objects.filter(output=output))
         if left < 1:
             continue
-        activity = Participation.objects.get(pk=output.participation_id).activity
         handover = Handover(
             output=output,
             quantity=rng.randint(1, left),
             recipient_type=rng.choice(RecipientType.values),
             recipient_name="Masyarakat umum",
-            handed_on=_day(rng.randint(1, 12)),
+            handed_on=output.produced_on + datetime.timedelta(days=rng.randint(0, 20)),
             bast_number=f"BAST/MASSAL/{rng.randrange(10**6)}",
         )
-        new.append(
-            _copies(handover, activity_id=activity.pk, product_type=output.product_type, **_place(activity))
-        )
-    _refusable(lambda: Handover.objects.bulk_create(new))
+        if handover.handed_on.year != YEAR:
+            handover.handed_on = output.produced_on
+        new.append(_wrong_copies(handover, output.participation.activity))
+    with transaction.atomic():
+        Handover.objects.bulk_create(new)
 
 
 def bulk_outputs(rng):
@@ -785,12 +848,13 @@ def bulk_outputs(rng):
             unit="pcs",
             produced_on=_day(rng.randint(1, 12)),
         )
-        new.append(_copies(output, activity_id=participation.activity_id, **_place(participation.activity)))
-    _refusable(lambda: Output.objects.bulk_create(new))
+        new.append(_wrong_copies(output, participation.activity))
+    with transaction.atomic():
+        Output.objects.bulk_create(new)
 
 
 def bulk_realisations(rng):
-    """bulk_create: the free months of an allocation, small enough to stay within its pagu."""
+    """bulk_create: the free months of an allocation, small enough to stay within its pagu (else refused)."""
     allocation = _pick(rng, Allocation.objects.filter(year=YEAR))
     taken = set(allocation.realisations.values_list("month", flat=True))
     free = [m for m in range(1, 13) if m not in taken][:2]
@@ -805,11 +869,11 @@ def bulk_participations(rng):
     activity = _pick(rng, Activity.objects.filter(allocation__year=YEAR))
     province = Allocation.objects.get(pk=activity.allocation_id).province_id
     firms = Firm.objects.filter(province_id=province).exclude(participations__activity=activity)
-    rows = [_copies(Participation(activity=activity, firm=f), **_place(activity)) for f in firms[:2]]
-    people = [
-        _copies(Participant(activity=activity, name="Peserta massal", sex=Sex.FEMALE), **_place(activity))
-    ]
-    _refusable(lambda: (Participation.objects.bulk_create(rows), Participant.objects.bulk_create(people)))
+    rows = [_wrong_copies(Participation(activity=activity, firm=f), activity) for f in firms[:2]]
+    people = [_wrong_copies(Participant(activity=activity, name="Peserta massal", sex=Sex.FEMALE), activity)]
+    with transaction.atomic():
+        Participation.objects.bulk_create(rows)
+        Participant.objects.bulk_create(people)
 
 
 BULK = [bulk_handovers, bulk_outputs, bulk_realisations, bulk_participations]
