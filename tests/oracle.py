@@ -550,6 +550,34 @@ def covid(records, filters):
     return {"rows": rows, "totals": totals, "by_product": by_product, "by_recipient": by_recipient}
 
 
+# --- The rules on dates and quantities ----------------------------------------------------------------------
+
+
+def rule_breaches(records):
+    """[text] of every record that breaks a rule the database must hold whatever wrote it (empty: none):
+    an output dated outside its activity's fiscal year, a handover dated outside it or before its
+    output's production, more handed over than produced. Walked through the foreign keys."""
+    breaches = []
+    handed = defaultdict(int)
+    for handover in records.handovers:
+        output = records.outputs[handover["output_id"]]
+        year = records.place_of(records.activity_of_output(handover["output_id"]))[1]
+        handed[handover["output_id"]] += handover["quantity"]
+        if handover["handed_on"] < output["produced_on"]:
+            breaches.append(f"Handover {handover['pk']} on {handover['handed_on']}, before its production")
+        if handover["handed_on"].year != year:
+            breaches.append(
+                f"Handover {handover['pk']} on {handover['handed_on']}, outside fiscal year {year}"
+            )
+    for pk, output in records.outputs.items():
+        year = records.place_of(records.activity_of_output(pk))[1]
+        if output["produced_on"].year != year:
+            breaches.append(f"Output {pk} produced {output['produced_on']}, outside fiscal year {year}")
+        if handed[pk] > output["quantity"]:
+            breaches.append(f"Output {pk}: {handed[pk]} handed over of {output['quantity']} produced")
+    return breaches
+
+
 # --- Running totals ----------------------------------------------------------------------------------------
 
 

@@ -243,6 +243,9 @@ def world():
                     )
                 ]
             )
+    # The next year's plan of one province: what an update() must not move an output of YEAR into.
+    following = make_activity(make_allocation("63", YEAR + 1, pagu=Decimal(900_000_000)))
+    make_participation(following, make_firm("63", REGENCIES["63"]))
     return {"pusat": pusat, "clients": clients, "ministry": ministry}
 
 
@@ -404,6 +407,7 @@ def assert_reports_equal_the_oracle(world, quarters=(1, 2, 3)):
                 for pk, row in expected["page_rows"].items():
                     _compare(found, f"{label} activity {pk} (page)", shown.get(pk, {}), row)
 
+    found.extend(f"rule broken: {text}" for text in oracle.rule_breaches(records))
     drift = oracle.running_total_drift()
     found.extend(f"running total {what}: stored {stored}, rows sum to {rows}" for what, stored, rows in drift)
     try:
@@ -701,6 +705,21 @@ def change_product_type(rng):
     _refusable(lambda: Output.objects.filter(pk=output.pk).update(product_type=new))
 
 
+def move_output_to_another_year(rng):
+    """update(): an output of YEAR moved to a participation of the next year; its date is then outside
+    that fiscal year, which the database refuses."""
+    output = _pick(rng, Output.objects.filter(participation__activity__allocation__year=YEAR))
+    target = _pick(rng, Participation.objects.filter(activity__allocation__year=YEAR + 1))
+    _refusable(lambda: Output.objects.filter(pk=output.pk).update(participation=target))
+
+
+def change_output_date(rng):
+    """update(): an output's production date moved within the year; refused when it would fall after one
+    of its handovers (the handovers carry the date to check it)."""
+    output = _pick(rng, Output.objects.filter(participation__activity__allocation__year=YEAR))
+    _refusable(lambda: Output.objects.filter(pk=output.pk).update(produced_on=_day(rng.randint(1, 12))))
+
+
 def move_activity(rng):
     """update(): an activity with no firms or people yet (the model allows moving those) goes to another
     province's allocation of the same year."""
@@ -776,6 +795,8 @@ def change_activity_status(rng):
 
 UPDATES = [
     move_output,
+    move_output_to_another_year,
+    change_output_date,
     change_product_type,
     move_activity,
     move_participation,
