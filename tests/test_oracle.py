@@ -18,6 +18,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 
@@ -31,6 +32,7 @@ from programs.models import (
     DeliveryMode,
     Firm,
     Handover,
+    NationalTally,
     Output,
     Participant,
     Participation,
@@ -40,7 +42,9 @@ from programs.models import (
     RecipientType,
     Sector,
     Sex,
+    Tally,
 )
+from provinces.models import Province
 
 from . import oracle
 from .factories import (
@@ -971,3 +975,62 @@ def test_a_handover_above_what_was_produced_is_refused_on_the_page_and_by_update
     total = sum(h.quantity for h in Handover.objects.filter(output=output))
     assert total <= Output.objects.get(pk=output.pk).quantity, "update() handed over more than was produced"
     assert_reports_equal_the_oracle(world, quarters=(3,))
+
+
+# --- The yardstick reads the records only ------------------------------------------------------------------
+
+
+def _everything(records):
+    """Every figure the oracle computes for the world."""
+    return {
+        "recap": [oracle.recap(records, f) for f in FILTERS],
+        "covid": [oracle.covid(records, f) for f in (FILTERS[0], FILTERS[4])],
+        "province": [oracle.province_report(records, c, f) for c in CODES for f in (FILTERS[0], FILTERS[2])],
+        "quarterly": [
+            oracle.quarterly(records, c, YEAR, q, v)
+            for c in CODES
+            for q in (1, 2, 3, 4)
+            for v in (False, True)
+        ],
+        "rules": oracle.rule_breaches(records),
+    }
+
+
+def test_the_oracle_reads_no_copied_column_running_total_or_tally(world):
+    """With the database's keeping switched off, every copy, running total and tally is set wrong: the
+    reports (which read them) change, the oracle's figures do not."""
+    before = _everything(oracle.Records())
+    served_before = reports.national_recap(world["pusat"], reports.Filters(year=YEAR)).totals
+    elsewhere = Province.objects.exclude(code__in=CODES).order_by("code").first().pk
+    other_activity = Activity.objects.filter(allocation__year=YEAR + 1).get().pk
+    tables = [m._meta.db_table for m in (Activity, Participation, Participant, Output, Handover, Allocation)]
+    scramble = [
+        (Activity, {"province_id": elsewhere}),
+        (Participation, {"province_id": elsewhere, "year": YEAR + 7}),
+        (Participant, {"province_id": elsewhere, "year": YEAR + 7}),
+        (Output, {"activity_id": other_activity, "province_id": elsewhere, "handed_over_total": 0}),
+        (
+            Handover,
+            {
+                "activity_id": other_activity,
+                "province_id": elsewhere,
+                "product_type": ProductType.OTHER,
+                "output_produced_on": datetime.date(YEAR, 1, 1),
+            },
+        ),
+        (Allocation, {"realised_total": 0, "current_pagu": F("pagu") + 1}),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks, or ALTER TABLE is refused
+        for table in tables:
+            cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')  # noqa: S608 - model names
+        for model, values in scramble:
+            model.objects.update(**values)
+        for model in (Tally, NationalTally):
+            model.objects.update(amount=F("amount") + 13)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table in tables:
+            cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')  # noqa: S608
+    served_after = reports.national_recap(world["pusat"], reports.Filters(year=YEAR)).totals
+    assert served_after != served_before, "the scramble reached what the reports read"
+    assert _everything(oracle.Records()) == before
