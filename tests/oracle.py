@@ -8,15 +8,21 @@ realisation from its allocation; the current pagu from the revisions. It must ne
   handovers, an activity's own `province` and `year`, a handover's `product_type`), a running total
   (`Allocation.realised_total`, `Allocation.current_pagu`, `Output.handed_over_total`) or a tally table.
 
+The quarterly report shows each activity as recorded at the quarter's end; the oracle reads that from
+django-simple-history's versions (a record of what was saved when, not a copy kept in step): the last
+version saved before midnight WIB after the quarter's last day, else the first version (an activity entered
+later), else the row itself (an activity written around the history).
+
 Every figure comes out in the shape the JSON downloads carry (`programs/exports.py`): money, counts and
-quantities as ints, percentages as floats with two decimals, or None; dates as ISO text.
+quantities as ints, percentages as floats with two decimals (half rounded up), or None; dates as ISO text.
 """
 
 import calendar
 import datetime
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from programs.models import (
     Activity,
@@ -43,7 +49,18 @@ STATUS_KEYS = {
     ActivityStatus.CANCELLED: "activities_cancelled",
 }
 PRODUCT_TYPES = list(ProductType.values)
-PPE = ["masker", "face_shield", "hazmat", "apd_lain"]
+PPE = ["masker", "face_shield", "hazmat", "apd_lain"]  # the protective equipment; not "lainnya"
+WIB = zoneinfo.ZoneInfo("Asia/Jakarta")  # the ministry's day
+#: The activity's fields the quarterly report shows as recorded at the quarter's end (README).
+AS_RECORDED = (
+    "status",
+    "status_reason",
+    "planned_end",
+    "actual_end",
+    "budget",
+    "target_participants",
+    "actual_participants",
+)
 RECIPIENT_TYPES = list(RecipientType.values)
 BENCHMARKS = {3: 15, 6: 40, 9: 60, 12: 90}
 MONEY = ("pagu", "current_pagu", "realised")
@@ -61,10 +78,11 @@ COUNTS = (
 
 
 def pct(part, whole):
-    """part × 100 / whole to two decimals, as the JSON carries it; None when the whole is 0 or missing."""
+    """part × 100 / whole to two decimals, half rounded up, as the JSON carries it; None when the whole is
+    0 or missing."""
     if not whole or part is None:
         return None
-    return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01")))
+    return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -124,6 +142,7 @@ class Records:
                 "covid_response",
                 "review_status",
                 "status",
+                "status_reason",
                 "budget",
                 "target_participants",
                 "actual_participants",
@@ -139,12 +158,22 @@ class Records:
         self.outputs = {
             o["pk"]: o
             for o in Output.objects.values(
-                "pk", "participation_id", "product_type", "quantity", "ordered_quantity", "produced_on"
+                "pk",
+                "participation_id",
+                "product_type",
+                "quantity",
+                "ordered_quantity",
+                "ordered_on",
+                "produced_on",
             )
         }
         self.handovers = list(
             Handover.objects.values("pk", "output_id", "recipient_type", "quantity", "handed_on")
         )
+        self.versions = defaultdict(list)  # activity id → its saved versions, oldest first
+        history = Activity.history.model.objects.order_by("history_date", "history_id")
+        for version in history.values("id", "history_id", "history_date", *AS_RECORDED):
+            self.versions[version["id"]].append(version)
 
     # The walk up the foreign keys.
 
@@ -193,6 +222,14 @@ class Records:
             amounts[r["month"]] += r["amount"]
         return dict(amounts)
 
+    def as_recorded(self, activity_id, day):
+        """The activity's AS_RECORDED fields as saved by the end of `day` (WIB): its last version saved on
+        or before that day, else its first version, else the row as it is."""
+        versions = self.versions.get(activity_id, [])
+        by_then = [v for v in versions if v["history_date"].astimezone(WIB).date() <= day]
+        chosen = by_then[-1] if by_then else (versions[0] if versions else self.activities[activity_id])
+        return {name: chosen[name] for name in AS_RECORDED}
+
     # Activity figures.
 
     def activities_in(self, filters, province_id=None):
@@ -212,16 +249,23 @@ class Records:
         people = sum(1 for p in self.participants if p["activity_id"] == activity_id)
         outputs = [o for pk, o in self.outputs.items() if self.activity_of_output(pk) == activity_id]
         handovers = [h for h in self.handovers if self.activity_of_output(h["output_id"]) == activity_id]
+        orders = outputs
         if until is not None:
+            # An order counts once placed: its order date, or its production date where it has none.
+            orders = [o for o in outputs if (o["ordered_on"] or o["produced_on"]) <= until]
             outputs = [o for o in outputs if o["produced_on"] <= until]
             handovers = [h for h in handovers if h["handed_on"] <= until]
         return {
             "firms": len(firms),
             "participants": people,
             "produced": sum(o["quantity"] for o in outputs),
-            "ordered": sum(o["ordered_quantity"] or 0 for o in outputs),
+            "ordered": sum(o["ordered_quantity"] or 0 for o in orders),
             "handed_over": sum(h["quantity"] for h in handovers),
         }
+
+    def distinct_firms(self, activity_ids):
+        """The firms taking part in any of these activities, each once."""
+        return len({p["firm_id"] for p in self.participations.values() if p["activity_id"] in activity_ids})
 
 
 # --- The national recap ------------------------------------------------------------------------------------
@@ -312,6 +356,7 @@ def province_report(records, code, filters):
             "handed_over",
         )
     }
+    totals["firms"] = records.distinct_firms(set(ids))  # a firm in two activities counts once
     allocation = records.allocation_in(province["pk"], filters.year)
     amounts = records.realised(allocation["pk"], filters.verified_only) if allocation else {}
     pagu = summary["current_pagu"]
@@ -349,7 +394,8 @@ def quarter_end(year, quarter):
 
 
 def quarterly(records, code, year, quarter, verified_only=False):
-    """The quarterly report: its JSON meta, activity rows, three months, and the page's summary."""
+    """The quarterly report: its JSON meta, activity rows (the JSON's, and the page's extra fields), three
+    months, and the page's summary. Each activity as recorded at the quarter's end."""
     province = records.province(code)
     end = quarter_end(year, quarter)
     filters = Filters(year=year, verified_only=verified_only)
@@ -375,7 +421,7 @@ def quarterly(records, code, year, quarter, verified_only=False):
         records.activities_in(filters, province["pk"]),
         key=lambda pk: (records.activities[pk]["planned_start"], pk),
     )
-    rows = []
+    rows, page_rows = [], {}
     summary = dict.fromkeys(
         (
             "planned_by_end",
@@ -385,51 +431,54 @@ def quarterly(records, code, year, quarter, verified_only=False):
             "produced",
             "ordered",
             "handed_over",
-            "firms",
             "participants",
         ),
         0,
     )
     for pk in ids:
-        activity = records.activities[pk]
+        then = records.as_recorded(pk, end)
         done = bool(
-            activity["status"] == ActivityStatus.DONE
-            and activity["actual_end"]
-            and activity["actual_end"] <= end
+            then["status"] == ActivityStatus.DONE and then["actual_end"] and then["actual_end"] <= end
         )
-        due = activity["planned_end"] <= end and activity["status"] != ActivityStatus.CANCELLED
+        due = then["planned_end"] <= end and then["status"] != ActivityStatus.CANCELLED
         figures = records.activity_figures(pk, until=end)
         rows.append(
             {
-                "title": activity["title"],
+                "title": records.activities[pk]["title"],
+                "status": str(ActivityStatus(then["status"]).label),
+                "planned_end": then["planned_end"].isoformat(),
+                "actual_end": then["actual_end"].isoformat() if then["actual_end"] else None,
                 "done_by_end": done,
-                "budget": int(activity["budget"]),
-                "target_participants": activity["target_participants"],
-                "actual_participants": activity["actual_participants"],
+                "budget": int(then["budget"]),
+                "target_participants": then["target_participants"],
+                "actual_participants": then["actual_participants"],
                 **figures,
             }
         )
+        page_rows[pk] = {**then, "done_by_end": done, "due_by_end": due}
         summary["planned_by_end"] += due
         summary["done_by_end"] += done
-        summary["participants_target"] += activity["target_participants"]
-        summary["participants_actual"] += (activity["actual_participants"] or 0) if done else 0
+        summary["participants_target"] += then["target_participants"]
+        summary["participants_actual"] += (then["actual_participants"] or 0) if done else 0
         for key in ("produced", "ordered", "handed_over", "participants"):
             summary[key] += figures[key]
-        # The quarter's "firms" adds up each activity's distinct firms: one per participation.
-        summary["firms"] += sum(1 for p in records.participations.values() if p["activity_id"] == pk)
+    summary["firms"] = records.distinct_firms(set(ids))  # a firm in two activities counts once
+    summary["done_pct"] = pct(summary["done_by_end"], summary["planned_by_end"])
+    summary["participants_pct"] = pct(summary["participants_actual"], summary["participants_target"])
+    summary["produced_pct"] = pct(summary["produced"], summary["ordered"])
     totals = {
         key: sum(r[key] or 0 for r in rows)
         for key in (
             "budget",
             "target_participants",
             "actual_participants",
-            "firms",
             "participants",
             "ordered",
             "produced",
             "handed_over",
         )
     }
+    totals["firms"] = summary["firms"]
     meta = {
         "quarter_end": end.isoformat(),
         "pagu_at_quarter_end": int(pagu) if pagu is not None else None,
@@ -437,14 +486,23 @@ def quarterly(records, code, year, quarter, verified_only=False):
         "absorption_pct": pct(to_end, pagu),
         "benchmark_pct": BENCHMARKS[quarter * 3],
     }
-    return {"meta": meta, "rows": rows, "totals": totals, "months": months, "summary": summary}
+    return {
+        "meta": meta,
+        "rows": rows,
+        "page_rows": page_rows,
+        "totals": totals,
+        "months": months,
+        "summary": summary,
+    }
 
 
 # --- The Covid-19 report -----------------------------------------------------------------------------------
 
 
 def covid(records, filters):
-    """The Covid-19 report JSON: rows per (province, protective product) with any output, and totals."""
+    """The Covid-19 report JSON: rows per (province, protective product) with any output or handover, and
+    totals; every activity of the year counts (marked as Covid-19 response or not), outputs of type
+    "lainnya" do not."""
     chosen = set(records.activities_in(filters))
     cells = {}
 
@@ -478,15 +536,46 @@ def covid(records, filters):
     rows = sorted(cells.values(), key=lambda r: (r["province_code"], PPE.index(r["product_type"])))
     numbers = ["produced", "ordered", "handed_over", *(f"handed_over_{r}" for r in RECIPIENT_TYPES)]
     totals = {key: sum(r[key] for r in rows) for key in numbers}
+    # Product type × recipient type: each product's figures, and what each recipient got of each product.
     by_product = {
-        t: {
-            key: sum(r[key] for r in rows if r["product_type"] == t)
-            for key in ("produced", "ordered", "handed_over")
-        }
-        for t in PPE
+        t: {key: sum(r[key] for r in rows if r["product_type"] == t) for key in numbers} for t in PPE
     }
-    by_recipient = {r: totals[f"handed_over_{r}"] for r in RECIPIENT_TYPES}
+    by_recipient = {
+        r: {
+            "handed_over": totals[f"handed_over_{r}"],
+            **{f"product_{t}": by_product[t][f"handed_over_{r}"] for t in PPE},
+        }
+        for r in RECIPIENT_TYPES
+    }
     return {"rows": rows, "totals": totals, "by_product": by_product, "by_recipient": by_recipient}
+
+
+# --- The rules on dates and quantities ----------------------------------------------------------------------
+
+
+def rule_breaches(records):
+    """[text] of every record that breaks a rule the database must hold whatever wrote it (empty: none):
+    an output dated outside its activity's fiscal year, a handover dated outside it or before its
+    output's production, more handed over than produced. Walked through the foreign keys."""
+    breaches = []
+    handed = defaultdict(int)
+    for handover in records.handovers:
+        output = records.outputs[handover["output_id"]]
+        year = records.place_of(records.activity_of_output(handover["output_id"]))[1]
+        handed[handover["output_id"]] += handover["quantity"]
+        if handover["handed_on"] < output["produced_on"]:
+            breaches.append(f"Handover {handover['pk']} on {handover['handed_on']}, before its production")
+        if handover["handed_on"].year != year:
+            breaches.append(
+                f"Handover {handover['pk']} on {handover['handed_on']}, outside fiscal year {year}"
+            )
+    for pk, output in records.outputs.items():
+        year = records.place_of(records.activity_of_output(pk))[1]
+        if output["produced_on"].year != year:
+            breaches.append(f"Output {pk} produced {output['produced_on']}, outside fiscal year {year}")
+        if handed[pk] > output["quantity"]:
+            breaches.append(f"Output {pk}: {handed[pk]} handed over of {output['quantity']} produced")
+    return breaches
 
 
 # --- Running totals ----------------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ import random
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 
@@ -25,10 +26,13 @@ from programs import reports, services
 from programs.models import (
     Activity,
     ActivityKind,
+    ActivityPurpose,
     ActivityStatus,
     Allocation,
+    DeliveryMode,
     Firm,
     Handover,
+    NationalTally,
     Output,
     Participant,
     Participation,
@@ -36,8 +40,11 @@ from programs.models import (
     ProductType,
     Realisation,
     RecipientType,
+    Sector,
     Sex,
+    Tally,
 )
+from provinces.models import Province
 
 from . import oracle
 from .factories import (
@@ -81,6 +88,25 @@ def _dmy(date):
     return date.strftime("%d/%m/%Y")
 
 
+def _wib(month, day, hour=10, minute=0):
+    """A moment of YEAR in WIB (the ministry's time), as a history version's date."""
+    return datetime.datetime(YEAR, month, day, hour, minute, tzinfo=oracle.WIB)
+
+
+def _first_recorded(activity, moment):
+    """Date an activity's first version (its creation) as entered at that moment."""
+    activity.history.filter(history_type="+").update(history_date=moment)
+
+
+def _record(activity, moment, **changes):
+    """Save a change of an activity, its history version dated as entered at that moment."""
+    for name, value in changes.items():
+        setattr(activity, name, value)
+    activity._history_date = moment
+    activity.save()
+    del activity._history_date
+
+
 # --- The data and the cast ---------------------------------------------------------------------------------
 
 
@@ -106,19 +132,29 @@ def world():
         if code == "51":
             make_revision(allocation, Decimal(1_800_000_000), revised_on=_day(4))
         for month in (1, 2, 4):
-            make_realisation(
-                allocation, month=month, amount=Decimal(50_000_000 + 1_000_000 * month * (n + 1))
-            )
+            amount = Decimal(50_000_000 + 1_000_000 * month * (n + 1))
+            if (code, month) == ("72", 4):
+                # 172,830,000 of 1,400,000,000 is 12.345 %: shown as 12.35 (half rounded up).
+                amount = Decimal(63_830_000)
+            make_realisation(allocation, month=month, amount=amount)
         firms = [make_firm(code, REGENCIES[code]) for _ in range(4)]
         partner = make_partner(code)
+        # Each activity as it was entered over the year (its history), the boundaries around midnight WIB.
         done = make_activity(
             allocation,
             kind=ActivityKind.BIMTEK,
             covid_response=True,
-            status=ActivityStatus.DONE,
+            status=ActivityStatus.PLANNED,
             planned_start=_day(3, 1),
             planned_end=_day(5, 30),
-            actual_start=_day(3, 2),
+        )
+        _first_recorded(done, _wib(1, 10))
+        _record(done, _wib(3, 2), status=ActivityStatus.RUNNING, actual_start=_day(3, 2))
+        # Done on 28 May, but entered just after the end of June: the second quarter still shows it running.
+        _record(
+            done,
+            _wib(7, 1, 0, 30),
+            status=ActivityStatus.DONE,
             actual_end=_day(5, 28),
             actual_participants=18,
         )
@@ -126,23 +162,51 @@ def world():
             allocation,
             kind=ActivityKind.PENDAMPINGAN,
             covid_response=False,
-            status=ActivityStatus.RUNNING,
+            status=ActivityStatus.PLANNED,
             planned_start=_day(6, 1),
             planned_end=_day(9, 30),
-            actual_start=_day(6, 2),
         )
-        make_activity(
+        _first_recorded(running, _wib(2, 1))
+        # Postponed on the last evening of June (recorded by the quarter's end), resumed in July.
+        _record(running, _wib(6, 30, 23, 30), status=ActivityStatus.POSTPONED, status_reason="PSBB")
+        _record(
+            running,
+            _wib(7, 6),
+            status=ActivityStatus.RUNNING,
+            status_reason="",
+            actual_start=_day(7, 6),
+            budget=running.budget + 25_000_000,
+            target_participants=25,
+        )
+        later = make_activity(
             allocation, kind=ActivityKind.FASILITASI, covid_response=n % 2 == 0, budget=Decimal(75_000_000)
         )
+        # First entered in November: the first three quarters show the version it was entered with.
+        _first_recorded(later, _wib(11, 3))
+        if n != 1:
+            _record(
+                later,
+                _wib(11, 20),
+                status=ActivityStatus.CANCELLED,
+                status_reason="Anggaran dialihkan",
+                budget=Decimal(80_000_000),
+            )
         for activity, chosen in ((done, firms[:3]), (running, firms[1:])):
+            start = activity.actual_start or activity.planned_start
             for i, firm in enumerate(chosen):
                 participation = make_participation(activity, firm)
+                order = {}
+                if i == 0:
+                    order = {"ordered_quantity": 1000, "buyer": partner}
+                    if activity == running:
+                        # Ordered in June, made in July: the order counts in the second quarter.
+                        order["ordered_on"] = _day(6, 10)
                 output = make_output(
                     participation,
                     quantity=400 + 100 * i,
                     product_type=[ProductType.MASK, ProductType.HAZMAT, ProductType.OTHER][i % 3],
-                    produced_on=activity.planned_start + datetime.timedelta(days=20 * i),
-                    **({"ordered_quantity": 1000, "buyer": partner} if i == 0 else {}),
+                    produced_on=start + datetime.timedelta(days=20 * i),
+                    **order,
                 )
                 make_handover(
                     output,
@@ -159,6 +223,33 @@ def world():
             month = Realisation.objects.get(allocation=allocation, month=1)
             services.submit(obj=month, actor=operator)
             services.verify(obj=month, actor=pusat)
+            # An activity written around the history (no version): the quarterly report shows its row. Its
+            # copies are given wrong on purpose: the database sets them from the allocation.
+            elsewhere = Allocation.objects.get(province__code="51", year=YEAR)
+            Activity.objects.bulk_create(
+                [
+                    Activity(
+                        allocation=allocation,
+                        province_id=elsewhere.province_id,
+                        year=YEAR,
+                        title="Fasilitasi sertifikasi SNI masker (impor massal)",
+                        kind=ActivityKind.FASILITASI,
+                        purpose=ActivityPurpose.PENGEMBANGAN,
+                        sector=Sector.SANDANG,
+                        covid_response=True,
+                        mode=DeliveryMode.ONLINE,
+                        status=ActivityStatus.POSTPONED,
+                        status_reason="PSBB",
+                        planned_start=_day(8, 1),
+                        planned_end=_day(8, 20),
+                        budget=Decimal(40_000_000),
+                        target_participants=10,
+                    )
+                ]
+            )
+    # The next year's plan of one province: what an update() must not move an output of YEAR into.
+    following = make_activity(make_allocation("63", YEAR + 1, pagu=Decimal(900_000_000)))
+    make_participation(following, make_firm("63", REGENCIES["63"]))
     return {"pusat": pusat, "clients": clients, "ministry": ministry}
 
 
@@ -213,15 +304,22 @@ def _check_covid(found, label, served, expected):
             by_product[str(ProductType(product_type).label)],
             figures,
         )
-    by_recipient = {r["recipient"]: r["handed_over"] for r in served["by_recipient"]["rows"]}
-    for recipient_type, amount in expected["by_recipient"].items():
+    by_recipient = {r["recipient"]: r for r in served["by_recipient"]["rows"]}
+    for recipient_type, figures in expected["by_recipient"].items():
         label_of = str(RecipientType(recipient_type).label)
-        _compare(
-            found,
-            f"{label} by_recipient",
-            {recipient_type: by_recipient.get(label_of)},
-            {recipient_type: amount},
-        )
+        _compare(found, f"{label} by_recipient {recipient_type}", by_recipient.get(label_of, {}), figures)
+    for table, want in (
+        ("by_product", expected["totals"]),
+        (
+            "by_recipient",
+            {key: sum(f[key] for f in expected["by_recipient"].values()) for key in RECIPIENT_SUMS},
+        ),
+    ):
+        if "totals" in served[table]:  # the download's totals rows (the live report has none)
+            _compare(found, f"{label} {table} [totals]", served[table]["totals"], want)
+
+
+RECIPIENT_SUMS = ("handed_over", *(f"product_{t}" for t in oracle.PPE))
 
 
 def assert_reports_equal_the_oracle(world, quarters=(1, 2, 3)):
@@ -304,7 +402,16 @@ def assert_reports_equal_the_oracle(world, quarters=(1, 2, 3)):
                 assert page.status_code == 200
                 summary = {k: _plain(v) for k, v in page.context["report"].summary.items()}
                 _compare(found, f"{label} summary (page)", summary, expected["summary"])
+                # The page's rows also show the status reason as recorded at the quarter's end.
+                shown = {r["activity"].pk: r for r in page.context["page"].object_list}
+                if sorted(shown) != sorted(expected["page_rows"]):
+                    found.append(
+                        f"{label} page: served {sorted(shown)}, records say {sorted(expected['page_rows'])}"
+                    )
+                for pk, row in expected["page_rows"].items():
+                    _compare(found, f"{label} activity {pk} (page)", shown.get(pk, {}), row)
 
+    found.extend(f"rule broken: {text}" for text in oracle.rule_breaches(records))
     drift = oracle.running_total_drift()
     found.extend(f"running total {what}: stored {stored}, rows sum to {rows}" for what, stored, rows in drift)
     try:
@@ -356,6 +463,7 @@ def _output_data(output, **changes):
         "unit": output.unit,
         "produced_on": _dmy(output.produced_on),
         "ordered_quantity": output.ordered_quantity or "",
+        "ordered_on": _dmy(output.ordered_on) if output.ordered_on else "",
         "buyer": output.buyer_id or "",
         "version": output.version,
     }
@@ -363,6 +471,41 @@ def _output_data(output, **changes):
         data["meets_standard"] = "on"
     data.update(changes)
     return data
+
+
+def _activity_data(activity, **changes):
+    data = {
+        "title": activity.title,
+        "description": activity.description,
+        "kind": activity.kind,
+        "purpose": activity.purpose,
+        "sector": activity.sector,
+        "regency": activity.regency_id or "",
+        "mode": activity.mode,
+        "planned_start": _dmy(activity.planned_start),
+        "planned_end": _dmy(activity.planned_end),
+        "actual_start": _dmy(activity.actual_start) if activity.actual_start else "",
+        "actual_end": _dmy(activity.actual_end) if activity.actual_end else "",
+        "status": activity.status,
+        "status_reason": activity.status_reason,
+        "budget": f"{int(activity.budget):,}".replace(",", "."),
+        "target_participants": activity.target_participants,
+        "actual_participants": activity.actual_participants or "",
+        "partners": list(activity.partners.values_list("pk", flat=True)),
+        "version": activity.version,
+    }
+    if activity.covid_response:
+        data["covid_response"] = "on"
+    data.update(changes)
+    return data
+
+
+def _handed_on(rng, output):
+    """A handover date: mostly on or after the output's production (the rule), sometimes any day (refused)."""
+    if rng.random() < 0.15:
+        return _day(rng.randint(1, 12), rng.randint(1, 28))
+    last = datetime.date(YEAR, 12, 31)
+    return output.produced_on + datetime.timedelta(days=rng.randint(0, (last - output.produced_on).days))
 
 
 def _handover_data(handover, **changes):
@@ -401,6 +544,7 @@ def page_write(world, rng):
             "realisation_add",
             "realisation_edit",
             "realisation_delete",
+            "activity_edit",
             "stale_edit",
         ]
     )
@@ -448,6 +592,8 @@ def page_write(world, rng):
         if rng.random() < 0.3:
             buyer = Partner.objects.filter(province__code=code).first()
             data.update(ordered_quantity=rng.randint(1, 2000), buyer=buyer.pk)
+            if rng.random() < 0.5:
+                data["ordered_on"] = _dmy(_day(rng.randint(1, 12), rng.randint(1, 28)))
         posts.append((reverse("programs:output_add", args=[activity.pk]), data))
     elif action == "output_edit":
         output = _pick(rng, Output.objects.filter(participation__activity=activity))
@@ -470,7 +616,7 @@ def page_write(world, rng):
             "recipient_type": rng.choice(RecipientType.values),
             "recipient": "",
             "recipient_name": "Masyarakat umum",
-            "handed_on": _dmy(_day(rng.randint(1, 12), rng.randint(1, 28))),
+            "handed_on": _dmy(_handed_on(rng, output)),
             "quantity": rng.randint(1, 250),  # sometimes above what is left: refused
             "bast_number": f"BAST/{rng.randrange(10**6)}/{YEAR}",
         }
@@ -483,9 +629,22 @@ def page_write(world, rng):
             handover,
             quantity=max(1, handover.quantity + rng.randint(-80, 120)),
             recipient_type=rng.choice(RecipientType.values),
-            handed_on=_dmy(_day(rng.randint(1, 12))),
+            handed_on=_dmy(_handed_on(rng, handover.output)),
         )
         posts.append((reverse("programs:handover_edit", args=[handover.pk]), data))
+    elif action == "activity_edit":
+        # A new version in the activity's history as well as a new row: the recap reads the row, the
+        # quarterly report the versions.
+        changes = rng.choice(
+            [
+                {"budget": f"{rng.randint(50, 300) * 1_000_000:,}".replace(",", ".")},
+                {"target_participants": rng.randint(5, 40)},
+                {"status": ActivityStatus.POSTPONED, "status_reason": "PSBB diperpanjang"},
+            ]
+        )
+        posts.append(
+            (reverse("programs:activity_update", args=[activity.pk]), _activity_data(activity, **changes))
+        )
     elif action == "realisation_add":
         allocation = Allocation.objects.get(pk=activity.allocation_id)
         taken = set(allocation.realisations.values_list("month", flat=True))
@@ -548,6 +707,21 @@ def change_product_type(rng):
     output = _pick(rng, Output.objects.filter(participation__activity__allocation__year=YEAR))
     new = rng.choice([t for t in ProductType.values if t != output.product_type])
     _refusable(lambda: Output.objects.filter(pk=output.pk).update(product_type=new))
+
+
+def move_output_to_another_year(rng):
+    """update(): an output of YEAR moved to a participation of the next year; its date is then outside
+    that fiscal year, which the database refuses."""
+    output = _pick(rng, Output.objects.filter(participation__activity__allocation__year=YEAR))
+    target = _pick(rng, Participation.objects.filter(activity__allocation__year=YEAR + 1))
+    _refusable(lambda: Output.objects.filter(pk=output.pk).update(participation=target))
+
+
+def change_output_date(rng):
+    """update(): an output's production date moved within the year; refused when it would fall after one
+    of its handovers (the handovers carry the date to check it)."""
+    output = _pick(rng, Output.objects.filter(participation__activity__allocation__year=YEAR))
+    _refusable(lambda: Output.objects.filter(pk=output.pk).update(produced_on=_day(rng.randint(1, 12))))
 
 
 def move_activity(rng):
@@ -625,6 +799,8 @@ def change_activity_status(rng):
 
 UPDATES = [
     move_output,
+    move_output_to_another_year,
+    change_output_date,
     change_product_type,
     move_activity,
     move_participation,
@@ -636,43 +812,54 @@ UPDATES = [
 ]
 
 
-def _copies(obj, **values):
-    """Set the columns a bulk writer must still give while the models have them (NOT NULL), from the
-    foreign keys; once the mechanism derives them these fields may be gone, and nothing is set."""
-    for name, value in values.items():
-        try:
-            field = type(obj)._meta.get_field(name)
-        except FieldDoesNotExist:
-            continue
-        setattr(obj, field.attname, value.pk if hasattr(value, "pk") else value)
+#: The columns the database copies from a row's parent (programs/derived.py), by model.
+COPIED = {
+    Participation: ("province", "year"),
+    Participant: ("province", "year"),
+    Output: ("activity", "province", "year"),
+    Handover: ("activity", "province", "year", "product_type", "output_produced_on"),
+}
+
+
+def _wrong_copies(obj, activity):
+    """Give the copied columns values, as a bulk writer must (NOT NULL), and wrong ones on purpose: another
+    province, another year, another activity, another product type, another date. The database sets them
+    from the row's parent; were it not to, the reports would count the row in the wrong place."""
+    province = Allocation.objects.get(pk=activity.allocation_id).province_id
+    wrong = {
+        "province": Allocation.objects.filter(year=YEAR).exclude(province_id=province).first().province_id,
+        "year": YEAR - 1,
+        "activity": Activity.objects.exclude(pk=activity.pk).order_by("pk").first().pk,
+        "product_type": ProductType.OTHER_PPE
+        if getattr(obj, "product_type", None) != ProductType.OTHER_PPE
+        else ProductType.MASK,
+        "output_produced_on": datetime.date(YEAR - 1, 1, 1),
+    }
+    for name in COPIED[type(obj)]:
+        setattr(obj, type(obj)._meta.get_field(name).attname, wrong[name])
     return obj
 
 
-def _place(activity):
-    allocation = Allocation.objects.get(pk=activity.allocation_id)
-    return {"province": allocation.province_id, "year": allocation.year}
-
-
 def bulk_handovers(rng):
-    """bulk_create: handovers within what is left of their outputs (the running total is not touched)."""
+    """bulk_create: handovers within what is left of their outputs, dated on or after production."""
     new = []
     for output in rng.sample(list(Output.objects.filter(participation__activity__allocation__year=YEAR)), 3):
         left = output.quantity - sum(h.quantity for h in Handover.objects.filter(output=output))
         if left < 1:
             continue
-        activity = Participation.objects.get(pk=output.participation_id).activity
         handover = Handover(
             output=output,
             quantity=rng.randint(1, left),
             recipient_type=rng.choice(RecipientType.values),
             recipient_name="Masyarakat umum",
-            handed_on=_day(rng.randint(1, 12)),
+            handed_on=output.produced_on + datetime.timedelta(days=rng.randint(0, 20)),
             bast_number=f"BAST/MASSAL/{rng.randrange(10**6)}",
         )
-        new.append(
-            _copies(handover, activity_id=activity.pk, product_type=output.product_type, **_place(activity))
-        )
-    _refusable(lambda: Handover.objects.bulk_create(new))
+        if handover.handed_on.year != YEAR:
+            handover.handed_on = output.produced_on
+        new.append(_wrong_copies(handover, output.participation.activity))
+    with transaction.atomic():
+        Handover.objects.bulk_create(new)
 
 
 def bulk_outputs(rng):
@@ -686,12 +873,13 @@ def bulk_outputs(rng):
             unit="pcs",
             produced_on=_day(rng.randint(1, 12)),
         )
-        new.append(_copies(output, activity_id=participation.activity_id, **_place(participation.activity)))
-    _refusable(lambda: Output.objects.bulk_create(new))
+        new.append(_wrong_copies(output, participation.activity))
+    with transaction.atomic():
+        Output.objects.bulk_create(new)
 
 
 def bulk_realisations(rng):
-    """bulk_create: the free months of an allocation, small enough to stay within its pagu."""
+    """bulk_create: the free months of an allocation, small enough to stay within its pagu (else refused)."""
     allocation = _pick(rng, Allocation.objects.filter(year=YEAR))
     taken = set(allocation.realisations.values_list("month", flat=True))
     free = [m for m in range(1, 13) if m not in taken][:2]
@@ -706,11 +894,11 @@ def bulk_participations(rng):
     activity = _pick(rng, Activity.objects.filter(allocation__year=YEAR))
     province = Allocation.objects.get(pk=activity.allocation_id).province_id
     firms = Firm.objects.filter(province_id=province).exclude(participations__activity=activity)
-    rows = [_copies(Participation(activity=activity, firm=f), **_place(activity)) for f in firms[:2]]
-    people = [
-        _copies(Participant(activity=activity, name="Peserta massal", sex=Sex.FEMALE), **_place(activity))
-    ]
-    _refusable(lambda: (Participation.objects.bulk_create(rows), Participant.objects.bulk_create(people)))
+    rows = [_wrong_copies(Participation(activity=activity, firm=f), activity) for f in firms[:2]]
+    people = [_wrong_copies(Participant(activity=activity, name="Peserta massal", sex=Sex.FEMALE), activity)]
+    with transaction.atomic():
+        Participation.objects.bulk_create(rows)
+        Participant.objects.bulk_create(people)
 
 
 BULK = [bulk_handovers, bulk_outputs, bulk_realisations, bulk_participations]
@@ -787,3 +975,62 @@ def test_a_handover_above_what_was_produced_is_refused_on_the_page_and_by_update
     total = sum(h.quantity for h in Handover.objects.filter(output=output))
     assert total <= Output.objects.get(pk=output.pk).quantity, "update() handed over more than was produced"
     assert_reports_equal_the_oracle(world, quarters=(3,))
+
+
+# --- The yardstick reads the records only ------------------------------------------------------------------
+
+
+def _everything(records):
+    """Every figure the oracle computes for the world."""
+    return {
+        "recap": [oracle.recap(records, f) for f in FILTERS],
+        "covid": [oracle.covid(records, f) for f in (FILTERS[0], FILTERS[4])],
+        "province": [oracle.province_report(records, c, f) for c in CODES for f in (FILTERS[0], FILTERS[2])],
+        "quarterly": [
+            oracle.quarterly(records, c, YEAR, q, v)
+            for c in CODES
+            for q in (1, 2, 3, 4)
+            for v in (False, True)
+        ],
+        "rules": oracle.rule_breaches(records),
+    }
+
+
+def test_the_oracle_reads_no_copied_column_running_total_or_tally(world):
+    """With the database's keeping switched off, every copy, running total and tally is set wrong: the
+    reports (which read them) change, the oracle's figures do not."""
+    before = _everything(oracle.Records())
+    served_before = reports.national_recap(world["pusat"], reports.Filters(year=YEAR)).totals
+    elsewhere = Province.objects.exclude(code__in=CODES).order_by("code").first().pk
+    other_activity = Activity.objects.filter(allocation__year=YEAR + 1).get().pk
+    tables = [m._meta.db_table for m in (Activity, Participation, Participant, Output, Handover, Allocation)]
+    scramble = [
+        (Activity, {"province_id": elsewhere}),
+        (Participation, {"province_id": elsewhere, "year": YEAR + 7}),
+        (Participant, {"province_id": elsewhere, "year": YEAR + 7}),
+        (Output, {"activity_id": other_activity, "province_id": elsewhere, "handed_over_total": 0}),
+        (
+            Handover,
+            {
+                "activity_id": other_activity,
+                "province_id": elsewhere,
+                "product_type": ProductType.OTHER,
+                "output_produced_on": datetime.date(YEAR, 1, 1),
+            },
+        ),
+        (Allocation, {"realised_total": 0, "current_pagu": F("pagu") + 1}),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks, or ALTER TABLE is refused
+        for table in tables:
+            cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')  # noqa: S608 - model names
+        for model, values in scramble:
+            model.objects.update(**values)
+        for model in (Tally, NationalTally):
+            model.objects.update(amount=F("amount") + 13)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table in tables:
+            cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')  # noqa: S608
+    served_after = reports.national_recap(world["pusat"], reports.Filters(year=YEAR)).totals
+    assert served_after != served_before, "the scramble reached what the reports read"
+    assert _everything(oracle.Records()) == before
