@@ -18,7 +18,7 @@ import logging
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
@@ -435,7 +435,22 @@ def list_export(request, queryset, kind):
     if fmt is None:
         return None
     title = LIST_TITLES[kind]
-    table = Table("rows", title, LISTS[kind], queryset.iterator(chunk_size=CHUNK_SIZE))
+    columns = LISTS[kind]
+    if kind == "kegiatan":
+        # A firm in two of the listed activities is one IKM: the total counts firms once (as the reports
+        # do), not the rows' per-activity counts added up.
+        def distinct_firms(_sums):
+            from .models import Participation
+
+            return (
+                Participation.objects.filter(activity__in=queryset.values("pk"))
+                .values("firm")
+                .distinct()
+                .count()
+            )
+
+        columns = [replace(c, total=distinct_firms) if c.key == "firm_count" else c for c in columns]
+    table = Table("rows", title, columns, queryset.iterator(chunk_size=CHUNK_SIZE))
     export = Export(
         name=f"daftar-{kind}",
         tables=[table],

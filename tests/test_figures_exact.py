@@ -130,3 +130,15 @@ def test_the_budget_card_its_row_and_the_reports_show_one_absorption(client, rea
     assert recap["totals"]["absorption_pct"] == 22.79
     realised.refresh_from_db()
     assert realised.absorption == Decimal("22.79")
+
+
+def test_the_activity_list_export_counts_a_firm_in_two_activities_once_in_its_total(client):
+    allocation = make_allocation("51", 2020)
+    shared, other = make_firm("51", "51.06"), make_firm("51", "51.06")
+    first, second = make_activity(allocation), make_activity(allocation)
+    make_participation(first, shared), make_participation(second, shared), make_participation(second, other)
+    client.force_login(make_user("op-daftar", "operator", "51"))
+    data = _json(client.get(reverse("programs:activity_list"), {"tahun": 2020, "format": "json"}))
+    assert sorted(r["firm_count"] for r in data["rows"]) == [1, 2]
+    distinct = len({p.firm_id for p in Participation.objects.filter(activity__allocation=allocation)})
+    assert data["totals"]["firm_count"] == distinct == 2
