@@ -568,6 +568,10 @@ class NamedByLockedActivity(models.Model):
 
     def delete(self, *args, **kwargs):
         with transaction.atomic():
+            # The activities naming it are locked first: one submitted meanwhile waits for this delete (or
+            # this delete sees it submitted), never loses the record silently in between.
+            naming = Activity._base_manager.filter(pk__in=self.activities_naming_it().values("pk"))
+            list(naming.select_for_update().order_by("pk").values("pk"))
             message = self.delete_refusal()
             if message:
                 raise ProtectedError(str(message), set(self.locked_activities()))
