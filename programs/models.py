@@ -534,6 +534,10 @@ class Realisation(Reviewable, Tracked):
 # --- Records a locked activity names ---------------------------------------------------------------------
 
 
+class LockedByActivities(ProtectedError):
+    """Refused: submitted or verified activities (or those of a closed year) name this record."""
+
+
 class NamedByLockedActivity(models.Model):
     """A partner or firm that submitted or verified activities (or those of a closed year) name.
 
@@ -574,7 +578,7 @@ class NamedByLockedActivity(models.Model):
             list(naming.select_for_update().order_by("pk").values("pk"))
             message = self.delete_refusal()
             if message:
-                raise ProtectedError(str(message), set(self.locked_activities()))
+                raise LockedByActivities(str(message), set(self.locked_activities()))
             return super().delete(*args, **kwargs)
 
 

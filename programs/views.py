@@ -43,6 +43,7 @@ from .models import (
     BudgetRevision,
     Firm,
     Handover,
+    LockedByActivities,
     Output,
     Participant,
     Participation,
@@ -298,20 +299,15 @@ def activity_update(request, pk):
 @require_POST
 def activity_delete(request, pk):
     activity = _editable_activity(request, pk)
-    try:
-        services.delete_record(
-            activity, actor=request.user, expected_version=_int(request.POST.get("version"))
-        )
-    except services.ConcurrentEditError as e:
-        messages.error(request, e.message)
-        return redirect(activity)
-    except ProtectedError:  # handovers keep their evidence
-        messages.error(
-            request, _("Kegiatan tidak dapat dihapus karena sudah ada penyerahan hasil yang tercatat.")
-        )
-        return redirect(activity)
-    messages.success(request, _("Kegiatan dihapus."))
-    return redirect("programs:activity_list")
+    return _delete(
+        request,
+        activity,
+        "programs:activity_list",
+        _("Kegiatan"),
+        kept_at=activity,
+        # handovers keep their evidence
+        protected=_("Kegiatan tidak dapat dihapus karena sudah ada penyerahan hasil yang tercatat."),
+    )
 
 
 def _int(value):
@@ -494,22 +490,31 @@ def _part(request, model, pk, select=()):
     return obj
 
 
-def _delete(request, obj, back, what):
+def _delete(request, obj, back, what, *, kept_at=None, protected=None):
+    """Delete through services and say what happened; `back` after the delete, `kept_at` (default `back`)
+    when the record stays, `protected` the message when other records still need it."""
+    kept_at = back if kept_at is None else kept_at
     posted = request.POST.get("version")
     version = _int(posted)
     if posted is not None and version is None:  # altered outside the page: never read as "no check"
         messages.error(request, _("Permintaan hapus berisi versi data yang tidak sah. Muat ulang halaman."))
-        return redirect(back)
+        return redirect(kept_at)
     try:
         services.delete_record(obj, actor=request.user, expected_version=version)
     except services.AlreadyDeleted as e:
         messages.info(request, e.message)
     except services.ConcurrentEditError as e:
         messages.error(request, e.message)
+        return redirect(kept_at)
+    except LockedByActivities as e:  # what a locked activity names stays as verified
+        messages.error(request, e.args[0])
+        return redirect(kept_at)
     except ProtectedError:
         messages.error(
-            request, _("%(what)s tidak dapat dihapus karena masih dipakai data lain.") % {"what": what}
+            request,
+            protected or _("%(what)s tidak dapat dihapus karena masih dipakai data lain.") % {"what": what},
         )
+        return redirect(kept_at)
     else:
         messages.success(request, _("%(what)s dihapus.") % {"what": what})
     return redirect(back)
@@ -674,10 +679,7 @@ def firm_update(request, pk):
 @require_POST
 def firm_delete(request, pk):
     firm = _part(request, Firm, pk)
-    if refusal := firm.delete_refusal():  # what a locked activity names stays as verified
-        messages.error(request, refusal)
-        return redirect(firm)
-    return _delete(request, firm, "programs:firm_list", _("IKM"))
+    return _delete(request, firm, "programs:firm_list", _("IKM"), kept_at=firm)
 
 
 def partner_list(request):
@@ -733,9 +735,6 @@ def _say_locked_activities_keep_it(request, record):
 @require_POST
 def partner_delete(request, pk):
     partner = _part(request, Partner, pk)
-    if refusal := partner.delete_refusal():  # what a locked activity names stays as verified
-        messages.error(request, refusal)
-        return redirect("programs:partner_list")
     return _delete(request, partner, "programs:partner_list", _("Mitra"))
 
 
