@@ -187,8 +187,8 @@ class ScopedAdminMixin:
         return to_delete, model_count, perms_needed, protected
 
     def delete_queryset(self, request, queryset):
-        # One by one through the model's delete(), which keeps the running totals (the bulk delete of the
-        # changelist's action would skip it).
+        # One by one through the model's delete(), which refuses a partner or firm a locked activity names
+        # (the bulk delete of the changelist's action would skip it).
         with transaction.atomic():
             for obj in queryset:
                 obj.delete()
@@ -282,6 +282,10 @@ class LoadedAutocompleteSelect(AutocompleteSelect):
         return [(None, options, 0)]
 
 
+def _versioned(model):
+    return any(f.name == "version" for f in model._meta.fields)
+
+
 class VersionCheckedForm(forms.ModelForm):
     """An admin form carries the version of the record it was opened at. Saving a record that changed since
     (in the workspace or another admin's tab) is refused with the workspace's message; the check locks the
@@ -291,7 +295,7 @@ class VersionCheckedForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.versioned = any(f.name == "version" for f in self._meta.model._meta.fields)
+        self.versioned = _versioned(self._meta.model)
         if self.instance.pk is not None and self.versioned:
             self.fields["seen_version"].initial = self.instance.version
 
@@ -339,8 +343,7 @@ class VersionCheckedAdmin:
             (title, {**options, "fields": [f for f in options["fields"] if f != "seen_version"]})
             for title, options in super().get_fieldsets(request, obj)
         ]
-        versioned = any(f.name == "version" for f in self.model._meta.fields)
-        if not versioned or not issubclass(self.form, VersionCheckedForm):
+        if not _versioned(self.model) or not issubclass(self.form, VersionCheckedForm):
             return fieldsets
         if obj is not None and not self.has_change_permission(request, obj):
             return fieldsets

@@ -25,6 +25,7 @@ from .models import (
     Participation,
     Partner,
     Realisation,
+    grouped,
 )
 from .scoping import in_editable_provinces, provinces_editable_by, regencies_for
 
@@ -48,11 +49,6 @@ def indonesian_number(text, *, decimals=0):
     if not re.fullmatch(rf"-?(?:{GROUPED_DIGITS}|\d+){fraction}", text):
         return None
     return Decimal(text.replace(".", "").replace(",", "."))
-
-
-def grouped(value):
-    """100000 → "100.000": a whole number with Indonesian grouping."""
-    return f"{int(value):,}".replace(",", ".")
 
 
 #: Integer fields that name something rather than count it: a year, a month, a quarter, a record's id or

@@ -50,6 +50,7 @@ from provinces.models import Province, Regency
 
 from .bulk import DEFAULT_BATCH_SIZE, bulk_create_with_history, has_history
 from .models import Activity, Firm, FirmScale, Participant, Participation, Sector, Sex
+from .models import grouped as _number
 from .resources import (
     ACTIVITY_FIRMS,
     ACTIVITY_PEOPLE,
@@ -92,10 +93,6 @@ def max_upload_size():
 
 def megabytes(size):
     return f"{size / 1024 / 1024:.1f}".replace(".", ",")
-
-
-def _number(n):
-    return f"{n:,}".replace(",", ".")
 
 
 # --- Reading a file -----------------------------------------------------------------------------------------

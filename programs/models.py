@@ -77,13 +77,18 @@ def _as_stored(model, pk, *fields):
     return row[0] if row and len(fields) == 1 else row
 
 
+def grouped(value):
+    """100000 → "100.000": a whole number with Indonesian grouping (the one place the dots are written)."""
+    return f"{int(value):,}".replace(",", ".")
+
+
 def rupiah(value):
     """Rp 1.250.000 — whole Rupiah with Indonesian grouping (used in messages and templates)."""
     if value is None:
         return "–"
     value = Decimal(value).quantize(Decimal(1))
     sign = "-" if value < 0 else ""
-    return f"Rp {sign}{abs(value):,}".replace(",", ".")
+    return f"Rp {sign}{grouped(abs(value))}"
 
 
 class Sector(models.TextChoices):

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import template
 
+from programs.models import grouped
 from programs.models import rupiah as _rupiah
 
 register = template.Library()
@@ -27,7 +28,7 @@ def number(value):
     """{{ 100000|number }} → 100.000"""
     if value is None or value == "":
         return "–"
-    return f"{int(value):,}".replace(",", ".")
+    return grouped(value)
 
 
 @register.filter
