@@ -202,15 +202,11 @@ def _pg_statements():
     return statements
 
 
-def _pg_names():
-    """(trigger name, table) of every trigger installed here."""
-    names = [(f"{PREFIX}_{_short(child)}_a_copy", child) for child in COPIES]
-    names += [(f"{PREFIX}_{_short(p)}_follow", p) for p in sorted({p for _f, p, _c in COPIES.values()})]
-    for parent, _total, child, _fk, _amount in TOTALS:
-        names.append((f"{PREFIX}_{_short(parent)}_b_total", parent))
-        names += [(f"{PREFIX}_{_short(child)}_total_{op}", child) for op in ("insert", "update", "delete")]
-    names.append((f"{PREFIX}_budgetrevision_pagu", "programs_budgetrevision"))
-    return names
+def _trigger_names(statements):
+    """The triggers (name, and " ON table" on PostgreSQL) the install statements create, read off their
+    DROP … IF EXISTS: the one list, so uninstalling never misses one that installing added."""
+    prefix = "DROP TRIGGER IF EXISTS "
+    return [s.removeprefix(prefix).rstrip(";") for s in statements if s.startswith(prefix)]
 
 
 # --- SQLite ----------------------------------------------------------------------------------------------
@@ -287,14 +283,6 @@ def _sqlite_statements():
     return statements
 
 
-def _sqlite_names():
-    names = []
-    for statement in _sqlite_statements():
-        if statement.startswith("DROP TRIGGER IF EXISTS "):
-            names.append(statement.removeprefix("DROP TRIGGER IF EXISTS ").rstrip(";"))
-    return names
-
-
 def install_sql(vendor):
     """CREATE statements of every trigger keeping derived data on this database (idempotent)."""
     if vendor == "postgresql":
@@ -305,16 +293,12 @@ def install_sql(vendor):
 
 
 def uninstall_sql(vendor):
-    if vendor == "postgresql":
-        return [
-            statement
-            for name, table in _pg_names()
-            for statement in (
-                f"DROP TRIGGER IF EXISTS {name} ON {table};",
-                f"DROP FUNCTION IF EXISTS {name}();",
-            )
-        ]
-    return [f"DROP TRIGGER IF EXISTS {name};" for name in _sqlite_names()]
+    statements = []
+    for trigger in _trigger_names(install_sql(vendor)):
+        statements.append(f"DROP TRIGGER IF EXISTS {trigger};")
+        if vendor == "postgresql":  # each trigger has a function of its own name
+            statements.append(f"DROP FUNCTION IF EXISTS {trigger.split(' ON ')[0]}();")
+    return statements
 
 
 # --- The check -------------------------------------------------------------------------------------------
