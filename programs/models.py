@@ -19,7 +19,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import F, ProtectedError, Q, Sum
+from django.db.models import F, Min, ProtectedError, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -1173,14 +1173,7 @@ class Output(CopiesFromParent, Tracked):
             errors["buyer"] = _("Pemesan harus mitra di provinsi kegiatan ini.")
         if participation and _is_date(self.produced_on):
             year = _as_stored(Activity, participation.activity_id, "year")
-            first_handover = (
-                Handover.objects.filter(output_id=self.pk)
-                .order_by("handed_on")
-                .values_list("handed_on", flat=True)
-                if self.pk is not None
-                else []
-            )
-            first_handover = first_handover[0] if first_handover else None
+            first_handover = Handover.objects.filter(output_id=self.pk).aggregate(d=Min("handed_on"))["d"]
             if _is_date(self.ordered_on) and self.ordered_on.year != year:
                 errors["ordered_on"] = _("Tanggal pesanan harus di dalam tahun anggaran %(y)s.") % {"y": year}
             if self.produced_on.year != year:
