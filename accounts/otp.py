@@ -21,7 +21,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .roles import is_admin, is_ministry
+from programs.access import needs_second_factor
 
 # Set at sign-in (and on enrolment): this session's user has a device, so this session must be verified.
 # Kept in the session so that users without a device pay no query per request.
@@ -35,7 +35,7 @@ RECOVERY_NAME = "Kode pemulihan"
 
 def second_factor_required(user):
     """Admins and ministry staff see and change every province's data: a password alone is not enough."""
-    return is_admin(user) or is_ministry(user)
+    return needs_second_factor(user)
 
 
 def second_factor_exempt(view):

@@ -48,3 +48,21 @@ class TextFormatter(logging.Formatter):
         if extras:
             line += " " + " ".join(f"{k}={v}" for k, v in extras.items() if v is not None)
         return line
+
+
+class RefusalWithoutTraceback(logging.Filter):
+    """A refused request is one line, not a traceback: Django logs the PermissionDenied or Http404 it
+    answered with its whole stack, which buries the real problems (a 500 keeps its traceback). A 403 or 404
+    is already the audit line of ikm_dekon.audit.RefusedAccessLogMiddleware (who, what, where), so Django's
+    own line for it is dropped; other refusals (400, 405) stay as one line."""
+
+    def filter(self, record):
+        status = getattr(record, "status_code", None)
+        if status is None or status >= 500 or not record.name.startswith("django."):
+            return True
+        if record.name == "django.request" and status in (403, 404):
+            return False
+        record.exc_info = None
+        record.exc_text = None
+        return True
+

@@ -139,6 +139,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # header itself, for axes and the audit trail alike.
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "ikm_dekon.audit.client_ip"
+# No "AXES: BEGIN" line on every command and no line per sign-in: the audit log (ikm_dekon.audit) records
+# sign-ins and failures; axes' own warnings (a lockout) still reach the log.
+AXES_VERBOSE = False
 
 # Sessions end after inactivity (sliding expiry); a new session key on every sign-in (Django's login()).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=60 * 60)
@@ -274,12 +277,14 @@ LOGGING = {
         "json": {"()": "ikm_dekon.logging.JsonFormatter"},
         "text": {"()": "ikm_dekon.logging.TextFormatter"},
     },
+    "filters": {"refusal_without_traceback": {"()": "ikm_dekon.logging.RefusalWithoutTraceback"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": env("LOG_FORMAT", default="text" if DEBUG else "json"),
+            "filters": ["refusal_without_traceback"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"ikm_dekon": {"level": LOG_LEVEL}},
+    "loggers": {"ikm_dekon": {"level": LOG_LEVEL}, "axes": {"level": "WARNING"}},
 }

@@ -1,9 +1,12 @@
 """Django admin for the programme's data.
 
-Staff who are not admins may use the admin too (ministry staff read, provincial operators enter their own
-province's data), so every programme ModelAdmin and inline goes through `ScopedAdminMixin`: querysets,
-permissions and choice lists all ask the models' `visible_to` / `editable_by`, and an object outside the
-user's scope answers 404, never a hint that it exists.
+The admin is for admins (`access.may_administer`): users, roles, reference data, and the repair of any
+record, also of a closed year. Operators, ministry staff and viewers work in the workspace, whose pages
+are built for them; the admin's door refuses them even if someone made them staff. Inside, every
+programme ModelAdmin and inline still asks the access module for its rows and choice lists
+(`visible_to` / `editable_by`), so the one scoping mechanism holds here too, and every save and delete
+goes through the workspace's services (`services.save_edit`, `services.delete_record`): the same version
+check, the same running-total locks, the same history.
 
 Each changelist, change page and autocomplete answer is a fixed handful of queries whatever the number of
 rows: related rows are joined (`list_select_related`, also applied to inline rows and autocomplete
@@ -27,13 +30,12 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.roles import ALL, editable_provinces, is_admin, visible_provinces
 from provinces.models import Province
 
+from . import access, services
 from .forms import QuantityField, QuantityInput, is_quantity
 from .models import (
     Activity,
-    AdminOnlyQuerySet,
     Allocation,
     BudgetRevision,
     Firm,
@@ -48,6 +50,14 @@ from .models import (
     rupiah,
 )
 from .services import TOTAL_PARENTS, ConcurrentEditError, lock_total_parents
+
+
+def _admin_site_permission(request):
+    """The admin's door: active admins only (the access module decides who is one)."""
+    return request.user.is_active and access.may_administer(request.user)
+
+
+admin.site.has_permission = _admin_site_permission
 
 REVIEW_FIELDS = ["review_status", "review_note", "submitted_at", "reviewed_at", "reviewed_by"]
 
@@ -79,15 +89,12 @@ def plain_column(field, description):
 
 
 class ScopedAdminMixin:
-    """Roles and province scoping for a programme ModelAdmin or inline; the admin's one way in.
+    """Access for a programme ModelAdmin or inline; the admin's one way in.
 
-    - rows: `Model.objects.visible_to(user)`;
-    - view: any role that may see data; add/change/delete: a role that may edit, and for an object,
-      only if it is in `Model.objects.editable_by(user)` (for an inline, the object Django passes is the
-      parent, so the parent must be editable); models set by the ministry (admin-only querysets, and
-      unscoped reference data such as fiscal years) are written by admins only;
-    - choice lists: what the user may link to; provinces: the user's own unless they are admin;
-    - an object outside the user's scope answers 404 on its change, delete and history pages.
+    - rows: `Model.objects.visible_to(user)`; choice lists: what the user may link to (`editable_by`);
+    - view: admins; add/change/delete: admins, unless the model is an audit log (`read_only`);
+    - an object outside the user's scope answers 404 on its change, delete and history pages;
+    - saves and deletes: through `services` (version check, locks, history), as in the workspace.
     """
 
     #: An audit log: nobody adds, changes or deletes it here.
@@ -110,10 +117,10 @@ class ScopedAdminMixin:
     # Permissions
 
     def has_module_permission(self, request):
-        return visible_provinces(request.user) is not None
+        return access.may_administer(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return visible_provinces(request.user) is not None
+        return access.may_administer(request.user)
 
     def has_add_permission(self, request, obj=None):
         return self._may_write(request, obj)
@@ -124,28 +131,18 @@ class ScopedAdminMixin:
     def has_delete_permission(self, request, obj=None):
         return self._may_write(request, obj)
 
-    def _admin_only(self):
-        qs = self.model._default_manager.all()
-        return isinstance(qs, AdminOnlyQuerySet) or not hasattr(qs, "editable_by")
-
     def _may_write(self, request, obj):
-        user = request.user
-        if self.read_only or editable_provinces(user) is None:
+        if self.read_only or not access.may_administer(request.user):
             return False
-        if self._admin_only() and not is_admin(user):
-            return False
-        return obj is None or self._editable(request, obj)
+        return obj is None or obj.pk is None or self._editable(request, obj)
 
     def _editable(self, request, obj):
         """Whether obj (for an inline: the parent) is editable by the user now; asked once per request."""
-        user = request.user
-        if obj.pk is None or is_admin(user):
-            return True
         cache = request.__dict__.setdefault("_ikm_editable", {})
         key = (obj._meta.label, obj.pk)
         if key not in cache:
             qs = type(obj)._default_manager.all()
-            cache[key] = hasattr(qs, "editable_by") and qs.editable_by(user).filter(pk=obj.pk).exists()
+            cache[key] = not hasattr(qs, "editable_by") or access.may_edit(request.user, obj)
         return cache[key]
 
     # Objects outside the scope
@@ -158,7 +155,7 @@ class ScopedAdminMixin:
         return obj
 
     def _visible_or_404(self, request, object_id):
-        if visible_provinces(request.user) is ALL:
+        if access.sees_every_province(request.user):
             return  # national users may also read the history of deleted records
         try:
             found = self.get_queryset(request).filter(pk=unquote(object_id)).exists()
@@ -170,12 +167,21 @@ class ScopedAdminMixin:
     # Writes
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # The choice lists keep a record in the user's scope; should anything still land it outside (a
-        # province or parent the user may not edit), the admin's transaction is rolled back.
-        request.__dict__.get("_ikm_editable", {}).pop((obj._meta.label, obj.pk), None)
-        if not self._editable(request, obj):
-            raise PermissionDenied
+        # The workspace's save: the version the form was opened at (checked again under the row lock the
+        # form's clean took), the running-total locks, the scope of where the row lands, the history.
+        services.save_edit(obj, actor=request.user, expected_version=_seen_version(form))
+
+    def delete_model(self, request, obj):
+        services.delete_record(obj, actor=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        rows = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            services.delete_record(obj, actor=request.user)
+        seen = {row.instance.pk: _seen_version(row) for row in formset.initial_forms}
+        for obj in rows:
+            services.save_edit(obj, actor=request.user, expected_version=seen.get(obj.pk))
+        formset.save_m2m()
 
     def get_deleted_objects(self, objs, request):
         # A partner or firm that a locked activity names is refused by its delete(): say so on the
@@ -187,11 +193,11 @@ class ScopedAdminMixin:
         return to_delete, model_count, perms_needed, protected
 
     def delete_queryset(self, request, queryset):
-        # One by one through the model's delete(), which refuses a partner or firm a locked activity names
-        # (the bulk delete of the changelist's action would skip it).
+        # One by one through the services and the model's delete(), which refuses a partner or firm a
+        # locked activity names (the bulk delete of the changelist's action would skip it).
         with transaction.atomic():
             for obj in queryset:
-                obj.delete()
+                services.delete_record(obj, actor=request.user)
 
     def history_view(self, request, object_id, extra_context=None):
         # simple_history falls back to the history of objects missing from get_queryset(): not for others'.
@@ -237,30 +243,12 @@ class ScopedAdminMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def _choices(self, model, request):
-        user = request.user
         if model is Province:
-            scope = editable_provinces(user)
-            if scope is ALL:
-                return Province.objects.all()
-            return Province.objects.none() if scope is None else Province.objects.filter(pk=scope)
+            return access.provinces_editable_by(request.user)
         qs = model._default_manager.all()
-        if model is Allocation:
-            # Provinces read their allocations (only admins change them) and link their records to them;
-            # not in a closed year, whose data is read-only for everyone but admins.
-            qs = qs.visible_to(user)
-            return qs if is_admin(user) else qs.exclude(year__in=FiscalYear.closed_years())
         if hasattr(qs, "editable_by"):
-            return qs.editable_by(user)
+            return qs.editable_by(request.user)
         return None
-
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        scope = editable_provinces(request.user)
-        if scope not in (None, ALL) and any(
-            f.name == "province" and f.editable for f in self.model._meta.fields
-        ):
-            initial.setdefault("province", scope)
-        return initial
 
 
 class LoadedAutocompleteSelect(AutocompleteSelect):
@@ -284,6 +272,13 @@ class LoadedAutocompleteSelect(AutocompleteSelect):
 
 def _versioned(model):
     return any(f.name == "version" for f in model._meta.fields)
+
+
+def _seen_version(form):
+    """The version an admin form was opened at (None for a new record or an unversioned model)."""
+    if not getattr(form, "versioned", False) or form.instance.pk is None or not form.has_changed():
+        return None
+    return form.cleaned_data.get("seen_version")
 
 
 class VersionCheckedForm(forms.ModelForm):
@@ -364,21 +359,6 @@ class ProgrammeAdmin(VersionCheckedAdmin, ScopedAdminMixin, SimpleHistoryAdmin):
     def get_inline_instances(self, request, obj=None):
         # Rows are added once their parent exists: their rules compare them with the parent as stored.
         return super().get_inline_instances(request, obj) if obj is not None else []
-
-    # A changed record's version moves on, as in the workspace's forms, so that a form opened there before
-    # an admin's change refuses to overwrite it.
-
-    def save_model(self, request, obj, form, change):
-        if change and hasattr(obj, "version"):
-            obj.version += 1
-        super().save_model(request, obj, form, change)
-
-    def save_formset(self, request, form, formset, change):
-        for row in formset.initial_forms:
-            changed = row.has_changed() and not formset._should_delete_form(row)
-            if changed and hasattr(row.instance, "version"):
-                row.instance.version += 1
-        super().save_formset(request, form, formset, change)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._visible_or_404(request, object_id)

@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import services
+from .access import get_visible_or_404
 from .evidence import MAX_EVIDENCE_BYTES
 from .models import Activity, Attachment, AttachmentKind, Handover
-from .scoping import get_visible_or_404
 
 log = logging.getLogger("ikm_dekon.downloads")
 

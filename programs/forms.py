@@ -13,12 +13,11 @@ from django.db.models import Q
 from django.forms.models import ModelFormMetaclass
 from django.utils.translation import gettext_lazy as _
 
+from .access import allocations_open_for_entry, provinces_editable_by, regencies_for
 from .models import (
     Activity,
-    Allocation,
     BudgetRevision,
     Firm,
-    FiscalYear,
     Handover,
     Output,
     Participant,
@@ -27,7 +26,6 @@ from .models import (
     Realisation,
     grouped,
 )
-from .scoping import in_editable_provinces, provinces_editable_by, regencies_for
 
 DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
 
@@ -185,8 +183,7 @@ class ScopedForm(ModelForm):
 
 def _open_allocations(user):
     return (
-        in_editable_provinces(Allocation.objects.all(), user)
-        .exclude(year__in=FiscalYear.closed_years())
+        allocations_open_for_entry(user)
         .select_related("province")
         .order_by("-year", "province__code")
     )

@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .access import get_visible_or_404, province_visible
 from .forms import is_quantity
 from .models import Allocation
-from .scoping import get_visible_or_404, province_visible
 
 HIDDEN_FIELDS = {"version", "created_at", "updated_at"}
 # Lazy: built at import time, read in the language of each request.

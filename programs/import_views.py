@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from provinces.models import Province
 
+from .access import get_visible_or_404, provinces_editable_by
 from .importing import (
     ACTIVITY_FIRMS,
     ACTIVITY_PEOPLE,
@@ -45,7 +46,6 @@ from .importing import (
     write_template,
 )
 from .models import Activity
-from .scoping import get_visible_or_404, provinces_editable_by
 
 IMPORT_TTL = 2 * 60 * 60
 PREVIEW_PAGE = 100

@@ -48,6 +48,7 @@ from simple_history.utils import get_history_manager_for_model
 
 from provinces.models import Province, Regency
 
+from .access import provinces_editable_by
 from .bulk import DEFAULT_BATCH_SIZE, bulk_create_with_history, has_history
 from .models import Activity, Firm, FirmScale, Participant, Participation, Sector, Sex
 from .models import grouped as _number
@@ -67,7 +68,6 @@ from .resources import (
     map_headers,
     non_empty,
 )
-from .scoping import provinces_editable_by
 
 log = logging.getLogger("ikm_dekon.imports")
 

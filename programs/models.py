@@ -25,11 +25,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.roles import ALL, visible_provinces
 from provinces.models import Province, Regency
 
-from . import derived, evidence
-from .scoping import ScopedQuerySet
+from . import derived, evidence, workflow
+from .access import NationalQuerySet, ScopedQuerySet
+from .workflow import ReviewAction, ReviewStatus
 
 # Whole Rupiah, at most 15 digits (Rp 999 triliun, far above any allocation): SQLite, the quick start's
 # database, reads decimals back through 15 significant digits, so every stored amount stays exact there too.
@@ -101,15 +101,9 @@ class Sector(models.TextChoices):
     LAINNYA = "lainnya", _("Lainnya")
 
 
-class ReviewStatus(models.TextChoices):
-    DRAFT = "draf", _("Draf")
-    SUBMITTED = "diajukan", _("Diajukan")
-    VERIFIED = "terverifikasi", _("Terverifikasi")
-    RETURNED = "dikembalikan", _("Dikembalikan")
-
-
 class Reviewable(models.Model):
-    """Draft → submitted → verified, or returned with a note; the transitions live in services."""
+    """Draft → submitted → verified, or returned with a note: the states and transitions are the table of
+    programs/workflow.py, performed by services.transition."""
 
     review_status = models.CharField(
         _("status verifikasi"), max_length=15, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT
@@ -231,27 +225,20 @@ class FiscalYear(models.Model):
     def is_closed(self):
         return self.closed_at is not None
 
-    @classmethod
-    def closed_years(cls):
-        return cls.objects.filter(closed_at__isnull=False).values("year")
+
+# Where each model's province, fiscal year and workflow state are: programs/access.py decides from these who
+# sees and who may change a row.
 
 
-OPEN_REVIEW_STATES = ["draf", "dikembalikan"]
+class AllocationQuerySet(ScopedQuerySet):
+    year_lookup = "year"
+    set_by_ministry = True  # the DIPA: provinces read it, only admins change it
 
 
-class AdminOnlyQuerySet(ScopedQuerySet):
-    """Set by the ministry (DIPA): provinces read it, only admins change it."""
-
-    def unlocked(self, qs):
-        return qs.none()
-
-
-class AllocationQuerySet(AdminOnlyQuerySet):
-    pass
-
-
-class RevisionQuerySet(AdminOnlyQuerySet):
+class RevisionQuerySet(ScopedQuerySet):
     province_lookup = "allocation__province"
+    year_lookup = "allocation__year"
+    set_by_ministry = True
 
     def delete(self):
         # A bulk delete (e.g. the admin's "delete selected") skips Model.delete(): the same check here.
@@ -269,29 +256,26 @@ class RevisionQuerySet(AdminOnlyQuerySet):
 
 class RealisationQuerySet(ScopedQuerySet):
     province_lookup = "allocation__province"
-
-    def unlocked(self, qs):
-        return qs.filter(review_status__in=OPEN_REVIEW_STATES).exclude(
-            allocation__year__in=FiscalYear.closed_years()
-        )
+    year_lookup = "allocation__year"
+    review_lookup = "review_status"
 
 
 class ActivityQuerySet(ScopedQuerySet):
-    def unlocked(self, qs):
-        return qs.filter(review_status__in=OPEN_REVIEW_STATES).exclude(year__in=FiscalYear.closed_years())
+    year_lookup = "year"
+    review_lookup = "review_status"
 
 
 class ActivityPartQuerySet(ScopedQuerySet):
-    """Participations, participants, outputs and handovers follow their activity's workflow."""
+    """Participations, participants, outputs, handovers and evidence follow their activity's workflow."""
 
-    def unlocked(self, qs):
-        return qs.filter(activity__review_status__in=OPEN_REVIEW_STATES).exclude(
-            year__in=FiscalYear.closed_years()
-        )
+    year_lookup = "year"
+    review_lookup = "activity__review_status"
 
 
-class ReviewEventQuerySet(AdminOnlyQuerySet):
+class ReviewEventQuerySet(ScopedQuerySet):
     """The workflow's log: written by the services only, so no province may change it."""
+
+    set_by_ministry = True
 
 
 # --- Money -----------------------------------------------------------------------------------------------
@@ -563,9 +547,7 @@ class NamedByLockedActivity(models.Model):
     def locked_activities(self):
         """The activities naming this record that the workflow or a closed year locks."""
         naming = self.activities_naming_it()
-        return naming.exclude(
-            pk__in=Activity.objects.unlocked(Activity.objects.all()).values("pk")
-        ).distinct()
+        return naming.exclude(pk__in=Activity.objects.unlocked().values("pk")).distinct()
 
     def delete_refusal(self):
         """The Indonesian message saying why this record may not be deleted now, or None."""
@@ -1301,13 +1283,6 @@ class Handover(CopiesFromParent, Tracked):
 # --- Workflow events -------------------------------------------------------------------------------------
 
 
-class ReviewAction(models.TextChoices):
-    SUBMIT = "ajukan", _("Diajukan untuk verifikasi")
-    VERIFY = "verifikasi", _("Diverifikasi")
-    RETURN = "kembalikan", _("Dikembalikan dengan catatan")
-    REOPEN = "buka_kembali", _("Dibuka kembali")
-
-
 class ReviewEvent(models.Model):
     """One workflow transition of an activity or a month's realisation: who, when, from what, why."""
 
@@ -1338,7 +1313,7 @@ class ReviewEvent(models.Model):
         ordering = ["-at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(action__in=["kembalikan", "buka_kembali"]) | ~Q(note=""),
+                condition=~Q(action__in=workflow.notes_required()) | ~Q(note=""),
                 name="review_event_note_when_returned_or_reopened",
             ),
         ]
@@ -1349,7 +1324,7 @@ class ReviewEvent(models.Model):
 
     def clean(self):
         note = self.note.strip() if isinstance(self.note, str) else ""
-        if self.action in (ReviewAction.RETURN, ReviewAction.REOPEN) and not note:
+        if self.action in workflow.notes_required() and not note:
             raise ValidationError(
                 {"note": _("Catatan wajib diisi bila data dikembalikan atau dibuka kembali.")}
             )
@@ -1439,9 +1414,7 @@ class Attachment(CopiesFromParent, Tracked):
 
 class QuarterlyNoteQuerySet(ScopedQuerySet):
     province_lookup = "allocation__province"
-
-    def unlocked(self, qs):
-        return qs.exclude(allocation__year__in=FiscalYear.closed_years())
+    year_lookup = "allocation__year"
 
 
 class QuarterlyNote(Tracked):
@@ -1561,13 +1534,6 @@ class NationalFirmTally(models.Model):
         return f"{self.year} {self.firm_id}: {self.participations}"
 
 
-class NationalTallyQuerySet(models.QuerySet):
-    """National figures: for those who see every province, nobody else."""
-
-    def visible_to(self, user):
-        return self if visible_provinces(user) is ALL else self.none()
-
-
 class NationalTally(models.Model):
     """A figure of a year that is not the sum of the provinces' (the distinct firms nationally)."""
 
@@ -1575,7 +1541,7 @@ class NationalTally(models.Model):
     measure = models.CharField(max_length=60)
     amount = models.DecimalField(max_digits=20, decimal_places=0, default=0)
 
-    objects = NationalTallyQuerySet.as_manager()
+    objects = NationalQuerySet.as_manager()
 
     class Meta:
         default_permissions = ("view",)

@@ -16,14 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.roles import is_admin
-
 from . import exports, reports
 from . import views as workspace
+from .access import allocations_open_for_entry, get_visible_or_404, provinces_visible_to
 from .exports import Column, Export, Table
 from .forms import ScopedForm
-from .models import ActivityKind, ActivityPurpose, Allocation, FiscalYear, QuarterlyNote, Sector
-from .scoping import get_visible_or_404, in_editable_provinces, provinces_visible_to
+from .models import ActivityKind, ActivityPurpose, Allocation, QuarterlyNote, Sector
 
 ACTIVITY_PAGE_SIZE = 25  # as the activity list
 ALL = ("tahun", "jenis", "tujuan", "sektor", "covid", "verifikasi", "urut")
@@ -381,10 +379,7 @@ def _note_editable(user, allocation, note):
         return False
     if note is not None and note.pk:
         return QuarterlyNote.objects.editable_by(user).filter(pk=note.pk).exists()
-    allocations = in_editable_provinces(Allocation.objects.filter(pk=allocation.pk), user)
-    if not is_admin(user):
-        allocations = allocations.exclude(year__in=FiscalYear.closed_years())
-    return allocations.exists()
+    return allocations_open_for_entry(user).filter(pk=allocation.pk).exists()
 
 
 def _quarter(quarter):

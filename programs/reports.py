@@ -21,10 +21,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import ALL, visible_provinces
 from ikm_dekon.db_router import replica_reads
 
 from . import tallies
+from .access import provinces_visible_to, sees_every_province
 from .exports import CHUNK_SIZE
 from .models import (
     Activity,
@@ -43,7 +43,6 @@ from .models import (
     ReviewStatus,
     Tally,
 )
-from .scoping import provinces_visible_to
 
 try:  # the protective-equipment product types, where the model module names them
     from .models import PPE_TYPES
@@ -372,7 +371,7 @@ def _recap_from_tallies(user, year, rows, province):
 
 def _national_firms(user, year):
     """The year's distinct firms nationally (None for users who do not see every province)."""
-    if visible_provinces(user) is not ALL:
+    if not sees_every_province(user):
         return None
     amount = (
         NationalTally.objects.visible_to(user)

@@ -7,7 +7,6 @@ Views call these; they never change workflow state themselves.
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -18,17 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.roles import GROUP_NAMES, Role, is_admin, is_ministry
-
+from . import access, workflow
 from .models import (
     Activity,
     FiscalYear,
     Handover,
     Realisation,
-    ReviewAction,
     ReviewEvent,
-    ReviewStatus,
 )
+from .workflow import ReviewAction
 
 log = logging.getLogger("ikm_dekon.workflow")
 
@@ -48,69 +45,74 @@ class ConcurrentEditError(Exception):
     )
 
 
-def _year_of(obj):
-    return obj.year if isinstance(obj, Activity) else obj.allocation.year
-
-
 def _province_of(obj):
     return obj.province_id if isinstance(obj, Activity) else obj.allocation.province_id
 
 
-def is_year_closed(year):
-    return FiscalYear.objects.filter(year=year, closed_at__isnull=False).exists()
-
-
-def _check_open_year(obj, actor):
-    if is_year_closed(_year_of(obj)) and not is_admin(actor):
-        raise PermissionDenied(_("Tahun anggaran %(y)s sudah ditutup.") % {"y": _year_of(obj)})
-
-
 def _lock(obj):
     """Re-read the row under a lock so two transitions of one record cannot interleave."""
-    return type(obj).objects.select_for_update().get(pk=obj.pk)
+    return type(obj).objects.select_for_update().select_related(*_parents(obj)).get(pk=obj.pk)
 
 
-def _transition(obj, *, actor, action, allowed_from, to_status, note=""):
+def _parents(obj):
+    return ["allocation"] if isinstance(obj, Realisation) else []
+
+
+def _require_note(note):
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Catatan wajib diisi.")})
+    return note
+
+
+def transition(obj, *, actor, action, note=""):
+    """Take a workflow action (programs/workflow.py) on an activity or a month's realisation: the actor's
+    right, the fiscal year, the record's state and the note are checked against the table, under a row lock;
+    the change, its history row and a ReviewEvent are written at once; the province is mailed on commit
+    when the table says so."""
     if type(obj) not in REVIEWABLE:
         raise TypeError(f"{type(obj).__name__} has no review workflow")
+    step = workflow.TRANSITIONS[action]
+    note = _require_note(note) if step.note_required else ""
     with transaction.atomic():
         current = _lock(obj)
-        _check_open_year(current, actor)
-        if current.review_status not in allowed_from:
+        access.check_year_open(actor, access.year_of(current))
+        if not access.may_take(actor, step, current):
+            raise PermissionDenied(access.refusal(step))
+        if current.review_status not in step.from_states:
             raise ValidationError(
                 _("Tidak dapat %(action)s: status saat ini %(status)s.")
-                % {
-                    "action": ReviewAction(action).label.lower(),
-                    "status": current.get_review_status_display(),
-                }
+                % {"action": str(step.label).lower(), "status": current.get_review_status_display()}
             )
         from_status = current.review_status
         now = timezone.now()
-        changes = {"review_status": to_status, "version": current.version + 1}
-        if action == ReviewAction.SUBMIT:
+        changes = {"review_status": step.to_state, "version": current.version + 1}
+        if step.stamp == "submitted":
             changes["submitted_at"] = now
         else:
             changes.update(reviewed_at=now, reviewed_by=actor, review_note=note)
         for field, value in changes.items():
             setattr(current, field, value)
         current._history_user = actor
-        current._change_reason = ReviewAction(action).label
+        current._change_reason = str(step.label)
         current.save(update_fields=[*changes, "updated_at"])
         ReviewEvent.objects.create(
             content_type=ContentType.objects.get_for_model(current),
             object_id=current.pk,
             province_id=_province_of(current),
-            year=_year_of(current),
-            action=action,
+            year=access.year_of(current),
+            action=step.action,
             from_status=from_status,
-            to_status=to_status,
+            to_status=step.to_state,
             note=note,
             actor=actor,
             at=now,
         )
+        if step.notify_province:
+            transaction.on_commit(lambda: _notify_returned(current, note))
     log.info(
         "workflow %s",
-        action,
+        step.action,
         extra={
             "user": actor.username,
             "province": _province_of(current),
@@ -123,83 +125,27 @@ def _transition(obj, *, actor, action, allowed_from, to_status, note=""):
 
 def submit(*, obj, actor):
     """Operator sends a draft or a returned record to the ministry for verification."""
-    if not type(obj).objects.editable_by(actor).filter(pk=obj.pk).exists():
-        raise PermissionDenied(_("Anda tidak berhak mengajukan data ini."))
-    return _transition(
-        obj,
-        actor=actor,
-        action=ReviewAction.SUBMIT,
-        allowed_from=[ReviewStatus.DRAFT, ReviewStatus.RETURNED],
-        to_status=ReviewStatus.SUBMITTED,
-    )
-
-
-def _require_reviewer(actor):
-    if not (is_ministry(actor) or is_admin(actor)):
-        raise PermissionDenied(_("Hanya staf kementerian yang dapat memverifikasi."))
-
-
-def _require_note(note):
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError({"note": _("Catatan wajib diisi.")})
-    return note
+    return transition(obj, actor=actor, action=ReviewAction.SUBMIT)
 
 
 def verify(*, obj, actor):
     """Ministry staff accept a submitted record; it becomes read-only for the province."""
-    _require_reviewer(actor)
-    return _transition(
-        obj,
-        actor=actor,
-        action=ReviewAction.VERIFY,
-        allowed_from=[ReviewStatus.SUBMITTED],
-        to_status=ReviewStatus.VERIFIED,
-    )
+    return transition(obj, actor=actor, action=ReviewAction.VERIFY)
 
 
 def return_for_correction(*, obj, actor, note):
     """Ministry staff send a submitted record back with a note; the province's operators are told."""
-    _require_reviewer(actor)
-    note = _require_note(note)
-    result = _transition(
-        obj,
-        actor=actor,
-        action=ReviewAction.RETURN,
-        allowed_from=[ReviewStatus.SUBMITTED],
-        to_status=ReviewStatus.RETURNED,
-        note=note,
-    )
-    transaction.on_commit(lambda: _notify_returned(result, note))
-    return result
+    return transition(obj, actor=actor, action=ReviewAction.RETURN, note=note)
 
 
 def reopen(*, obj, actor, note):
     """Ministry staff reopen a verified record (with a note): it goes back to the province as returned."""
-    _require_reviewer(actor)
-    note = _require_note(note)
-    result = _transition(
-        obj,
-        actor=actor,
-        action=ReviewAction.REOPEN,
-        allowed_from=[ReviewStatus.VERIFIED],
-        to_status=ReviewStatus.RETURNED,
-        note=note,
-    )
-    transaction.on_commit(lambda: _notify_returned(result, note))
-    return result
+    return transition(obj, actor=actor, action=ReviewAction.REOPEN, note=note)
 
 
 def _notify_returned(obj, note):
-    User = get_user_model()
     recipients = list(
-        User.objects.filter(
-            province_id=_province_of(obj),
-            groups__name=GROUP_NAMES[Role.OPERATOR],
-            is_active=True,
-        )
-        .exclude(email="")
-        .values_list("email", flat=True)
+        access.operators_of(_province_of(obj)).exclude(email="").values_list("email", flat=True)
     )
     if not recipients:
         return
@@ -221,7 +167,8 @@ def _notify_returned(obj, note):
 
 def close_fiscal_year(*, year, actor):
     """Ministry staff close a year: everything in it becomes read-only for all but admins."""
-    _require_reviewer(actor)
+    if not access.may_close_year(actor):
+        raise PermissionDenied(_("Hanya staf kementerian yang dapat menutup tahun anggaran."))
     with transaction.atomic():
         fiscal_year, _created = FiscalYear.objects.select_for_update().get_or_create(year=year)
         if fiscal_year.is_closed:
@@ -229,6 +176,7 @@ def close_fiscal_year(*, year, actor):
         fiscal_year.closed_at = timezone.now()
         fiscal_year.closed_by = actor
         fiscal_year._history_user = actor
+        fiscal_year._change_reason = "Tahun anggaran ditutup"
         fiscal_year.save()
     log.info(
         "fiscal year closed", extra={"user": actor.username, "province": None, "object": f"FiscalYear:{year}"}
@@ -237,14 +185,22 @@ def close_fiscal_year(*, year, actor):
 
 
 def reopen_fiscal_year(*, year, actor):
-    if not is_admin(actor):
+    """An admin opens a closed year again (to repair it); logged as its closing is."""
+    if not access.may_reopen_year(actor):
         raise PermissionDenied(_("Hanya admin yang dapat membuka kembali tahun anggaran."))
     with transaction.atomic():
         fiscal_year = FiscalYear.objects.select_for_update().get(year=year)
+        if not fiscal_year.is_closed:
+            raise ValidationError(_("Tahun anggaran %(y)s tidak sedang ditutup.") % {"y": year})
         fiscal_year.closed_at = None
         fiscal_year.closed_by = None
         fiscal_year._history_user = actor
+        fiscal_year._change_reason = "Tahun anggaran dibuka kembali"
         fiscal_year.save()
+    log.info(
+        "fiscal year reopened",
+        extra={"user": actor.username, "province": None, "object": f"FiscalYear:{year}"},
+    )
     return fiscal_year
 
 
@@ -361,12 +317,3 @@ def delete_record(instance, *, actor, expected_version=None):
         instance.delete()
 
     retried(write)
-
-
-def can_add_realisation(allocation, user):
-    """Operators (and admins) enter monthly realisation for allocations of their province in an open year."""
-    from .scoping import in_editable_provinces
-
-    if not in_editable_provinces(type(allocation).objects.filter(pk=allocation.pk), user).exists():
-        return False
-    return is_admin(user) or not is_year_closed(allocation.year)

@@ -13,12 +13,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.roles import editable_provinces, is_admin, is_ministry, is_operator
-
-from . import as_verified, exports, reports, services
+from . import access, as_verified, exports, reports, services, workflow
+from .access import get_visible_or_404
 from .evidence_views import AttachmentForm
 from .filters import ActivityFilter, AllocationFilter, FirmFilter, PartnerFilter
 from .forms import (
@@ -53,17 +51,13 @@ from .models import (
     ReviewEvent,
     ReviewStatus,
 )
-from .scoping import get_visible_or_404
+from .workflow import Who
 
 PAGE_SIZE = 25
 
 
 def _page(request, queryset, size=PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("halaman"))
-
-
-def _can_edit(model, user, obj):
-    return model.objects.editable_by(user).filter(pk=obj.pk).exists()
 
 
 def benchmark_for(year, today=None):
@@ -94,7 +88,7 @@ def home(request):
         if latest:
             year, fallback = latest, True
             current = list(allocations.filter(year=year)[:2])
-    own = current[0] if is_operator(user) and current else None
+    own = current[0] if access.own_province(user) is not None and current else None
     activities = Activity.objects.visible_to(user).filter(year=year)
     by_status = dict(activities.values_list("status").annotate(n=Count("pk")).order_by())
     returned = (
@@ -114,13 +108,14 @@ def home(request):
         .filter(review_status=ReviewStatus.DRAFT)
         .select_related("province")
         .order_by("planned_start")[:20]
-        if editable_provinces(user) is not None
+        if access.may_enter_data(user)
         else Activity.objects.none()
     )
+    awaiting = workflow.awaiting(Who.REVIEWER)
     waiting = (
-        Activity.objects.visible_to(user).filter(review_status=ReviewStatus.SUBMITTED).count()
-        + Realisation.objects.visible_to(user).filter(review_status=ReviewStatus.SUBMITTED).count()
-        if is_ministry(user) or is_admin(user)
+        Activity.objects.visible_to(user).filter(review_status__in=awaiting).count()
+        + Realisation.objects.visible_to(user).filter(review_status__in=awaiting).count()
+        if access.may_review(user)
         else None
     )
     return render(
@@ -186,7 +181,7 @@ def activity_list(request):
         {
             "filter": filterset,
             "page": page,
-            "can_create": editable_provinces(request.user) is not None,
+            "can_create": access.may_enter_data(request.user),
             "query": _query_without_page(request),
         },
     )
@@ -263,8 +258,7 @@ def _form_page(request, form, *, title, back, template="programs/form.html", **c
 
 
 def activity_create(request):
-    if editable_provinces(request.user) is None:
-        raise PermissionDenied
+    access.require(access.may_enter_data(request.user))
     form = ActivityForm(request.POST or None, user=request.user)
     if request.method == "POST" and _save_form(request, form):
         messages.success(request, _("Kegiatan disimpan sebagai draf."))
@@ -280,7 +274,7 @@ def _activity(request, pk):
 
 def _editable_activity(request, pk):
     activity = _activity(request, pk)
-    if not _can_edit(Activity, request.user, activity):
+    if not access.may_edit(request.user, activity):
         raise PermissionDenied(
             _("Kegiatan ini sedang diverifikasi, sudah diverifikasi, atau tahun anggarannya ditutup.")
         )
@@ -320,7 +314,7 @@ def _int(value):
 def activity_detail(request, pk, forms=None):
     activity = _activity(request, pk)
     user = request.user
-    editable = _can_edit(Activity, user, activity)
+    editable = access.may_edit(user, activity)
     forms = forms or {}
     participations = list(
         activity.participations.select_related("firm", "firm__regency").order_by("firm__name")
@@ -361,6 +355,7 @@ def activity_detail(request, pk, forms=None):
         "ordered": sum(o.ordered_quantity or 0 for o in outputs),
         "handed_over": sum(o.handed_over_total for o in outputs),
     }
+    actions = workflow.available_actions(activity, user)
     return render(
         request,
         "programs/activity_detail.html",
@@ -376,9 +371,9 @@ def activity_detail(request, pk, forms=None):
             "forms": forms,
             "events": events,
             "note_form": forms.get("note") or NoteForm(),
-            "can_review": (is_ministry(user) or is_admin(user))
-            and not services.is_year_closed(activity.year),
-            "can_submit": editable and activity.review_status in (ReviewStatus.DRAFT, ReviewStatus.RETURNED),
+            "province_actions": [t for t in actions if t.who == Who.PROVINCE],
+            "review_actions": [t for t in actions if t.who == Who.REVIEWER],
+            "reviewer": access.may_review(user) and access.year_open_for(user, activity.year),
             "attachments": _attachments_of(activity),
         },
     )
@@ -388,36 +383,24 @@ def _attachments_of(activity):
     return list(activity.attachments.select_related("handover", "uploaded_by").order_by("created_at", "pk"))
 
 
-# Lazy: the message is read in the language of the request that made the transition.
-TRANSITIONS = {
-    "ajukan": (services.submit, False, gettext_lazy("Diajukan untuk verifikasi.")),
-    "verifikasi": (services.verify, False, gettext_lazy("Diverifikasi.")),
-    "kembalikan": (
-        services.return_for_correction,
-        True,
-        gettext_lazy("Dikembalikan ke provinsi dengan catatan."),
-    ),
-    "buka": (services.reopen, True, gettext_lazy("Dibuka kembali dan dikembalikan ke provinsi.")),
-}
-
-
-def _transition(request, obj, action):
-    try:
-        service, needs_note, done = TRANSITIONS[action]
-    except KeyError as e:
-        raise Http404 from e
-    kwargs = {}
-    if needs_note:
+def _transition(request, obj, slug):
+    """Take the workflow action named in the address (programs/workflow.py); a note form with its errors
+    when the action needs a note and none was given."""
+    step = workflow.by_slug(slug)
+    if step is None:
+        raise Http404
+    note = ""
+    if step.note_required:
         form = NoteForm(request.POST)
         if not form.is_valid():
             return form
-        kwargs["note"] = form.cleaned_data["note"]
+        note = form.cleaned_data["note"]
     try:
-        service(obj=obj, actor=request.user, **kwargs)
+        services.transition(obj, actor=request.user, action=step.action, note=note)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
         return None
-    messages.success(request, done)
+    messages.success(request, step.done)
     return None
 
 
@@ -427,7 +410,7 @@ def activity_transition(request, pk, action):
     failed_form = _transition(request, activity, action)
     if failed_form is not None:
         return activity_detail(request, pk, forms={"note": failed_form})
-    if action in ("verifikasi", "kembalikan") and request.POST.get("next") == "antrean":
+    if request.POST.get("next") == "antrean":
         return redirect("programs:review_queue")
     return redirect(activity)
 
@@ -483,7 +466,7 @@ def participation_new_firm(request, pk):
 
 def _part(request, model, pk, select=()):
     obj = get_visible_or_404(model.objects.select_related(*select), request.user, pk=pk)
-    if not _can_edit(model, request.user, obj):
+    if not access.may_edit(request.user, obj):
         raise PermissionDenied(
             _("Data ini terkunci karena kegiatannya sedang diverifikasi atau sudah diverifikasi.")
         )
@@ -628,7 +611,7 @@ def firm_list(request):
         {
             "filter": filterset,
             "page": page,
-            "can_create": editable_provinces(request.user) is not None,
+            "can_create": access.may_enter_data(request.user),
             "query": _query_without_page(request),
         },
     )
@@ -651,14 +634,13 @@ def firm_detail(request, pk):
             "firm": firm,
             "participations": participations,
             "outputs": outputs,
-            "editable": _can_edit(Firm, request.user, firm),
+            "editable": access.may_edit(request.user, firm),
         },
     )
 
 
 def firm_create(request):
-    if editable_provinces(request.user) is None:
-        raise PermissionDenied
+    access.require(access.may_enter_data(request.user))
     form = FirmForm(request.POST or None, user=request.user)
     if request.method == "POST" and _save_form(request, form):
         messages.success(request, _("IKM didaftarkan."))
@@ -694,15 +676,14 @@ def partner_list(request):
         {
             "filter": filterset,
             "page": page,
-            "can_create": editable_provinces(request.user) is not None,
+            "can_create": access.may_enter_data(request.user),
             "query": _query_without_page(request),
         },
     )
 
 
 def partner_create(request):
-    if editable_provinces(request.user) is None:
-        raise PermissionDenied
+    access.require(access.may_enter_data(request.user))
     form = PartnerForm(request.POST or None, user=request.user)
     if request.method == "POST" and _save_form(request, form):
         messages.success(request, _("Mitra disimpan."))
@@ -761,7 +742,8 @@ def budget(request, pk, form=None, revision_form=None):
     editable_ids = set(
         Realisation.objects.editable_by(user).filter(allocation=allocation).values_list("pk", flat=True)
     )
-    can_add = services.can_add_realisation(allocation, user)
+    can_add = access.may_add_realisation(user, allocation)
+    closed = access.closed_year_set()
     running = 0
     table = []
     for month, label in MONTH_CHOICES:
@@ -777,11 +759,12 @@ def budget(request, pk, form=None, revision_form=None):
                 "absorption": reports.absorption_pct(running, allocation.current_pagu) if row else None,
                 "benchmark": reports.QUARTER_BENCHMARKS.get(month // 3) if month % 3 == 0 else None,
                 "editable": row is not None and row.pk in editable_ids,
+                "actions": workflow.available_actions(row, user, closed_years=closed) if row else [],
             }
         )
     if can_add and form is None:
         form = RealisationForm(user=user, allocation=allocation, initial={"month": _next_month(rows)})
-    if is_admin(user) and revision_form is None:
+    if access.may_revise_pagu(user) and revision_form is None:
         revision_form = BudgetRevisionForm(user=user, allocation=allocation)
     return render(
         request,
@@ -793,8 +776,6 @@ def budget(request, pk, form=None, revision_form=None):
             "form": form if can_add else None,
             "revision_form": revision_form,
             "benchmark": benchmark_for(allocation.year),
-            "can_review": (is_ministry(user) or is_admin(user))
-            and not services.is_year_closed(allocation.year),
             "note_form": NoteForm(),
         },
     )
@@ -810,8 +791,7 @@ def _next_month(rows):
 @require_POST
 def realisation_add(request, pk):
     allocation = get_visible_or_404(Allocation.objects.all(), request.user, pk=pk)
-    if not services.can_add_realisation(allocation, request.user):
-        raise PermissionDenied
+    access.require(access.may_add_realisation(request.user, allocation))
     form = RealisationForm(request.POST, user=request.user, allocation=allocation)
     if _save_form(request, form):
         messages.success(request, _("Realisasi bulan %(m)s dicatat.") % {"m": form.instance.month})
@@ -857,8 +837,7 @@ def realisation_transition(request, pk, action):
 @require_POST
 def revision_add(request, pk):
     allocation = get_visible_or_404(Allocation.objects.all(), request.user, pk=pk)
-    if not is_admin(request.user):
-        raise PermissionDenied
+    access.require(access.may_revise_pagu(request.user))
     form = BudgetRevisionForm(request.POST, user=request.user, allocation=allocation)
     if _save_form(request, form):
         messages.success(request, _("Revisi pagu dicatat."))
@@ -871,11 +850,12 @@ def revision_add(request, pk):
 
 def review_queue(request):
     user = request.user
-    if not (is_ministry(user) or is_admin(user)):
-        raise PermissionDenied
+    access.require(access.may_review(user))
+    awaiting = workflow.awaiting(Who.REVIEWER)
+    closed = access.closed_year_set()
     activities = (
         Activity.objects.visible_to(user)
-        .filter(review_status=ReviewStatus.SUBMITTED)
+        .filter(review_status__in=awaiting)
         .select_related("province")
         .order_by("submitted_at", "pk")
     )
@@ -885,18 +865,21 @@ def review_queue(request):
     figures = reports.figures_of_activities(user, [a.pk for a in page])
     for activity in page:
         activity.figures = figures.get(activity.pk, reports.EMPTY_ACTIVITY_FIGURES)
-    realisations = (
+        activity.actions = workflow.available_actions(activity, user, closed_years=closed)
+    realisations = list(
         Realisation.objects.visible_to(user)
-        .filter(review_status=ReviewStatus.SUBMITTED)
+        .filter(review_status__in=awaiting)
         .select_related("allocation__province")
-        .order_by("submitted_at", "pk")
+        .order_by("submitted_at", "pk")[:100]
     )
+    for realisation in realisations:
+        realisation.actions = workflow.available_actions(realisation, user, closed_years=closed)
     return render(
         request,
         "programs/review_queue.html",
         {
             "activities": page,
-            "realisations": realisations[:100],
+            "realisations": realisations,
             "note_form": NoteForm(),
         },
     )

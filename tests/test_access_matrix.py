@@ -86,8 +86,8 @@ W = {"op_a": 302, "op_b": 404, "pusat": 403, "viewer": 403, "admin": 302}  # wri
 E = {"op_a": 200, "op_b": 404, "pusat": 403, "viewer": 403, "admin": 200}  # open an edit form
 C = {"op_a": 200, "op_b": 200, "pusat": 403, "viewer": 403, "admin": 200}  # open a create form
 L = {"op_a": 200, "op_b": 200, "pusat": 200, "viewer": 200, "admin": 200}  # a list (scoped rows)
-# the admin: staff users of every role may open it; outside the scope 404; viewers and ministry view only
-A = {"op_a": 200, "op_b": 404, "pusat": 200, "viewer": 200, "admin": 200}
+# the admin is for admins: staff of every other role are sent to the admin's sign-in (programs/admin.py)
+A = {"op_a": 302, "op_b": 302, "pusat": 302, "viewer": 302, "admin": 200}
 
 
 def _admin(model):

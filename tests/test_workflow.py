@@ -5,7 +5,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from programs import services
+from programs import access, services
 from programs.models import Activity, Realisation, ReviewEvent, ReviewStatus
 from tests.factories import (
     make_activity,
@@ -192,7 +192,7 @@ def test_only_ministry_closes_and_only_admins_reopen_a_year(cast):
     with pytest.raises(PermissionDenied):
         services.reopen_fiscal_year(year=2020, actor=cast["pusat"])
     services.reopen_fiscal_year(year=2020, actor=cast["admin"])
-    assert not services.is_year_closed(2020)
+    assert not access.is_year_closed(2020)
 
 
 def test_transitions_through_the_pages(cast, activity, client):

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import template
 
+from programs import workflow
 from programs.models import grouped
 from programs.models import rupiah as _rupiah
 
@@ -41,16 +42,19 @@ def figure(value, kind):
     return number(value)
 
 
+ACTIVITY_STATUS_BADGES = {
+    "rencana": "secondary",
+    "berjalan": "primary",
+    "selesai": "success",
+    "ditunda": "warning",
+    "batal": "dark",
+}
+
+
 @register.filter
 def status_badge(value):
-    return {
-        "draf": "secondary",
-        "diajukan": "info",
-        "terverifikasi": "success",
-        "dikembalikan": "warning",
-        "rencana": "secondary",
-        "berjalan": "primary",
-        "selesai": "success",
-        "ditunda": "warning",
-        "batal": "dark",
-    }.get(value, "secondary")
+    """A badge colour for a review state (from the workflow's table) or an activity's status."""
+    if value in workflow.STATES:
+        return workflow.badge(value)
+    return ACTIVITY_STATUS_BADGES.get(value, "secondary")
+

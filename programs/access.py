@@ -1,0 +1,346 @@
+"""Who may see and do what: the one access module.
+
+A user's roles (Django groups, `accounts.roles`) and province become, here and nowhere else, the answers
+every other module asks for:
+
+- capabilities, in words: `may_enter_data(user)`, `may_review(user)`, `may_administer(user)` …;
+- rows: `Model.objects.visible_to(user)` and `.editable_by(user)` (the querysets below), and the choice
+  lists built from them (`provinces_editable_by`, `regencies_for`, `allocations_open_for_entry`);
+- single objects: `get_visible_or_404` (outside the scope: 404, so nobody learns what exists elsewhere)
+  and `get_editable_or_403` (seen but not theirs to change: 403), the pair of healthchecks' views;
+- the fiscal year: `year_open_for(user, year)` — a closed year is read-only for all but admins;
+- the workflow: `may_take(user, transition, obj)` for the actions of `programs.workflow`.
+
+No page, form, export, import, download, API endpoint, admin view, template or service reads a scope value
+or tests a role on its own (tests/test_access_vocabulary.py greps for it): adding a role is an edit here.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from accounts.roles import GROUP_NAMES, ROLE_LABELS, Role, roles_of
+
+
+class _All:
+    """Scope sentinel: every province."""
+
+    def __repr__(self):
+        return "ALL"
+
+
+ALL = _All()
+
+
+# --- Scope: which provinces ---------------------------------------------------------------------------------
+
+
+def _visible_scope(user):
+    """ALL, a province id, or None (nothing) — which provinces' data the user may read."""
+    roles = roles_of(user)
+    if Role.ADMIN in roles or Role.MINISTRY in roles:
+        return ALL
+    if Role.OPERATOR in roles:
+        return user.province_id  # an operator without a province sees nothing
+    if Role.VIEWER in roles:
+        return user.province_id or ALL
+    return None
+
+
+def _editable_scope(user):
+    """ALL, a province id, or None — whose figures the user may enter and change.
+
+    Ministry staff verify and return but never edit a province's figures; viewers only read.
+    """
+    roles = roles_of(user)
+    if Role.ADMIN in roles:
+        return ALL
+    if Role.OPERATOR in roles:
+        return user.province_id
+    return None
+
+
+def _in(queryset, scope, lookup="province"):
+    if scope is ALL:
+        return queryset
+    if scope is None:
+        return queryset.none()
+    return queryset.filter(**{lookup: scope})
+
+
+# --- Capabilities -------------------------------------------------------------------------------------------
+
+
+def _admin(user):
+    return Role.ADMIN in roles_of(user)
+
+
+def may_read(user):
+    """The user may read some province's data (every signed-in role does; a user without one does not)."""
+    return _visible_scope(user) is not None
+
+
+def may_enter_data(user):
+    """The user enters a province's figures (operators, admins): the workspace's create and edit pages."""
+    return _editable_scope(user) is not None
+
+
+def may_review(user):
+    """The user verifies, returns and reopens submissions and reports nationally (ministry staff, admins)."""
+    roles = roles_of(user)
+    return Role.MINISTRY in roles or Role.ADMIN in roles
+
+
+def may_close_year(user):
+    return may_review(user)
+
+
+def may_reopen_year(user):
+    return _admin(user)
+
+
+def may_revise_pagu(user):
+    """Revisions of the pagu come from the DIPA: recorded by admins."""
+    return _admin(user)
+
+
+def may_administer(user):
+    """The Django admin is for admins: users, roles, reference data and repairs of any record."""
+    return _admin(user)
+
+
+def may_change_closed_years(user):
+    """A closed year, and records the workflow locks, stay changeable for admins (to repair them)."""
+    return _admin(user)
+
+
+def sees_every_province(user):
+    return _visible_scope(user) is ALL
+
+
+def own_province(user):
+    """The province an operator works for (their home page shows its allocation), else None."""
+    return user.province_id if Role.OPERATOR in roles_of(user) else None
+
+
+def needs_second_factor(user):
+    """Admins and ministry staff sign in with an authenticator code."""
+    roles = roles_of(user)
+    return Role.ADMIN in roles or Role.MINISTRY in roles
+
+
+def operators_of(province_id):
+    """The active operators of a province (who are told when their data is returned)."""
+    return get_user_model().objects.filter(
+        province_id=province_id, groups__name=GROUP_NAMES[Role.OPERATOR], is_active=True
+    )
+
+
+def capabilities(user):
+    """What the menus show (the views decide access again on every request)."""
+    return {
+        "enter_data": may_enter_data(user),
+        "operator": own_province(user) is not None,
+        "review": may_review(user),
+        "administer": may_administer(user),
+        "labels": [ROLE_LABELS[r] for r in sorted(roles_of(user))],
+    }
+
+
+def require(allowed):
+    """403 unless `allowed` (a capability's answer)."""
+    if not allowed:
+        raise PermissionDenied
+
+
+# --- The fiscal year ----------------------------------------------------------------------------------------
+
+
+def closed_years():
+    """The closed fiscal years, as a subquery."""
+    from .models import FiscalYear
+
+    return FiscalYear.objects.filter(closed_at__isnull=False).values("year")
+
+
+def closed_year_set():
+    return set(closed_years().values_list("year", flat=True))
+
+
+def is_year_closed(year):
+    return closed_years().filter(year=year).exists()
+
+
+def year_open_for(user, year, *, closed_years=None):
+    """Whether the user may still change data of that fiscal year."""
+    if may_change_closed_years(user):
+        return True
+    return year not in closed_years if closed_years is not None else not is_year_closed(year)
+
+
+def check_year_open(user, year):
+    if not year_open_for(user, year):
+        raise PermissionDenied(_("Tahun anggaran %(y)s sudah ditutup.") % {"y": year})
+
+
+# --- The workflow -------------------------------------------------------------------------------------------
+
+
+def may_take(user, transition, obj, *, closed_years=None):
+    """Whether `user` may take `transition` (programs.workflow) on `obj`, its state aside."""
+    from .workflow import Who
+
+    if not year_open_for(user, year_of(obj), closed_years=closed_years):
+        return False
+    if transition.who == Who.REVIEWER:
+        return may_review(user)
+    if transition.who == Who.PROVINCE:
+        return _province_of(obj) is not None and _in_scope(_editable_scope(user), _province_of(obj))
+    return False
+
+
+def refusal(transition):
+    """Why a user who may not take the action is refused (403)."""
+    from .workflow import Who
+
+    if transition.who == Who.REVIEWER:
+        return _("Hanya staf kementerian yang dapat memverifikasi.")
+    return _("Anda tidak berhak mengajukan data ini.")
+
+
+def _province_of(obj):
+    return getattr(obj, "province_id", None) or obj.allocation.province_id
+
+
+def year_of(obj):
+    """The fiscal year of a record of the workflow (a month's realisation: its allocation's)."""
+    return obj.year if hasattr(obj, "year") else obj.allocation.year
+
+
+def _in_scope(scope, province_id):
+    return scope is ALL or (scope is not None and scope == province_id)
+
+
+# --- Rows -----------------------------------------------------------------------------------------------
+
+
+class ScopedQuerySet(models.QuerySet):
+    """`visible_to(user)` and `editable_by(user)` for a model, configured by where its province, its fiscal
+    year and its workflow state are."""
+
+    #: The lookup from this model to its province.
+    province_lookup = "province"
+    #: The lookup to its fiscal year, whose closing locks it; None: not bound to a year.
+    year_lookup = None
+    #: The lookup to the workflow state that locks it once handed over; None: no workflow.
+    review_lookup = None
+    #: Set by the ministry (the DIPA, the workflow's log): provinces read it, only admins change it.
+    set_by_ministry = False
+
+    def visible_to(self, user):
+        return _in(self, _visible_scope(user), self.province_lookup)
+
+    def editable_by(self, user):
+        """What the user may change now: their provinces, minus what the workflow or a closed year locks."""
+        qs = _in(self, _editable_scope(user), self.province_lookup)
+        if may_change_closed_years(user):
+            return qs
+        if self.set_by_ministry:
+            return qs.none()
+        return qs.unlocked()
+
+    def in_editable_provinces(self, user):
+        """Rows of the provinces whose figures the user may enter, locked or not."""
+        return _in(self, _editable_scope(user), self.province_lookup)
+
+    def unlocked(self):
+        """Rows neither the workflow nor a closed fiscal year locks."""
+        from .workflow import editable_states
+
+        qs = self
+        if self.review_lookup:
+            qs = qs.filter(**{f"{self.review_lookup}__in": editable_states()})
+        if self.year_lookup:
+            qs = qs.exclude(**{f"{self.year_lookup}__in": closed_years()})
+        return qs
+
+
+class NationalQuerySet(models.QuerySet):
+    """National figures: for those who see every province, nobody else."""
+
+    def visible_to(self, user):
+        return self if sees_every_province(user) else self.none()
+
+
+def get_visible_or_404(queryset, user, **lookup):
+    """The object if the user may see it; 404 otherwise, so nobody learns what exists elsewhere."""
+    try:
+        return queryset.visible_to(user).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError) as e:
+        raise Http404 from e
+
+
+def may_edit(user, obj):
+    """Whether the user may change this record now (scope, workflow state and fiscal year)."""
+    return type(obj)._default_manager.editable_by(user).filter(pk=obj.pk).exists()
+
+
+def get_editable_or_403(queryset, user, **lookup):
+    """The object if the user may change it now: 404 if they may not even see it, 403 if it is not theirs
+    to change (or locked)."""
+    obj = get_visible_or_404(queryset, user, **lookup)
+    if not queryset.editable_by(user).filter(pk=obj.pk).exists():
+        raise PermissionDenied
+    return obj
+
+
+def allocations_open_for_entry(user):
+    """Allocations the user may link new records to (realisation, quarterly notes): of the provinces they
+    enter data for, in a year still open to them. The allocation itself is set by the ministry."""
+    from .models import Allocation
+
+    qs = Allocation.objects.in_editable_provinces(user)
+    return qs if may_change_closed_years(user) else qs.exclude(year__in=closed_years())
+
+
+def may_add_realisation(user, allocation):
+    """Operators (and admins) enter monthly realisation for allocations of their province in an open year."""
+    return allocations_open_for_entry(user).filter(pk=allocation.pk).exists()
+
+
+def regencies_for(user):
+    """Regency choices for a user's forms: those of the provinces they may edit, before or after 2022."""
+    from provinces.models import Regency
+
+    scope = _editable_scope(user)
+    if scope is ALL:
+        return Regency.objects.select_related("province")
+    if scope is None:
+        return Regency.objects.none()
+    return Regency.objects.filter(Q(province=scope) | Q(former_province=scope)).select_related("province")
+
+
+def provinces_visible_to(user):
+    """Province choices for filters: every province for national users, their own for provincial staff."""
+    from provinces.models import Province
+
+    return _in(Province.objects.all(), _visible_scope(user), "pk")
+
+
+def provinces_editable_by(user):
+    """Province choices for new records: every province for admins, the operator's own province."""
+    from provinces.models import Province
+
+    return _in(Province.objects.all(), _editable_scope(user), "pk")
+
+
+def province_visible(user, province_id):
+    """Whether the user may read data of this province (for records that no longer exist, e.g. history)."""
+    return _in_scope(_visible_scope(user), province_id)
+
+
+def province_editable(user, province_id):
+    return _in_scope(_editable_scope(user), province_id)
