@@ -304,7 +304,8 @@ def test_staff_who_are_not_admins_are_refused_on_every_admin_page(staff_not_admi
     params = {"app_label": "programs", "model_name": "participation", "field_name": "firm", "term": ""}
     _refused_at_the_door(staff_not_admin.get(reverse("admin:autocomplete"), params))
     content_type = ContentType.objects.get_for_model(Firm)
-    _refused_at_the_door(staff_not_admin.get(reverse("admin:view_on_site", args=[content_type.pk, bali.firm.pk])))
+    view_on_site = reverse("admin:view_on_site", args=[content_type.pk, bali.firm.pk])
+    _refused_at_the_door(staff_not_admin.get(view_on_site))
 
 
 def test_a_forged_admin_post_by_staff_who_are_not_admins_changes_nothing(staff_not_admin, two_provinces):
@@ -312,9 +313,8 @@ def test_a_forged_admin_post_by_staff_who_are_not_admins_changes_nothing(staff_n
     before = (Firm.objects.get(pk=bali.firm.pk).name, Firm.objects.count(), Activity.objects.count())
     _refused_at_the_door(staff_not_admin.post(admin_url(Firm, "change", bali.firm.pk), {"name": "Diubah"}))
     _refused_at_the_door(staff_not_admin.post(admin_url(Firm, "delete", bali.firm.pk), {"post": "yes"}))
-    _refused_at_the_door(
-        staff_not_admin.post(admin_url(Activity, "change", bali.activity.pk), {"review_status": "terverifikasi"})
-    )
+    verified = {"review_status": "terverifikasi"}
+    _refused_at_the_door(staff_not_admin.post(admin_url(Activity, "change", bali.activity.pk), verified))
     assert (Firm.objects.get(pk=bali.firm.pk).name, Firm.objects.count(), Activity.objects.count()) == before
     assert Activity.objects.get(pk=bali.activity.pk).review_status == ReviewStatus.DRAFT
 
