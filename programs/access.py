@@ -174,6 +174,14 @@ def is_year_closed(year):
     return closed_years().filter(year=year).exists()
 
 
+def year_closed_at(year):
+    """When the fiscal year was closed, or None while it is open."""
+    from .models import FiscalYear
+
+    closed = FiscalYear.objects.filter(year=year, closed_at__isnull=False)
+    return closed.values_list("closed_at", flat=True).first()
+
+
 def year_open_for(user, year, *, closed_years=None):
     """Whether the user may still change data of that fiscal year."""
     if may_change_closed_years(user):

@@ -12,17 +12,15 @@ Never writes: the objects are changed in memory for one page only.
 
 from django.db.models import OuterRef, Subquery, prefetch_related_objects
 
-from .models import FiscalYear, ReviewStatus
+from . import workflow
+from .access import year_closed_at
 
 
 def locked_at(activity):
     """When the activity's content was frozen, or None while it is still open for editing."""
-    if activity.review_status in (ReviewStatus.SUBMITTED, ReviewStatus.VERIFIED) and activity.submitted_at:
+    if activity.review_status in workflow.handed_over_states() and activity.submitted_at:
         return activity.submitted_at
-    closed = FiscalYear.objects.filter(year=activity.year, closed_at__isnull=False).values_list(
-        "closed_at", flat=True
-    )
-    return closed.first()
+    return year_closed_at(activity.year)
 
 
 def show_as_of(objects, when):

@@ -123,6 +123,12 @@ class Reviewable(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def pending_note(self):
+        """The reviewer's note while the record is back in the province's hands (returned, reopened)."""
+        state = workflow.STATES.get(self.review_status)
+        return self.review_note if state is not None and state.editable else ""
+
 
 class Tracked(models.Model):
     """Created/updated stamps and a version number that refuses a stale save (optimistic locking)."""

@@ -11,7 +11,9 @@ from django.apps import apps
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from programs.models import Attachment
+from programs import workflow
+from programs.models import Attachment, ReviewEvent
+from programs.workflow import Who
 from tests.factories import (
     make_activity,
     make_allocation,
@@ -33,6 +35,11 @@ ROLES = ["anonymous", "op_a", "op_b", "pusat", "viewer", "admin"]
 
 @pytest.fixture
 def world():
+    return build_world()
+
+
+def build_world():
+    """One of everything in province A, and a user of every role."""
     allocation = make_allocation("51", 2020)
     activity = make_activity(allocation)
     firm = make_firm("51")
@@ -367,3 +374,65 @@ def test_operator_b_cannot_reach_province_a_by_any_forged_post(client, world):
         response = client.post(url, data)
         assert response.status_code in (200, 302, 403, 404), url
     assert snapshot() == before
+
+
+# --- The workflow, driven by its table (programs/workflow.py) -------------------------------------------
+# Every action of the table × each record it applies to × each role. What each capability of the table means
+# is said here, independently of programs/access.py: the test of the access module's answers.
+MAY_TAKE = {Who.PROVINCE: {"op_a", "admin"}, Who.REVIEWER: {"pusat", "admin"}}
+TRANSITION_URLS = {
+    "activity": "programs:activity_transition",
+    "realisation": "programs:realisation_transition",
+}
+SIGNED_IN = [role for role in ROLES if role != "anonymous"]
+
+
+def _set_state(obj, state):
+    type(obj)._base_manager.filter(pk=obj.pk).update(review_status=state)
+
+
+def check_transition(client, world, role, step, target):
+    """One cell: `role` takes `step` on the world's `target` (put in the step's first from-state); then, for
+    a role that may take it, the same action from every state outside its from-states."""
+    obj = getattr(world, target)
+    client.force_login(world.users[role])
+    url = reverse(TRANSITION_URLS[target], args=[obj.pk, step.slug])
+    data = {"note": "Catatan uji"} if step.note_required else {}
+    _set_state(obj, step.from_states[0])
+    before = snapshot()
+    response = client.post(url, data)
+    if role == "op_b":  # another province's record: as if it did not exist
+        assert response.status_code == 404
+        assert snapshot() == before
+        return
+    if role not in MAY_TAKE[step.who]:
+        assert response.status_code == 403, (role, step.action, target)
+        assert snapshot() == before
+        return
+    assert response.status_code == 302, (role, step.action, target)
+    assert type(obj)._base_manager.get(pk=obj.pk).review_status == step.to_state
+    event = ReviewEvent.objects.filter(object_id=obj.pk, action=step.action).first()
+    expected = (world.users[role], step.from_states[0], step.to_state)
+    assert (event.actor, event.from_status, event.to_status) == expected
+    for state in workflow.STATES:
+        if state in step.from_states:
+            continue
+        _set_state(obj, state)
+        before = snapshot()
+        response = client.post(url, data)
+        assert response.status_code == 302  # back to the page, with the message why not
+        assert snapshot() == before, f"{step.action} was taken from {state}"
+
+
+WORKFLOW_MATRIX = [
+    pytest.param(role, action, target, id=f"{target}-{workflow.TRANSITIONS[action].slug}-{role}")
+    for action in workflow.TRANSITIONS
+    for target in TRANSITION_URLS
+    for role in SIGNED_IN
+]
+
+
+@pytest.mark.parametrize(("role", "action", "target"), WORKFLOW_MATRIX)
+def test_workflow_matrix(client, world, role, action, target):
+    check_transition(client, world, role, workflow.TRANSITIONS[action], target)
+

@@ -225,3 +225,18 @@ def test_another_provinces_operator_gets_404_for_a_transition(cast, activity, cl
     response = client.post(reverse("programs:activity_transition", args=[activity.pk, "ajukan"]))
     assert response.status_code == 404
     assert _status(activity) == ReviewStatus.DRAFT
+
+
+def test_closing_and_reopening_a_year_are_both_logged_with_who(cast, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="ikm_dekon.workflow"):
+        services.close_fiscal_year(year=2020, actor=cast["pusat"])
+        services.reopen_fiscal_year(year=2020, actor=cast["admin"])
+    lines = [(r.getMessage(), r.user, r.object) for r in caplog.records if r.name == "ikm_dekon.workflow"]
+    assert lines == [
+        ("fiscal year closed", "pusat", "FiscalYear:2020"),
+        ("fiscal year reopened", "admin", "FiscalYear:2020"),
+    ]
+    with pytest.raises(ValidationError):
+        services.reopen_fiscal_year(year=2020, actor=cast["admin"])  # it is open: nothing to reopen
