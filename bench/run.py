@@ -285,7 +285,7 @@ def cmd_measure(scale, repeats):
 
     from bench.reference import SQL
     from programs.models import Activity
-    from programs.views import PAGE_SIZE
+    from programs.views.common import PAGE_SIZE
 
     client = _signed_in_client("pusat")
     # The list opens on the latest fiscal year (the measured one): its middle page.
@@ -369,11 +369,11 @@ def cmd_memory(scale, what, fmt):
 
 def cmd_import(scale):
     """Rows per second of the 50,000-row firm file (XLSX), read, checked and written with history by COPY,
-    in one transaction rolled back afterwards (programs.importing.benchmark_rows_per_second)."""
+    in one transaction rolled back afterwards (programs.management.samples.benchmark_rows_per_second)."""
     _setup_django(scale)
     from django.contrib.auth import get_user_model
 
-    from programs.importing import benchmark_rows_per_second, write_sample_file
+    from programs.management.samples import benchmark_rows_per_second, write_sample_file
     from programs.models import Firm
 
     DATA.mkdir(exist_ok=True)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from accounts.otp import second_factor_exempt
-from programs import views as program_views
+from programs.views import home
 
 from . import views
 
@@ -21,7 +21,7 @@ handler404 = "ikm_dekon.errors.page_not_found"
 handler500 = "ikm_dekon.errors.server_error"
 
 urlpatterns = [
-    path("", program_views.home, name="home"),
+    path("", home.home, name="home"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("keluar/", second_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
     path("akun/", include("accounts.urls")),

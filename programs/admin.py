@@ -33,7 +33,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from provinces.models import Province
 
 from . import access, services
-from .forms import QuantityField, QuantityInput, is_quantity
+from .forms import QuantityField, QuantityInput
 from .models import (
     Activity,
     Allocation,
@@ -49,6 +49,7 @@ from .models import (
     ReviewEvent,
     rupiah,
 )
+from .numbers import is_quantity
 from .services import TOTAL_PARENTS, ConcurrentEditError, lock_total_parents
 
 

@@ -29,6 +29,7 @@ from provinces.models import Province, Regency
 
 from . import derived, evidence, workflow
 from .access import NationalQuerySet, ScopedQuerySet
+from .numbers import grouped, rupiah  # noqa: F401 - models.rupiah: the admin and messages
 from .workflow import ReviewAction, ReviewStatus
 
 # Whole Rupiah, at most 15 digits (Rp 999 triliun, far above any allocation): SQLite, the quick start's
@@ -77,18 +78,7 @@ def _as_stored(model, pk, *fields):
     return row[0] if row and len(fields) == 1 else row
 
 
-def grouped(value):
-    """100000 → "100.000": a whole number with Indonesian grouping (the one place the dots are written)."""
-    return f"{int(value):,}".replace(",", ".")
 
-
-def rupiah(value):
-    """Rp 1.250.000 — whole Rupiah with Indonesian grouping (used in messages and templates)."""
-    if value is None:
-        return "–"
-    value = Decimal(value).quantize(Decimal(1))
-    sign = "-" if value < 0 else ""
-    return f"Rp {sign}{grouped(abs(value))}"
 
 
 class Sector(models.TextChoices):

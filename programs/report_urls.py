@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import report_views as views
+from .reports import views
 
 app_name = "reports"
 QUARTERS = (1, 2, 3, 4)

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
-from programs import import_views
+from programs.imports import views as import_views
 from programs.models import Firm, Participation
 from provinces.models import Province, Regency
 from tests.factories import make_activity, make_allocation, make_user

@@ -122,7 +122,7 @@ def test_a_change_in_the_admin_is_recorded_with_the_user(client):
 def test_a_change_by_a_command_is_recorded_with_the_user(tmp_path):
     from django.core.management import call_command
 
-    from programs.importing import write_sample_file
+    from programs.management.samples import write_sample_file
 
     importer = make_user("op-51", "operator", "51")
     path = tmp_path / "ikm.xlsx"

@@ -284,7 +284,7 @@ def test_an_english_activity_page_reads_as_the_ministry_writes(client):
 
 
 def test_an_import_in_english_still_takes_the_indonesian_labels_of_the_template():
-    from programs import resources
+    from programs.imports import columns as resources
     from programs.models import Sector, Sex
 
     with translation.override("id"):

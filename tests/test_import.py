@@ -16,8 +16,19 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from programs import import_views, importing, resources
-from programs.importing import ACTIVITY_FIRMS, ACTIVITY_PEOPLE, FIRMS, ImportRefused, import_file
+from programs.imports import (
+    ACTIVITY_FIRMS,
+    ACTIVITY_PEOPLE,
+    FIRMS,
+    ImportRefused,
+    columns,
+    files,
+    import_file,
+)
+from programs.imports import views as import_views
+from programs.imports import writer as writer_module
+from programs.imports.templates import write_template
+from programs.management import samples
 from programs.models import Firm, Participant, Participation
 from provinces.models import Province
 from tests.factories import (
@@ -105,7 +116,7 @@ def op_client(client, operator):
 @pytest.fixture(params=["copy", "orm"])
 def writer(request, monkeypatch):
     """Both ways of writing: PostgreSQL COPY and the ORM helpers (the same on SQLite)."""
-    monkeypatch.setattr(importing, "COPY_ENABLED", request.param == "copy")
+    monkeypatch.setattr(writer_module, "COPY_ENABLED", request.param == "copy")
     return request.param
 
 
@@ -325,7 +336,7 @@ def test_a_user_reading_the_site_in_english_imports_the_indonesian_template(oper
 
     path = tmp_path / "templat.xlsx"
     with translation.override("en"):
-        importing.write_template(path, FIRMS)
+        write_template(path, FIRMS)
         assert next(openpyxl.load_workbook(path)["Data"].values)[1] == "Nama IKM"
         report = run(
             xlsx([firm_row(1), firm_row(2, Sektor="Kimia dan bahan bangunan", **{"Skala usaha": "Kecil"})]),
@@ -354,12 +365,12 @@ def test_a_phone_stored_as_a_number_is_kept_with_a_warning():
     ],
 )
 def test_dates_as_excel_dates_serial_numbers_or_dd_mm_yyyy(value, expected):
-    assert resources.parse_date(value) == expected
+    assert columns.parse_date(value) == expected
 
 
 def test_a_bad_date_says_how_to_write_it():
-    with pytest.raises(resources.CellError, match="dd/mm/yyyy"):
-        resources.parse_date("15 Juni")
+    with pytest.raises(columns.CellError, match="dd/mm/yyyy"):
+        columns.parse_date("15 Juni")
 
 
 @pytest.mark.parametrize(
@@ -367,17 +378,17 @@ def test_a_bad_date_says_how_to_write_it():
     [("1.250.000", 1250000), ("Rp 1.250.000", 1250000), (1250000, 1250000), (1250000.0, 1250000), ("0", 0)],
 )
 def test_money_written_the_indonesian_way(value, expected):
-    assert resources.parse_rupiah(value) == Decimal(expected)
+    assert columns.parse_rupiah(value) == Decimal(expected)
 
 
 def test_money_that_is_not_money_is_refused_in_indonesian():
-    with pytest.raises(resources.CellError, match="Rupiah"):
-        resources.parse_rupiah("satu juta")
+    with pytest.raises(columns.CellError, match="Rupiah"):
+        columns.parse_rupiah("satu juta")
 
 
 def test_the_templates_example_row_is_skipped(tmp_path):
     path = tmp_path / "templat.xlsx"
-    importing.write_template(path, FIRMS, province=Province.objects.get(code="51"))
+    write_template(path, FIRMS, province=Province.objects.get(code="51"))
     workbook = openpyxl.load_workbook(path)
     workbook["Data"].append(list(firm_row(1).values()))
     workbook.save(path)
@@ -389,22 +400,22 @@ def test_the_templates_example_row_is_skipped(tmp_path):
 
 
 def test_a_sample_file_of_many_rows_imports_whole(tmp_path):
-    path = importing.write_sample_file(tmp_path / "contoh.xlsx", 300, "51")
+    path = samples.write_sample_file(tmp_path / "contoh.xlsx", 300, "51")
     report = run(path)
     assert report.ok, list(report.errors())[:3]
     assert Firm.objects.filter(province__code="51").count() == 300
 
 
 def test_the_benchmark_hook_reports_rows_per_second_and_leaves_nothing(tmp_path):
-    path = importing.write_sample_file(tmp_path / "bench.xlsx", 100, "51")
-    rate = importing.benchmark_rows_per_second(path, "51")
+    path = samples.write_sample_file(tmp_path / "bench.xlsx", 100, "51")
+    rate = samples.benchmark_rows_per_second(path, "51")
     assert rate > 0
     assert Firm.objects.count() == 0
 
 
 @pytest.mark.skipif(not os.environ.get("IKM_IMPORT_50K"), reason="measured on demand: IKM_IMPORT_50K=1")
 def test_fifty_thousand_rows_measured(tmp_path, capsys):
-    path = importing.write_sample_file(tmp_path / "50k.xlsx", 50_000, "51")
+    path = samples.write_sample_file(tmp_path / "50k.xlsx", 50_000, "51")
     report = run(path, name="50k.xlsx")
     assert report.ok and Firm.objects.count() == 50_000
     again = run(path, name="50k.xlsx")
@@ -456,14 +467,14 @@ def named(data, name):
 
 
 def too_many_rows_csv():
-    return csv_file([firm_row(1)] * (importing.MAX_ROWS + 1))
+    return csv_file([firm_row(1)] * (files.MAX_ROWS + 1))
 
 
 def too_long_sheet():
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(HEADERS)
-    sheet.cell(row=importing.MAX_ROWS + importing.ROW_SLACK + 5, column=1, value="9120000000001")
+    sheet.cell(row=files.MAX_ROWS + files.ROW_SLACK + 5, column=1, value="9120000000001")
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)
@@ -495,7 +506,7 @@ def test_a_malformed_file_is_refused_with_a_clear_message(make, message):
 
 
 def test_a_zip_that_unpacks_to_more_than_the_limit_is_refused_even_at_a_plain_ratio(monkeypatch):
-    monkeypatch.setattr(importing, "MAX_UNCOMPRESSED", 1024 * 1024)
+    monkeypatch.setattr(files, "MAX_UNCOMPRESSED", 1024 * 1024)
     with pytest.raises(ImportRefused, match="mengembang"):
         run(zip_bomb(size=2 * 1024 * 1024))
 

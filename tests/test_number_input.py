@@ -14,10 +14,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 import accounts.forms
-import programs.evidence_views
 import programs.forms
-import programs.import_views
-import programs.report_views
 import provinces.forms
 from programs.models import Firm, Handover, Output
 from provinces.models import Regency
@@ -36,10 +33,7 @@ pytestmark = pytest.mark.django_db
 
 MODULES = (
     accounts.forms,
-    programs.evidence_views,
-    programs.forms,
-    programs.import_views,
-    programs.report_views,
+    programs.forms,  # every form of the app: fields, workspace, filters, reports, imports
 )
 MODULES += (provinces.forms,)
 OUR_APPS = ("accounts", "programs", "provinces")
@@ -55,8 +49,11 @@ def _subclasses(cls):
 
 
 def _our_forms():
-    modules = {m.__name__ for m in MODULES}
-    found = {c for c in _subclasses(forms.BaseForm) if c.__module__ in modules}
+    modules = tuple(m.__name__ for m in MODULES)
+    # a module of MODULES, or of a package of them (programs.forms.workspace)
+    found = {c for c in _subclasses(forms.BaseForm) if c.__module__.startswith(modules) and any(
+        c.__module__ == m or c.__module__.startswith(m + ".") for m in modules
+    )}
     return sorted(found, key=lambda c: f"{c.__module__}.{c.__qualname__}")
 
 

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from programs import reports
 from programs.exports import RUPIAH_FORMAT
 from programs.models import (
+    PPE_TYPES,
     Activity,
     ActivityKind,
     ActivityPurpose,
@@ -414,7 +415,7 @@ def _check_covid(report, filters):
     outputs = Output.objects.filter(participation__activity__allocation__year=filters.year)
     for output in outputs.select_related("participation__activity__allocation__province"):
         activity = output.participation.activity
-        if output.product_type in reports.PPE_TYPES and _matches(activity, filters):
+        if output.product_type in PPE_TYPES and _matches(activity, filters):
             key = (activity.allocation.province.code, output.product_type)
             produced[key] += output.quantity
             ordered[key] += output.ordered_quantity or 0

@@ -478,20 +478,26 @@ def test_view_on_site_answers_404_alike_for_another_provinces_record_and_a_missi
     from tests.factories import make_activity, make_allocation, make_firm
 
     operator = make_user("op-63", "operator", "63", is_staff=True)
+    admin = make_user("admin-uji", "admin", is_staff=True)
     own = make_activity(make_allocation("63"))
     other = make_activity(make_allocation("51"))
     other_firm = make_firm("51")
-    client.force_login(operator)
+    missing = Activity.objects.order_by("-pk").first().pk + 1000
 
     def view_on_site(model, pk):
         ct = ContentType.objects.get_for_model(model)
         return client.get(reverse("admin:view_on_site", args=[ct.pk, pk]))
 
+    # Staff who are not admins never pass the admin's door: one answer for their own record, another
+    # province's and a missing one, so nothing is learnt of what exists.
+    client.force_login(operator)
+    answers = [view_on_site(Activity, pk) for pk in (own.pk, other.pk, missing)]
+    assert {(r.status_code, r.url.split("?")[0]) for r in answers} == {(302, reverse("admin:login"))}
+    assert view_on_site(Firm, other_firm.pk).url.split("?")[0] == reverse("admin:login")
+    # An admin is sent to the record's page, and told 404 for an id that does not exist.
+    client.force_login(admin)
     assert view_on_site(Activity, own.pk).status_code == 302
-    missing = Activity.objects.order_by("-pk").first().pk + 1000
     assert view_on_site(Activity, missing).status_code == 404
-    assert view_on_site(Activity, other.pk).status_code == 404
-    assert view_on_site(Firm, other_firm.pk).status_code == 404
     assert view_on_site(Firm, "bukan-angka").status_code == 404
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from programs import reports, tallies
 from programs.bulk import bulk_create_with_history
-from programs.importing import RowWriter
+from programs.imports import RowWriter
 from programs.models import (
     Activity,
     ActivityStatus,

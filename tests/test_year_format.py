@@ -16,7 +16,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from programs.models import QuarterlyNote, Realisation, ReviewStatus
-from programs.views import HISTORY_MODELS
+from programs.views.history import HISTORY_MODELS
 from tests.factories import (
     make_activity,
     make_allocation,
@@ -156,7 +156,8 @@ def test_no_page_of_any_role_writes_a_year_with_a_thousands_separator(client, wo
         html = response.content.decode()
         for match in GROUPED_YEAR.finditer(html):
             found.append(f"{url}: …{html[max(0, match.start() - 80) : match.end() + 20]}…")
-    assert shown > 30  # the pages were really rendered for this role
+    # The pages were really rendered for this role (the admin's pages for admins only: programs/admin.py).
+    assert shown > (30 if role == "admin" else 25)
     assert not found, "\n".join(found)
 
 

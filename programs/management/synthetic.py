@@ -308,7 +308,7 @@ class Synthetic:
             for name, value in defaults.items():
                 row.setdefault(name, value)
         if self.copy and connection.vendor == "postgresql":
-            from ..importing import RowWriter  # the import's COPY writer, with its history rows
+            from ..imports import RowWriter  # the import's COPY writer, with its history rows
 
             writer = RowWriter(user=self.actor, reason=SYNTHETIC_REASON, now=self.now)
             for start in range(0, len(rows), COPY_CHUNK):

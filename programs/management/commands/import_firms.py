@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from provinces.models import Province
 
-from ...importing import FIRMS, ImportRefused, import_file, write_template
+from ...imports import FIRMS, ImportRefused, import_file, write_template
 
 SHOWN_ERRORS = 50
 

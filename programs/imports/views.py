@@ -15,7 +15,6 @@ import secrets
 import time
 from pathlib import Path
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -28,8 +27,10 @@ from django.utils.translation import gettext_lazy
 
 from provinces.models import Province
 
-from .access import get_visible_or_404, provinces_editable_by
-from .importing import (
+from ..access import get_visible_or_404, provinces_editable_by
+from ..forms import UploadForm
+from ..models import Activity
+from . import (
     ACTIVITY_FIRMS,
     ACTIVITY_PEOPLE,
     ERROR,
@@ -45,7 +46,6 @@ from .importing import (
     megabytes,
     write_template,
 )
-from .models import Activity
 
 IMPORT_TTL = 2 * 60 * 60
 PREVIEW_PAGE = 100
@@ -133,42 +133,6 @@ def _entry(request, token, target):
     return entry
 
 
-class UploadForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Berkas Excel (.xlsx) atau CSV"),
-        error_messages={"required": gettext_lazy("Pilih berkas yang akan diimpor.")},
-    )
-
-    def __init__(self, *args, provinces=None, kinds=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        # An operator imports into their own province, whatever the POST says; only users of several
-        # provinces (admins) choose, among those they may edit.
-        self.fixed_province = None
-        if provinces is not None:
-            if provinces.count() == 1:
-                self.fixed_province = provinces.first()
-            else:
-                self.fields["province"] = forms.ModelChoiceField(
-                    queryset=provinces,
-                    label=gettext_lazy("Provinsi tujuan"),
-                    error_messages={
-                        "invalid_choice": gettext_lazy("Anda tidak berhak mengimpor ke provinsi ini.")
-                    },
-                )
-        if kinds is not None:
-            self.fields["kind"] = forms.ChoiceField(
-                choices=kinds, label=gettext_lazy("Isi berkas"), widget=forms.RadioSelect, initial=kinds[0][0]
-            )
-        self.order_fields(["province", "kind", "file"])
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > max_upload_size():
-            raise forms.ValidationError(
-                _("Berkas terlalu besar (%(size).1f MB); paling besar %(max).0f MB.")
-                % {"size": upload.size / 1024 / 1024, "max": max_upload_size() / 1024 / 1024}
-            )
-        return upload
 
 
 def _store(upload):

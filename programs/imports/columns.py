@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from provinces.models import Regency
 
-from .models import Firm, FirmScale, Participant, Participation, Sector, Sex, _regency_outside
+from ..models import Firm, FirmScale, Participant, Participation, Sector, Sex, _regency_outside
 
 FIRMS = "ikm"
 ACTIVITY_FIRMS = "peserta-ikm"
@@ -203,7 +203,8 @@ def bool_parser(value, warnings):
 
 def integer_parser(model_field):
     """A whole number, read as the forms' QuantityField reads it: 100.000 is one hundred thousand."""
-    from .forms import QuantityField, indonesian_number
+    from ..forms import QuantityField
+    from ..numbers import indonesian_number
 
     validate = field_validator(model_field)
     invalid = QuantityField.default_error_messages["invalid"]
@@ -267,7 +268,7 @@ def parse_rupiah(value, warnings=None):
     """Whole Rupiah from a number or Indonesian text (1.250.000, Rp 1.250.000), through the forms' field."""
     from django import forms
 
-    from .forms import RupiahField
+    from ..forms import RupiahField
 
     if _is_number(value):
         value = str(int(value)) if value == int(value) else format(Decimal(str(value)), "f")

@@ -1,5 +1,5 @@
-"""The history page of a record: every create, change and delete with who, when and what changed,
-field by field. Reachable in the record's scope, also after the record was deleted.
+"""History pages: every record's changes field by field, with who and when, also after it was deleted, for
+those who may see its province.
 """
 
 from collections import defaultdict
@@ -10,9 +10,49 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .access import get_visible_or_404, province_visible
-from .forms import is_quantity
-from .models import Allocation
+from ..access import get_visible_or_404, province_visible
+from ..models import (
+    Activity,
+    Allocation,
+    Attachment,
+    BudgetRevision,
+    Firm,
+    Handover,
+    Output,
+    Participant,
+    Participation,
+    Partner,
+    QuarterlyNote,
+    Realisation,
+)
+from ..numbers import is_quantity
+
+# --- History ---------------------------------------------------------------------------------------------
+
+HISTORY_MODELS = {
+    "kegiatan": Activity,
+    "ikm": Firm,
+    "mitra": Partner,
+    "alokasi": Allocation,
+    "revisi": BudgetRevision,
+    "realisasi": Realisation,
+    "peserta-ikm": Participation,
+    "peserta": Participant,
+    "hasil": Output,
+    "penyerahan": Handover,
+    "lampiran": Attachment,
+    "catatan-triwulan": QuarterlyNote,
+}
+
+
+def history(request, kind, pk):
+    model = HISTORY_MODELS.get(kind)
+    if model is None:
+        raise Http404
+    return history_page(request, model, pk, kind)
+
+
+# --- History pages ---
 
 HIDDEN_FIELDS = {"version", "created_at", "updated_at"}
 # Lazy: built at import time, read in the language of each request.
@@ -20,7 +60,7 @@ TYPE_LABELS = {"+": gettext_lazy("Dibuat"), "~": gettext_lazy("Diubah"), "-": ge
 PAGE = 100
 
 
-def _province_of(record):
+def _province_of_record(record):
     if hasattr(record, "province_id"):
         return record.province_id
     return Allocation.objects.filter(pk=record.allocation_id).values_list("province_id", flat=True).first()
@@ -48,7 +88,7 @@ def history_page(request, model, pk, kind):
         current = get_visible_or_404(model.objects.all(), request.user, pk=pk)
     else:
         current = None
-        if not province_visible(request.user, _province_of(records[0])):
+        if not province_visible(request.user, _province_of_record(records[0])):
             raise Http404
     fields = _fields(model)
     raw_entries = []

@@ -4,8 +4,8 @@ import django_filters as df
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .access import provinces_visible_to
-from .models import ActivityKind, ActivityPurpose, ActivityStatus, FirmScale, ReviewStatus, Sector
+from ..access import provinces_visible_to
+from ..models import ActivityKind, ActivityPurpose, ActivityStatus, FirmScale, ReviewStatus, Sector
 
 YES_NO = [("ya", _("Ya")), ("tidak", _("Tidak"))]
 

@@ -4,7 +4,6 @@ A province's pages are found through the scoping mechanism (`provinces_visible_t
 report answers 404, so nobody learns what exists elsewhere.
 """
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -16,74 +15,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import exports, reports
-from . import views as workspace
-from .access import allocations_open_for_entry, get_visible_or_404, provinces_visible_to
-from .exports import Column, Export, Table
-from .forms import ScopedForm
-from .models import ActivityKind, ActivityPurpose, Allocation, QuarterlyNote, Sector
+from .. import exports, reports
+from ..access import allocations_open_for_entry, get_visible_or_404, provinces_visible_to
+from ..exports import Column, Export, Table
+from ..forms import QuarterlyNoteForm, ReportFilterForm
+from ..models import Allocation, QuarterlyNote
+from ..periods import QUARTER_BENCHMARKS
+from ..views.common import save_form
 
 ACTIVITY_PAGE_SIZE = 25  # as the activity list
 ALL = ("tahun", "jenis", "tujuan", "sektor", "covid", "verifikasi", "urut")
 YEAR_ONLY = ("tahun", "verifikasi")
-BLANK = [("", gettext_lazy("Semua"))]
 
 
-class ReportFilterForm(forms.Form):
-    """The report filters (an allow-list of values, including the sort columns)."""
-
-    tahun = forms.IntegerField(label=gettext_lazy("Tahun"), min_value=2000, max_value=2100, required=False)
-    jenis = forms.ChoiceField(
-        label=gettext_lazy("Jenis"), choices=BLANK + ActivityKind.choices, required=False
-    )
-    tujuan = forms.ChoiceField(
-        label=gettext_lazy("Tujuan"), choices=BLANK + ActivityPurpose.choices, required=False
-    )
-    sektor = forms.ChoiceField(label=gettext_lazy("Sektor"), choices=BLANK + Sector.choices, required=False)
-    covid = forms.ChoiceField(
-        label=gettext_lazy("Penanganan Covid-19"),
-        choices=BLANK + [("ya", gettext_lazy("Ya")), ("tidak", gettext_lazy("Tidak"))],
-        required=False,
-    )
-    verifikasi = forms.ChoiceField(
-        label=gettext_lazy("Data"),
-        choices=[
-            ("semua", gettext_lazy("Semua data")),
-            ("terverifikasi", gettext_lazy("Hanya yang terverifikasi")),
-        ],
-        required=False,
-    )
-    urut = forms.ChoiceField(
-        choices=[("", "")] + [(f"{d}{k}", f"{d}{k}") for k in reports.SORT_KEYS for d in ("", "-")],
-        required=False,
-        widget=forms.HiddenInput,
-    )
-
-    def __init__(self, data, *, fields, default_year):
-        super().__init__(data)
-        for name in set(self.fields) - set(fields):
-            del self.fields[name]
-        self.default_year = default_year  # a callable: asked only when no year is given
-        for name, field in self.fields.items():
-            css = "form-select form-select-sm" if isinstance(field, forms.ChoiceField) else "form-control"
-            field.widget.attrs.setdefault("class", css if name != "tahun" else "form-control form-control-sm")
-
-    def filters(self):
-        """The filters asked for; a value that does not validate falls back to its default."""
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        covid = data.get("covid")
-        return reports.Filters(
-            year=data.get("tahun") or self.default_year(),
-            kind=data.get("jenis", ""),
-            purpose=data.get("tujuan", ""),
-            sector=data.get("sektor", ""),
-            covid={"ya": True, "tidak": False}.get(covid),
-            verified_only=data.get("verifikasi") == "terverifikasi",
-        )
-
-    def sort(self):
-        return getattr(self, "cleaned_data", {}).get("urut", "")
 
 
 def _filters(request, fields):
@@ -383,7 +327,7 @@ def _note_editable(user, allocation, note):
 
 
 def _quarter(quarter):
-    if quarter not in reports.QUARTER_BENCHMARKS:
+    if quarter not in QUARTER_BENCHMARKS:
         raise Http404
     return quarter
 
@@ -455,11 +399,6 @@ def quarterly(request, code, quarter):
     )
 
 
-class QuarterlyNoteForm(ScopedForm):
-    class Meta:
-        model = QuarterlyNote
-        fields = ["problems", "follow_up", "physical_progress"]
-        widgets = {name: forms.Textarea(attrs={"rows": 5}) for name in fields}
 
 
 def quarterly_note(request, code, quarter):
@@ -480,7 +419,7 @@ def quarterly_note(request, code, quarter):
     form = QuarterlyNoteForm(request.POST or None, instance=note, user=request.user)
     back = reverse("reports:quarterly", kwargs={"code": province.code, "quarter": quarter})
     back += f"?tahun={filters.year}"
-    if request.method == "POST" and workspace._save_form(request, form):
+    if request.method == "POST" and save_form(request, form):
         messages.success(request, _("Catatan triwulan disimpan."))
         return redirect(back)
     return render(
@@ -515,7 +454,7 @@ def _covid_columns():
 
 
 def _recipient_labels():
-    from .models import RecipientType
+    from ..models import RecipientType
 
     return [(reports.COVID_RECIPIENT_KEYS[value], label) for value, label in RecipientType.choices]
 

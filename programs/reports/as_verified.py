@@ -12,8 +12,8 @@ Never writes: the objects are changed in memory for one page only.
 
 from django.db.models import OuterRef, Subquery, prefetch_related_objects
 
-from . import workflow
-from .access import year_closed_at
+from .. import workflow
+from ..access import year_closed_at
 
 
 def locked_at(activity):

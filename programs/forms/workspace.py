@@ -1,21 +1,22 @@
-"""Forms of the operator's workspace. Each takes the acting user; every choice list comes from the scoping
-mechanism; every message is in Bahasa Indonesia; money and quantities accept Indonesian input (Rp 1.250.000,
-100.000): every model form derives from `ModelForm` below, whose quantity fields are `QuantityField`s.
+"""Forms of the operator's workspace. Each takes the acting user; every choice list comes from the access
+module; every message is in Bahasa Indonesia; money and quantities accept Indonesian input (Rp 1.250.000,
+100.000): every model form derives from `fields.ModelForm`, whose quantity fields are `QuantityField`s.
 """
 
 import re
-from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.db import models
+from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.forms.models import ModelFormMetaclass
 from django.utils.translation import gettext_lazy as _
 
-from .access import allocations_open_for_entry, provinces_editable_by, regencies_for
-from .models import (
+from ..access import allocations_open_for_entry, provinces_editable_by, regencies_for
+from ..evidence import MAX_EVIDENCE_BYTES
+from ..models import (
     Activity,
+    Attachment,
+    AttachmentKind,
     BudgetRevision,
     Firm,
     Handover,
@@ -24,169 +25,14 @@ from .models import (
     Participation,
     Partner,
     Realisation,
-    grouped,
 )
-
-DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
-
-
-# --- Numbers as Indonesians write them ----------------------------------------------------------------------
-#
-# The grouping rule, written once: a dot groups thousands (100.000, 1.250.000; or no dots at all, 100000), a
-# comma starts the decimals. "100.000" is one hundred thousand, never one hundred with three decimals.
-GROUPED_DIGITS = r"\d{1,3}(?:\.\d{3})+"
-
-
-def indonesian_number(text, *, decimals=0):
-    """The Decimal that number text means as Indonesians write it, or None when it is not such a number.
-
-    At most `decimals` digits after the comma (none for a quantity: "2,5" or "100,000" is not a count).
-    Spaces (also non-breaking ones) are ignored."""
-    text = re.sub(r"\s", "", str(text))
-    fraction = rf"(?:,\d{{1,{decimals}}})?" if decimals else ""
-    if not re.fullmatch(rf"-?(?:{GROUPED_DIGITS}|\d+){fraction}", text):
-        return None
-    return Decimal(text.replace(".", "").replace(",", "."))
-
-
-#: Integer fields that name something rather than count it: a year, a month, a quarter, a record's id or
-#: version. They are typed and shown as plain digits (2020), never grouped as a quantity (2.020).
-CODE_NUMBER_NAMES = frozenset({"id", "year", "month", "quarter", "version", "object_id"})
-
-
-def is_code_number(name):
-    return name in CODE_NUMBER_NAMES or name.endswith(("_year", "_id"))
-
-
-def is_quantity(model_field):
-    """Whether a model field is a count or quantity typed with Indonesian grouping (100.000)."""
-    return (
-        isinstance(model_field, models.IntegerField)
-        and not model_field.primary_key
-        and not model_field.choices
-        and not is_code_number(model_field.name)
-    )
-
-
-class RupiahField(forms.DecimalField):
-    """Whole Rupiah; accepts 1250000, 1.250.000, Rp 1.250.000 and 1.250.000,00."""
-
-    default_error_messages = {
-        "invalid": _("Tulis jumlah dalam Rupiah, mis. 1.250.000."),
-        "max_decimal_places": _("Rupiah tanpa sen: tulis bilangan bulat, mis. 1.250.000."),
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 18)
-        kwargs.setdefault("decimal_places", 0)
-        kwargs.setdefault("min_value", Decimal(0))
-        super().__init__(**kwargs)
-        self.widget.input_type = "text"
-        self.widget.attrs.update({"inputmode": "numeric", "class": "text-end", "placeholder": "1.250.000"})
-        self.error_messages["min_value"] = _("Jumlah uang tidak boleh negatif.")
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            text = re.sub(r"(?i)^\s*rp\.?\s*", "", value).strip()
-            if text:
-                # Sen are written after a comma (1.250.000,00); 1250000.00 is the machine's way.
-                number = indonesian_number(text, decimals=2)
-                if number is None and re.fullmatch(r"-?\d+\.\d+", text):
-                    number = Decimal(text)
-                if number is None:
-                    raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-                text = str(number.to_integral_value() if number == number.to_integral_value() else number)
-            value = text
-        return super().to_python(value)
-
-    def prepare_value(self, value):
-        if isinstance(value, Decimal | int):
-            return grouped(value)
-        return value
-
-
-class QuantityInput(forms.TextInput):
-    """A text input for a quantity: a number input would refuse, or silently cut, 100.000."""
-
-    def __init__(self, attrs=None):
-        super().__init__(
-            {"inputmode": "numeric", "class": "text-end", "placeholder": "100.000", **(attrs or {})}
-        )
-
-
-class QuantityField(forms.IntegerField):
-    """A count or quantity as Indonesians write it: 100.000, 100000 and 1.000.000 (never 2,5 or 1.5)."""
-
-    widget = QuantityInput
-    default_error_messages = {
-        "invalid": _("Tulis bilangan bulat tanpa koma; titik memisahkan ribuan, mis. 100.000 atau 100000."),
-    }
-
-    def to_python(self, value):
-        if isinstance(value, str) and value.strip():
-            number = indonesian_number(value)
-            if number is None:
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-            value = int(number)
-        return super().to_python(value)
-
-    def prepare_value(self, value):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return grouped(value)
-        return value
-
-
-def formfield_for(model_field, **kwargs):
-    """A model field's form field; quantities read Indonesian grouping (the forms' formfield_callback)."""
-    if is_quantity(model_field):
-        kwargs.setdefault("form_class", QuantityField)
-        kwargs.setdefault("widget", QuantityInput)
-    return model_field.formfield(**kwargs)
-
-
-class _QuantityFormMetaclass(ModelFormMetaclass):
-    def __new__(mcs, name, bases, attrs):
-        meta = attrs.get("Meta")
-        if meta is not None and getattr(meta, "formfield_callback", None) is None:
-            meta.formfield_callback = staticmethod(formfield_for)
-        return super().__new__(mcs, name, bases, attrs)
-
-
-class ModelForm(forms.ModelForm, metaclass=_QuantityFormMetaclass):
-    """The base of every model form here: its quantity fields read 100.000 as one hundred thousand."""
-
-
-class ScopedForm(ModelForm):
-    """A model form built for one user, with the version it was opened at (refuses stale saves)."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["version"].initial = self.instance.version
-        else:
-            del self.fields["version"]
-        for field in self.fields.values():
-            if isinstance(field, forms.DateField):
-                field.widget = DATE_WIDGET
-                field.input_formats = ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"]
-                field.error_messages["invalid"] = _("Tulis tanggal sebagai dd/mm/yyyy, mis. 15/06/2020.")
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-    @property
-    def expected_version(self):
-        return self.cleaned_data.get("version") if "version" in self.fields else None
+from ..numbers import indonesian_number, is_quantity  # noqa: F401 - forms.is_quantity
+from ..periods import MONTH_CHOICES  # noqa: F401
+from .fields import RupiahField, ScopedForm
 
 
 def _open_allocations(user):
-    return (
-        allocations_open_for_entry(user)
-        .select_related("province")
-        .order_by("-year", "province__code")
-    )
+    return allocations_open_for_entry(user).select_related("province").order_by("-year", "province__code")
 
 
 class ActivityForm(ScopedForm):
@@ -460,17 +306,36 @@ class NoteForm(forms.Form):
         return note
 
 
-MONTH_CHOICES = [
-    (1, _("Januari")),
-    (2, _("Februari")),
-    (3, _("Maret")),
-    (4, _("April")),
-    (5, _("Mei")),
-    (6, _("Juni")),
-    (7, _("Juli")),
-    (8, _("Agustus")),
-    (9, _("September")),
-    (10, _("Oktober")),
-    (11, _("November")),
-    (12, _("Desember")),
-]
+class AttachmentForm(forms.ModelForm):
+    file = forms.FileField(
+        label=_("Berkas (PDF, JPEG atau PNG, maks. 10 MB)"),
+        max_length=200,
+        error_messages={
+            "required": _("Pilih berkas yang akan diunggah."),
+            "empty": _("Berkas kosong."),
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+
+    class Meta:
+        model = Attachment
+        fields = ["kind", "handover", "file", "description"]
+
+    def __init__(self, *args, activity, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.activity = activity
+        self.instance.uploaded_by = user
+        self.fields["kind"].initial = AttachmentKind.BAST
+        self.fields["handover"].queryset = (
+            Handover.objects.editable_by(user).filter(activity=activity).select_related("output", "recipient")
+        )
+        self.fields["handover"].help_text = _("Kosongkan bila lampiran untuk kegiatan (mis. daftar hadir).")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload and upload.size > MAX_EVIDENCE_BYTES:
+            raise ValidationError(_("Berkas terlalu besar; paling besar 10 MB."))
+        self.instance.original_name = (upload.name or "")[-200:]
+        return upload

@@ -1,0 +1,68 @@
+"""The programme's calendar: month names, quarters and the absorption each quarter should reach.
+
+The one home of these constants; the budget page, the reports, the forms and the exports read them here.
+"""
+
+import calendar
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONTHS = [
+    _("Januari"),
+    _("Februari"),
+    _("Maret"),
+    _("April"),
+    _("Mei"),
+    _("Juni"),
+    _("Juli"),
+    _("Agustus"),
+    _("September"),
+    _("Oktober"),
+    _("November"),
+    _("Desember"),
+]
+MONTH_CHOICES = list(enumerate(MONTHS, start=1))
+
+# Absorption a province should reach by the end of each quarter (the deconcentration monitoring rule), as a
+# cumulative percentage of the pagu.
+QUARTER_BENCHMARKS = {1: 15, 2: 40, 3: 60, 4: 90}
+
+
+def month_name(month):
+    return MONTHS[month - 1]
+
+
+def benchmark_at_month_end(month):
+    """The quarterly benchmark that falls due at the end of this month (March, June…), else None."""
+    return QUARTER_BENCHMARKS.get(month // 3) if month % 3 == 0 else None
+
+
+def benchmark_for(year, today=None):
+    """The quarterly absorption benchmark (15/40/60/90 %) due by now in that fiscal year."""
+    today = today or timezone.localdate()
+    if year < today.year:
+        return QUARTER_BENCHMARKS[4]
+    if year > today.year:
+        return 0
+    due = 0
+    for quarter, pct in QUARTER_BENCHMARKS.items():
+        if today.month > quarter * 3:
+            due = pct
+    return due
+
+
+def quarter_end(year, quarter):
+    month = quarter * 3
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def end_of_day(day):
+    """The first moment after `day` in WIB (the ministry's time): what was recorded before it was known."""
+    return timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min),
+        zoneinfo.ZoneInfo(settings.TIME_ZONE),
+    )

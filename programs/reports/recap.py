@@ -1,0 +1,235 @@
+"""The national recap: every visible province's figures of a year in one table, from the stored tallies for a
+whole year or by aggregate queries when filtered.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+from django.utils.translation import gettext_lazy as _
+
+from ikm_dekon.db_router import replica_reads
+
+from .. import tallies
+from ..access import provinces_visible_to, sees_every_province
+from ..models import (
+    Activity,
+    Allocation,
+    Handover,
+    NationalTally,
+    Output,
+    Participant,
+    Participation,
+    Realisation,
+    ReviewStatus,
+    Tally,
+)
+from ..numbers import HUNDRED, absorption_pct, percent  # noqa: F401 - reports.percent: the selectors' API
+from ..periods import MONTHS, QUARTER_BENCHMARKS, end_of_day, quarter_end  # noqa: F401
+from .figures import (
+    ADDITIVE,
+    HANDED_OVER_KEYS,
+    MONEY_KEYS,
+    ORDERED_KEYS,
+    OUTPUT_KEYS,
+    RECAP_FIGURES,
+    SORT_KEYS,
+    STATUS_KEYS,
+    TALLY_KEYS,
+)
+from .filters import Filters
+
+
+def _row(province):
+    row = {"province_code": province.code, "province": province.name}
+    row.update({f.key: 0 for f in RECAP_FIGURES})
+    row["absorption_pct"] = None
+    return row
+
+
+@dataclass
+class Recap:
+    filters: Filters
+    rows: list
+    totals: dict
+    figures: list = field(default_factory=lambda: RECAP_FIGURES)
+
+    def sorted_rows(self, sort):
+        """The rows ordered by an allowed column ("-key" descending); unknown keys keep province order."""
+        key = (sort or "").lstrip("-")
+        if key not in SORT_KEYS:
+            return list(self.rows)
+        descending = sort.startswith("-")
+        present = [r for r in self.rows if r[key] is not None]
+        missing = [r for r in self.rows if r[key] is None]  # always last
+        present.sort(key=lambda r: (r[key], r["province_code"]), reverse=descending)
+        return present + missing
+
+
+@replica_reads()
+def national_recap(user, filters, province=None, live=False):
+    """One row per province active in the year (and visible to the user), with a totals row.
+
+    `province` narrows the recap to one province the caller has already found visible. Unfiltered, on
+    PostgreSQL, the activity and output figures come from the tallies the database keeps in the same
+    transaction as every write (`programs/tallies.py`); filtered (or `live`), from the records themselves.
+    """
+    year = filters.year
+    provinces = provinces_visible_to(user).active_in(year).only("pk", "code", "name").order_by("code")
+    if province is not None:
+        provinces = provinces.filter(pk=province.pk)
+    rows = {p.pk: _row(p) for p in provinces}
+
+    def scoped(model, year_lookup="year", province_lookup="province"):
+        qs = model.objects.visible_to(user).filter(**{year_lookup: year}).order_by()
+        if province is not None:
+            qs = qs.filter(**{province_lookup: province})
+        return qs
+
+    for a in scoped(Allocation).values("province_id", "pagu", "current_pagu", "realised_total"):
+        if a["province_id"] in rows:
+            rows[a["province_id"]].update(
+                pagu=a["pagu"], current_pagu=a["current_pagu"], realised=a["realised_total"]
+            )
+    if filters.verified_only:
+        # Only the months the ministry verified count; the running total holds every month.
+        for row in rows.values():
+            row["realised"] = Decimal(0)
+        verified = (
+            scoped(Realisation, "allocation__year", "allocation__province")
+            .filter(review_status=ReviewStatus.VERIFIED)
+            .values("allocation__province_id")
+            .annotate(amount=Sum("amount"))
+        )
+        for r in verified:
+            if r["allocation__province_id"] in rows:
+                rows[r["allocation__province_id"]]["realised"] = r["amount"]
+
+    if reads_tallies(filters, live):
+        _recap_from_tallies(user, year, rows, province)
+        return _recap(filters, rows, province, national_firms=_national_firms(user, year))
+
+    activities = (
+        scoped(Activity)
+        .filter(filters.activities())
+        .values("province_id", "status")
+        .annotate(
+            n=Count("pk"),
+            budget=Sum("budget"),
+            target=Sum("target_participants"),
+            actual=Sum("actual_participants"),
+        )
+    )
+    for a in activities:
+        row = rows.get(a["province_id"])
+        if row is None:
+            continue
+        row[STATUS_KEYS[a["status"]]] += a["n"]
+        row["activities"] += a["n"]
+        row["activity_budget"] += a["budget"] or 0
+        row["participants_target"] += a["target"] or 0
+        row["participants_actual"] += a["actual"] or 0
+
+    in_activities = filters.activities("activity__")
+    participations = scoped(Participation).filter(in_activities)
+    for p in participations.values("province_id").annotate(firms=Count("firm_id", distinct=True)):
+        if p["province_id"] in rows:
+            rows[p["province_id"]]["firms"] = p["firms"]
+    # A firm in activities of several provinces counts once nationally (for one province: its own count).
+    # Counted over the distinct firms, which PostgreSQL reads in order from the (year, firm) index, rather
+    # than by COUNT(DISTINCT ...), which sorts every participation of the year.
+    national_firms = participations.values("firm_id").distinct().count() if province is None else None
+
+    people = scoped(Participant).filter(in_activities).values("province_id").annotate(n=Count("pk"))
+    for p in people:
+        if p["province_id"] in rows:
+            rows[p["province_id"]]["participants"] = p["n"]
+
+    outputs = (
+        scoped(Output)
+        .filter(in_activities)
+        .values("province_id", "product_type")
+        .annotate(made=Sum("quantity"), ordered=Sum("ordered_quantity"))
+    )
+    for o in outputs:
+        row = rows.get(o["province_id"])
+        if row is not None:
+            row[OUTPUT_KEYS[o["product_type"]]] += o["made"] or 0
+            row[ORDERED_KEYS[o["product_type"]]] += o["ordered"] or 0
+
+    handovers = (
+        scoped(Handover)
+        .filter(in_activities)
+        .values("province_id", "recipient_type")
+        .annotate(quantity=Sum("quantity"))
+    )
+    for h in handovers:
+        row = rows.get(h["province_id"])
+        if row is not None:
+            row[HANDED_OVER_KEYS[h["recipient_type"]]] += h["quantity"] or 0
+
+    return _recap(filters, rows, province, national_firms)
+
+
+def _recap(filters, rows, province, national_firms):
+    for row in rows.values():
+        row["absorption_pct"] = absorption_pct(row["realised"], row["current_pagu"])
+    totals = {"province_code": None, "province": str(_("Total"))}
+    totals.update({key: sum(row[key] for row in rows.values()) for key in ADDITIVE})
+    if province is not None or national_firms is None:
+        # One province, or a user who sees one province only: the distinct firms are that province's.
+        national_firms = sum(r["firms"] for r in rows.values())
+    totals["firms"] = national_firms
+    totals["absorption_pct"] = absorption_pct(totals["realised"], totals["current_pagu"])
+    return Recap(filters=filters, rows=list(rows.values()), totals=totals)
+
+
+def reads_tallies(filters, live=False):
+    """Whether a report reads the tallies: unfiltered, on PostgreSQL, unless asked to add up the records."""
+    return not (live or filters.narrowed or filters.verified_only) and tallies.enabled()
+
+
+def tally_rows(user, year, province=None):
+    """(province id, measure, amount) of the year's tallies the user may see (one query)."""
+    rows = Tally.objects.visible_to(user).filter(year=year).order_by()
+    if province is not None:
+        rows = rows.filter(province=province)
+    return rows.values_list("province_id", "measure", "amount")
+
+
+def _recap_from_tallies(user, year, rows, province):
+    """The recap's activity and output figures from the tallies the database keeps."""
+    for province_id, measure, amount in tally_rows(user, year, province):
+        row = rows.get(province_id)
+        if row is None:
+            continue
+        if measure.startswith("handed_over:"):
+            key = HANDED_OVER_KEYS.get(measure.split(":")[1])
+        else:
+            key = TALLY_KEYS.get(measure)
+        if key is None:
+            continue  # participations: kept, not shown
+        row[key] += amount if key in MONEY_KEYS else int(amount)
+    for row in rows.values():
+        row["activities"] = sum(row[key] for key in STATUS_KEYS.values())
+
+
+def _national_firms(user, year):
+    """The year's distinct firms nationally (None for users who do not see every province)."""
+    if not sees_every_province(user):
+        return None
+    amount = (
+        NationalTally.objects.visible_to(user)
+        .filter(year=year, measure="firms")
+        .values_list("amount", flat=True)
+        .first()
+    )
+    return int(amount or 0)
+
+
+@replica_reads()
+def years_visible(user):
+    """The fiscal years with an allocation the user may see, newest first."""
+    return list(
+        Allocation.objects.visible_to(user).order_by("-year").values_list("year", flat=True).distinct()
+    )

@@ -1,0 +1,424 @@
+"""The activity pages: the list, the activity with its firms, participants, outputs, handovers and evidence
+files, and their forms.
+"""
+
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .. import access, exports, services, workflow
+from ..access import get_visible_or_404
+from ..forms import (
+    ActivityFilter,
+    ActivityForm,
+    AttachmentForm,
+    HandoverForm,
+    NewFirmParticipationForm,
+    NoteForm,
+    OutputForm,
+    ParticipantForm,
+    ParticipationForm,
+)
+from ..models import Activity, Attachment, Firm, Handover, Output, Participant, Participation, ReviewEvent
+from ..reports import as_verified
+from ..workflow import Who
+from .common import (
+    collided,
+    delete_page,
+    editable_part,
+    form_page,
+    paginate,
+    query_without_page,
+    save_form,
+    show_hidden_field_errors,
+)
+from .history import history
+
+# --- Activities ------------------------------------------------------------------------------------------
+
+
+def activity_list(request):
+    visible = Activity.objects.visible_to(request.user)
+    queryset = visible.select_related("province", "regency").order_by(
+        "-year", "province__code", "planned_start", "pk"
+    )
+    # A fiscal year at a time: without ?tahun= the list opens on the latest year that has activities, so a
+    # national list never counts and sorts every year ever stored.
+    data = request.GET.copy()
+    if not data.get("tahun"):
+        latest = visible.order_by("-year").values_list("year", flat=True).first()
+        data["tahun"] = str(latest or timezone.localdate().year)
+    filterset = ActivityFilter(data, queryset=queryset, user=request.user)
+    activities = filterset.qs
+    exported = activities.annotate(
+        firm_count=Coalesce(
+            Subquery(
+                Participation.objects.filter(activity=OuterRef("pk"))
+                .order_by()
+                .values("activity")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            0,
+        )
+    )
+    if response := exports.list_export(request, exported, "kegiatan"):
+        return response
+    page = paginate(request, activities)
+    # Firms per activity for this page only: one grouped query, not a join over every visible activity.
+    counts = dict(
+        Participation.objects.filter(activity__in=[a.pk for a in page])
+        .values_list("activity")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for activity in page:
+        activity.firm_count = counts.get(activity.pk, 0)
+    return render(
+        request,
+        "programs/activity_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "can_create": access.may_enter_data(request.user),
+            "query": query_without_page(request),
+        },
+    )
+
+
+def activity_create(request):
+    access.require(access.may_enter_data(request.user))
+    form = ActivityForm(request.POST or None, user=request.user)
+    if request.method == "POST" and save_form(request, form):
+        messages.success(request, _("Kegiatan disimpan sebagai draf."))
+        return redirect(form.instance)
+    return form_page(request, form, title=_("Kegiatan baru"), back=reverse("programs:activity_list"))
+
+
+def visible_activity(request, pk):
+    return get_visible_or_404(
+        Activity.objects.select_related("province", "allocation", "regency"), request.user, pk=pk
+    )
+
+
+def _editable_activity(request, pk):
+    activity = visible_activity(request, pk)
+    if not access.may_edit(request.user, activity):
+        raise PermissionDenied(
+            _("Kegiatan ini sedang diverifikasi, sudah diverifikasi, atau tahun anggarannya ditutup.")
+        )
+    return activity
+
+
+def activity_update(request, pk):
+    activity = _editable_activity(request, pk)
+    form = ActivityForm(request.POST or None, instance=activity, user=request.user)
+    if request.method == "POST" and save_form(request, form):
+        messages.success(request, _("Perubahan kegiatan disimpan."))
+        return redirect(activity)
+    return form_page(request, form, title=_("Ubah kegiatan"), back=activity.get_absolute_url())
+
+
+@require_POST
+def activity_delete(request, pk):
+    activity = _editable_activity(request, pk)
+    return delete_page(
+        request,
+        activity,
+        "programs:activity_list",
+        _("Kegiatan"),
+        kept_at=activity,
+        # handovers keep their evidence
+        protected=_("Kegiatan tidak dapat dihapus karena sudah ada penyerahan hasil yang tercatat."),
+    )
+
+
+def activity_detail(request, pk, forms=None):
+    activity = visible_activity(request, pk)
+    user = request.user
+    editable = access.may_edit(user, activity)
+    forms = forms or {}
+    participations = list(
+        activity.participations.select_related("firm", "firm__regency").order_by("firm__name")
+    )
+    outputs = list(
+        Output.objects.filter(activity=activity)
+        .select_related("participation__firm", "buyer")
+        .prefetch_related(Prefetch("handovers", queryset=Handover.objects.select_related("recipient")))
+        .order_by("produced_on", "pk")
+    )
+    firm_query = request.GET.get("cari_ikm", "").strip()
+    firm_results = []
+    if editable and firm_query:
+        firm_results = list(
+            Firm.objects.editable_by(user)
+            .filter(province_id=activity.province_id)
+            .filter(Q(name__icontains=firm_query) | Q(nib__startswith=firm_query))
+            .exclude(participations__activity=activity)
+            .select_related("regency")
+            .order_by("name")[:20]
+        )
+    if editable:
+        forms.setdefault("participant", ParticipantForm(user=user, activity=activity))
+        forms.setdefault("output", OutputForm(user=user, activity=activity))
+        forms.setdefault("new_firm", NewFirmParticipationForm(user=user, activity=activity))
+        forms.setdefault("attachment", AttachmentForm(activity=activity, user=user))
+        # A handover form only where one came back with errors; the others load when opened (handover_add).
+        for output in outputs:
+            output.handover_form = forms.get(("handover", output.pk))
+    events = ReviewEvent.objects.filter(
+        content_type__model="activity", content_type__app_label="programs", object_id=activity.pk
+    ).select_related("actor")
+    participants = list(activity.participants.select_related("founded_firm").order_by("name"))
+    # Partners and firms stay editable; a locked activity shows them as they were when it was locked.
+    as_verified.show_activity_as_locked(activity, participations, participants, outputs)
+    totals = {
+        "produced": sum(o.quantity for o in outputs),
+        "ordered": sum(o.ordered_quantity or 0 for o in outputs),
+        "handed_over": sum(o.handed_over_total for o in outputs),
+    }
+    actions = workflow.available_actions(activity, user)
+    return render(
+        request,
+        "programs/activity_detail.html",
+        {
+            "activity": activity,
+            "editable": editable,
+            "participations": participations,
+            "participants": participants,
+            "outputs": outputs,
+            "totals": totals,
+            "firm_query": firm_query,
+            "firm_results": firm_results,
+            "forms": forms,
+            "events": events,
+            "note_form": forms.get("note") or NoteForm(),
+            "province_actions": [t for t in actions if t.who == Who.PROVINCE],
+            "review_actions": [t for t in actions if t.who == Who.REVIEWER],
+            "reviewer": access.may_review(user) and access.year_open_for(user, activity.year),
+            "attachments": _attachments_of(activity),
+        },
+    )
+
+
+def _attachments_of(activity):
+    return list(activity.attachments.select_related("handover", "uploaded_by").order_by("created_at", "pk"))
+
+
+def activity_history(request, pk):
+    return history(request, "kegiatan", pk)
+
+
+# --- Parts of an activity --------------------------------------------------------------------------------
+
+
+@require_POST
+def participation_add(request, pk):
+    activity = _editable_activity(request, pk)
+    form = ParticipationForm(request.POST, user=request.user, activity=activity)
+    if save_form(request, form):
+        messages.success(request, _("%(firm)s ditambahkan sebagai peserta.") % {"firm": form.instance.firm})
+        return redirect(activity)
+    messages.error(request, " ".join(m for msgs in form.errors.values() for m in msgs))
+    return redirect(activity)
+
+
+@require_POST
+def participation_new_firm(request, pk):
+    activity = _editable_activity(request, pk)
+    form = NewFirmParticipationForm(request.POST, user=request.user, activity=activity)
+    if form.is_valid():
+
+        def register():
+            services.save_edit(form.instance, actor=request.user)
+            services.save_edit(
+                Participation(activity=activity, firm=form.instance, note=form.cleaned_data["note"]),
+                actor=request.user,
+            )
+
+        firm, adding, firm_pk = form.instance, form.instance._state.adding, form.instance.pk
+
+        def reset():  # as before an attempt PostgreSQL rolled back
+            firm._state.adding, firm.pk = adding, firm_pk
+
+        try:
+            services.retried(register, reset=reset)
+        except ValidationError as e:
+            form.add_error(None, e)
+        except IntegrityError:  # the same firm registered from another tab meanwhile: nothing was saved
+            collided(form)
+        else:
+            messages.success(request, _("IKM baru didaftarkan dan ditambahkan sebagai peserta."))
+            return redirect(activity)
+    else:
+        show_hidden_field_errors(form)
+    return activity_detail(request, pk, forms={"new_firm": form})
+
+
+@require_POST
+def participation_delete(request, pk):
+    participation = editable_part(request, Participation, pk, ["activity"])
+    return delete_page(request, participation, participation.activity, _("Peserta IKM"))
+
+
+@require_POST
+def participant_add(request, pk):
+    activity = _editable_activity(request, pk)
+    form = ParticipantForm(request.POST, user=request.user, activity=activity)
+    if save_form(request, form):
+        messages.success(request, _("Peserta perorangan ditambahkan."))
+        return redirect(activity)
+    return activity_detail(request, pk, forms={"participant": form})
+
+
+def participant_edit(request, pk):
+    participant = editable_part(request, Participant, pk, ["activity"])
+    form = ParticipantForm(
+        request.POST or None, instance=participant, user=request.user, activity=participant.activity
+    )
+    if request.method == "POST" and save_form(request, form):
+        messages.success(request, _("Peserta perorangan diperbarui."))
+        return redirect(participant.activity)
+    return form_page(
+        request, form, title=_("Ubah peserta perorangan"), back=participant.activity.get_absolute_url()
+    )
+
+
+@require_POST
+def participant_delete(request, pk):
+    participant = editable_part(request, Participant, pk, ["activity"])
+    return delete_page(request, participant, participant.activity, _("Peserta perorangan"))
+
+
+@require_POST
+def output_add(request, pk):
+    activity = _editable_activity(request, pk)
+    form = OutputForm(request.POST, user=request.user, activity=activity)
+    if save_form(request, form):
+        messages.success(request, _("Hasil produksi dicatat."))
+        return redirect(activity)
+    return activity_detail(request, pk, forms={"output": form})
+
+
+def output_edit(request, pk):
+    output = editable_part(request, Output, pk, ["activity"])
+    form = OutputForm(request.POST or None, instance=output, user=request.user, activity=output.activity)
+    if request.method == "POST" and save_form(request, form):
+        messages.success(request, _("Hasil produksi diperbarui."))
+        return redirect(output.activity)
+    return form_page(request, form, title=_("Ubah hasil produksi"), back=output.activity.get_absolute_url())
+
+
+@require_POST
+def output_delete(request, pk):
+    output = editable_part(request, Output, pk, ["activity"])
+    return delete_page(request, output, output.activity, _("Hasil produksi"))
+
+
+def handover_add(request, pk):
+    output = editable_part(request, Output, pk, ["activity"])
+    if request.method != "POST":  # the form alone, opened from the activity page (or without JavaScript)
+        return form_page(
+            request,
+            HandoverForm(user=request.user, output=output),
+            title=_("Catat penyerahan: %(o)s") % {"o": output},
+            back=output.activity.get_absolute_url(),
+            form_class="handover-form narrow-form",
+            submit_label=_("Simpan penyerahan"),
+        )
+    form = HandoverForm(request.POST, user=request.user, output=output)
+    if save_form(request, form):
+        messages.success(request, _("Penyerahan dicatat."))
+        return redirect(output.activity)
+    return activity_detail(request, output.activity_id, forms={("handover", output.pk): form})
+
+
+def handover_edit(request, pk):
+    handover = editable_part(request, Handover, pk, ["activity", "output"])
+    form = HandoverForm(request.POST or None, instance=handover, user=request.user, output=handover.output)
+    if request.method == "POST" and save_form(request, form):
+        messages.success(request, _("Penyerahan diperbarui."))
+        return redirect(handover.activity)
+    return form_page(request, form, title=_("Ubah penyerahan"), back=handover.activity.get_absolute_url())
+
+
+@require_POST
+def handover_delete(request, pk):
+    handover = editable_part(request, Handover, pk, ["activity"])
+    return delete_page(request, handover, handover.activity, _("Penyerahan"))
+
+
+# --- Evidence files (from evidence_views) ---
+
+log = logging.getLogger("ikm_dekon.downloads")
+
+
+def _activity_taking_attachments(request, pk):
+    activity = get_visible_or_404(Activity.objects.all(), request.user, pk=pk)
+    if not Activity.objects.editable_by(request.user).filter(pk=activity.pk).exists():
+        raise PermissionDenied(_("Kegiatan ini terkunci; lampiran tidak dapat ditambah."))
+    return activity
+
+
+@require_POST
+def attachment_add(request, pk):
+    activity = _activity_taking_attachments(request, pk)
+    form = AttachmentForm(request.POST, request.FILES, activity=activity, user=request.user)
+    if form.is_valid():
+        try:
+            services.save_edit(form.instance, actor=request.user)
+        except ValidationError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(
+                request, _("Lampiran %(name)s diunggah.") % {"name": form.instance.original_name}
+            )
+            return redirect(f"{activity.get_absolute_url()}#attachments")
+    return activity_detail(request, pk, forms={"attachment": form})
+
+
+def attachment_download(request, pk):
+    attachment = get_visible_or_404(Attachment.objects.all(), request.user, pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as e:
+        raise Http404(_("Berkas tidak ditemukan di penyimpanan.")) from e
+    log.info(
+        "download",
+        extra={
+            "user": request.user.username,
+            "province": attachment.province_id,
+            "object": f"Attachment:{attachment.pk}",
+        },
+    )
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[attachment.content_type]
+    name = (
+        attachment.original_name
+        if attachment.original_name.lower().endswith(extension)
+        else f"lampiran-{pk}.{extension}"
+    )
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def attachment_delete(request, pk):
+    attachment = get_visible_or_404(Attachment.objects.select_related("activity"), request.user, pk=pk)
+    if not Attachment.objects.editable_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied
+    # The file goes with the record once the delete is committed (programs/evidence.py).
+    services.delete_record(attachment, actor=request.user)
+    messages.success(request, _("Lampiran dihapus."))
+    return redirect(f"{attachment.activity.get_absolute_url()}#attachments")
