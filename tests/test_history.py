@@ -120,7 +120,8 @@ def test_an_activitys_history_page_uses_the_same_number_of_queries_for_2_or_20_c
             activity.save()
     client.force_login(operator)
     url = lambda a: reverse("programs:history", args=["kegiatan", a.pk])  # noqa: E731
-    # Fails today: diff_against (programs/history.py) reads both versions' partners for every change.
+    # diff_against (programs/history.py) compares the partners of the two versions of every change too:
+    # that must not cost queries per change.
     assert _queries(client, url(many)) == _queries(client, url(few)), "queries per change"
 
 
@@ -136,8 +137,8 @@ def test_a_history_page_names_the_related_rows_of_its_changes_in_one_query_per_m
             output.save()
     client.force_login(operator)
     url = lambda o: reverse("programs:history", args=["hasil", o.pk])  # noqa: E731
-    # Fails today: the labels are read by in_bulk, then each participation's str() reads its firm and
-    # its activity one by one (an allocation's its province, likewise).
+    # The labels are read by in_bulk; a participation's name (its firm and its activity) must come with it,
+    # not by queries per row named (an allocation's name, its province, likewise).
     assert _queries(client, url(thrice)) == _queries(client, url(once)), "queries per row named"
 
 
