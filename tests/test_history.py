@@ -4,7 +4,14 @@ import pytest
 from django.urls import reverse
 
 from programs.models import Activity, Firm
-from tests.factories import make_activity, make_allocation, make_firm, make_user
+from tests.factories import (
+    make_activity,
+    make_allocation,
+    make_firm,
+    make_output,
+    make_participation,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +108,88 @@ def test_history_page_uses_a_constant_number_of_queries(client, operator):
     url = lambda f: reverse("programs:history", args=["ikm", f.pk])  # noqa: E731
     _queries(client, url(few))  # warm the session
     assert _queries(client, url(few)) == _queries(client, url(many)) <= 12
+
+
+def test_an_activitys_history_page_uses_the_same_number_of_queries_for_2_or_20_changes(client, operator):
+    # An activity has partners (a many-to-many kept by the history too), which a firm has not.
+    allocation = make_allocation("51", 2020)
+    few, many = make_activity(allocation), make_activity(allocation)
+    for activity, changes in ((few, 1), (many, 19)):
+        for i in range(changes):
+            activity.title = f"Bimtek masker ke-{i}"
+            activity.save()
+    client.force_login(operator)
+    url = lambda a: reverse("programs:history", args=["kegiatan", a.pk])  # noqa: E731
+    # diff_against (programs/history.py) compares the partners of the two versions of every change too:
+    # that must not cost queries per change.
+    assert _queries(client, url(many)) == _queries(client, url(few)), "queries per change"
+
+
+def test_a_history_page_names_the_related_rows_of_its_changes_in_one_query_per_model(client, operator):
+    """An output credited to another firm of its activity, once or three times: each firm named is read
+    with the others (one query per related model), not one by one."""
+    activity = make_activity(make_allocation("51", 2020))
+    firms = [make_participation(activity, make_firm("51")) for _ in range(4)]
+    once, thrice = make_output(firms[0]), make_output(firms[0])
+    for output, moves in ((once, firms[1:2]), (thrice, firms[1:])):
+        for participation in moves:
+            output.participation = participation
+            output.save()
+    client.force_login(operator)
+    url = lambda o: reverse("programs:history", args=["hasil", o.pk])  # noqa: E731
+    # The labels are read by in_bulk; a participation's name (its firm and its activity) must come with it,
+    # not by queries per row named (an allocation's name, its province, likewise).
+    assert _queries(client, url(thrice)) == _queries(client, url(once)), "queries per row named"
+
+
+def test_a_firms_history_page_runs_12_queries_for_an_operator(client, operator, django_assert_num_queries):
+    firm = make_firm("51", name="IKM Konveksi Lama")
+    firm.name = "IKM Konveksi Baru"
+    firm.save()
+    client.force_login(operator)
+    # 1. the session
+    # 2. the user
+    # 3. the user's groups (roles)
+    # 4. the firm's history records (the newest 100), changing user joined
+    # 5. whether the firm still exists
+    # 6. the firm in the user's scope
+    # 7. the provinces named in its changes (one query per related model) ...
+    # 8. ... and the regencies
+    # 9. the user's province, named in the navigation bar
+    # 10. savepoint
+    # 11. the session saved again (sliding expiry)
+    # 12. release savepoint
+    with django_assert_num_queries(12):
+        response = client.get(reverse("programs:history", args=["ikm", firm.pk]))
+    assert [e["type"] for e in response.context["entries"]] == ["Diubah", "Dibuat"]
+
+
+def test_an_activitys_history_page_runs_15_queries_for_an_operator(
+    client, operator, django_assert_num_queries
+):
+    activity = make_activity(make_allocation("51", 2020))
+    activity.title = "Bimtek masker kain 3 lapis"
+    activity.save()
+    client.force_login(operator)
+    # 1. the session
+    # 2. the user
+    # 3. the user's groups (roles)
+    # 4. the activity's history records (the newest 100), changing user joined
+    # 5. whether the activity still exists
+    # 6. the activity in the user's scope
+    # 7. the partners of the newer record of the change (simple-history's diff_against compares the
+    #    many-to-many too: two queries per change, what the test with 20 changes above catches) ...
+    # 8. ... and of the older
+    # 9. the allocations named in its changes (one query per related model) ...
+    # 10. ... and the provinces
+    # 11. the allocation's province again, for its name (Allocation.__str__: one per allocation named)
+    # 12. the user's province, named in the navigation bar
+    # 13. savepoint
+    # 14. the session saved again (sliding expiry)
+    # 15. release savepoint
+    with django_assert_num_queries(15):
+        response = client.get(reverse("programs:history", args=["kegiatan", activity.pk]))
+    assert [e["type"] for e in response.context["entries"]] == ["Diubah", "Dibuat"]
 
 
 def test_a_change_in_the_admin_is_recorded_with_the_user(client):

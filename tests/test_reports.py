@@ -583,6 +583,180 @@ def test_each_report_page_and_export_uses_a_fixed_number_of_queries_at_1x_and_10
         assert _count(client, url, params) == small[name, url, tuple(params.items())], (name, params)
 
 
+# --- Query counts: exactly which queries, for ministry staff ----------------------------------------------
+# Every request of ministry staff starts with the session, the user, the user's authenticator (the second
+# factor the session was verified with) and the user's groups (roles), and ends with the session saved again
+# for its sliding expiry (savepoint, update, release): listed in each test below, as the page's own are.
+# PostgreSQL keeps tallies of what the unfiltered reports add up (programs/tallies.py); SQLite has none and
+# adds up the records, so those reports differ by backend.
+
+POSTGRES = connection.vendor == "postgresql"
+FORMATS = ["", "json", "csv", "xlsx"]
+
+
+def _exactly(client, django_assert_num_queries, n, url, params):
+    with django_assert_num_queries(n):
+        response = client.get(url, params)
+        body = _body(response)  # a streamed export runs its queries while it is sent
+    assert response.status_code == 200
+    return response, body
+
+
+def _params(fmt, **params):
+    return {"tahun": YEAR, **params, **({"format": fmt} if fmt else {})}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_national_recap_and_its_exports_run_11_queries_on_postgresql_15_on_sqlite(
+    client, pusat, fmt, django_assert_num_queries
+):
+    _build(random.Random(11))
+    # 1. the session
+    # 2. the user
+    # 3. the user's authenticator
+    # 4. the user's groups (roles)
+    # 5. the provinces active in the year
+    # 6. their allocations: pagu, current pagu, realised total (kept by the database)
+    # On PostgreSQL:
+    #   7. the year's tallies, every province and measure
+    #   8. the year's distinct firms nationally (a firm in two provinces counts once)
+    # On SQLite, the records added up:
+    #   7. activities by province and status: count, budget, participants targeted and actual
+    #   8. distinct firms per province
+    #   9. distinct firms nationally
+    #   10. individual participants per province
+    #   11. outputs by province and product type, produced and ordered
+    #   12. handovers by province and recipient type
+    # then savepoint, the session saved again, release savepoint.
+    n = 11 if POSTGRES else 15
+    response, _ = _exactly(client, django_assert_num_queries, n, reverse("reports:national"), _params(fmt))
+    assert fmt or response.context["count"] == 38  # every province active in 2031
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_filtered_national_recap_and_its_exports_run_16_queries(
+    client, pusat, fmt, django_assert_num_queries
+):
+    _build(random.Random(11))
+    # Narrowed to some activities (or to the verified records), the figures come from the records on every
+    # backend:
+    # 1. the session
+    # 2. the user
+    # 3. the user's authenticator
+    # 4. the user's groups (roles)
+    # 5. the provinces active in the year
+    # 6. their allocations
+    # 7. the verified months of realisation per province (the running total holds every month)
+    # 8. the activities asked for, by province and status
+    # 9. their distinct firms per province
+    # 10. their distinct firms nationally
+    # 11. their individual participants per province
+    # 12. their outputs by province and product type
+    # 13. their handovers by province and recipient type
+    # 14. savepoint
+    # 15. the session saved again (sliding expiry)
+    # 16. release savepoint
+    params = _params(fmt, jenis="bimtek", covid="ya", verifikasi="terverifikasi", urut="-firms")
+    _exactly(client, django_assert_num_queries, 16, reverse("reports:national"), params)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_province_report_runs_19_queries_on_postgresql_22_on_sqlite_an_export_one_fewer(
+    client, pusat, fmt, django_assert_num_queries
+):
+    _build(random.Random(11))
+    assert Activity.objects.filter(province__code="63", year=YEAR).exists()  # else no per-activity figures
+    # 1. the session
+    # 2. the user
+    # 3. the user's authenticator
+    # 4. the user's groups (roles)
+    # 5. the province, among those the user may see
+    # 6. the province again, as the recap's one row (active in the year)
+    # 7. its allocation
+    # On PostgreSQL:
+    #   8. its tallies
+    #   9. the national distinct firms (read, though one province's total is its own count)
+    # On SQLite, its records added up:
+    #   8. activities by status
+    #   9. distinct firms
+    #   10. individual participants
+    #   11. outputs by product type
+    #   12. handovers by recipient type
+    # then:
+    # - realisation per month (the curve)
+    # - the page: the activities counted (the pager), the page of activities, regency joined, and the
+    #   page's figures: distinct firms, individual participants, outputs, handovers (one grouped query each)
+    # - an export: the same four figures for every activity, then every activity streamed (no count)
+    # - savepoint, the session saved again, release savepoint (for JSON and CSV before the activities are
+    #   streamed, which happens after the view returns)
+    n = (19 if POSTGRES else 22) - (1 if fmt else 0)
+    _exactly(client, django_assert_num_queries, n, reverse("reports:province", args=["63"]), _params(fmt))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_covid_report_and_its_exports_run_9_queries_on_postgresql_10_on_sqlite(
+    client, pusat, fmt, django_assert_num_queries
+):
+    _build(random.Random(11))
+    # 1. the session
+    # 2. the user
+    # 3. the user's authenticator
+    # 4. the user's groups (roles)
+    # 5. the provinces active in the year
+    # On PostgreSQL:
+    #   6. the year's tallies (produced, ordered, handed over per product and recipient)
+    # On SQLite:
+    #   6. protective equipment produced and ordered, by province and product type
+    #   7. handed over, by province, product type and recipient type
+    # then savepoint, the session saved again, release savepoint.
+    n = 9 if POSTGRES else 10
+    _exactly(client, django_assert_num_queries, n, reverse("reports:covid"), _params(fmt))
+
+
+def test_the_report_index_uses_the_same_number_of_queries_for_1_or_4_years(client, pusat):
+    make_allocation("63", YEAR)
+    few = _count(client, reverse("reports:index"), {})
+    for year in (YEAR + 1, YEAR + 2, YEAR + 3):
+        make_allocation("63", year)
+        make_allocation("51", year)
+    assert _count(client, reverse("reports:index"), {}) == few
+
+
+def test_the_report_index_runs_9_queries_for_ministry_staff(client, pusat, django_assert_num_queries):
+    make_allocation("63", YEAR)
+    # 1. the session
+    # 2. the user
+    # 3. the user's authenticator
+    # 4. the user's groups (roles)
+    # 5. the years with an allocation the user may see (the index opens on the newest)
+    # 6. the provinces active in that year
+    # 7. savepoint
+    # 8. the session saved again (sliding expiry)
+    # 9. release savepoint
+    with django_assert_num_queries(9):
+        response = client.get(reverse("reports:index"))
+    assert response.context["year"] == YEAR
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+@pytest.mark.parametrize("kind", LIST_URLS)
+def test_a_list_export_runs_7_queries_for_an_operator_the_activities_8(
+    client, kind, fmt, django_assert_num_queries
+):
+    _build(random.Random(11))
+    _operator_client(client, "63")
+    # 1. the session
+    # 2. the user (an operator has no second factor to look up)
+    # 3. the user's groups (roles)
+    # 4. the list's own queryset (scoped, filtered), streamed in chunks
+    # 5. activities only: the distinct firms of all the listed activities, for the totals row
+    # then savepoint, the session saved again, release savepoint: before the rows for JSON and CSV (the
+    # response is streamed after the view returns), after them for XLSX (written whole, then sent).
+    n = 8 if kind == "kegiatan" else 7
+    _, body = _exactly(client, django_assert_num_queries, n, reverse(LIST_URLS[kind]), _params(fmt))
+    assert body
+
+
 # --- Scoping: an operator sees their own province only, everywhere ------------------------------------------
 
 

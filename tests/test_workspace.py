@@ -7,9 +7,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from programs.forms import RupiahField
-from programs.models import Activity, Firm, Handover, Output, Participant, Participation, Realisation
+from programs.models import (
+    Activity,
+    Firm,
+    Handover,
+    Output,
+    Participant,
+    Participation,
+    Realisation,
+    ReviewStatus,
+)
 from provinces.models import Regency
 from tests.factories import (
     make_activity,
@@ -17,8 +27,11 @@ from tests.factories import (
     make_firm,
     make_handover,
     make_output,
+    make_participant,
     make_participation,
     make_partner,
+    make_realisation,
+    make_revision,
     make_user,
 )
 
@@ -109,6 +122,230 @@ def test_activity_page_uses_a_constant_number_of_queries(client, allocation):
     few = _count_queries(client, url)
     add(20)
     assert _count_queries(client, url) == few
+
+
+# --- Exact query counts: what each query of a page is for --------------------------------------------------
+# The tests above say a page's queries do not grow with its rows; these say which queries they are, for the
+# operator who uses the page every day. A change of the number is a change to read: a new query per page is
+# fine if it is listed here, one per row is what the tests above catch.
+
+
+def test_the_activity_list_runs_12_queries_for_an_operator(op_client, allocation, django_assert_num_queries):
+    for _ in range(3):
+        make_participation(make_activity(allocation), make_firm("51"))
+    # 1. the session
+    # 2. the user
+    # 3. the user's groups (roles: read once per request, for the second-factor check and the scope)
+    # 4. the latest year with activities (the list opens on it)
+    # 5. the count of that year's activities, for the pager
+    # 6. the page of activities, province and regency joined
+    # 7. the firms of the page's activities, one grouped count
+    # 8. the user's province, named in the navigation bar
+    # 9. the province choices of the filter form
+    # 10. savepoint
+    # 11. the session saved again (sliding expiry: SESSION_SAVE_EVERY_REQUEST)
+    # 12. release savepoint
+    with django_assert_num_queries(12):
+        response = op_client.get(reverse("programs:activity_list"))
+    assert [a.firm_count for a in response.context["page"]] == [1, 1, 1]
+
+
+@pytest.mark.parametrize("kind", ["firms", "partners", "allocations"])
+def test_the_firm_partner_and_allocation_lists_run_10_queries_for_an_operator(
+    op_client, allocation, kind, django_assert_num_queries
+):
+    _fill(kind, 3, allocation)
+    # 1. the session
+    # 2. the user
+    # 3. the user's groups (roles)
+    # 4. the count of the list's rows, for the pager
+    # 5. the user's province, named in the navigation bar
+    # 6. the province choices of the filter form
+    # 7. the page of rows, province (and regency) joined
+    # 8. savepoint
+    # 9. the session saved again (sliding expiry)
+    # 10. release savepoint
+    with django_assert_num_queries(10):
+        response = op_client.get(reverse(LISTS[kind]))
+    assert len(response.context["page"]) == (1 if kind == "allocations" else 3)
+
+
+def test_the_activity_page_runs_25_queries_for_its_operator(op_client, allocation, django_assert_num_queries):
+    activity = make_activity(allocation)
+    participation = make_participation(activity, make_firm("51"))
+    make_handover(make_output(participation, quantity=10), quantity=5)
+    make_participant(activity)
+    # 1. the session
+    # 2. the user
+    # 3. the user's groups (roles)
+    # 4. the activity in the user's scope, province, allocation and regency joined
+    # 5. whether the user may edit it
+    # 6. its participating firms, regency joined
+    # 7. its outputs, firm and buyer joined
+    # 8. the outputs' handovers, recipient joined (prefetched)
+    # 9. the ids of its firms, for the participant form's founded-firm choices
+    # 10. the province choices of the new-firm form, counted (FirmForm hides a single province) ...
+    # 11. ... and the first of them read (NewFirmParticipationForm then fixes the field to the activity's)
+    # 12. its individual participants, founded firm joined
+    # 13. its partners (prefetched, so the page and the locked view share them)
+    # 14. when its fiscal year was closed, if it was (a closed year shows the activity as locked)
+    # 15. its evidence files, handover and uploader joined
+    # 16. the user's province, named in the navigation bar
+    # 17. the regency choices of the new-firm form
+    # 18. the founded-firm choices of the participant form
+    # 19. the firm choices of the output form
+    # 20. the buyer choices of the output form
+    # 21. the handover choices of the evidence form
+    # 22. its review events, actor joined
+    # 23. savepoint
+    # 24. the session saved again (sliding expiry)
+    # 25. release savepoint
+    with django_assert_num_queries(25):
+        response = op_client.get(activity.get_absolute_url())
+    assert response.context["editable"]
+    assert [o.handed_over_total for o in response.context["outputs"]] == [5]
+
+
+def _this_year_with(returned, drafts, submitted):
+    """Bali's allocation of the current year (the home page shows that year), with activities and monthly
+    realisation returned, in draft and submitted."""
+    allocation = make_allocation("51", timezone.localdate().year)
+    for status, n in ((ReviewStatus.RETURNED, returned), (ReviewStatus.DRAFT, drafts)):
+        for _ in range(n):
+            make_activity(allocation, review_status=status)
+    for _ in range(submitted):
+        make_activity(allocation, review_status=ReviewStatus.SUBMITTED)
+    for month in range(1, returned + 1):
+        make_realisation(allocation, month=month, review_status=ReviewStatus.RETURNED)
+    for month in range(returned + 1, returned + 1 + submitted):
+        make_realisation(allocation, month=month, review_status=ReviewStatus.SUBMITTED)
+    return allocation
+
+
+def test_the_home_page_uses_the_same_number_of_queries_for_1_or_12_records_of_each_kind(client):
+    operator, pusat = make_user("op-51", "operator", "51"), make_user("pusat", "pusat")
+    allocation = _this_year_with(returned=1, drafts=1, submitted=1)
+    few = {}
+    for user in (operator, pusat):
+        client.force_login(user)
+        few[user] = _count_queries(client, reverse("home"))
+    for _ in range(11):
+        make_activity(allocation, review_status=ReviewStatus.RETURNED)
+        make_activity(allocation, review_status=ReviewStatus.DRAFT)
+        make_activity(allocation, review_status=ReviewStatus.SUBMITTED)
+    for month in range(3, 13):
+        make_realisation(allocation, month=month, review_status=ReviewStatus.RETURNED)
+    for user in (operator, pusat):
+        client.force_login(user)
+        assert _count_queries(client, reverse("home")) == few[user], user
+
+
+def test_the_home_page_runs_12_queries_for_an_operator(op_client, django_assert_num_queries):
+    _this_year_with(returned=1, drafts=1, submitted=1)
+    # 1. the session
+    # 2. the user
+    # 3. the user's groups (roles)
+    # 4. the province's allocation of the current year, province joined
+    # 5. the year's activities counted by status
+    # 6. the user's province, named in the navigation bar
+    # 7. the activities returned to the province, reviewer joined
+    # 8. the monthly realisation returned, allocation, province and reviewer joined
+    # 9. the drafts the operator may still edit (the year not closed)
+    # 10. savepoint
+    # 11. the session saved again (sliding expiry)
+    # 12. release savepoint
+    with django_assert_num_queries(12):
+        response = op_client.get(reverse("home"))
+    assert response.context["allocation"] is not None
+    assert not response.context["fallback"]
+
+
+def test_the_home_page_runs_13_queries_for_ministry_staff(client, django_assert_num_queries):
+    _this_year_with(returned=1, drafts=1, submitted=1)
+    client.force_login(make_user("pusat", "pusat"))
+    # 1. the session
+    # 2. the user
+    # 3. the user's authenticator (the second factor the session was verified with)
+    # 4. the user's groups (roles)
+    # 5. the current year's allocations (the first two: is there any), province joined
+    # 6. the year's activities counted by status
+    # 7. the activities waiting for verification, counted
+    # 8. the monthly realisation waiting for verification, counted
+    # 9. the activities returned to the provinces, reviewer joined
+    # 10. the monthly realisation returned, allocation, province and reviewer joined
+    # 11. savepoint
+    # 12. the session saved again (sliding expiry)
+    # 13. release savepoint
+    with django_assert_num_queries(13):
+        response = client.get(reverse("home"))
+    assert response.context["waiting"] == 2
+
+
+def test_the_budget_page_uses_the_same_number_of_queries_for_1_or_12_months(op_client, allocation):
+    make_realisation(allocation, month=1)
+    make_revision(allocation, 1_400_000_000)
+    url = reverse("programs:budget", args=[allocation.pk])
+    few = _count_queries(op_client, url)
+    for month in range(2, 13):
+        make_realisation(allocation, month=month, amount=Decimal("1000000"))
+    make_revision(allocation, 1_300_000_000, revised_on=datetime.date(2020, 5, 1))
+    make_revision(allocation, 1_450_000_000, revised_on=datetime.date(2020, 9, 1))
+    assert _count_queries(op_client, url) == few
+
+
+def test_the_budget_page_runs_13_queries_for_an_operator(op_client, allocation, django_assert_num_queries):
+    make_realisation(allocation, month=1)
+    make_revision(allocation, 1_400_000_000)
+    # 1. the session
+    # 2. the user
+    # 3. the user's groups (roles)
+    # 4. the allocation in the user's scope, province joined
+    # 5. its monthly realisation, reviewer joined
+    # 6. which of those months the user may still edit
+    # 7. whether the user may add a month: the allocation in the provinces they edit ...
+    # 8. ... and its fiscal year not closed
+    # 9. the user's province, named in the navigation bar
+    # 10. the pagu's revisions
+    # 11. savepoint
+    # 12. the session saved again (sliding expiry)
+    # 13. release savepoint
+    with django_assert_num_queries(13):
+        response = op_client.get(reverse("programs:budget", args=[allocation.pk]))
+    assert response.context["form"] is not None
+    assert [row["editable"] for row in response.context["table"] if row["row"]] == [True]
+
+
+def _firm_in_activities(allocation, firm, n):
+    for _ in range(n):
+        make_output(make_participation(make_activity(allocation), firm), quantity=10)
+
+
+def test_the_firm_page_uses_the_same_number_of_queries_for_1_or_10_activities(op_client, allocation):
+    firm = make_firm("51")
+    _firm_in_activities(allocation, firm, 1)
+    few = _count_queries(op_client, firm.get_absolute_url())
+    _firm_in_activities(allocation, firm, 9)
+    _firm_in_activities(make_allocation("51", 2021), firm, 1)
+    assert _count_queries(op_client, firm.get_absolute_url()) == few
+
+
+def test_the_firm_page_runs_11_queries_for_an_operator(op_client, allocation, django_assert_num_queries):
+    firm = make_firm("51")
+    _firm_in_activities(allocation, firm, 2)
+    # 1. the session
+    # 2. the user
+    # 3. the user's groups (roles)
+    # 4. the firm in the user's scope, province and regency joined
+    # 5. whether the user may edit it
+    # 6. the user's province, named in the navigation bar
+    # 7. the activities it took part in, activity and province joined
+    # 8. its outputs, activity joined
+    # 9. savepoint
+    # 10. the session saved again (sliding expiry)
+    # 11. release savepoint
+    with django_assert_num_queries(11):
+        response = op_client.get(firm.get_absolute_url())
+    assert len(response.context["outputs"]) == 2
 
 
 def test_the_activity_list_filters_searches_sorts_and_paginates(op_client, allocation):
