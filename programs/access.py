@@ -167,7 +167,10 @@ def closed_years():
 
 
 def closed_year_set():
-    return set(closed_years().values_list("year", flat=True))
+    """The closed fiscal years and when each was closed ({year: closed_at}; `year in` it asks whether)."""
+    from .models import FiscalYear
+
+    return dict(FiscalYear.objects.filter(closed_at__isnull=False).values_list("year", "closed_at"))
 
 
 def is_year_closed(year):

@@ -188,7 +188,8 @@ def test_the_activity_page_runs_25_queries_for_its_operator(op_client, allocatio
     # 11. ... and the first of them read (NewFirmParticipationForm then fixes the field to the activity's)
     # 12. its individual participants, founded firm joined
     # 13. its partners (prefetched, so the page and the locked view share them)
-    # 14. when its fiscal year was closed, if it was (a closed year shows the activity as locked)
+    # 14. the closed fiscal years, with when (a closed year shows the activity as locked; which workflow
+    #     actions the page offers)
     # 15. its evidence files, handover and uploader joined
     # 16. the user's province, named in the navigation bar
     # 17. the regency choices of the new-firm form

@@ -16,10 +16,13 @@ from .. import workflow
 from ..access import year_closed_at
 
 
-def locked_at(activity):
-    """When the activity's content was frozen, or None while it is still open for editing."""
+def locked_at(activity, closed_years=None):
+    """When the activity's content was frozen, or None while it is still open for editing. `closed_years`
+    ({year: closed_at}, access.closed_year_set), when given, saves the query."""
     if activity.review_status in workflow.handed_over_states() and activity.submitted_at:
         return activity.submitted_at
+    if closed_years is not None:
+        return closed_years.get(activity.year)
     return year_closed_at(activity.year)
 
 
@@ -49,14 +52,14 @@ def show_as_of(objects, when):
                         setattr(obj, attname, getattr(row, attname))
 
 
-def show_activity_as_locked(activity, participations, participants, outputs):
+def show_activity_as_locked(activity, participations, participants, outputs, closed_years=None):
     """The activity page's partners, firms, founded firms, buyers and recipients as of the lock (if any).
 
     `outputs` with their handovers prefetched; the activity's partners are prefetched here, so the page's
     `activity.partners.all` lists the same objects.
     """
     prefetch_related_objects([activity], "partners")
-    when = locked_at(activity)
+    when = locked_at(activity, closed_years)
     if when is None:
         return
     show_as_of(

@@ -181,13 +181,14 @@ def activity_detail(request, pk, forms=None):
     ).select_related("actor")
     participants = list(activity.participants.select_related("founded_firm").order_by("name"))
     # Partners and firms stay editable; a locked activity shows them as they were when it was locked.
-    as_verified.show_activity_as_locked(activity, participations, participants, outputs)
+    closed = access.closed_year_set()  # once: the lock's moment, the actions and the review panel
+    as_verified.show_activity_as_locked(activity, participations, participants, outputs, closed)
     totals = {
         "produced": sum(o.quantity for o in outputs),
         "ordered": sum(o.ordered_quantity or 0 for o in outputs),
         "handed_over": sum(o.handed_over_total for o in outputs),
     }
-    actions = workflow.available_actions(activity, user)
+    actions = workflow.available_actions(activity, user, closed_years=closed)
     return render(
         request,
         "programs/activity_detail.html",
@@ -205,7 +206,8 @@ def activity_detail(request, pk, forms=None):
             "note_form": forms.get("note") or NoteForm(),
             "province_actions": [t for t in actions if t.who == Who.PROVINCE],
             "review_actions": [t for t in actions if t.who == Who.REVIEWER],
-            "reviewer": access.may_review(user) and access.year_open_for(user, activity.year),
+            "reviewer": access.may_review(user)
+            and access.year_open_for(user, activity.year, closed_years=closed),
             "attachments": _attachments_of(activity),
         },
     )

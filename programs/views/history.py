@@ -98,8 +98,10 @@ def history_page(request, model, pk, kind):
                 [(f, None, getattr(newer, f.attname)) for f in fields] if newer.history_type == "+" else []
             )
         else:
-            delta = newer.diff_against(older, excluded_fields=list(HIDDEN_FIELDS))
+            # The kept fields only: a many-to-many field (an activity's partners) would be read from the
+            # database for both versions, two queries per change.
             by_name = {f.name: f for f in fields}
+            delta = newer.diff_against(older, included_fields=[f.name for f in fields if f.editable])
             changes = [(by_name[c.field], c.old, c.new) for c in delta.changes if c.field in by_name]
         raw_entries.append((newer, changes))
     labels = _resolve_labels(raw_entries)
@@ -158,6 +160,18 @@ def _describe(instance):
         return f"{instance._meta.verbose_name} #{instance.pk}"
 
 
+def _name_joins(model, depth=2):
+    """The relations a record's name may read (a participation is "firm — activity", an allocation
+    "province year"): joined with it, so that naming it asks the database nothing more."""
+    joins = []
+    for field in model._meta.concrete_fields:
+        if field.is_relation and field.many_to_one and field.related_model is not model:
+            joins.append(field.name)
+            if depth > 1:
+                joins += [f"{field.name}__{inner}" for inner in _name_joins(field.related_model, depth - 1)]
+    return joins
+
+
 def _resolve_labels(raw_entries):
     """Readable values: choice labels, related objects by name (one query per related model)."""
     wanted = defaultdict(set)
@@ -165,7 +179,10 @@ def _resolve_labels(raw_entries):
         for field, old, new in changes:
             if field.is_relation:
                 wanted[field.related_model].update(v for v in (old, new) if v is not None)
-    names = {model: model._base_manager.in_bulk(ids) for model, ids in wanted.items()}
+    names = {
+        model: model._base_manager.select_related(*_name_joins(model)).in_bulk(ids)
+        for model, ids in wanted.items()
+    }
     for model, ids in wanted.items():  # a related row deleted since: its last recorded name
         names[model].update(_last_known(model, ids - set(names[model])))
 
