@@ -129,7 +129,7 @@ def _pg_statements():
         # copy is never taken from a version about to be replaced (its follow trigger would miss this row).
         # A handover locks its output as its running total will next; other rows share their parent.
         lock = "FOR NO KEY UPDATE" if child == "programs_handover" else "FOR SHARE"
-        body = f"SELECT {sources} INTO {targets} FROM {parent} p WHERE p.id = NEW.{fk} {lock};\nRETURN NEW;"  # nosec B608
+        body = f"SELECT {sources} INTO {targets} FROM {parent} p WHERE p.id = NEW.{fk} {lock};\nRETURN NEW;"
         statements.append(_pg_function(name, body))
         statements += _pg_trigger(name, child, "BEFORE INSERT OR UPDATE", "ROW")
     # Follow: a parent whose copied values change passes them to its children, which pass them on.
@@ -142,7 +142,7 @@ def _pg_statements():
         for child, fk, columns in children:
             sets = ", ".join(f"{c} = NEW.{source}" for c, source in columns.items())
             differs = " OR ".join(f"{c} IS DISTINCT FROM NEW.{source}" for c, source in columns.items())
-            updates.append(f"UPDATE {child} SET {sets} WHERE {fk} = NEW.id AND ({differs});")  # nosec B608
+            updates.append(f"UPDATE {child} SET {sets} WHERE {fk} = NEW.id AND ({differs});")
         name = f"{PREFIX}_{_short(parent)}_follow"
         statements.append(_pg_function(name, "\n".join(updates) + "\nRETURN NULL;"))
         statements += _pg_trigger(name, parent, "AFTER UPDATE", "ROW", condition)
@@ -167,9 +167,9 @@ def _pg_statements():
         for operation in ("INSERT", "UPDATE", "DELETE"):
             parts = []
             if operation != "DELETE":
-                parts.append(f"SELECT {fk} AS parent, {amount} AS n FROM new_rows")  # nosec B608
+                parts.append(f"SELECT {fk} AS parent, {amount} AS n FROM new_rows")
             if operation != "INSERT":
-                parts.append(f"SELECT {fk} AS parent, -{amount} AS n FROM old_rows")  # nosec B608
+                parts.append(f"SELECT {fk} AS parent, -{amount} AS n FROM old_rows")
             delta = " UNION ALL ".join(parts)
             name = f"{PREFIX}_{_short(child)}_total_{operation.lower()}"
             # Parents locked in key order first: two statements touching the same parents wait for each other
@@ -180,7 +180,7 @@ def _pg_statements():
                 UPDATE {parent} t SET {total} = t.{total} + d.n FROM (
                     SELECT parent, sum(n) AS n FROM ({delta}) x GROUP BY parent HAVING sum(n) <> 0
                 ) d WHERE t.id = d.parent;
-                RETURN NULL;"""  # nosec B608
+                RETURN NULL;"""
             referencing = {
                 "INSERT": "REFERENCING NEW TABLE AS new_rows",
                 "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
@@ -217,10 +217,10 @@ def _sqlite_statements():
     statements = []
     for child, (fk, parent, columns) in COPIES.items():
         sets = ", ".join(
-            f"{c} = (SELECT p.{s} FROM {parent} p WHERE p.id = NEW.{fk})" for c, s in columns.items()  # nosec B608
+            f"{c} = (SELECT p.{s} FROM {parent} p WHERE p.id = NEW.{fk})" for c, s in columns.items()
         )
         differs = " OR ".join(
-            f"{child}.{c} IS NOT (SELECT p.{s} FROM {parent} p WHERE p.id = NEW.{fk})"  # nosec B608
+            f"{child}.{c} IS NOT (SELECT p.{s} FROM {parent} p WHERE p.id = NEW.{fk})"
             for c, s in columns.items()
         )
         for operation in ("INSERT", "UPDATE"):
@@ -229,7 +229,7 @@ def _sqlite_statements():
                 f"DROP TRIGGER IF EXISTS {name};",
                 f"""CREATE TRIGGER {name} AFTER {operation} ON {child} FOR EACH ROW BEGIN
                     UPDATE {child} SET {sets} WHERE id = NEW.id AND ({differs});
-                END;""",  # nosec B608
+                END;""",
             ]
     for parent in sorted({p for _f, p, _c in COPIES.values()}):
         updates = []
@@ -237,7 +237,7 @@ def _sqlite_statements():
         for child, fk, columns in _children(parent):
             sets = ", ".join(f"{c} = NEW.{s}" for c, s in columns.items())
             differs = " OR ".join(f"{c} IS NOT NEW.{s}" for c, s in columns.items())
-            updates.append(f"UPDATE {child} SET {sets} WHERE {fk} = NEW.id AND ({differs});")  # nosec B608
+            updates.append(f"UPDATE {child} SET {sets} WHERE {fk} = NEW.id AND ({differs});")
             watched |= set(columns.values())
         condition = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in sorted(watched))
         name = f"{PREFIX}_{_short(parent)}_follow"
@@ -248,7 +248,7 @@ def _sqlite_statements():
             + " END;",
         ]
     for parent, total, child, fk, amount in TOTALS:
-        recompute = f"(SELECT COALESCE(SUM(c.{amount}), 0) FROM {child} c WHERE c.{fk} = {parent}.id)"  # nosec B608
+        recompute = f"(SELECT COALESCE(SUM(c.{amount}), 0) FROM {child} c WHERE c.{fk} = {parent}.id)"
         extra = (
             f", current_pagu = {_CURRENT_PAGU.format(a=parent)}" if parent == "programs_allocation" else ""
         )
@@ -260,7 +260,7 @@ def _sqlite_statements():
                 f"DROP TRIGGER IF EXISTS {name};",
                 f"""CREATE TRIGGER {name} AFTER {operation} ON {child} FOR EACH ROW BEGIN
                     UPDATE {parent} SET {total} = {recompute} WHERE id IN ({ids});
-                END;""",  # nosec B608
+                END;""",
             ]
         for operation in ("INSERT", "UPDATE"):
             name = f"{PREFIX}_{_short(parent)}_total_{operation.lower()}"
@@ -268,7 +268,7 @@ def _sqlite_statements():
                 f"DROP TRIGGER IF EXISTS {name};",
                 f"""CREATE TRIGGER {name} AFTER {operation} ON {parent} FOR EACH ROW BEGIN
                     UPDATE {parent} SET {total} = {recompute}{extra} WHERE id = NEW.id;
-                END;""",  # nosec B608
+                END;""",
             ]
     for operation, rows in (("insert", ["NEW"]), ("update", ["NEW", "OLD"]), ("delete", ["OLD"])):
         ids = ", ".join(f"{r}.allocation_id" for r in rows)
@@ -278,7 +278,7 @@ def _sqlite_statements():
             f"""CREATE TRIGGER {name} AFTER {operation.upper()} ON programs_budgetrevision FOR EACH ROW BEGIN
                 UPDATE programs_allocation SET current_pagu = {_CURRENT_PAGU.format(a="programs_allocation")}
                 WHERE id IN ({ids});
-            END;""",  # nosec B608
+            END;""",
         ]
     return statements
 
@@ -349,14 +349,14 @@ def check_sql():
             for column, source in walked.items()
         )
         shown = ", ".join(f"r.{column}, {source}" for column, source in walked.items())
-        checks[f"{table}.copies"] = f"SELECT r.id, {shown} FROM {table} r {walk(table)} WHERE {differs}"  # nosec B608
+        checks[f"{table}.copies"] = f"SELECT r.id, {shown} FROM {table} r {walk(table)} WHERE {differs}"
     for parent, total, child, fk, amount in TOTALS:
-        recompute = f"(SELECT COALESCE(SUM(c.{amount}), 0) FROM {child} c WHERE c.{fk} = t.id)"  # nosec B608
+        recompute = f"(SELECT COALESCE(SUM(c.{amount}), 0) FROM {child} c WHERE c.{fk} = t.id)"
         checks[f"{parent}.{total}"] = (
-            f"SELECT t.id, t.{total}, {recompute} FROM {parent} t WHERE t.{total} <> {recompute}"  # nosec B608
+            f"SELECT t.id, t.{total}, {recompute} FROM {parent} t WHERE t.{total} <> {recompute}"
         )
     checks["programs_allocation.current_pagu"] = (
-        f"SELECT t.id, t.current_pagu, {_CURRENT_PAGU.format(a='t')} FROM programs_allocation t "  # nosec B608
+        f"SELECT t.id, t.current_pagu, {_CURRENT_PAGU.format(a='t')} FROM programs_allocation t "
         f"WHERE t.current_pagu <> {_CURRENT_PAGU.format(a='t')}"
     )
     return checks
@@ -366,7 +366,7 @@ def differences(cursor, limit=20):
     """{check: [row, ...]} of every derived value that differs from the records; empty when all agree."""
     found = {}
     for name, sql in check_sql().items():
-        cursor.execute(f"{sql} LIMIT {int(limit)}")  # nosec B608
+        cursor.execute(f"{sql} LIMIT {int(limit)}")
         rows = cursor.fetchall()
         if rows:
             found[name] = rows
@@ -377,23 +377,23 @@ def repair(cursor, vendor):
     """Set every derived value from the records again (`manage.py tallies --rebuild`): a repair should a
     value ever be found wrong, e.g. after rows were restored with the triggers off."""
     for child, (fk, _parent, _columns) in COPIES.items():  # parents before children: the order of COPIES
-        cursor.execute(f"UPDATE {child} SET {fk} = {fk}")  # nosec B608 - the copy triggers set the rest
+        cursor.execute(f"UPDATE {child} SET {fk} = {fk}")
     if vendor == "postgresql":
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks before an ALTER TABLE
     for parent, total, child, fk, amount in TOTALS:
         if vendor == "sqlite":
-            cursor.execute(f"UPDATE {parent} SET id = id")  # nosec B608 - its triggers recompute the totals
+            cursor.execute(f"UPDATE {parent} SET id = id")
             continue
         # The guard keeps a total from being written from outside the triggers: off for this one statement.
         guard = f"{PREFIX}_{_short(parent)}_b_total"
         cursor.execute(f"ALTER TABLE {parent} DISABLE TRIGGER {guard}")
         cursor.execute(
-            f"UPDATE {parent} t SET {total} = (SELECT COALESCE(SUM(c.{amount}), 0) FROM {child} c "  # nosec B608
+            f"UPDATE {parent} t SET {total} = (SELECT COALESCE(SUM(c.{amount}), 0) FROM {child} c "
             f"WHERE c.{fk} = t.id)"
         )
         cursor.execute(f"ALTER TABLE {parent} ENABLE ALWAYS TRIGGER {guard}")
-    cursor.execute("UPDATE programs_allocation SET current_pagu = current_pagu")  # nosec B608
+    cursor.execute("UPDATE programs_allocation SET current_pagu = current_pagu")
     if vendor == "sqlite":
         cursor.execute(
-            f"UPDATE programs_allocation SET current_pagu = {_CURRENT_PAGU.format(a='programs_allocation')}"  # nosec B608
+            f"UPDATE programs_allocation SET current_pagu = {_CURRENT_PAGU.format(a='programs_allocation')}"
         )

@@ -74,7 +74,7 @@ def _add_to_tally(rows_sql):
         GROUP BY year, province_id, measure HAVING sum(amount) <> 0
         ORDER BY year, province_id, measure
         ON CONFLICT (year, province_id, measure) DO UPDATE SET amount = t.amount + EXCLUDED.amount;
-    """  # nosec B608
+    """
 
 
 def _firm_counts(operation):
@@ -86,7 +86,7 @@ def _firm_counts(operation):
     ):
         join = " AND ".join(f"f.{k} = d.{k}" for k in keys.split(", "))
         using = " AND ".join(f"up.{k} = d.{k}" for k in keys.split(", "))
-        delta = _signed(operation, f"SELECT {keys}, {{sign}} AS n FROM {{rel}} r")  # nosec B608
+        delta = _signed(operation, f"SELECT {keys}, {{sign}} AS n FROM {{rel}} r")
         # A row's count before = after - delta: a firm appears when it goes from 0 to more, and goes at 0.
         change = (
             "sum(CASE WHEN up.participations > 0 AND up.participations - d.n <= 0 THEN 1 "
@@ -113,19 +113,19 @@ def _firm_counts(operation):
                 RETURNING {keys}, participations
             )
             {into.format(change=change, using=using)};
-            """  # nosec B608
+            """
         )
         if operation != "INSERT":
             sql.append(
                 f"""DELETE FROM {table} f USING (SELECT DISTINCT {keys} FROM old_rows) d
-                    WHERE {join} AND f.participations = 0;"""  # nosec B608
+                    WHERE {join} AND f.participations = 0;"""
             )
     return "\n".join(sql)
 
 
 def _function_body(table, operation):
     select = (
-        "SELECT r.year, r.province_id, v.measure, {sign} * v.amount AS amount FROM {rel} r "  # nosec B608
+        "SELECT r.year, r.province_id, v.measure, {sign} * v.amount AS amount FROM {rel} r "
         f"CROSS JOIN LATERAL (VALUES {CONTRIBUTIONS[table]}) v(measure, amount)"
     )
     body = _add_to_tally(_signed(operation, select))
@@ -188,7 +188,7 @@ def _expected_sql():
             values = values.replace("r.product_type", "ou.product_type")
         return (
             f"SELECT al.year, al.province_id, v.measure, v.amount FROM {table} r {walk(table)} "
-            f"CROSS JOIN LATERAL (VALUES {values}) v(measure, amount)"  # nosec B608
+            f"CROSS JOIN LATERAL (VALUES {values}) v(measure, amount)"
         )
 
     contributions = " UNION ALL ".join(walked(table, values) for table, values in CONTRIBUTIONS.items())
@@ -200,10 +200,10 @@ def _expected_sql():
             UNION ALL
             SELECT al.year, al.province_id, 'firms', count(DISTINCT r.firm_id)
             FROM {participations} GROUP BY 1, 2
-        """,  # nosec B608
-        "firm": f"SELECT al.year, al.province_id, r.firm_id, count(*) FROM {participations} GROUP BY 1, 2, 3",  # nosec B608
-        "national_firm": f"SELECT al.year, r.firm_id, count(*) FROM {participations} GROUP BY 1, 2",  # nosec B608
-        "national": f"SELECT al.year, 'firms', count(DISTINCT r.firm_id) FROM {participations} GROUP BY 1",  # nosec B608
+        """,
+        "firm": f"SELECT al.year, al.province_id, r.firm_id, count(*) FROM {participations} GROUP BY 1, 2, 3",
+        "national_firm": f"SELECT al.year, r.firm_id, count(*) FROM {participations} GROUP BY 1, 2",
+        "national": f"SELECT al.year, 'firms', count(DISTINCT r.firm_id) FROM {participations} GROUP BY 1",
     }
 
 
@@ -225,8 +225,8 @@ def rebuild(cursor):
     """Recompute every tally from the records (the backfill; a repair should one ever be needed)."""
     expected = _expected_sql()
     for kind, table in _TABLES.items():
-        cursor.execute(f"DELETE FROM {table.split(' ')[0]}")  # noqa: S608 # nosec B608 - constant names
-        cursor.execute(f"INSERT INTO {table} {expected[kind]}")  # noqa: S608 # nosec B608 - constant SQL
+        cursor.execute(f"DELETE FROM {table.split(' ')[0]}")  # noqa: S608
+        cursor.execute(f"INSERT INTO {table} {expected[kind]}")  # noqa: S608
 
 
 def differences(cursor, limit=20):
@@ -238,7 +238,7 @@ def differences(cursor, limit=20):
         cursor.execute(
             f"SELECT 'stored', * FROM (({_STORED[kind]}) EXCEPT ({expected[kind]})) s "
             f"UNION ALL SELECT 'records', * FROM (({expected[kind]}) EXCEPT ({_STORED[kind]})) e "
-            "LIMIT %s",  # nosec B608
+            "LIMIT %s",
             [limit],
         )
         rows = cursor.fetchall()

@@ -71,8 +71,8 @@ class RowWriter:
             assignments = ", ".join(f"{qn(f.column)} = s.{qn(f.column)}" for f in fields)
             column_list = ", ".join(qn(c) for c in columns)
             # Identifiers from the model's own metadata, quoted; every value goes through COPY.
-            create = f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT {column_list} FROM {table}"  # noqa: S608 # nosec B608
-            update = f"UPDATE {table} AS t SET {assignments} FROM {temp} AS s WHERE t.{pk} = s.{pk}"  # noqa: S608 # nosec B608
+            create = f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT {column_list} FROM {table}"  # noqa: S608
+            update = f"UPDATE {table} AS t SET {assignments} FROM {temp} AS s WHERE t.{pk} = s.{pk}"  # noqa: S608
             with connection.cursor() as cursor:
                 cursor.execute(f"{create} WITH NO DATA")
                 self._copy(cursor, temp, model._meta.concrete_fields, rows, quoted=True)
@@ -85,7 +85,7 @@ class RowWriter:
         qn = connection.ops.quote_name
         pk = model._meta.pk
         assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-        update = f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(pk.column)} = %s"  # noqa: S608 # nosec B608
+        update = f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(pk.column)} = %s"  # noqa: S608
         params = [
             [f.get_db_prep_save(row[f.attname], connection) for f in fields] + [row[pk.attname]]
             for row in rows

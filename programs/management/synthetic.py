@@ -263,7 +263,7 @@ class Synthetic:
             for model in _checked_models():
                 # Table names from the models' metadata, quoted.
                 pk, table = qn(model._meta.pk.column), qn(model._meta.db_table)
-                cursor.execute(f"SELECT COALESCE(max({pk}), 0) FROM {table}")  # noqa: S608 # nosec B608
+                cursor.execute(f"SELECT COALESCE(max({pk}), 0) FROM {table}")  # noqa: S608
                 before[model] = cursor.fetchone()[0]
             cursor.execute("SET LOCAL session_replication_role = replica")
         return before
@@ -280,7 +280,7 @@ class Synthetic:
                     child, key, pk = qn(f.column), qn(f.target_field.column), qn(model._meta.pk.column)
                     # Identifiers from the models' metadata, quoted; the id is a parameter.
                     cursor.execute(
-                        f"SELECT count(*) FROM {table} c LEFT JOIN {parent} p ON p.{key} = c.{child} "  # noqa: S608 # nosec B608
+                        f"SELECT count(*) FROM {table} c LEFT JOIN {parent} p ON p.{key} = c.{child} "  # noqa: S608
                         f"WHERE c.{pk} > %s AND c.{child} IS NOT NULL AND p.{key} IS NULL",
                         [last],
                     )
