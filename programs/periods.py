@@ -32,6 +32,11 @@ MONTH_CHOICES = list(enumerate(MONTHS, start=1))
 QUARTER_BENCHMARKS = {1: 15, 2: 40, 3: 60, 4: 90}
 
 
+def benchmarks_text():
+    """15/40/60/90: the benchmarks as labels name them."""
+    return "/".join(str(pct) for pct in QUARTER_BENCHMARKS.values())
+
+
 def month_name(month):
     return MONTHS[month - 1]
 

@@ -20,7 +20,7 @@ from ..access import allocations_open_for_entry, get_visible_or_404, provinces_v
 from ..exports import Column, Export, Table
 from ..forms import QuarterlyNoteForm, ReportFilterForm
 from ..models import Allocation, QuarterlyNote
-from ..periods import QUARTER_BENCHMARKS
+from ..periods import QUARTER_BENCHMARKS, benchmarks_text
 from ..views.common import save_form
 
 ACTIVITY_PAGE_SIZE = 25  # as the activity list
@@ -241,6 +241,7 @@ def province_report(request, code):
             {k: exports.plain(m[k], c.kind) for k, c in ((c.key, c) for c in MONTH_COLUMNS)} for m in months
         ],
         "pagu": exports.plain(row["current_pagu"], "money") if row else None,
+        "benchmark_label": gettext_lazy("Target triwulan (%(targets)s %%)") % {"targets": benchmarks_text()},
     }
     return render(
         request,

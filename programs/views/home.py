@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from .. import access, workflow
 from ..models import Activity, ActivityStatus, Allocation, Realisation, ReviewStatus
-from ..periods import benchmark_for
+from ..periods import benchmark_for, benchmarks_text
 from ..workflow import Who
 
 # --- Home ------------------------------------------------------------------------------------------------
@@ -63,6 +63,7 @@ def home(request):
             "fallback": fallback,
             "allocation": own,
             "benchmark": benchmark_for(year),
+            "benchmarks": benchmarks_text(),
             "by_status": [(label, by_status.get(value, 0)) for value, label in ActivityStatus.choices],
             "returned": returned,
             "returned_realisations": returned_realisations,

@@ -225,7 +225,7 @@
           { label: "Realisasi kumulatif", data: months.map(function (m) { return m.cumulative; }), borderColor: COLORS.blue, backgroundColor: COLORS.blue, tension: 0.1 },
           { label: "Pagu terkini", data: months.map(function () { return data.pagu; }), borderColor: COLORS.grey, borderDash: [6, 4], pointRadius: 0 },
           {
-            label: "Target triwulan (15/40/60/90 %)",
+            label: data.benchmark_label,
             data: months.map(function (m) { return m.benchmark_amount; }),
             borderColor: COLORS.orange,
             backgroundColor: COLORS.orange,
