@@ -2,7 +2,7 @@
 
 It joins the normalised path — handover -> output -> participation -> activity -> allocation -> province —
 and never reads the province, year or activity that the rows carry, nor the running totals (realised is
-summed from the monthly rows). It is what a live recap costs without the design of programs/reports.py;
+summed from the monthly rows). It is what a live recap costs without the design of programs/reports/;
 bench/run.py times both on the same database, and tests/test_recap_reference.py checks that every figure
 of `national_recap` equals it. Portable SQL (conditional aggregates with CASE): PostgreSQL and SQLite.
 """

@@ -24,6 +24,11 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import GROUP_NAMES, ROLE_LABELS, Role, roles_of
 
+from . import workflow
+
+# programs.models builds its querysets on this module's ScopedQuerySet: the models are imported where they
+# are used, not here.
+
 
 class _All:
     """Scope sentinel: every province."""
@@ -202,22 +207,18 @@ def check_year_open(user, year):
 
 def may_take(user, transition, obj, *, closed_years=None):
     """Whether `user` may take `transition` (programs.workflow) on `obj`, its state aside."""
-    from .workflow import Who
-
     if not year_open_for(user, year_of(obj), closed_years=closed_years):
         return False
-    if transition.who == Who.REVIEWER:
+    if transition.who == workflow.Who.REVIEWER:
         return may_review(user)
-    if transition.who == Who.PROVINCE:
+    if transition.who == workflow.Who.PROVINCE:
         return _province_of(obj) is not None and _in_scope(_editable_scope(user), _province_of(obj))
     return False
 
 
 def refusal(transition):
     """Why a user who may not take the action is refused (403)."""
-    from .workflow import Who
-
-    if transition.who == Who.REVIEWER:
+    if transition.who == workflow.Who.REVIEWER:
         return _("Hanya staf kementerian yang dapat memverifikasi.")
     return _("Anda tidak berhak mengajukan data ini.")
 
@@ -269,11 +270,9 @@ class ScopedQuerySet(models.QuerySet):
 
     def unlocked(self):
         """Rows neither the workflow nor a closed fiscal year locks."""
-        from .workflow import editable_states
-
         qs = self
         if self.review_lookup:
-            qs = qs.filter(**{f"{self.review_lookup}__in": editable_states()})
+            qs = qs.filter(**{f"{self.review_lookup}__in": workflow.editable_states()})
         if self.year_lookup:
             qs = qs.exclude(**{f"{self.year_lookup}__in": closed_years()})
         return qs

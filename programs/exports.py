@@ -28,6 +28,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from .numbers import percent
+
 log = logging.getLogger("ikm_dekon.exports")
 
 FORMATS = ("xlsx", "csv", "json")
@@ -344,8 +346,6 @@ def _code(path):
 
 
 def _absorption(sums):
-    from .reports import percent
-
     return percent(sums.get("realised_total"), sums.get("current_pagu"))
 
 

@@ -29,7 +29,7 @@ from provinces.models import Province, Regency
 
 from . import derived, evidence, workflow
 from .access import NationalQuerySet, ScopedQuerySet
-from .numbers import grouped, rupiah  # noqa: F401 - models.rupiah: the admin and messages
+from .numbers import absorption_pct, grouped, rupiah  # noqa: F401 - models.rupiah: the admin and messages
 from .workflow import ReviewAction, ReviewStatus
 
 # Whole Rupiah, at most 15 digits (Rp 999 triliun, far above any allocation): SQLite, the quick start's
@@ -360,8 +360,6 @@ class Allocation(Tracked):
     @property
     def absorption(self):
         """Penyerapan: cumulative realised / current pagu, as a percentage (None when the pagu is zero)."""
-        from .reports import absorption_pct  # the one formula and rounding (reports imports this module)
-
         return absorption_pct(self.realised_total, self.current_pagu)
 
     def check_revisions_deletable(self, revision_ids):
@@ -528,7 +526,7 @@ class NamedByLockedActivity(models.Model):
 
     Deleting it would silently drop it from what the ministry verified (an activity's partners, the firm a
     participant founded), with no history row on the activity: refused, by `delete()` (which the admin's
-    bulk delete goes through too, see ScopedAdminMixin.delete_queryset) and named on the pages.
+    bulk delete goes through too, see programs/admin.py, ScopedAdminMixin.delete_queryset) and named on the pages.
     """
 
     #: The message when refused; `%(activities)s` lists the titles.

@@ -18,6 +18,8 @@ from enum import StrEnum
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import access
+
 
 class ReviewStatus(models.TextChoices):
     DRAFT = "draf", _("Draf")
@@ -171,8 +173,6 @@ def available_actions(obj, user, *, closed_years=None):
     """The transitions `user` may take on `obj` now, in the table's order: the pages show exactly these
     as buttons, and `services.transition` refuses any other. `closed_years` (a set), when given, saves a
     query per record on list pages."""
-    from . import access
-
     return [
         t
         for t in TRANSITIONS.values()

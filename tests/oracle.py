@@ -3,7 +3,7 @@
 Plain Python over the records, walking the foreign keys only: handover → output → participation →
 activity → allocation → province and year; an output's product type from the output itself; a month's
 realisation from its allocation; the current pagu from the revisions. It must never:
-- call `programs/reports.py` (the code under test);
+- call `programs/reports/` (the code under test);
 - read a copied column (`province`, `year`, `activity` of participations, participants, outputs and
   handovers, an activity's own `province` and `year`, a handover's `product_type`), a running total
   (`Allocation.realised_total`, `Allocation.current_pagu`, `Output.handed_over_total`) or a tally table.

@@ -1,5 +1,6 @@
 """What a row of an import file is: its columns, their Indonesian headers and aliases, and how each cell is
-read into a model value (programs/importing.py does the rest: files, rows against the database, writes).
+read into a model value (the rest of programs/imports/ does the files, the rows against the database and
+the writes).
 
 Every cell goes through the model field's own validators (NIB_VALIDATOR, KBLI_VALIDATOR, PHONE_VALIDATOR,
 the length limits) and choices (Sector, FirmScale, Sex, written as code or Indonesian label); the regency
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils import translation
@@ -21,7 +23,9 @@ from django.utils.translation import gettext_lazy
 
 from provinces.models import Regency
 
+from ..forms.fields import QuantityField, RupiahField
 from ..models import Firm, FirmScale, Participant, Participation, Sector, Sex, _regency_outside
+from ..numbers import indonesian_number
 
 FIRMS = "ikm"
 ACTIVITY_FIRMS = "peserta-ikm"
@@ -203,9 +207,6 @@ def bool_parser(value, warnings):
 
 def integer_parser(model_field):
     """A whole number, read as the forms' QuantityField reads it: 100.000 is one hundred thousand."""
-    from ..forms import QuantityField
-    from ..numbers import indonesian_number
-
     validate = field_validator(model_field)
     invalid = QuantityField.default_error_messages["invalid"]
 
@@ -266,10 +267,6 @@ def parse_date(value, warnings=None):
 
 def parse_rupiah(value, warnings=None):
     """Whole Rupiah from a number or Indonesian text (1.250.000, Rp 1.250.000), through the forms' field."""
-    from django import forms
-
-    from ..forms import RupiahField
-
     if _is_number(value):
         value = str(int(value)) if value == int(value) else format(Decimal(str(value)), "f")
     text = cell_text(value)

@@ -3,7 +3,7 @@
 Between the preview and the confirmation the uploaded file stays under MEDIA_ROOT/imports/, named by a
 random token that only the uploader's session lists: the confirming POST names the token, never a path.
 Files go after the import, on cancel, and IMPORT_TTL after the upload. Every check and write is done by
-`programs.importing.import_file`, the same function the command line and the benchmark use.
+`programs.imports.import_file`, the same function the command line and the benchmark use.
 """
 
 import contextlib

@@ -196,7 +196,7 @@ class Synthetic:
     ministry: object  # verifies
     operators: dict  # province code -> operator who submits
     # --copy: the bulk rows (firms, participations, participants, outputs, handovers) and their history rows
-    # go in by PostgreSQL COPY (programs.importing.RowWriter) instead of INSERT; same rows, same history.
+    # go in by PostgreSQL COPY (programs.imports.RowWriter) instead of INSERT; same rows, same history.
     copy: bool = False
     created: Counter = field(default_factory=Counter)
     _partners: dict = field(default_factory=dict)

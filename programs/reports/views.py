@@ -19,7 +19,7 @@ from .. import exports, reports
 from ..access import allocations_open_for_entry, get_visible_or_404, provinces_visible_to
 from ..exports import Column, Export, Table
 from ..forms import QuarterlyNoteForm, ReportFilterForm
-from ..models import Allocation, QuarterlyNote
+from ..models import Allocation, QuarterlyNote, RecipientType
 from ..periods import QUARTER_BENCHMARKS, benchmarks_text
 from ..views.common import save_form
 
@@ -455,8 +455,6 @@ def _covid_columns():
 
 
 def _recipient_labels():
-    from ..models import RecipientType
-
     return [(reports.COVID_RECIPIENT_KEYS[value], label) for value, label in RecipientType.choices]
 
 

@@ -360,7 +360,7 @@ def handover_delete(request, pk):
     return delete_page(request, handover, handover.activity, _("Penyerahan"))
 
 
-# --- Evidence files (from evidence_views) ---
+# --- Evidence files ---
 
 log = logging.getLogger("ikm_dekon.downloads")
 
