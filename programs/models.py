@@ -526,7 +526,8 @@ class NamedByLockedActivity(models.Model):
 
     Deleting it would silently drop it from what the ministry verified (an activity's partners, the firm a
     participant founded), with no history row on the activity: refused, by `delete()` (which the admin's
-    bulk delete goes through too, see programs/admin.py, ScopedAdminMixin.delete_queryset) and named on the pages.
+    bulk delete goes through too: ScopedAdminMixin.delete_queryset in programs/admin.py) and named on the
+    pages.
     """
 
     #: The message when refused; `%(activities)s` lists the titles.

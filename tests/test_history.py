@@ -120,8 +120,8 @@ def test_an_activitys_history_page_uses_the_same_number_of_queries_for_2_or_20_c
             activity.save()
     client.force_login(operator)
     url = lambda a: reverse("programs:history", args=["kegiatan", a.pk])  # noqa: E731
-    # diff_against (programs/views/history.py) would compare the partners of the two versions of every change too:
-    # that must not cost queries per change.
+    # diff_against (programs/views/history.py) would compare the partners of the two versions of every
+    # change too: that must not cost queries per change.
     assert _queries(client, url(many)) == _queries(client, url(few)), "queries per change"
 
 
