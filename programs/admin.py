@@ -33,7 +33,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from provinces.models import Province
 
 from . import access, services
-from .forms import QuantityField, QuantityInput
+from .forms import HandoverForm, OutputForm, QuantityField, QuantityInput
 from .models import (
     Activity,
     Allocation,
@@ -560,19 +560,8 @@ class OutputInline(ProgrammeInline):
     model = Output
     formset = OutputFormSet
     fk_name = "activity"
-    fields = [
-        "participation",
-        "product",
-        "product_type",
-        "quantity",
-        "unit",
-        "produced_on",
-        "meets_standard",
-        "ordered_quantity",
-        "ordered_on",
-        "buyer",
-        "handed_over_total",
-    ]
+    # What the operator's form enters (one list of an output's fields), and the running total beside it.
+    fields = [*OutputForm.Meta.fields, "handed_over_total"]
     readonly_fields = ["handed_over_total"]
     autocomplete_fields = ["participation", "buyer"]
     list_select_related = ["participation__firm", "participation__activity", "buyer"]
@@ -581,7 +570,7 @@ class OutputInline(ProgrammeInline):
 class HandoverInline(ProgrammeInline):
     model = Handover
     formset = HandoverFormSet
-    fields = ["handed_on", "quantity", "recipient_type", "recipient", "recipient_name", "bast_number"]
+    fields = HandoverForm.Meta.fields
     autocomplete_fields = ["recipient"]
     list_select_related = ["output", "recipient"]
 

@@ -35,6 +35,18 @@ def _open_allocations(user):
     return allocations_open_for_entry(user).select_related("province").order_by("-year", "province__code")
 
 
+def _province_and_regency_choices(form):
+    """A registry record's province and regency: of the provinces the user enters data for; an operator's
+    own province is filled in and hidden (one query reads whether there is just one)."""
+    provinces = provinces_editable_by(form.user)
+    form.fields["province"].queryset = provinces
+    form.fields["regency"].queryset = regencies_for(form.user)
+    first_two = list(provinces[:2])
+    if len(first_two) == 1:
+        form.fields["province"].initial = first_two[0]
+        form.fields["province"].widget = forms.HiddenInput()
+
+
 class ActivityForm(ScopedForm):
     budget = RupiahField(label=_("Anggaran kegiatan (Rp)"))
 
@@ -110,11 +122,7 @@ class FirmForm(ScopedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["province"].queryset = provinces_editable_by(self.user)
-        self.fields["regency"].queryset = regencies_for(self.user)
-        if self.fields["province"].queryset.count() == 1:
-            self.fields["province"].initial = self.fields["province"].queryset.first()
-            self.fields["province"].widget = forms.HiddenInput()
+        _province_and_regency_choices(self)
 
     def clean_nib(self):
         nib = self.cleaned_data["nib"].strip()
@@ -130,11 +138,7 @@ class PartnerForm(ScopedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["province"].queryset = provinces_editable_by(self.user)
-        self.fields["regency"].queryset = regencies_for(self.user)
-        if self.fields["province"].queryset.count() == 1:
-            self.fields["province"].initial = self.fields["province"].queryset.first()
-            self.fields["province"].widget = forms.HiddenInput()
+        _province_and_regency_choices(self)
 
 
 class ActivityPartForm(ScopedForm):
