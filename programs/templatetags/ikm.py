@@ -1,10 +1,9 @@
-from decimal import Decimal
 
 from django import template
 
 from programs import workflow
-from programs.models import grouped
-from programs.models import rupiah as _rupiah
+from programs.numbers import decimal_text, grouped
+from programs.numbers import rupiah as _rupiah
 
 register = template.Library()
 
@@ -20,8 +19,7 @@ def percent(value, places=1):
     """{{ 25.5|percent }} → 25,5 %"""
     if value is None or value == "":
         return "–"
-    value = Decimal(value).quantize(Decimal(1).scaleb(-int(places)))
-    return f"{value:,}".replace(",", "_").replace(".", ",").replace("_", ".") + " %"
+    return decimal_text(value, places) + " %"
 
 
 @register.filter

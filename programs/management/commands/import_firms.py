@@ -18,6 +18,7 @@ from tqdm import tqdm
 from provinces.models import Province
 
 from ...imports import FIRMS, ImportRefused, import_file, write_template
+from ...numbers import decimal_text, grouped
 
 SHOWN_ERRORS = 50
 
@@ -100,8 +101,8 @@ class Command(BaseCommand):
         for row in report.rows:
             for warning in row.warnings:
                 self.stdout.write(f"Baris {row.number}: {warning}")
-        seconds = f"{report.seconds:.1f}".replace(".", ",")
-        per_second = f"{report.rows_per_second:,.0f}".replace(",", ".")
+        seconds = decimal_text(report.seconds, 1)
+        per_second = grouped(round(report.rows_per_second))
         self.stdout.write(f"{report.summary()} ({seconds} dtk, {per_second} baris/dtk)")
         if not report.ok:
             raise CommandError(

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from provinces.models import Province
 
+from ...numbers import grouped
 from ..demo import DEMO_PASSWORD_DEFAULT, ensure_users, seed_2020
 from ..synthetic import ACTIVITIES_PER_SCALE, PARTICIPATIONS_PER_ACTIVITY, Synthetic
 
@@ -141,5 +142,5 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{label}: ditambahkan dalam {seconds:.1f} dtk:")
         for model, count in sorted(created.items(), key=lambda item: str(item[0]._meta.verbose_name_plural)):
-            number = f"{count:,}".replace(",", ".")  # Indonesian digit grouping
+            number = grouped(count)
             self.stdout.write(f"  {number:>9} {model._meta.verbose_name_plural}")
