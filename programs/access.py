@@ -278,6 +278,16 @@ class ScopedQuerySet(models.QuerySet):
         return qs
 
 
+class ReferenceQuerySet(models.QuerySet):
+    """Reference data of no province (the fiscal years): every role reads it, admins change it."""
+
+    def visible_to(self, user):
+        return self if may_read(user) else self.none()
+
+    def editable_by(self, user):
+        return self if may_administer(user) else self.none()
+
+
 class NationalQuerySet(models.QuerySet):
     """National figures: for those who see every province, nobody else."""
 

@@ -28,7 +28,7 @@ from simple_history.models import HistoricalRecords
 from provinces.models import Province, Regency
 
 from . import derived, evidence, workflow
-from .access import NationalQuerySet, ScopedQuerySet
+from .access import NationalQuerySet, ReferenceQuerySet, ScopedQuerySet
 from .numbers import absorption_pct, grouped, rupiah  # noqa: F401 - models.rupiah: the admin and messages
 from .workflow import ReviewAction, ReviewStatus
 
@@ -192,6 +192,7 @@ class FiscalYear(models.Model):
         verbose_name=_("ditutup oleh"),
     )
 
+    objects = ReferenceQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

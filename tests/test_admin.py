@@ -634,3 +634,10 @@ def test_a_stale_admin_form_is_refused_and_the_running_total_stays_exact(admin_c
     without_version = {k: v for k, v in form_data(admin_client.get(url)).items() if k != "seen_version"}
     response = admin_client.post(url, {**without_version, "amount": "3000000"})
     assert "tidak lengkap" in response.content.decode()
+
+
+def test_an_admin_adds_a_fiscal_year_through_the_services(admin_client, admin_user):
+    response = admin_client.post(admin_url(FiscalYear, "add"), {"year": "2031"})
+    assert response.status_code == 302
+    year = FiscalYear.objects.get(year=2031)
+    assert year.history.get().history_user == admin_user
