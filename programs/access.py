@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import GROUP_NAMES, ROLE_LABELS, Role, roles_of
 
@@ -308,12 +309,17 @@ def may_edit(user, obj):
     return type(obj)._default_manager.editable_by(user).filter(pk=obj.pk).exists()
 
 
-def get_editable_or_403(queryset, user, **lookup):
-    """The object if the user may change it now: 404 if they may not even see it, 403 if it is not theirs
-    to change (or locked)."""
+ACTIVITY_LOCKED = gettext_lazy(
+    "Kegiatan ini sedang diverifikasi, sudah diverifikasi, atau tahun anggarannya ditutup."
+)
+
+
+def get_editable_or_403(queryset, user, *, refusal=None, **lookup):
+    """The object if the user may change it now: 404 if they may not even see it, 403 (with `refusal`, the
+    page's words for why) if it is not theirs to change or the workflow or a closed year locks it."""
     obj = get_visible_or_404(queryset, user, **lookup)
     if not queryset.editable_by(user).filter(pk=obj.pk).exists():
-        raise PermissionDenied
+        raise PermissionDenied(refusal)
     return obj
 
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from provinces.models import Province
 
-from ..access import get_visible_or_404, provinces_editable_by
+from ..access import ACTIVITY_LOCKED, get_editable_or_403, provinces_editable_by
 from ..forms import UploadForm
 from ..models import Activity
 from . import (
@@ -359,12 +359,9 @@ def firm_import_template(request):
 
 def _activity_for_import(request, pk):
     """404 outside the user's view, 403 when they see it but may not change it (locked or read-only)."""
-    activity = get_visible_or_404(Activity.objects.select_related("province"), request.user, pk=pk)
-    if not Activity.objects.editable_by(request.user).filter(pk=activity.pk).exists():
-        raise PermissionDenied(
-            _("Kegiatan ini sedang diverifikasi, sudah diverifikasi, atau tahun anggarannya ditutup.")
-        )
-    return activity
+    return get_editable_or_403(
+        Activity.objects.select_related("province"), request.user, refusal=ACTIVITY_LOCKED, pk=pk
+    )
 
 
 def participant_import(request, pk):

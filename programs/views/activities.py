@@ -112,12 +112,12 @@ def visible_activity(request, pk):
 
 
 def _editable_activity(request, pk):
-    activity = visible_activity(request, pk)
-    if not access.may_edit(request.user, activity):
-        raise PermissionDenied(
-            _("Kegiatan ini sedang diverifikasi, sudah diverifikasi, atau tahun anggarannya ditutup.")
-        )
-    return activity
+    return access.get_editable_or_403(
+        Activity.objects.select_related("province", "allocation", "regency"),
+        request.user,
+        refusal=access.ACTIVITY_LOCKED,
+        pk=pk,
+    )
 
 
 def activity_update(request, pk):
@@ -366,10 +366,8 @@ log = logging.getLogger("ikm_dekon.downloads")
 
 
 def _activity_taking_attachments(request, pk):
-    activity = get_visible_or_404(Activity.objects.all(), request.user, pk=pk)
-    if not Activity.objects.editable_by(request.user).filter(pk=activity.pk).exists():
-        raise PermissionDenied(_("Kegiatan ini terkunci; lampiran tidak dapat ditambah."))
-    return activity
+    refusal = _("Kegiatan ini terkunci; lampiran tidak dapat ditambah.")
+    return access.get_editable_or_403(Activity.objects.all(), request.user, refusal=refusal, pk=pk)
 
 
 @require_POST

@@ -4,7 +4,7 @@ for the object (404 outside the user's scope, 403 when it is not theirs to chang
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import ProtectedError
@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from .. import access, services
-from ..access import get_visible_or_404
 from ..models import LockedByActivities
 
 PAGE_SIZE = 25
@@ -100,12 +99,9 @@ def parse_int(value):
 
 
 def editable_part(request, model, pk, select=()):
-    obj = get_visible_or_404(model.objects.select_related(*select), request.user, pk=pk)
-    if not access.may_edit(request.user, obj):
-        raise PermissionDenied(
-            _("Data ini terkunci karena kegiatannya sedang diverifikasi atau sudah diverifikasi.")
-        )
-    return obj
+    refusal = _("Data ini terkunci karena kegiatannya sedang diverifikasi atau sudah diverifikasi.")
+    queryset = model.objects.select_related(*select)
+    return access.get_editable_or_403(queryset, request.user, refusal=refusal, pk=pk)
 
 
 def delete_page(request, obj, back, what, *, kept_at=None, protected=None):
