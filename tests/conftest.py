@@ -1,9 +1,13 @@
-"""The shared cast of the tests, and test-only settings."""
+"""The shared cast of the tests, the markers, and test-only settings."""
 
 import tempfile
 
 import pytest
 from django.conf import settings
+from django.test import Client
+
+from accounts.roles import Role
+from tests.factories import PROVINCE_A, PROVINCE_B, make_user
 
 
 def pytest_configure(config):
@@ -53,38 +57,107 @@ def _force_login_passes_the_second_factor(monkeypatch):
     monkeypatch.setattr(ClientMixin, "force_login", force_login)
 
 
-PASSWORD = "rahasia-uji-123"
+# --- The cast ----------------------------------------------------------------------------------------------
+# One person per role, named as the demo data names them (programs/management/demo.py), created only when a
+# test asks for them. Province A is Bali (51), province B Kalimantan Selatan (63). Each `*_client` is a
+# Client of its own, signed in, so that one test can hold several at once. A module builds users of its
+# own only where the cast has no such person (an operator of a third province, an admin who is not a
+# superuser, a user whose account is the subject of the test).
 
 
 @pytest.fixture
-def make_user(db, django_user_model):
-    def make(username, **fields):
-        user = django_user_model.objects.create_user(username=username, password=PASSWORD, **fields)
-        return user
-
-    return make
+def admin(db):
+    """As the demo's admin: the Admin role, the Django admin, and a superuser (who manages the users)."""
+    return make_user("admin", Role.ADMIN, is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def admin_user(make_user):
-    return make_user("admin-uji", is_staff=True, is_superuser=True)
+def admin_user(admin):
+    """pytest-django's name for the cast's admin (so that its own, second admin is never made)."""
+    return admin
 
 
 @pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
+def pusat(db):
+    """Ministry staff: read every province, verify and return, close a year."""
+    return make_user("pusat", Role.MINISTRY)
 
 
 @pytest.fixture
-def user(make_user):
+def viewer(db):
+    """A national viewer (no province): reads every province."""
+    return make_user("viewer", Role.VIEWER)
+
+
+@pytest.fixture
+def viewer_a(db):
+    """A viewer of province A only."""
+    return make_user("viewer-51", Role.VIEWER, PROVINCE_A)
+
+
+@pytest.fixture
+def operator(db):
+    """The operator of province A."""
+    return make_user("op-51", Role.OPERATOR, PROVINCE_A, email="op51@dinas.example")
+
+
+@pytest.fixture
+def colleague(db):
+    """A second operator of province A."""
+    return make_user("op-51b", Role.OPERATOR, PROVINCE_A, email="op51b@dinas.example")
+
+
+@pytest.fixture
+def operator_b(db):
+    """The operator of province B."""
+    return make_user("op-63", Role.OPERATOR, PROVINCE_B, email="op63@dinas.example")
+
+
+@pytest.fixture
+def user(db):
+    """Signed in, with no role: sees nothing of the programme."""
     return make_user("pengguna")
 
 
-@pytest.fixture
-def user_client(client, user):
+def _signed_in(user):
+    client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def admin_client(admin):
+    return _signed_in(admin)
+
+
+@pytest.fixture
+def pusat_client(pusat):
+    return _signed_in(pusat)
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    return _signed_in(viewer)
+
+
+@pytest.fixture
+def viewer_a_client(viewer_a):
+    return _signed_in(viewer_a)
+
+
+@pytest.fixture
+def operator_client(operator):
+    return _signed_in(operator)
+
+
+@pytest.fixture
+def operator_b_client(operator_b):
+    return _signed_in(operator_b)
+
+
+@pytest.fixture
+def user_client(user):
+    return _signed_in(user)
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from tests.factories import (
     make_partner,
     make_realisation,
     make_revision,
-    make_user,
+    with_staff_status,
 )
 
 pytestmark = pytest.mark.django_db
@@ -32,20 +32,16 @@ ROLES = ["anonymous", "op_a", "op_b", "pusat", "viewer", "admin"]
 
 
 @pytest.fixture
-def world():
+def world(operator, operator_b, pusat, viewer, admin):
     allocation = make_allocation("51", 2020)
     activity = make_activity(allocation)
     firm = make_firm("51")
     participation = make_participation(activity, firm)
     output = make_output(participation, quantity=100)
     handover = make_handover(output, quantity=10)
-    users = {
-        "op_a": make_user("op-51", "operator", "51", is_staff=True),
-        "op_b": make_user("op-63", "operator", "63", is_staff=True),
-        "pusat": make_user("pusat", "pusat", is_staff=True),
-        "viewer": make_user("viewer", "viewer", is_staff=True),
-        "admin": make_user("admin", "admin", is_staff=True),
-    }
+    # The matrix walks the Django admin's pages too: everyone has staff status there.
+    with_staff_status(operator, operator_b, pusat, viewer)
+    users = {"op_a": operator, "op_b": operator_b, "pusat": pusat, "viewer": viewer, "admin": admin}
     attachment = Attachment(
         activity=activity,
         handover=handover,
