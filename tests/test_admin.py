@@ -122,8 +122,8 @@ SEARCH = {
 
 
 @pytest.fixture
-def programme(admin_user):
-    return Programme(actor=admin_user)
+def programme(admin):
+    return Programme(actor=admin)
 
 
 # Queries of an admin page for a superuser, whatever the page: the session, the user, the user's groups
@@ -223,12 +223,12 @@ def _count_queries(client, url):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_changelist_queries_do_not_grow_with_the_rows(admin_client, admin_user, programme, name):
+def test_changelist_queries_do_not_grow_with_the_rows(admin_client, admin, programme, name):
     url = admin_url(MODELS[name], "changelist")
-    _more(name, programme, admin_user, range(1))
+    _more(name, programme, admin, range(1))
     with_2, response = _count_queries(admin_client, url)
     assert response.context["cl"].result_count == 2
-    _more(name, programme, admin_user, range(1, 19))
+    _more(name, programme, admin, range(1, 19))
     with_20, response = _count_queries(admin_client, url)
     assert response.context["cl"].result_count == 20
     assert with_20 == with_2
@@ -263,15 +263,16 @@ def test_change_pages_queries_do_not_grow_with_the_inline_rows(admin_client, pro
 
 
 @pytest.fixture
-def two_provinces(admin_user):
+def two_provinces(admin):
     """Bali (A) and Kalimantan Selatan (B), each with its programme."""
-    return Programme("51", "51.06", actor=admin_user), Programme("63", "63.71", actor=admin_user)
+    return Programme("51", "51.06", actor=admin), Programme("63", "63.71", actor=admin)
 
 
 @pytest.fixture
-def operator_client(client, two_provinces):
-    client.force_login(f.make_user("operator-bali", "operator", province="51", is_staff=True))
-    return client
+def operator_client(operator, operator_client, two_provinces):
+    """Province A's operator, given staff status to use the admin."""
+    f.with_staff_status(operator)
+    return operator_client
 
 
 def test_an_operator_sees_only_their_province_in_the_changelists(operator_client, two_provinces):
@@ -334,7 +335,7 @@ def test_an_operator_adds_a_firm_in_their_province_only(operator_client, two_pro
     assert response.status_code == 302
     firm = Firm.objects.get(name="IKM Masker Bangli")
     assert firm.province == bali.firm.province
-    assert firm.history.latest().history_user.username == "operator-bali"
+    assert firm.history.latest().history_user.username == "op-51"
 
 
 def test_an_operators_firm_autocomplete_does_not_offer_another_provinces_firm(operator_client, two_provinces):
@@ -380,9 +381,10 @@ def test_the_operator_cannot_verify_their_own_data_in_the_admin(operator_client,
     assert Activity.objects.get(pk=bali.activity.pk).review_status == ReviewStatus.DRAFT
 
 
-def test_ministry_staff_read_every_province_and_change_nothing(client, two_provinces):
+def test_ministry_staff_read_every_province_and_change_nothing(client, pusat, two_provinces):
     bali, kalsel = two_provinces
-    client.force_login(f.make_user("pusat", "pusat", is_staff=True))
+    f.with_staff_status(pusat)
+    client.force_login(pusat)
     response = client.get(admin_url(Firm, "changelist"))
     assert set(response.context["cl"].result_list) == {bali.firm, kalsel.firm}
     response = client.get(admin_url(Participant, "change", kalsel.participant.pk))
@@ -397,15 +399,17 @@ def test_ministry_staff_read_every_province_and_change_nothing(client, two_provi
 
 
 def test_an_admin_group_member_is_an_admin_here(client, two_provinces):
+    # Not the cast's admin, who is a superuser too: the group alone must be enough.
     client.force_login(f.make_user("admin-grup", "admin", is_staff=True))
     response = client.get(admin_url(Firm, "changelist"))
     assert response.context["cl"].result_count == 2
     assert client.get(admin_url(Allocation, "add")).status_code == 200
 
 
-def test_a_staff_user_without_a_role_sees_no_programme_data(client, two_provinces):
+def test_a_staff_user_without_a_role_sees_no_programme_data(client, user, two_provinces):
     bali, _ = two_provinces
-    client.force_login(f.make_user("tanpa-peran", None, is_staff=True))
+    f.with_staff_status(user)
+    client.force_login(user)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 200
     assert not [app for app in response.context["app_list"] if app["app_label"] == "programs"]
@@ -419,10 +423,9 @@ def test_a_staff_user_without_a_role_sees_no_programme_data(client, two_province
     assert client.get(reverse("admin:autocomplete"), params).status_code == 403
 
 
-def test_a_user_without_a_role_or_staff_status_is_sent_to_the_admin_sign_in(client, two_provinces):
+def test_a_user_without_a_role_or_staff_status_is_sent_to_the_admin_sign_in(user_client, two_provinces):
     bali, _ = two_provinces
-    client.force_login(f.make_user("warga", None))
-    response = client.get(admin_url(Firm, "change", bali.firm.pk))
+    response = user_client.get(admin_url(Firm, "change", bali.firm.pk))
     assert response.status_code == 302
     assert reverse("admin:login") in response.url
 

@@ -23,7 +23,7 @@ from tests.factories import make_activity, make_allocation, make_user
 pytestmark = [
     # serialized_rollback: the geography and roles are back for the tests that run after these.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks and COPY of PostgreSQL"),
+    pytest.mark.postgres(reason="row locks and COPY of PostgreSQL"),
 ]
 
 NIB = "9120000000777"

@@ -46,8 +46,12 @@ from .factories import (
 )
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="a multi-worker server needs PostgreSQL"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.postgres(reason="a multi-worker server needs PostgreSQL"),
+    # One pytest-xdist worker runs them all, one server at a time: the first may collect the static files
+    # into the project's staticfiles/, and two multi-worker servers at once would crowd the deadlines.
+    pytest.mark.xdist_group("gunicorn"),
+    pytest.mark.slow,
 ]
 ROOT = Path(__file__).resolve().parent.parent
 YEAR = 2035

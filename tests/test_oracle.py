@@ -63,9 +63,7 @@ from .factories import (
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the oracle judges PostgreSQL's tallies too"
-    ),
+    pytest.mark.postgres(reason="the oracle judges PostgreSQL's tallies too"),
 ]
 YEAR = 2034  # a year no other test uses
 CODES = ("51", "63", "72")

@@ -11,7 +11,7 @@ import datetime
 import random
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from bench.reference import reference_recap
 from programs import reports
@@ -131,7 +131,7 @@ def test_a_firm_in_two_provinces_counts_once_nationally_as_in_the_reference(cast
     assert recap.totals["firms"] < sum(r["firms"] for r in recap.rows)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the generator's PostgreSQL COPY path")
+@pytest.mark.postgres(reason="the generator's PostgreSQL COPY path")
 def test_the_copy_generator_builds_the_same_rows_as_the_insert_generator(cast):
     """seed_demo --copy (COPY, foreign keys checked set-based when superuser) builds the very rows that the
     ORM path builds, each with its history row, and the recap equals the reference on them."""

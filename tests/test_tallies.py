@@ -41,7 +41,7 @@ from .test_recap_reference import _synthetic
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the tallies are PostgreSQL triggers"),
+    pytest.mark.postgres(reason="the tallies are PostgreSQL triggers"),
 ]
 YEAR = 2033  # a year no other data uses
 

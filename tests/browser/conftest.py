@@ -37,7 +37,7 @@ def pytest_collection_modifyitems(config, items):
         )
     skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)")
     for item in items:
-        if "tests/browser/" in str(item.fspath):
+        if item.get_closest_marker("browser"):
             item.add_marker(skip)
 
 
