@@ -114,6 +114,18 @@ def operator_b(db):
 
 
 @pytest.fixture
+def operator_nowhere(db):
+    """An operator whose province was never set: sees and changes nothing."""
+    return make_user("op-tanpa-provinsi", Role.OPERATOR)
+
+
+@pytest.fixture
+def operators(operator, operator_b):
+    """The operators of A and B by province code."""
+    return {PROVINCE_A: operator, PROVINCE_B: operator_b}
+
+
+@pytest.fixture
 def user(db):
     """Signed in, with no role: sees nothing of the programme."""
     return make_user("pengguna")

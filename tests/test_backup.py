@@ -50,6 +50,7 @@ def _programme():
         f.make_participant(activity)
         output = f.make_output(participation, quantity=1200)
         f.make_handover(output, quantity=300, handed_on=datetime.date(2020, 7, 20))
+    # Accounts too, made here: this runs in a process of its own, where the cast's fixtures are not.
     f.make_user("op-51", "operator", "51")
     f.make_user("pusat", "pusat")
 
