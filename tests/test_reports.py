@@ -56,7 +56,11 @@ from tests.factories import (
     make_realisation,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # The demo data is built once per process that runs this module (about 15 s): in one worker, once.
+    pytest.mark.xdist_group("reports"),
+]
 
 YEAR = 2031  # a year the demo data leaves empty
 REGENCIES = {"51": "51.06", "63": "63.71", "72": "72.71"}
