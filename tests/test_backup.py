@@ -153,6 +153,7 @@ def _snapshot_of(opener, url, vendor):
         db.close()
 
 
+@pytest.mark.slow
 def test_backup_then_restore_into_an_empty_database_keeps_every_row_and_total(tmp_path):
     """On the suite's own engine: PostgreSQL in CI (pg_dump -Fc, pg_restore), SQLite in `make test`."""
     path = tmp_path / "ikm-dekon.backup"

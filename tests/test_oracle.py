@@ -912,6 +912,7 @@ def test_the_oracle_agrees_with_the_reports_on_the_starting_data(world):
     assert_reports_equal_the_oracle(world, quarters=(1, 2, 3, 4))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [11, 12])
 def test_writes_through_the_pages_with_double_posts_and_two_sessions_keep_every_figure(world, seed):
     rng = random.Random(seed)

@@ -571,6 +571,7 @@ LIST_URLS = {
 }
 
 
+@pytest.mark.slow
 def test_each_report_page_and_export_uses_a_fixed_number_of_queries_at_1x_and_10x(pusat_client):
     rng = random.Random(11)
     _build(rng, scale=1)

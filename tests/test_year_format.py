@@ -139,6 +139,7 @@ def test_the_scanned_pages_cover_every_history_kind_and_admin_model(world):
     assert admin.site is site and len(_admin_pages(world)) > 4 * 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_of_any_role_writes_a_year_with_a_thousands_separator(client, world, role):
     client.force_login(world.users[role])

@@ -12,7 +12,11 @@ from programs.models import Activity, Attachment, Handover, Output, Participatio
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD, make_allocation, make_firm
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.browser]
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.browser,
+    pytest.mark.slow,
+]
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
