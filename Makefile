@@ -24,13 +24,20 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# The whole suite: lint, system checks, migrations committed, security scans, then pytest.
+# The whole suite: lint, system checks, migrations committed, security scans, then pytest on
+# PYTEST_WORKERS processes (pytest-xdist; each has its own test database, test_<name>_gw0, _gw1, ...;
+# 0 runs the tests in one process). --dist loadgroup keeps the tests marked xdist_group on one worker;
+# --no-loadscope-reorder keeps pytest-django's order, in which the transactional tests (which leave their
+# worker's tables empty) come after all the others. PYTEST_ARGS come last, so they win:
+# PYTEST_ARGS="-n 0 tests/test_workflow.py".
+PYTEST_WORKERS ?= auto
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(TEST_ENV) $(PY) manage.py check
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(MAKE) --no-print-directory audit
-	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_XDIST) --durations=20 $(PYTEST_ARGS)
 
 # Security scans. bandit: no finding above low severity in our code (an accepted one is silenced where it
 # is, with `# nosec` and the reason beside it). SQL built as text is ruff's S608, answered line by line

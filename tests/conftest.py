@@ -1,9 +1,14 @@
-"""The shared cast of the tests, and test-only settings."""
+"""The shared cast of the tests, the markers, and test-only settings."""
 
+import shutil
 import tempfile
 
 import pytest
 from django.conf import settings
+from django.test import Client
+
+from accounts.roles import Role
+from tests.factories import PROVINCE_A, PROVINCE_B, make_user
 
 
 def pytest_configure(config):
@@ -19,6 +24,15 @@ def pytest_configure(config):
     settings.SECURE_SSL_REDIRECT = False
     # Uploaded evidence goes to a throw-away folder, never into the project's media/.
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="ikm-test-media-")
+    # An empty static root, as in a fresh checkout, whatever `collectstatic` left in staticfiles/: WhiteNoise
+    # reads every file there each time a test client is made (0.08 s a client with the 600 collected files,
+    # over a minute a run). The gunicorn of tests/test_concurrency_server.py serves the real one.
+    settings.STATIC_ROOT = tempfile.mkdtemp(prefix="ikm-test-static-")
+
+
+def pytest_unconfigure(config):
+    for folder in (settings.MEDIA_ROOT, settings.STATIC_ROOT):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -53,55 +67,193 @@ def _force_login_passes_the_second_factor(monkeypatch):
     monkeypatch.setattr(ClientMixin, "force_login", force_login)
 
 
-PASSWORD = "rahasia-uji-123"
+@pytest.fixture(autouse=True)
+def _sqlite_tables_emptied_children_first(request):
+    """A transactional test ends with Django emptying every table, on SQLite one DELETE a table in the order
+    of a Python set (it changes with the process's hash seed). The triggers that keep derived data
+    (programs/derived.py) then recompute a row from a parent already gone: NOT NULL fails, the tables stay
+    full, and the next transactional test starts from the wrong rows. Children are emptied first here,
+    before Django's own flush (this fixture is torn down before pytest-django's). PostgreSQL truncates every
+    table in one statement and needs nothing."""
+    yield
+    db = request.node.get_closest_marker("django_db")
+    if not (db and db.kwargs.get("transaction")):
+        return
+    from django.apps import apps
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    remaining = {m for m in apps.get_models(include_auto_created=True) if m._meta.managed}
+    with connection.cursor() as cursor:
+        while remaining:
+            referenced = {
+                f.related_model
+                for m in remaining
+                for f in m._meta.concrete_fields
+                if f.is_relation and f.related_model is not m
+            }
+            leaves = (remaining - referenced) or remaining  # a cycle: whatever is left, at once
+            for model in leaves:
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
+            remaining -= leaves
+
+
+# --- The cast ----------------------------------------------------------------------------------------------
+# One person per role, named as the demo data names them (programs/management/demo.py), created only when a
+# test asks for them. Province A is Bali (51), province B Kalimantan Selatan (63). Each `*_client` is a
+# Client of its own, signed in, so that one test can hold several at once. A module builds users of its
+# own only where the cast has no such person (an operator of a third province, an admin who is not a
+# superuser, a user whose account is the subject of the test).
 
 
 @pytest.fixture
-def make_user(db, django_user_model):
-    def make(username, **fields):
-        user = django_user_model.objects.create_user(username=username, password=PASSWORD, **fields)
-        return user
-
-    return make
+def admin(db):
+    """As the demo's admin: the Admin role, the Django admin, and a superuser (who manages the users)."""
+    return make_user("admin", Role.ADMIN, is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def admin_user(make_user):
-    return make_user("admin-uji", is_staff=True, is_superuser=True)
+def admin_user(admin):
+    """pytest-django's name for the cast's admin (so that its own, second admin is never made)."""
+    return admin
 
 
 @pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
+def pusat(db):
+    """Ministry staff: read every province, verify and return, close a year."""
+    return make_user("pusat", Role.MINISTRY)
 
 
 @pytest.fixture
-def user(make_user):
+def viewer(db):
+    """A national viewer (no province): reads every province."""
+    return make_user("viewer", Role.VIEWER)
+
+
+@pytest.fixture
+def viewer_a(db):
+    """A viewer of province A only."""
+    return make_user("viewer-51", Role.VIEWER, PROVINCE_A)
+
+
+@pytest.fixture
+def operator(db):
+    """The operator of province A."""
+    return make_user("op-51", Role.OPERATOR, PROVINCE_A, email="op51@dinas.example")
+
+
+@pytest.fixture
+def colleague(db):
+    """A second operator of province A."""
+    return make_user("op-51b", Role.OPERATOR, PROVINCE_A, email="op51b@dinas.example")
+
+
+@pytest.fixture
+def operator_b(db):
+    """The operator of province B."""
+    return make_user("op-63", Role.OPERATOR, PROVINCE_B, email="op63@dinas.example")
+
+
+@pytest.fixture
+def operator_nowhere(db):
+    """An operator whose province was never set: sees and changes nothing."""
+    return make_user("op-tanpa-provinsi", Role.OPERATOR)
+
+
+@pytest.fixture
+def operators(operator, operator_b):
+    """The operators of A and B by province code."""
+    return {PROVINCE_A: operator, PROVINCE_B: operator_b}
+
+
+@pytest.fixture
+def user(db):
+    """Signed in, with no role: sees nothing of the programme."""
     return make_user("pengguna")
 
 
-@pytest.fixture
-def user_client(client, user):
+def _signed_in(user):
+    client = Client()
     client.force_login(user)
     return client
 
 
-@pytest.fixture(autouse=True)
-def _reference_data_in_transactional_tests(request):
-    """Transactional tests (live server, concurrency) flush every table when they end, including the
-    geography and roles that data migrations load. Put them back before each such test, so the order in
-    which pytest runs the tests never matters."""
-    marker = request.node.get_closest_marker("django_db")
-    if not marker or not marker.kwargs.get("transaction"):
+@pytest.fixture
+def admin_client(admin):
+    return _signed_in(admin)
+
+
+@pytest.fixture
+def pusat_client(pusat):
+    return _signed_in(pusat)
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    return _signed_in(viewer)
+
+
+@pytest.fixture
+def viewer_a_client(viewer_a):
+    return _signed_in(viewer_a)
+
+
+@pytest.fixture
+def operator_client(operator):
+    return _signed_in(operator)
+
+
+@pytest.fixture
+def operator_b_client(operator_b):
+    return _signed_in(operator_b)
+
+
+@pytest.fixture
+def user_client(user):
+    return _signed_in(user)
+
+
+# --- Markers ----------------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    _mark_xdist_groups(config, items)
+
+    for item in items:
+        postgres = item.get_closest_marker("postgres")
+        if postgres and connection.vendor != "postgresql":
+            why = postgres.kwargs.get("reason", "needs PostgreSQL")
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {why}"))
+        db = item.get_closest_marker("django_db")
+        if db and db.kwargs.get("transaction") and not db.kwargs.get("serialized_rollback"):
+            # A transactional test ends by emptying every table. Without serialized_rollback the emptying
+            # re-creates the content types and permissions under new ids, and the next serialized test then
+            # fails to put the migrated rows back (a duplicate content type). Which test follows which
+            # depends on the order and, under pytest-xdist, on the worker: so every one restores.
+            raise pytest.UsageError(
+                f"{item.nodeid}: a transactional test must restore the database: "
+                "pytest.mark.django_db(transaction=True, serialized_rollback=True)"
+            )
+
+
+def _mark_xdist_groups(config, items):
+    """--dist loadgroup sends the tests of one xdist_group to one worker. pytest-xdist 3.8 marks them by
+    appending @group to each test's node id, but the assignment it makes no longer reaches pytest 9.2's node
+    ids (pytest-dev/pytest-xdist#1386): the groups were silently ignored. Do it here until xdist does."""
+    if not getattr(config.option, "loadgroup", False):  # set in pytest-xdist's workers under loadgroup
         return
-    request.getfixturevalue("transactional_db")
-    import importlib
+    from _pytest.nodeid import NodeId
 
-    from django.apps import apps
-
-    from provinces.models import Province
-
-    if not Province.objects.exists():
-        importlib.import_module("provinces.migrations.0002_load_regions").load(apps, None)
-    importlib.import_module("accounts.migrations.0002_roles").create(apps, None)
+    for item in items:
+        names = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
+        if names and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")

@@ -1,4 +1,5 @@
 """Small factories for the programme's test data: plain functions, valid rows, overrides by keyword.
+The people who use it are the cast of tests/conftest.py.
 
 Provinces and regencies come from the data migration, e.g. "51" Bali with "51.06" Kabupaten Bangli,
 "63" Kalimantan Selatan with "63.71" Kota Banjarmasin, "72" Sulawesi Tengah.
@@ -35,7 +36,8 @@ from programs.models import (
 )
 from provinces.models import Province, Regency
 
-PASSWORD = "rahasia-uji-123"
+PASSWORD = "rahasia-uji-123"  # every test user's; tests/conftest.py sets a fast hasher for it
+PROVINCE_A, PROVINCE_B = "51", "63"  # the cast's provinces (tests/conftest.py): Bali, Kalimantan Selatan
 
 _sequence = itertools.count(1)
 
@@ -50,13 +52,23 @@ def _regency(regency):
 
 def make_user(username, role=None, province=None, **fields):
     """A user in the role's group (a Role or its value, e.g. "operator"; None: no role); province as object
-    or code. Pass is_staff=True for a user who uses the Django admin."""
+    or code. Pass is_staff=True for a user who uses the Django admin.
+
+    The one way tests make users. Tests take the people of the cast (tests/conftest.py: admin, pusat,
+    viewer, operator, ...) and call this only for someone the cast does not have."""
     if province is not None:
         fields["province"] = _province(province)
     user = get_user_model().objects.create_user(username=username, password=PASSWORD, **fields)
     if role is not None:
         user.groups.add(Group.objects.get(name=GROUP_NAMES[Role(role)]))
     return user
+
+
+def with_staff_status(*users):
+    """Open the Django admin to cast members, as an admin does by ticking "staff status"."""
+    for user in users:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
 
 
 def make_allocation(province_code="51", year=2020, pagu=Decimal("1500000000"), **overrides):

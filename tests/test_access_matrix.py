@@ -25,7 +25,7 @@ from tests.factories import (
     make_partner,
     make_realisation,
     make_revision,
-    make_user,
+    with_staff_status,
 )
 
 pytestmark = pytest.mark.django_db
@@ -34,25 +34,21 @@ ROLES = ["anonymous", "op_a", "op_b", "pusat", "viewer", "admin"]
 
 
 @pytest.fixture
-def world():
-    return build_world()
+def world(operator, operator_b, pusat, viewer, admin):
+    return build_world(operator, operator_b, pusat, viewer, admin)
 
 
-def build_world():
-    """One of everything in province A, and a user of every role."""
+def build_world(operator, operator_b, pusat, viewer, admin):
+    """One of everything in province A, and the cast's user of every role."""
     allocation = make_allocation("51", 2020)
     activity = make_activity(allocation)
     firm = make_firm("51")
     participation = make_participation(activity, firm)
     output = make_output(participation, quantity=100)
     handover = make_handover(output, quantity=10)
-    users = {
-        "op_a": make_user("op-51", "operator", "51", is_staff=True),
-        "op_b": make_user("op-63", "operator", "63", is_staff=True),
-        "pusat": make_user("pusat", "pusat", is_staff=True),
-        "viewer": make_user("viewer", "viewer", is_staff=True),
-        "admin": make_user("admin", "admin", is_staff=True),
-    }
+    # The matrix walks the Django admin's pages too: everyone has staff status there.
+    with_staff_status(operator, operator_b, pusat, viewer)
+    users = {"op_a": operator, "op_b": operator_b, "pusat": pusat, "viewer": viewer, "admin": admin}
     attachment = Attachment(
         activity=activity,
         handover=handover,

@@ -123,8 +123,8 @@ SEARCH = {
 
 
 @pytest.fixture
-def programme(admin_user):
-    return Programme(actor=admin_user)
+def programme(admin):
+    return Programme(actor=admin)
 
 
 # Queries of an admin page for a superuser, whatever the page: the session, the user, the user's groups
@@ -224,12 +224,12 @@ def _count_queries(client, url):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_changelist_queries_do_not_grow_with_the_rows(admin_client, admin_user, programme, name):
+def test_changelist_queries_do_not_grow_with_the_rows(admin_client, admin, programme, name):
     url = admin_url(MODELS[name], "changelist")
-    _more(name, programme, admin_user, range(1))
+    _more(name, programme, admin, range(1))
     with_2, response = _count_queries(admin_client, url)
     assert response.context["cl"].result_count == 2
-    _more(name, programme, admin_user, range(1, 19))
+    _more(name, programme, admin, range(1, 19))
     with_20, response = _count_queries(admin_client, url)
     assert response.context["cl"].result_count == 20
     assert with_20 == with_2
@@ -302,26 +302,22 @@ def test_change_pages_queries_do_not_grow_with_the_inline_rows(admin_client, pro
 
 
 @pytest.fixture
-def two_provinces(admin_user):
+def two_provinces(admin):
     """Bali (A) and Kalimantan Selatan (B), each with its programme."""
-    return Programme("51", "51.06", actor=admin_user), Programme("63", "63.71", actor=admin_user)
+    return Programme("51", "51.06", actor=admin), Programme("63", "63.71", actor=admin)
 
 
 # The admin is for admins (programs/admin.py): whoever else was made staff is refused at its door, on every
 # page of it, and learns nothing of what exists (the workspace is where operators, ministry staff and viewers
-# work).
-NOT_ADMINS = {
-    "operator": ("operator", "51"),
-    "pusat": ("pusat", None),
-    "viewer": ("viewer", None),
-    "no role": (None, None),
-}
+# work). The cast's people of the other roles, and a user with no role, each given staff status.
+NOT_ADMINS = ["operator", "pusat", "viewer", "user"]
 
 
-@pytest.fixture(params=NOT_ADMINS, ids=str)
+@pytest.fixture(params=NOT_ADMINS)
 def staff_not_admin(request, client, two_provinces):
-    role, province = NOT_ADMINS[request.param]
-    client.force_login(f.make_user(f"staf-{request.param}".replace(" ", "-"), role, province, is_staff=True))
+    person = request.getfixturevalue(request.param)
+    f.with_staff_status(person)
+    client.force_login(person)
     return client
 
 
@@ -357,23 +353,23 @@ def test_a_forged_admin_post_by_staff_who_are_not_admins_changes_nothing(staff_n
     assert Activity.objects.get(pk=bali.activity.pk).review_status == ReviewStatus.DRAFT
 
 
-def test_the_admin_link_is_shown_to_admins_only(client, admin_client, two_provinces):
+def test_the_admin_link_is_shown_to_admins_only(admin_client, operator, operator_client, two_provinces):
     assert reverse("admin:index") in admin_client.get(reverse("home")).content.decode()
-    client.force_login(f.make_user("operator-bali", "operator", "51", is_staff=True))
-    assert reverse("admin:index") not in client.get(reverse("home")).content.decode()
+    f.with_staff_status(operator)
+    assert reverse("admin:index") not in operator_client.get(reverse("home")).content.decode()
 
 
 def test_an_admin_group_member_is_an_admin_here(client, two_provinces):
+    # Not the cast's admin, who is a superuser too: the group alone must be enough.
     client.force_login(f.make_user("admin-grup", "admin", is_staff=True))
     response = client.get(admin_url(Firm, "changelist"))
     assert response.context["cl"].result_count == 2
     assert client.get(admin_url(Allocation, "add")).status_code == 200
 
 
-def test_a_user_without_a_role_or_staff_status_is_sent_to_the_admin_sign_in(client, two_provinces):
+def test_a_user_without_a_role_or_staff_status_is_sent_to_the_admin_sign_in(user_client, two_provinces):
     bali, _ = two_provinces
-    client.force_login(f.make_user("warga", None))
-    response = client.get(admin_url(Firm, "change", bali.firm.pk))
+    response = user_client.get(admin_url(Firm, "change", bali.firm.pk))
     assert response.status_code == 302
     assert reverse("admin:login") in response.url
 

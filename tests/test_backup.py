@@ -50,6 +50,7 @@ def _programme():
         f.make_participant(activity)
         output = f.make_output(participation, quantity=1200)
         f.make_handover(output, quantity=300, handed_on=datetime.date(2020, 7, 20))
+    # Accounts too, made here: this runs in a process of its own, where the cast's fixtures are not.
     f.make_user("op-51", "operator", "51")
     f.make_user("pusat", "pusat")
 
@@ -152,6 +153,7 @@ def _snapshot_of(opener, url, vendor):
         db.close()
 
 
+@pytest.mark.slow
 def test_backup_then_restore_into_an_empty_database_keeps_every_row_and_total(tmp_path):
     """On the suite's own engine: PostgreSQL in CI (pg_dump -Fc, pg_restore), SQLite in `make test`."""
     path = tmp_path / "ikm-dekon.backup"

@@ -18,12 +18,12 @@ from django.urls import reverse
 from programs.imports import views as import_views
 from programs.models import Firm, Participation
 from provinces.models import Province, Regency
-from tests.factories import make_activity, make_allocation, make_user
+from tests.factories import make_activity, make_allocation
 
 pytestmark = [
     # serialized_rollback: the geography and roles are back for the tests that run after these.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks and COPY of PostgreSQL"),
+    pytest.mark.postgres(reason="row locks and COPY of PostgreSQL"),
 ]
 
 NIB = "9120000000777"
@@ -61,10 +61,9 @@ def _firm_post(province, regency, **changes):
 
 
 @pytest.mark.parametrize("page", ["firm_create", "participation_new_firm"])
-def test_the_same_new_firm_registered_from_two_tabs_at_once(page):
+def test_the_same_new_firm_registered_from_two_tabs_at_once(page, operator):
     bali = Province.objects.get(code="51")
     bangli = Regency.objects.get(code="51.06")
-    operator = make_user("op-51", "operator", bali)
     activity = make_activity(make_allocation("51", 2020))
     url = (
         reverse("programs:firm_create")
@@ -144,8 +143,7 @@ def _confirm(client, token):
     return lambda: client.post(reverse("programs:firm_import"), {"aksi": "simpan", "token": token})
 
 
-def test_the_same_import_confirmed_twice_at_once_is_imported_once():
-    operator = make_user("op-51", "operator", "51")
+def test_the_same_import_confirmed_twice_at_once_is_imported_once(operator):
     first = Client()
     first.force_login(operator)
     token = _upload(first, _xlsx("9120000000001", "9120000000002"))
@@ -168,9 +166,7 @@ def test_the_same_import_confirmed_twice_at_once_is_imported_once():
     assert not list((import_views._directory()).glob(f"{token}.*"))
 
 
-def test_two_imports_of_the_same_new_firm_at_once_write_it_once():
-    operator = make_user("op-51", "operator", "51")
-    colleague = make_user("op-51b", "operator", "51")
+def test_two_imports_of_the_same_new_firm_at_once_write_it_once(operator, colleague):
     clients = [Client(), Client()]
     for client, user in zip(clients, (operator, colleague), strict=True):
         client.force_login(user)

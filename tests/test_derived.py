@@ -183,7 +183,7 @@ def test_more_handed_over_than_produced_is_refused_on_every_path(two_provinces):
     assert Output.objects.get(pk=output.pk).handed_over_total == 400
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="switches a PostgreSQL trigger off")
+@pytest.mark.postgres(reason="switches a PostgreSQL trigger off")
 def test_the_check_walks_the_foreign_keys_and_the_rebuild_repairs(two_provinces, capsys):
     """A copy gone wrong behind the triggers' back (here: the copy trigger off, as a restore might leave it)
     is found by the check, tallies included — it never compares a copy with another copy."""

@@ -21,7 +21,6 @@ from tests.factories import (
     make_handover,
     make_output,
     make_participation,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -38,17 +37,6 @@ def _back_to_indonesian_after_each_test():
 @pytest.fixture
 def allocation():
     return make_allocation("51", 2020)
-
-
-@pytest.fixture
-def operator():
-    return make_user("op-51", "operator", "51")
-
-
-@pytest.fixture
-def op_client(client, operator):
-    client.force_login(operator)
-    return client
 
 
 @pytest.fixture
@@ -69,8 +57,8 @@ def test_the_error_handlers_are_ours():
         assert getattr(root_urls, f"handler{code}").startswith("ikm_dekon.errors."), code
 
 
-def test_an_unknown_address_gets_the_indonesian_404_page(op_client):
-    response = op_client.get("/tidak-ada-halaman-ini/")
+def test_an_unknown_address_gets_the_indonesian_404_page(operator_client):
+    response = operator_client.get("/tidak-ada-halaman-ini/")
     html = response.content.decode()
     assert response.status_code == 404
     assert "Halaman tidak ditemukan" in html and "di luar wilayah yang boleh Anda buka" in html
@@ -79,20 +67,20 @@ def test_an_unknown_address_gets_the_indonesian_404_page(op_client):
     assert "Not Found" not in html
 
 
-def test_another_provinces_record_gets_the_same_404_page(op_client):
+def test_another_provinces_record_gets_the_same_404_page(operator_client):
     foreign = make_activity(make_allocation("63", 2020))
-    response = op_client.get(reverse("programs:activity_detail", args=[foreign.pk]))
+    response = operator_client.get(reverse("programs:activity_detail", args=[foreign.pk]))
     assert response.status_code == 404
     assert "Halaman tidak ditemukan" in response.content.decode()
 
 
-def test_a_refused_action_gets_the_indonesian_403_page_with_its_reason(op_client, allocation):
-    assert op_client.get(reverse("programs:review_queue")).status_code == 403
-    html = op_client.get(reverse("programs:review_queue")).content.decode()
+def test_a_refused_action_gets_the_indonesian_403_page_with_its_reason(operator_client, allocation):
+    assert operator_client.get(reverse("programs:review_queue")).status_code == 403
+    html = operator_client.get(reverse("programs:review_queue")).content.decode()
     assert "Akses ditolak" in html and "Forbidden" not in html
     assert _in_the_apps_look(html)
     activity = make_activity(allocation, review_status="diajukan")
-    response = op_client.get(reverse("programs:activity_update", args=[activity.pk]))
+    response = operator_client.get(reverse("programs:activity_update", args=[activity.pk]))
     html = response.content.decode()
     assert response.status_code == 403
     assert "Kegiatan ini sedang diverifikasi, sudah diverifikasi, atau tahun anggarannya ditutup." in html
@@ -189,10 +177,8 @@ LIST_AND_REPORT_PAGES = [
 
 
 @pytest.fixture
-def admin_with_data(client, allocation):
-    admin = make_user("admin-nul", is_staff=True, is_superuser=True)
-    client.force_login(admin)
-    return client
+def admin_with_data(admin_client, allocation):
+    return admin_client
 
 
 @pytest.mark.parametrize(("name", "kwargs", "param"), LIST_AND_REPORT_PAGES)
@@ -218,15 +204,15 @@ def test_a_nul_byte_in_the_path_answers_400(admin_with_data, path):
     assert "Permintaan tidak dapat diproses" in response.content.decode()
 
 
-def test_a_nul_byte_in_the_firm_search_of_an_activity_answers_400(op_client, allocation):
+def test_a_nul_byte_in_the_firm_search_of_an_activity_answers_400(operator_client, allocation):
     activity = make_activity(allocation)
     url = reverse("programs:activity_detail", args=[activity.pk])
-    assert op_client.get(f"{url}?cari_ikm=a%00b").status_code == 400
-    assert op_client.get(f"{url}?cari_ikm=IKM").status_code == 200
+    assert operator_client.get(f"{url}?cari_ikm=a%00b").status_code == 400
+    assert operator_client.get(f"{url}?cari_ikm=IKM").status_code == 200
 
 
-def test_a_nul_byte_in_form_data_answers_400_and_saves_nothing(op_client):
-    response = op_client.post(
+def test_a_nul_byte_in_form_data_answers_400_and_saves_nothing(operator_client):
+    response = operator_client.post(
         reverse("programs:firm_create"),
         {"name": "IKM\x00Konveksi", "nib": "", "sector": "sandang", "regency": "", "workers": "3"},
     )
@@ -255,29 +241,29 @@ def test_a_session_cookie_with_a_nul_byte_is_ignored(client, operator):
 # --- History of records whose relations were deleted too ---------------------------------------------------
 
 
-def test_the_history_of_a_deleted_handover_whose_output_is_deleted_too(op_client, allocation):
+def test_the_history_of_a_deleted_handover_whose_output_is_deleted_too(operator_client, allocation):
     activity = make_activity(allocation)
     output = make_output(make_participation(activity, make_firm("51")), quantity=300, product="Face shield")
     handover = make_handover(output, quantity=120, recipient_name="Puskesmas Bangli")
     handover_pk, output_pk = handover.pk, output.pk
     handover.delete()
     output.delete()
-    response = op_client.get(reverse("programs:history", args=["penyerahan", handover_pk]))
+    response = operator_client.get(reverse("programs:history", args=["penyerahan", handover_pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert "Puskesmas Bangli" in html and "Dihapus" in html
     assert "Face shield: 300" in html  # the output, named from its own history
-    assert op_client.get(reverse("programs:history", args=["hasil", output_pk])).status_code == 200
+    assert operator_client.get(reverse("programs:history", args=["hasil", output_pk])).status_code == 200
 
 
-def test_the_history_of_a_participation_whose_firm_is_deleted(op_client, allocation):
+def test_the_history_of_a_participation_whose_firm_is_deleted(operator_client, allocation):
     activity = make_activity(allocation)
     firm = make_firm("51", name="IKM Konveksi Bangli Jaya")
     participation = make_participation(activity, firm)
     participation_pk = participation.pk
     participation.delete()
     firm.delete()
-    response = op_client.get(reverse("programs:history", args=["peserta-ikm", participation_pk]))
+    response = operator_client.get(reverse("programs:history", args=["peserta-ikm", participation_pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert html.count("IKM Konveksi Bangli Jaya") >= 2  # in the title and in the firm column
@@ -298,12 +284,14 @@ def _handover_post(**changes):
     }
 
 
-def test_a_handover_to_an_output_already_handed_over_in_full_shows_why_it_was_refused(op_client, allocation):
+def test_a_handover_to_an_output_already_handed_over_in_full_shows_why_it_was_refused(
+    operator_client, allocation
+):
     activity = make_activity(allocation)
     output = make_output(make_participation(activity, make_firm("51")), quantity=100)
     make_handover(output, quantity=100)  # e.g. from another tab, after this form was opened
     url = reverse("programs:handover_add", args=[output.pk])
-    response = op_client.post(url, _handover_post())
+    response = operator_client.post(url, _handover_post())
     html = response.content.decode()
     assert response.status_code == 200
     assert "Jumlah diserahkan (110) melebihi jumlah diproduksi (100)." in html
@@ -331,31 +319,35 @@ def _firm_post(province, **changes):
 HIDDEN_TAMPERED = "Formulir ini berisi data tersembunyi yang tidak sah"
 
 
-def test_a_tampered_hidden_province_gets_a_message_and_saves_nothing(op_client, operator):
+def test_a_tampered_hidden_province_gets_a_message_and_saves_nothing(operator_client, operator):
     from provinces.models import Province
 
-    response = op_client.post(reverse("programs:firm_create"), _firm_post(Province.objects.get(code="63")))
+    response = operator_client.post(
+        reverse("programs:firm_create"), _firm_post(Province.objects.get(code="63"))
+    )
     assert response.status_code == 200
     assert HIDDEN_TAMPERED in response.content.decode()
     assert not Firm.objects.exists()
 
 
-def test_a_tampered_hidden_province_in_the_new_firm_form_of_an_activity_gets_a_message(op_client, allocation):
+def test_a_tampered_hidden_province_in_the_new_firm_form_of_an_activity_gets_a_message(
+    operator_client, allocation
+):
     from provinces.models import Province
 
     activity = make_activity(allocation)
     data = {**_firm_post(Province.objects.get(code="63")), "note": ""}
-    response = op_client.post(reverse("programs:participation_new_firm", args=[activity.pk]), data)
+    response = operator_client.post(reverse("programs:participation_new_firm", args=[activity.pk]), data)
     assert response.status_code == 200
     assert HIDDEN_TAMPERED in response.content.decode()
     assert not Firm.objects.exists()
 
 
 @pytest.mark.parametrize("version", ["abc", "1.5", "-"])
-def test_a_tampered_hidden_version_gets_a_message_and_changes_nothing(op_client, version):
+def test_a_tampered_hidden_version_gets_a_message_and_changes_nothing(operator_client, version):
     firm = make_firm("51", name="IKM Lama")
     data = _firm_post(firm.province, name="IKM Baru", nib=firm.nib, regency=firm.regency_id, version=version)
-    response = op_client.post(reverse("programs:firm_update", args=[firm.pk]), data)
+    response = operator_client.post(reverse("programs:firm_update", args=[firm.pk]), data)
     assert response.status_code == 200
     assert HIDDEN_TAMPERED in response.content.decode()
     firm.refresh_from_db()
@@ -365,7 +357,7 @@ def test_a_tampered_hidden_version_gets_a_message_and_changes_nothing(op_client,
 # --- Import: an empty required cell ------------------------------------------------------------------------
 
 
-def test_an_import_row_with_an_empty_required_cell_is_previewed_as_refused(op_client):
+def test_an_import_row_with_an_empty_required_cell_is_previewed_as_refused(operator_client):
     import io
 
     import openpyxl
@@ -379,13 +371,13 @@ def test_an_import_row_with_an_empty_required_cell_is_previewed_as_refused(op_cl
     buffer.seek(0)
     buffer.name = "ikm.xlsx"
     url = reverse("programs:firm_import")
-    response = op_client.post(url, {"aksi": "unggah", "file": buffer})
+    response = operator_client.post(url, {"aksi": "unggah", "file": buffer})
     assert response.status_code == 302
-    html = op_client.get(response["Location"]).content.decode()
+    html = operator_client.get(response["Location"]).content.decode()
     assert "Baris 2, kolom Nama IKM" in html and "Wajib diisi." in html
     assert not Firm.objects.exists()
     token = response["Location"].split("pratinjau=")[1]
-    op_client.post(url, {"aksi": "batal", "token": token})
+    operator_client.post(url, {"aksi": "batal", "token": token})
     assert not list((Path(settings.MEDIA_ROOT) / "imports").glob(f"{token}.*"))  # nothing left behind
 
 

@@ -14,7 +14,6 @@ from tests.factories import (
     make_handover,
     make_output,
     make_participation,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +21,6 @@ pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-
-
-@pytest.fixture
-def operator():
-    return make_user("op-51", "operator", "51")
 
 
 @pytest.fixture
@@ -90,7 +84,9 @@ def test_a_file_over_10_mb_is_refused(client, operator, activity):
     assert not Attachment.objects.exists()
 
 
-def test_download_is_an_attachment_in_scope_and_404_for_another_province(client, operator, activity):
+def test_download_is_an_attachment_in_scope_and_404_for_another_province(
+    client, operator, operator_b, pusat, activity
+):
     client.force_login(operator)
     _upload(client, activity, "bast.pdf", PDF)
     attachment = Attachment.objects.get()
@@ -101,9 +97,9 @@ def test_download_is_an_attachment_in_scope_and_404_for_another_province(client,
     assert response["Content-Type"] == "application/pdf"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == PDF
-    client.force_login(make_user("op-63", "operator", "63"))
+    client.force_login(operator_b)
     assert client.get(url).status_code == 404
-    client.force_login(make_user("pusat", "pusat"))
+    client.force_login(pusat)
     assert client.get(url).status_code == 200
 
 

@@ -21,7 +21,6 @@ from tests.factories import (
     make_participant,
     make_participation,
     make_realisation,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -38,10 +37,9 @@ def _cell(html, element_id):
     return match.group(1).strip()
 
 
-def _submitted_activity(allocation, firms=3, outputs_per_firm=2, people=4):
+def _submitted_activity(allocation, operator, firms=3, outputs_per_firm=2, people=4):
     """An activity with several participations, several outputs each, and individual participants."""
     activity = make_activity(allocation)
-    operator = make_user(f"op-antrean-{activity.pk}", "operator", allocation.province)
     for f in range(firms):
         participation = make_participation(activity, make_firm(allocation.province, "63.71"))
         for o in range(outputs_per_firm):
@@ -52,14 +50,16 @@ def _submitted_activity(allocation, firms=3, outputs_per_firm=2, people=4):
     return activity
 
 
-def test_the_queue_shows_the_figures_of_the_activity_page_for_several_outputs_and_participations(client):
+def test_the_queue_shows_the_figures_of_the_activity_page_for_several_outputs_and_participations(
+    client, pusat, operator_b
+):
     allocation = make_allocation("63", 2020)
-    activity = _submitted_activity(allocation)
+    activity = _submitted_activity(allocation, operator_b)
     # Independently of any report code: the records, one by one.
     produced = sum(o.quantity for o in Output.objects.filter(activity=activity))
     firms = len({p.firm_id for p in Participation.objects.filter(activity=activity)})
     assert (produced, firms) == (2 * (1007 + 2007 + 3007) + 3 * 350, 3)
-    client.force_login(make_user("pusat", "pusat"))
+    client.force_login(pusat)
 
     queue = client.get(reverse("programs:review_queue")).content.decode()
     page = client.get(reverse("programs:activity_detail", args=[activity.pk])).content.decode()
@@ -70,10 +70,10 @@ def test_the_queue_shows_the_figures_of_the_activity_page_for_several_outputs_an
     assert _cell(page, "firm-count") == _cell(queue, f"queue-firms-{activity.pk}")
 
 
-def test_the_queue_uses_the_same_number_of_queries_for_one_or_five_activities(client):
+def test_the_queue_uses_the_same_number_of_queries_for_one_or_five_activities(client, pusat, operator_b):
     allocation = make_allocation("63", 2020)
-    _submitted_activity(allocation, firms=1, outputs_per_firm=1, people=0)
-    client.force_login(make_user("pusat", "pusat"))
+    _submitted_activity(allocation, operator_b, firms=1, outputs_per_firm=1, people=0)
+    client.force_login(pusat)
     url = reverse("programs:review_queue")
     client.get(url)  # warm caches (content types, sessions)
 
@@ -84,18 +84,17 @@ def test_the_queue_uses_the_same_number_of_queries_for_one_or_five_activities(cl
 
     one = count()
     for _ in range(4):
-        _submitted_activity(allocation, firms=2, outputs_per_firm=2, people=1)
-    operator = make_user("op-antrean-realisasi", "operator", "63")
+        _submitted_activity(allocation, operator_b, firms=2, outputs_per_firm=2, people=1)
     for month in range(1, 6):
-        services.submit(obj=make_realisation(allocation, month=month), actor=operator)
+        services.submit(obj=make_realisation(allocation, month=month), actor=operator_b)
     assert count() == one
 
 
-def test_the_queue_runs_15_queries_for_ministry_staff(client, django_assert_num_queries):
+def test_the_queue_runs_15_queries_for_ministry_staff(client, pusat, operator_b, django_assert_num_queries):
     allocation = make_allocation("63", 2020)
-    _submitted_activity(allocation, firms=2, outputs_per_firm=1, people=1)
-    services.submit(obj=make_realisation(allocation, month=6), actor=make_user("op-63", "operator", "63"))
-    client.force_login(make_user("pusat", "pusat"))
+    _submitted_activity(allocation, operator_b, firms=2, outputs_per_firm=1, people=1)
+    services.submit(obj=make_realisation(allocation, month=6), actor=operator_b)
+    client.force_login(pusat)
     # 1. the session
     # 2. the user
     # 3. the user's authenticator (the second factor the session was verified with)
@@ -135,9 +134,8 @@ def realised():
     return allocation
 
 
-def test_the_budget_card_its_row_and_the_reports_show_one_absorption(client, realised):
-    operator = make_user("op-63", "operator", "63")
-    client.force_login(operator)
+def test_the_budget_card_its_row_and_the_reports_show_one_absorption(client, operator_b, realised):
+    client.force_login(operator_b)
     budget = client.get(reverse("programs:budget", args=[realised.pk])).content.decode()
     assert _cell(budget, "absorption") == SHOWN
     june = re.search(r"<td>Juni</td>(.*?)</tr>", budget, re.S).group(1)
@@ -160,12 +158,12 @@ def test_the_budget_card_its_row_and_the_reports_show_one_absorption(client, rea
     assert realised.absorption == Decimal("22.79")
 
 
-def test_the_activity_list_export_counts_a_firm_in_two_activities_once_in_its_total(client):
+def test_the_activity_list_export_counts_a_firm_in_two_activities_once_in_its_total(client, operator):
     allocation = make_allocation("51", 2020)
     shared, other = make_firm("51", "51.06"), make_firm("51", "51.06")
     first, second = make_activity(allocation), make_activity(allocation)
     make_participation(first, shared), make_participation(second, shared), make_participation(second, other)
-    client.force_login(make_user("op-daftar", "operator", "51"))
+    client.force_login(operator)
     data = _json(client.get(reverse("programs:activity_list"), {"tahun": 2020, "format": "json"}))
     assert sorted(r["firm_count"] for r in data["rows"]) == [1, 2]
     distinct = len({p.firm_id for p in Participation.objects.filter(activity__allocation=allocation)})

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import formats, translation
 
 from ikm_dekon import urls as root_urls
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +64,6 @@ def test_sign_in_page_is_public_and_in_indonesian(client):
 
 
 def test_sign_in_and_out(client, user):
-    from tests.conftest import PASSWORD
-
     response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD}, follow=True)
     assert response.context["user"] == user
     assert client.get(reverse("home")).status_code == 200

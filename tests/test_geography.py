@@ -6,7 +6,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from provinces.models import Province, Regency
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -96,8 +95,8 @@ def test_province_list_uses_a_constant_number_of_queries(user_client, django_ass
         user_client.get(reverse("provinces:list"), {"tahun": 2023})
 
 
-def test_province_list_runs_8_queries_for_an_operator(client, django_assert_num_queries):
-    client.force_login(make_user("op-51", "operator", "51"))
+def test_province_list_runs_8_queries_for_an_operator(client, operator, django_assert_num_queries):
+    client.force_login(operator)
     # 1. the session
     # 2. the user
     # 3. the user's groups (roles)
@@ -124,8 +123,8 @@ def test_province_page_uses_the_same_number_of_queries_for_9_or_29_regencies(use
     assert papua[0] == bali[0]
 
 
-def test_province_page_runs_9_queries_for_an_operator(client, django_assert_num_queries):
-    client.force_login(make_user("op-51", "operator", "51"))
+def test_province_page_runs_9_queries_for_an_operator(client, operator, django_assert_num_queries):
+    client.force_login(operator)
     # 1. the session
     # 2. the user
     # 3. the user's groups (roles)

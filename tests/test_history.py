@@ -4,21 +4,9 @@ import pytest
 from django.urls import reverse
 
 from programs.models import Activity, Firm
-from tests.factories import (
-    make_activity,
-    make_allocation,
-    make_firm,
-    make_output,
-    make_participation,
-    make_user,
-)
+from tests.factories import make_activity, make_allocation, make_firm, make_output, make_participation
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator():
-    return make_user("op-51", "operator", "51")
 
 
 def _firm_form(firm, **changes):
@@ -57,7 +45,7 @@ def test_a_change_in_a_page_is_recorded_with_the_user_and_shown_field_by_field(c
     assert "Nama ikm" in html or "Nama IKM" in html
 
 
-def test_a_deleted_record_keeps_its_history_in_scope(client, operator):
+def test_a_deleted_record_keeps_its_history_in_scope(client, operator, operator_b):
     firm = make_firm("51", name="IKM Akan Dihapus")
     client.force_login(operator)
     response = client.post(reverse("programs:firm_delete", args=[firm.pk]), {"version": firm.version})
@@ -67,15 +55,15 @@ def test_a_deleted_record_keeps_its_history_in_scope(client, operator):
     page = client.get(reverse("programs:history", args=["ikm", firm.pk]))
     assert page.status_code == 200
     assert "sudah dihapus" in page.content.decode()
-    client.force_login(make_user("op-63", "operator", "63"))
+    client.force_login(operator_b)
     assert client.get(reverse("programs:history", args=["ikm", firm.pk])).status_code == 404
 
 
-def test_history_page_is_404_outside_the_scope(client, operator):
+def test_history_page_is_404_outside_the_scope(client, operator, viewer):
     activity = make_activity(make_allocation("63", 2020))
     client.force_login(operator)
     assert client.get(reverse("programs:history", args=["kegiatan", activity.pk])).status_code == 404
-    client.force_login(make_user("viewer", "viewer"))
+    client.force_login(viewer)
     assert client.get(reverse("programs:history", args=["kegiatan", activity.pk])).status_code == 200
 
 
@@ -189,8 +177,7 @@ def test_an_activitys_history_page_runs_12_queries_for_an_operator(
     assert [e["type"] for e in response.context["entries"]] == ["Diubah", "Dibuat"]
 
 
-def test_a_change_in_the_admin_is_recorded_with_the_user(client):
-    admin = make_user("admin", "admin", is_staff=True)
+def test_a_change_in_the_admin_is_recorded_with_the_user(client, admin):
     firm = make_firm("51", name="IKM Sebelum Admin")
     client.force_login(admin)
     url = reverse("admin:programs_firm_change", args=[firm.pk])
@@ -205,16 +192,15 @@ def test_a_change_in_the_admin_is_recorded_with_the_user(client):
     assert latest.history_user == admin
 
 
-def test_a_change_by_a_command_is_recorded_with_the_user(tmp_path):
+def test_a_change_by_a_command_is_recorded_with_the_user(operator, tmp_path):
     from django.core.management import call_command
 
     from programs.management.samples import write_sample_file
 
-    importer = make_user("op-51", "operator", "51")
     path = tmp_path / "ikm.xlsx"
     write_sample_file(path, 3, "51")
     call_command("import_firms", str(path), province="51", user="op-51")
     created = Firm.objects.filter(province__code="51")
     assert created.count() == 3
     for firm in created:
-        assert firm.history.earliest().history_user == importer
+        assert firm.history.earliest().history_user == operator

@@ -20,7 +20,7 @@ from django.utils import formats, translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from programs.templatetags.ikm import rupiah
-from tests.factories import PASSWORD, make_activity, make_allocation, make_user
+from tests.factories import PASSWORD, make_activity, make_allocation
 
 pytestmark = pytest.mark.django_db
 
@@ -149,8 +149,7 @@ def test_the_switch_returns_only_to_this_site(client):
     assert "elsewhere.example" not in response.url
 
 
-def test_a_signed_in_operator_switches_to_english(client):
-    operator = make_user("operator-bali", "operator", province="51")
+def test_a_signed_in_operator_switches_to_english(client, operator):
     allocation = make_allocation("51", year=datetime.date.today().year)
     client.force_login(operator)
     home = client.get(reverse("home")).content.decode()
@@ -163,17 +162,16 @@ def test_a_signed_in_operator_switches_to_english(client):
     response = client.get(response.url)
     html = response.content.decode()
     assert response.headers["Content-Language"] == "en"
-    assert "Welcome, operator-bali" in html
+    assert "Welcome, op-51" in html
     assert ">Activities</a>" in html and ">Sign out</button>" in html
     assert "Provincial operator" in html  # the role label in the navigation bar
     assert f"{allocation.province} allocation" in html
     assert "Selamat datang" not in html
 
 
-def test_the_switch_works_half_way_through_the_two_factor_sign_in(client):
-    staff = make_user("pusat-uji", "pusat")
-    TOTPDevice.objects.create(user=staff, name="Ponsel", confirmed=True)
-    client.post(reverse("login"), {"username": staff.username, "password": PASSWORD})
+def test_the_switch_works_half_way_through_the_two_factor_sign_in(client, pusat):
+    TOTPDevice.objects.create(user=pusat, name="Ponsel", confirmed=True)
+    client.post(reverse("login"), {"username": pusat.username, "password": PASSWORD})
     verify = reverse("accounts:otp_verify")
     assert client.get(reverse("home")).url.startswith(verify)  # signed in with the password only
     page = client.get(verify)
@@ -268,8 +266,7 @@ def test_english_writes_dates_day_first_and_money_in_rupiah():
         assert formats.get_format("DATETIME_INPUT_FORMATS")[0] == "%d/%m/%Y %H:%M"
 
 
-def test_an_english_activity_page_reads_as_the_ministry_writes(client):
-    operator = make_user("operator-bali", "operator", province="51")
+def test_an_english_activity_page_reads_as_the_ministry_writes(client, operator):
     activity = make_activity(make_allocation("51", year=2020))
     client.force_login(operator)
     client.cookies[LANGUAGE_COOKIE] = "en"
@@ -301,12 +298,11 @@ def test_an_import_in_english_still_takes_the_indonesian_labels_of_the_template(
 # --- Labels built at import time follow each request's language --------------------------------------------
 
 
-def test_history_labels_and_transition_messages_follow_the_language_of_the_request(client):
+def test_history_labels_and_transition_messages_follow_the_language_of_the_request(client, operator):
     """History entry types, transition messages and the stale-edit message are defined at module level;
     built with gettext there, they would be frozen in whatever language was active at import."""
     from tests.factories import make_firm, make_participation
 
-    operator = make_user("operator-bali", "operator", province="51")
     activity = make_activity(make_allocation("51", year=2020))
     participation = make_participation(activity, make_firm("51"))
     client.force_login(operator)

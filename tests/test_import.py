@@ -37,7 +37,6 @@ from tests.factories import (
     make_firm,
     make_participant,
     make_participation,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -100,17 +99,6 @@ def csv_file(rows, headers=HEADERS, delimiter=",", encoding="utf-8"):
     buffer = io.BytesIO(text.getvalue().encode(encoding))
     buffer.name = "ikm.csv"
     return buffer
-
-
-@pytest.fixture
-def operator():
-    return make_user("op-51", "operator", "51")
-
-
-@pytest.fixture
-def op_client(client, operator):
-    client.force_login(operator)
-    return client
 
 
 @pytest.fixture(params=["copy", "orm"])
@@ -518,17 +506,17 @@ def test_a_file_over_the_upload_limit_is_refused(settings):
 
 
 @pytest.mark.parametrize("make, message", [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
-def test_a_malformed_upload_gets_a_clear_page_never_a_server_error(op_client, make, message):
-    response = op_client.post(reverse("programs:firm_import"), {"aksi": "unggah", "file": make()})
+def test_a_malformed_upload_gets_a_clear_page_never_a_server_error(operator_client, make, message):
+    response = operator_client.post(reverse("programs:firm_import"), {"aksi": "unggah", "file": make()})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Firm.objects.count() == 0
     assert not [p for p in (importing_dir()).iterdir() if p.suffix == ".upload"]
 
 
-def test_an_upload_over_the_size_limit_gets_a_clear_page(op_client, settings):
+def test_an_upload_over_the_size_limit_gets_a_clear_page(operator_client, settings):
     settings.MAX_UPLOAD_SIZE = 1000
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:firm_import"), {"aksi": "unggah", "file": xlsx([firm_row(1)])}
     )
     assert response.status_code == 400
@@ -550,54 +538,53 @@ def _upload(client, url, source, **data):
     return token, client.get(response["Location"])
 
 
-def test_the_firm_import_page_previews_every_row_then_saves_all(op_client, operator):
+def test_the_firm_import_page_previews_every_row_then_saves_all(operator_client, operator):
     url = reverse("programs:firm_import")
-    page = op_client.get(url)
+    page = operator_client.get(url)
     assert page.status_code == 200
     assert reverse("programs:firm_import_template") in page.content.decode()
 
-    token, preview = _upload(op_client, url, xlsx([firm_row(1), firm_row(2)]))
+    token, preview = _upload(operator_client, url, xlsx([firm_row(1), firm_row(2)]))
     html = preview.content.decode()
     assert preview.status_code == 200
     assert "Konveksi Sari 1 (9120000000001)" in html and "Simpan semua baris" in html
     assert Firm.objects.count() == 0  # the preview writes nothing
 
-    response = op_client.post(url, {"aksi": "simpan", "token": token})
+    response = operator_client.post(url, {"aksi": "simpan", "token": token})
     assert response.status_code == 302 and response["Location"] == reverse("programs:firm_list")
     assert Firm.objects.count() == 2
     assert {h.history_user for h in Firm.history.all()} == {operator}
     assert not list(importing_dir().glob(f"{token}.*"))  # the upload is gone
 
 
-def test_the_preview_lists_refused_rows_with_row_column_and_message_and_offers_no_save(op_client):
+def test_the_preview_lists_refused_rows_with_row_column_and_message_and_offers_no_save(operator_client):
     url = reverse("programs:firm_import")
-    token, preview = _upload(op_client, url, xlsx([firm_row(1), firm_row(2, KBLI="123")]))
+    token, preview = _upload(operator_client, url, xlsx([firm_row(1), firm_row(2, KBLI="123")]))
     html = preview.content.decode()
     assert "Baris 3, kolom KBLI" in html and "Kode KBLI harus 5 digit angka." in html
     assert "Konveksi Sari 2 (9120000000002)" in html  # a refused row is named too
     assert "Simpan semua baris" not in html
-    only_refused = op_client.get(url, {"pratinjau": token, "tampil": "ditolak"}).content.decode()
+    only_refused = operator_client.get(url, {"pratinjau": token, "tampil": "ditolak"}).content.decode()
     assert "Konveksi Sari 1" not in only_refused
 
-    response = op_client.post(url, {"aksi": "simpan", "token": token})  # forced anyway
+    response = operator_client.post(url, {"aksi": "simpan", "token": token})  # forced anyway
     assert response.status_code == 400
     assert Firm.objects.count() == 0
 
 
-def test_cancel_deletes_the_upload(op_client):
+def test_cancel_deletes_the_upload(operator_client):
     url = reverse("programs:firm_import")
-    token, _preview = _upload(op_client, url, xlsx([firm_row(1)]))
-    assert op_client.post(url, {"aksi": "batal", "token": token}).status_code == 302
+    token, _preview = _upload(operator_client, url, xlsx([firm_row(1)]))
+    assert operator_client.post(url, {"aksi": "batal", "token": token}).status_code == 302
     assert not list(importing_dir().glob(f"{token}.*"))
-    assert op_client.post(url, {"aksi": "simpan", "token": token}).status_code == 302
+    assert operator_client.post(url, {"aksi": "simpan", "token": token}).status_code == 302
     assert Firm.objects.count() == 0
 
 
-def test_a_token_not_in_the_users_session_is_refused(op_client, client):
+def test_a_token_not_in_the_users_session_is_refused(operator_client, client, colleague):
     url = reverse("programs:firm_import")
-    token, _preview = _upload(op_client, url, xlsx([firm_row(1)]))
-    other = make_user("op-51-b", "operator", "51")
-    client.force_login(other)
+    token, _preview = _upload(operator_client, url, xlsx([firm_row(1)]))
+    client.force_login(colleague)
     for forged in (token, "../../etc/passwd", "0" * 32):
         response = client.post(url, {"aksi": "simpan", "token": forged})
         assert response.status_code == 302
@@ -605,8 +592,10 @@ def test_a_token_not_in_the_users_session_is_refused(op_client, client):
     assert Firm.objects.count() == 0
 
 
-def test_the_downloaded_template_has_indonesian_headers_an_example_and_the_provinces_regencies(op_client):
-    response = op_client.get(reverse("programs:firm_import_template"))
+def test_the_downloaded_template_has_indonesian_headers_an_example_and_the_provinces_regencies(
+    operator_client,
+):
+    response = operator_client.get(reverse("programs:firm_import_template"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
@@ -618,37 +607,41 @@ def test_the_downloaded_template_has_indonesian_headers_an_example_and_the_provi
     assert not any(code.startswith("63") for code, _name in regencies[1:])
 
 
-def test_the_firm_list_links_to_the_import_only_for_those_who_can_edit(op_client, client):
-    assert reverse("programs:firm_import") in op_client.get(reverse("programs:firm_list")).content.decode()
-    client.force_login(make_user("pusat", "pusat"))
+def test_the_firm_list_links_to_the_import_only_for_those_who_can_edit(operator_client, client, pusat):
+    assert (
+        reverse("programs:firm_import") in operator_client.get(reverse("programs:firm_list")).content.decode()
+    )
+    client.force_login(pusat)
     assert reverse("programs:firm_import") not in client.get(reverse("programs:firm_list")).content.decode()
 
 
 # --- Scoping ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role, province", [("pusat", None), ("viewer", "51"), ("operator", None)])
-def test_who_cannot_enter_data_cannot_reach_the_import(client, role, province):
-    client.force_login(make_user("u", role, province))
+@pytest.mark.parametrize("who", ["pusat", "viewer_a", "operator_nowhere"])
+def test_who_cannot_enter_data_cannot_reach_the_import(client, who, request):
+    client.force_login(request.getfixturevalue(who))
     assert client.get(reverse("programs:firm_import")).status_code == 403
     assert client.get(reverse("programs:firm_import_template")).status_code == 403
 
 
-def test_an_operator_cannot_import_into_another_province_by_a_forged_province(op_client):
+def test_an_operator_cannot_import_into_another_province_by_a_forged_province(operator_client):
     kalsel = Province.objects.get(code="63")
     url = reverse("programs:firm_import")
     source = xlsx([firm_row(1, **{"Kabupaten/kota": "63.71"})])
 
-    token, preview = _upload(op_client, url, source, province=kalsel.pk)  # ignored: the operator's own
+    token, preview = _upload(operator_client, url, source, province=kalsel.pk)  # ignored: the operator's own
 
     assert "Kota Banjarmasin tidak berada di provinsi ini." in preview.content.decode()
-    assert op_client.post(url, {"aksi": "simpan", "token": token, "province": kalsel.pk}).status_code == 400
+    assert (
+        operator_client.post(url, {"aksi": "simpan", "token": token, "province": kalsel.pk}).status_code
+        == 400
+    )
     assert Firm.objects.count() == 0
 
 
-def test_an_admin_cannot_choose_a_province_outside_the_list(client):
-    client.force_login(make_user("admin", "admin"))
-    response = client.post(
+def test_an_admin_cannot_choose_a_province_outside_the_list(admin_client):
+    response = admin_client.post(
         reverse("programs:firm_import"), {"aksi": "unggah", "province": 9999, "file": xlsx([firm_row(1)])}
     )
     assert response.status_code == 400
@@ -662,17 +655,16 @@ def test_the_function_refuses_a_province_outside_the_users_scope(operator):
     assert Firm.objects.count() == 0
 
 
-def test_an_admin_chooses_the_province(client):
-    client.force_login(make_user("admin", "admin"))
+def test_an_admin_chooses_the_province(admin_client):
     kalsel = Province.objects.get(code="63")
     token, preview = _upload(
-        client,
+        admin_client,
         reverse("programs:firm_import"),
         xlsx([firm_row(1, **{"Kabupaten/kota": "Kota Banjarmasin"})]),
         province=kalsel.pk,
     )
     assert preview.status_code == 200
-    client.post(reverse("programs:firm_import"), {"aksi": "simpan", "token": token})
+    admin_client.post(reverse("programs:firm_import"), {"aksi": "simpan", "token": token})
     assert Firm.objects.get().province == kalsel
 
 
@@ -700,7 +692,7 @@ def activity():
 
 
 def test_participating_firms_are_created_or_updated_by_nib_and_added_once(
-    op_client, operator, activity, writer
+    operator_client, operator, activity, writer
 ):
     known = make_firm("51", nib="9120000000002", name="Nama lama", phone="")
     make_participation(activity, make_firm("51", nib="9120000000003"))
@@ -708,9 +700,9 @@ def test_participating_firms_are_created_or_updated_by_nib_and_added_once(
     rows = [firm_row(1, Keterangan="Peserta baru"), firm_row(2), firm_row(3)]
     source = xlsx(rows, headers=[*HEADERS, "Keterangan"])
 
-    token, preview = _upload(op_client, url, source, kind=ACTIVITY_FIRMS)
+    token, preview = _upload(operator_client, url, source, kind=ACTIVITY_FIRMS)
     assert "ditambahkan sebagai peserta" in preview.content.decode()
-    response = op_client.post(url, {"aksi": "simpan", "token": token})
+    response = operator_client.post(url, {"aksi": "simpan", "token": token})
     assert response.status_code == 302 and response["Location"] == activity.get_absolute_url()
 
     assert set(activity.participations.values_list("firm__nib", flat=True)) == {
@@ -732,7 +724,7 @@ def test_participating_firms_are_created_or_updated_by_nib_and_added_once(
 
 
 def test_individual_participants_are_imported_with_their_nik_kept_out_of_history_and_preview(
-    op_client, operator, activity, writer
+    operator_client, operator, activity, writer
 ):
     founded = make_firm("51", nib="9120000000009")
     make_participant(activity, name="Sudah Ada", nik="5106014101900002", phone="")
@@ -743,11 +735,11 @@ def test_individual_participants_are_imported_with_their_nik_kept_out_of_history
         ["Made Wira", "", "laki-laki", "", ""],
     ]
     url = reverse("programs:participant_import", args=[activity.pk])
-    token, preview = _upload(op_client, url, xlsx(rows, headers=headers), kind=ACTIVITY_PEOPLE)
+    token, preview = _upload(operator_client, url, xlsx(rows, headers=headers), kind=ACTIVITY_PEOPLE)
     html = preview.content.decode()
     assert "5106********0001" in html and "5106014101900001" not in html
     assert "5106014101900001" not in importing_dir().joinpath(f"{token}.json").read_text()
-    op_client.post(url, {"aksi": "simpan", "token": token})
+    operator_client.post(url, {"aksi": "simpan", "token": token})
 
     people = {p.name: p for p in Participant.objects.all()}
     assert set(people) == {"Siti Aminah", "Sudah Ada", "Made Wira"}
@@ -792,12 +784,12 @@ def test_a_participant_refused_for_a_nik_stored_as_a_number_or_a_firm_of_another
     assert Participant.objects.count() == 0
 
 
-def test_another_provinces_activity_import_is_not_found(op_client):
+def test_another_provinces_activity_import_is_not_found(operator_client):
     other = make_activity(make_allocation("63", 2020))
-    assert op_client.get(reverse("programs:participant_import", args=[other.pk])).status_code == 404
+    assert operator_client.get(reverse("programs:participant_import", args=[other.pk])).status_code == 404
     url = reverse("programs:participant_import_template", args=[other.pk])
-    assert op_client.get(url).status_code == 404
-    response = op_client.post(
+    assert operator_client.get(url).status_code == 404
+    response = operator_client.post(
         reverse("programs:participant_import", args=[other.pk]),
         {
             "aksi": "unggah",
@@ -809,27 +801,27 @@ def test_another_provinces_activity_import_is_not_found(op_client):
     assert Firm.objects.count() == 0
 
 
-def test_a_locked_activity_import_is_forbidden(op_client, activity):
+def test_a_locked_activity_import_is_forbidden(operator_client, activity):
     activity.review_status = "diajukan"
     activity.save()
-    assert op_client.get(reverse("programs:participant_import", args=[activity.pk])).status_code == 403
+    assert operator_client.get(reverse("programs:participant_import", args=[activity.pk])).status_code == 403
 
 
-def test_the_activity_page_links_to_the_import_only_when_editable(op_client, activity):
+def test_the_activity_page_links_to_the_import_only_when_editable(operator_client, activity):
     url = reverse("programs:participant_import", args=[activity.pk])
-    assert url in op_client.get(activity.get_absolute_url()).content.decode()
+    assert url in operator_client.get(activity.get_absolute_url()).content.decode()
     activity.review_status = "diajukan"
     activity.save()
-    assert url not in op_client.get(activity.get_absolute_url()).content.decode()
+    assert url not in operator_client.get(activity.get_absolute_url()).content.decode()
 
 
-def test_participant_templates_download(op_client, activity):
+def test_participant_templates_download(operator_client, activity):
     url = reverse("programs:participant_import_template", args=[activity.pk])
-    people = openpyxl.load_workbook(io.BytesIO(op_client.get(url, {"jenis": ACTIVITY_PEOPLE}).content))
+    people = openpyxl.load_workbook(io.BytesIO(operator_client.get(url, {"jenis": ACTIVITY_PEOPLE}).content))
     assert next(people["Data"].values)[:3] == ("Nama", "NIK", "Jenis kelamin")
-    firms = openpyxl.load_workbook(io.BytesIO(op_client.get(url, {"jenis": ACTIVITY_FIRMS}).content))
+    firms = openpyxl.load_workbook(io.BytesIO(operator_client.get(url, {"jenis": ACTIVITY_FIRMS}).content))
     assert next(firms["Data"].values)[-1] == "Keterangan"
-    assert op_client.get(url, {"jenis": "lain"}).status_code == 404
+    assert operator_client.get(url, {"jenis": "lain"}).status_code == 404
 
 
 # --- The command line ---------------------------------------------------------------------------------------

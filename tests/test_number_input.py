@@ -25,7 +25,6 @@ from tests.factories import (
     make_output,
     make_participation,
     make_partner,
-    make_user,
 )
 from tests.test_import import firm_row, run, xlsx
 
@@ -122,9 +121,9 @@ def test_every_quantity_field_of_every_form_reads_indonesian_grouping(form_class
     assert not _check(form_class.__qualname__, form_class)
 
 
-def test_every_quantity_field_of_every_admin_form_and_inline_reads_indonesian_grouping():
+def test_every_quantity_field_of_every_admin_form_and_inline_reads_indonesian_grouping(admin):
     request = RequestFactory().get("/admin/")
-    request.user = make_user("admin-angka", "admin", is_staff=True, is_superuser=True)
+    request.user = admin
     problems, quantities = [], 0
     for label, form_class in _admin_form_classes(request):
         quantities += sum(name not in NAMING for name, _field in _integer_fields(form_class))
@@ -150,17 +149,6 @@ def test_the_introspection_finds_the_quantity_fields_of_the_workspace():
 
 
 @pytest.fixture
-def operator():
-    return make_user("op-51", "operator", "51")
-
-
-@pytest.fixture
-def op_client(client, operator):
-    client.force_login(operator)
-    return client
-
-
-@pytest.fixture
 def participation():
     return make_participation(make_activity(make_allocation("51", 2020)), make_firm("51"))
 
@@ -180,24 +168,24 @@ def _output_post(participation, **changes):
     return data
 
 
-def test_an_operator_records_100_000_masks_typed_with_a_thousands_separator(op_client, participation):
-    response = op_client.post(
+def test_an_operator_records_100_000_masks_typed_with_a_thousands_separator(operator_client, participation):
+    response = operator_client.post(
         reverse("programs:output_add", args=[participation.activity_id]), _output_post(participation)
     )
 
     assert response.status_code == 302, response.context["forms"]["output"].errors
     output = Output.objects.get()
     assert (output.quantity, output.ordered_quantity) == (100_000, 100_000)
-    edit = op_client.get(reverse("programs:output_edit", args=[output.pk])).content.decode()
+    edit = operator_client.get(reverse("programs:output_edit", args=[output.pk])).content.decode()
     assert 'value="100.000"' in edit
 
 
 @pytest.mark.parametrize("field", ["quantity", "ordered_quantity"])
 @pytest.mark.parametrize("typed", ["2,5", "1.5"])
 def test_a_fraction_in_a_quantity_is_refused_beside_the_field_and_nothing_is_saved(
-    op_client, participation, field, typed
+    operator_client, participation, field, typed
 ):
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:output_add", args=[participation.activity_id]),
         _output_post(participation, **{field: typed}),
     )
@@ -208,9 +196,9 @@ def test_a_fraction_in_a_quantity_is_refused_beside_the_field_and_nothing_is_sav
     assert not Output.objects.exists()
 
 
-def test_a_handover_of_2_500_is_two_thousand_five_hundred(op_client, participation):
+def test_a_handover_of_2_500_is_two_thousand_five_hundred(operator_client, participation):
     output = make_output(participation, quantity=3000)
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:handover_add", args=[output.pk]),
         {
             "recipient_type": "masyarakat",
@@ -225,9 +213,9 @@ def test_a_handover_of_2_500_is_two_thousand_five_hundred(op_client, participati
     assert Handover.objects.get().quantity == 2500
 
 
-def test_a_firm_of_1_250_workers_is_saved_with_1250(op_client):
+def test_a_firm_of_1_250_workers_is_saved_with_1250(operator_client):
     regency = Regency.objects.get(code="51.06")
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:firm_create"),
         {
             "province": regency.province_id,
@@ -243,8 +231,7 @@ def test_a_firm_of_1_250_workers_is_saved_with_1250(op_client):
     assert Firm.objects.get().workers == 1250
 
 
-def test_the_admin_saves_100_000_typed_with_a_thousands_separator(client):
-    client.force_login(make_user("admin-uji", "admin", is_staff=True, is_superuser=True))
+def test_the_admin_saves_100_000_typed_with_a_thousands_separator(admin_client):
     regency = Regency.objects.get(code="51.06")
     data = {
         "province": regency.province_id,
@@ -255,11 +242,13 @@ def test_the_admin_saves_100_000_typed_with_a_thousands_separator(client):
         "workers": "100.000",
     }
 
-    response = client.post(reverse("admin:programs_firm_add"), data)
+    response = admin_client.post(reverse("admin:programs_firm_add"), data)
     assert response.status_code == 302
     assert Firm.objects.get().workers == 100_000
 
-    response = client.post(reverse("admin:programs_firm_add"), {**data, "name": "Lain", "workers": "2,5"})
+    response = admin_client.post(
+        reverse("admin:programs_firm_add"), {**data, "name": "Lain", "workers": "2,5"}
+    )
     assert response.status_code == 200
     assert INDONESIAN_REFUSAL in str(response.context["adminform"].form.errors["workers"])
     assert Firm.objects.count() == 1

@@ -22,7 +22,7 @@ from ikm_dekon.db_router import ReportReplicaRouter, replica_reads
 from ikm_dekon.logging import JsonFormatter
 from programs import services
 from programs.models import Activity, Allocation
-from tests.factories import PASSWORD, make_activity, make_allocation, make_firm, make_user
+from tests.factories import PASSWORD, make_activity, make_allocation, make_firm
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -232,8 +232,8 @@ def test_the_sign_in_page_sends_the_policy_and_has_no_inline_code(client):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["operator", "pusat", "admin"])
-def test_signed_in_pages_send_the_policy_and_have_no_inline_code(client, role):
-    user = make_user(f"{role}-uji", role, "51" if role == "operator" else None, is_staff=role == "admin")
+def test_signed_in_pages_send_the_policy_and_have_no_inline_code(client, role, request):
+    user = request.getfixturevalue(role)
     allocation = make_allocation("51", 2020)
     activity = make_activity(allocation)
     firm = make_firm("51")
@@ -256,9 +256,8 @@ def test_signed_in_pages_send_the_policy_and_have_no_inline_code(client, role):
 
 
 @pytest.mark.django_db
-def test_the_enrolment_page_draws_its_qr_code_without_inline_code(client):
-    user = make_user("pusat-baru", "pusat")
-    client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+def test_the_enrolment_page_draws_its_qr_code_without_inline_code(client, pusat):
+    client.post(reverse("login"), {"username": pusat.username, "password": PASSWORD})
     response = client.get(reverse("accounts:otp_enrol"))
     _assert_csp(response)
     assert inline_code(response.content.decode()) == []
@@ -326,15 +325,14 @@ def test_a_log_line_is_one_json_object_with_the_audit_context(caplog):
 
 
 @pytest.mark.django_db
-def test_sign_ins_failed_sign_ins_and_lockouts_are_logged(client, caplog):
-    user = make_user("op-51", "operator", "51")
+def test_sign_ins_failed_sign_ins_and_lockouts_are_logged(client, operator, caplog):
     with caplog.at_level(logging.INFO, logger="ikm_dekon"):
         client.post(reverse("login"), {"username": "op-51", "password": PASSWORD})
         client.post(reverse("logout"))
         for _ in range(settings.AXES_FAILURE_LIMIT):
             client.post(reverse("login"), {"username": "op-51", "password": "salah"})
     signed_in = _json(_records(caplog, "sign_in")[0])
-    assert (signed_in["user"], signed_in["province"]) == ("op-51", user.province_id)
+    assert (signed_in["user"], signed_in["province"]) == ("op-51", operator.province_id)
     assert _records(caplog, "sign_out")
     failed = [_json(r) for r in _records(caplog, "sign_in_failed")]
     assert failed and all(f["user"] == "op-51" and f["level"] == "WARNING" for f in failed)
@@ -344,8 +342,7 @@ def test_sign_ins_failed_sign_ins_and_lockouts_are_logged(client, caplog):
 
 
 @pytest.mark.django_db
-def test_refused_access_to_another_provinces_record_is_logged_with_who_and_where(client, caplog):
-    operator = make_user("op-51", "operator", "51")
+def test_refused_access_to_another_provinces_record_is_logged_with_who_and_where(client, operator, caplog):
     firm = make_firm("63", regency="63.71")
     client.force_login(operator)
     url = reverse("programs:firm_detail", args=[firm.pk])
@@ -363,8 +360,7 @@ def test_refused_access_to_another_provinces_record_is_logged_with_who_and_where
 
 
 @pytest.mark.django_db
-def test_workflow_transitions_are_logged_with_user_province_and_object(caplog):
-    operator = make_user("op-51", "operator", "51")
+def test_workflow_transitions_are_logged_with_user_province_and_object(operator, caplog):
     activity = make_activity(make_allocation("51", 2020))
     with caplog.at_level(logging.INFO, logger="ikm_dekon"):
         services.submit(obj=activity, actor=operator)

@@ -22,7 +22,6 @@ from django.db import IntegrityError, connection, models, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from accounts.roles import Role
 from programs.models import (
     Activity,
     Allocation,
@@ -54,7 +53,6 @@ from tests.factories import (
     make_partner,
     make_realisation,
     make_revision,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +85,7 @@ def stored(model):
 
 
 @pytest.fixture
-def w(db):
+def w(operator):
     """A Bali 2020 allocation with an activity, a participating firm and its output, and neighbours."""
     bali, kalsel = Province.objects.get(code="51"), Province.objects.get(code="63")
     alloc = make_allocation("51", 2020, pagu=1000 * MILLION)
@@ -111,7 +109,7 @@ def w(db):
         output=make_output(participation, quantity=1000),
         partner=make_partner("51"),
         kalsel_partner=make_partner("63"),
-        operator=make_user("operator-bali", Role.OPERATOR, "51"),
+        operator=operator,
     )
 
 
@@ -1101,16 +1099,18 @@ def _province_rows(code, actor, year=2020, review_status=ReviewStatus.DRAFT):
 
 
 @pytest.fixture
-def scope(db):
+def scope(admin, pusat, operator, operator_b, operator_nowhere, viewer_a, viewer, user):
+    user.province = Province.objects.get(code="51")  # a province alone gives no right
+    user.save(update_fields=["province"])
     users = SimpleNamespace(
-        admin=make_user("admin", Role.ADMIN),
-        ministry=make_user("pusat", Role.MINISTRY),
-        operator_a=make_user("operator-bali", Role.OPERATOR, "51"),
-        operator_b=make_user("operator-kalsel", Role.OPERATOR, "63"),
-        operator_nowhere=make_user("operator-tanpa-provinsi", Role.OPERATOR),
-        viewer_a=make_user("peninjau-bali", Role.VIEWER, "51"),
-        viewer_all=make_user("peninjau-nasional", Role.VIEWER),
-        nobody=make_user("tanpa-peran", province="51"),
+        admin=admin,
+        ministry=pusat,
+        operator_a=operator,
+        operator_b=operator_b,
+        operator_nowhere=operator_nowhere,
+        viewer_a=viewer_a,
+        viewer_all=viewer,
+        nobody=user,
     )
     a = _province_rows("51", users.operator_a)
     b = _province_rows("63", users.operator_b)

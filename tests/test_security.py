@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from programs.models import Firm
-from tests.factories import PASSWORD, make_firm, make_user
+from tests.factories import PASSWORD, make_firm
 
 
 def _sign_in(client, username, password, ip="10.1.1.1"):
@@ -16,11 +16,11 @@ def _sign_in(client, username, password, ip="10.1.1.1"):
 
 
 @pytest.mark.django_db
-def test_after_the_limit_even_the_right_password_is_refused_until_the_cool_off_ends(client):
+def test_after_the_limit_even_the_right_password_is_refused_until_the_cool_off_ends(
+    client, operator, operator_b
+):
     from axes.models import AccessAttempt
 
-    make_user("op-51", "operator", "51")
-    make_user("op-63", "operator", "63")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _sign_in(client, "op-51", "salah-sandi")
     locked = _sign_in(client, "op-51", PASSWORD)
@@ -40,8 +40,7 @@ def test_after_the_limit_even_the_right_password_is_refused_until_the_cool_off_e
 
 
 @pytest.mark.django_db
-def test_a_new_session_key_on_sign_in(client):
-    make_user("op-51", "operator", "51")
+def test_a_new_session_key_on_sign_in(client, operator):
     client.get(reverse("login"))
     client.session.save()
     before = client.session.session_key
@@ -64,9 +63,7 @@ def test_password_validators_refuse_a_weak_password():
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_second_of_two_concurrent_edits_is_refused():
-    operator = make_user("op-51", "operator", "51")
-    colleague = make_user("op-51b", "operator", "51")
+def test_the_second_of_two_concurrent_edits_is_refused(operator, colleague):
     firm = make_firm("51", name="IKM Awal")
     first, second = Client(), Client()
     first.force_login(operator)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD
 
 PROXY = "127.0.0.1"  # the reverse proxy of the deployment guide, on the same host
 
@@ -32,8 +32,9 @@ def behind_one_proxy(settings):
 
 
 @pytest.mark.django_db
-def test_failures_from_one_address_behind_the_proxy_do_not_lock_the_user_out_elsewhere(behind_one_proxy):
-    make_user("pusat", "pusat")
+def test_failures_from_one_address_behind_the_proxy_do_not_lock_the_user_out_elsewhere(
+    behind_one_proxy, pusat
+):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _sign_in_through_proxy("pusat", "salah-sandi", "203.0.113.9")
     assert _sign_in_through_proxy("pusat", PASSWORD, "203.0.113.9").status_code == 429
@@ -42,10 +43,9 @@ def test_failures_from_one_address_behind_the_proxy_do_not_lock_the_user_out_els
 
 
 @pytest.mark.django_db
-def test_axes_and_the_audit_log_record_the_clients_address_not_the_proxys(behind_one_proxy, caplog):
+def test_axes_and_the_audit_log_record_the_clients_address_not_the_proxys(behind_one_proxy, operator, caplog):
     from axes.models import AccessAttempt, AccessLog
 
-    make_user("op-51", "operator", "51")
     with caplog.at_level(logging.INFO, logger="ikm_dekon.audit"):
         _sign_in_through_proxy("op-51", "salah-sandi", "203.0.113.9")
         _sign_in_through_proxy("op-51", PASSWORD, "198.51.100.4")
@@ -57,8 +57,7 @@ def test_axes_and_the_audit_log_record_the_clients_address_not_the_proxys(behind
 
 
 @pytest.mark.django_db
-def test_addresses_a_client_writes_into_x_forwarded_for_are_not_trusted(behind_one_proxy):
-    make_user("pusat", "pusat")
+def test_addresses_a_client_writes_into_x_forwarded_for_are_not_trusted(behind_one_proxy, pusat):
     # The proxy appends the real address; whatever the client put in front of it changes nothing.
     for n in range(settings.AXES_FAILURE_LIMIT):
         _sign_in_through_proxy("pusat", "salah-sandi", None, forwarded=f"10.0.0.{n}, 203.0.113.9")
@@ -66,11 +65,10 @@ def test_addresses_a_client_writes_into_x_forwarded_for_are_not_trusted(behind_o
 
 
 @pytest.mark.django_db
-def test_without_a_proxy_the_header_is_ignored(settings):
+def test_without_a_proxy_the_header_is_ignored(settings, operator):
     from axes.models import AccessAttempt
 
     settings.AXES_IPWARE_PROXY_COUNT = 0
-    make_user("op-51", "operator", "51")
     Client().post(
         reverse("login"),
         {"username": "op-51", "password": "salah"},
@@ -83,28 +81,29 @@ def test_without_a_proxy_the_header_is_ignored(settings):
 # --- A locked activity keeps the partners and firms it was verified with -----------------------------------
 
 
-def _submitted_activity(province="51"):
+@pytest.fixture
+def submitted(operator):
+    """Province A's operator, a draft activity of theirs, and the call that submits it."""
     from programs import services
     from tests.factories import make_activity, make_allocation
 
-    operator = make_user(f"op-{province}", "operator", province)
-    activity = make_activity(make_allocation(province))
+    activity = make_activity(make_allocation("51"))
     return operator, activity, lambda: services.submit(obj=activity, actor=operator)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("then", ["submitted", "verified"])
-def test_a_partner_that_a_locked_activity_names_cannot_be_deleted(client, then):
+def test_a_partner_that_a_locked_activity_names_cannot_be_deleted(client, submitted, pusat, then):
     from programs import services
     from programs.models import Partner
     from tests.factories import make_partner
 
-    operator, activity, submit = _submitted_activity()
+    operator, activity, submit = submitted
     partner = make_partner("51", name="Gugus Tugas Covid-19 Kabupaten Bangli")
     activity.partners.add(partner)
     submit()
     if then == "verified":
-        services.verify(obj=activity, actor=make_user("pusat", "pusat"))
+        services.verify(obj=activity, actor=pusat)
     history_rows = activity.history.count()
     client.force_login(operator)
     response = client.post(reverse("programs:partner_delete", args=[partner.pk]), follow=True)
@@ -117,11 +116,11 @@ def test_a_partner_that_a_locked_activity_names_cannot_be_deleted(client, then):
 
 
 @pytest.mark.django_db
-def test_a_partner_of_a_draft_activity_can_still_be_deleted(client):
+def test_a_partner_of_a_draft_activity_can_still_be_deleted(client, submitted):
     from programs.models import Partner
     from tests.factories import make_partner
 
-    operator, activity, _submit = _submitted_activity()
+    operator, activity, _submit = submitted
     partner = make_partner("51")
     activity.partners.add(partner)
     client.force_login(operator)
@@ -130,12 +129,12 @@ def test_a_partner_of_a_draft_activity_can_still_be_deleted(client):
 
 
 @pytest.mark.django_db
-def test_the_model_refuses_deleting_a_partner_or_firm_a_locked_activity_names():
+def test_the_model_refuses_deleting_a_partner_or_firm_a_locked_activity_names(submitted):
     from django.db.models import ProtectedError
 
     from tests.factories import make_firm, make_participant, make_partner
 
-    _operator, activity, submit = _submitted_activity()
+    _operator, activity, submit = submitted
     partner = make_partner("51")
     activity.partners.add(partner)
     firm = make_firm("51")
@@ -149,11 +148,11 @@ def test_the_model_refuses_deleting_a_partner_or_firm_a_locked_activity_names():
 
 
 @pytest.mark.django_db
-def test_a_firm_a_locked_activity_names_cannot_be_deleted_with_a_message(client):
+def test_a_firm_a_locked_activity_names_cannot_be_deleted_with_a_message(client, submitted):
     from programs.models import Firm
     from tests.factories import make_firm, make_participant
 
-    operator, activity, submit = _submitted_activity()
+    operator, activity, submit = submitted
     firm = make_firm("51")
     make_participant(activity, founded_firm=firm)
     submit()
@@ -165,11 +164,11 @@ def test_a_firm_a_locked_activity_names_cannot_be_deleted_with_a_message(client)
 
 
 @pytest.mark.django_db
-def test_the_admin_lists_the_locked_activity_instead_of_deleting_the_partner(admin_client):
+def test_the_admin_lists_the_locked_activity_instead_of_deleting_the_partner(admin_client, submitted):
     from programs.models import Partner
     from tests.factories import make_partner
 
-    _operator, activity, submit = _submitted_activity()
+    _operator, activity, submit = submitted
     partner = make_partner("51")
     activity.partners.add(partner)
     submit()
@@ -181,18 +180,18 @@ def test_the_admin_lists_the_locked_activity_instead_of_deleting_the_partner(adm
 
 
 @pytest.mark.django_db
-def test_renaming_a_partner_or_firm_does_not_change_what_a_verified_activity_shows(client):
+def test_renaming_a_partner_or_firm_does_not_change_what_a_verified_activity_shows(client, submitted, pusat):
     from programs import services
     from tests.factories import make_firm, make_output, make_participation, make_partner
 
-    operator, activity, submit = _submitted_activity()
+    operator, activity, submit = submitted
     partner = make_partner("51", name="Gugus Tugas Covid-19 Kabupaten Bangli")
     buyer = make_partner("51", name="RSUD Bangli")
     activity.partners.add(partner)
     firm = make_firm("51", name="IKM Konveksi Sari Bangli")
     make_output(make_participation(activity, firm), ordered_quantity=500, buyer=buyer)
     submit()
-    services.verify(obj=activity, actor=make_user("pusat", "pusat"))
+    services.verify(obj=activity, actor=pusat)
     for record, new_name in (
         (partner, "Gugus Tugas Baru"),
         (buyer, "Pembeli Baru"),
@@ -209,10 +208,10 @@ def test_renaming_a_partner_or_firm_does_not_change_what_a_verified_activity_sho
 
 
 @pytest.mark.django_db
-def test_a_draft_activity_shows_the_current_names(client):
+def test_a_draft_activity_shows_the_current_names(client, submitted):
     from tests.factories import make_partner
 
-    operator, activity, _submit = _submitted_activity()
+    operator, activity, _submit = submitted
     partner = make_partner("51", name="Gugus Tugas Lama")
     activity.partners.add(partner)
     partner.name = "Gugus Tugas Baru"
@@ -225,10 +224,9 @@ def test_a_draft_activity_shows_the_current_names(client):
 
 
 @pytest.mark.django_db
-def test_pages_with_personal_data_tell_browsers_and_proxies_not_to_store_them(client):
+def test_pages_with_personal_data_tell_browsers_and_proxies_not_to_store_them(client, operator):
     from tests.factories import make_activity, make_allocation, make_firm, make_participant
 
-    operator = make_user("op-51", "operator", "51")
     activity = make_activity(make_allocation("51"))
     make_participant(activity, name="Ni Luh Putu Sari", nik="5106014501900001", phone="081234567890")
     firm = make_firm("51", owner_name="I Made Wirawan", phone="0366123456")
@@ -255,8 +253,7 @@ def _sign_in(client, username, password=PASSWORD):
 
 
 @pytest.mark.django_db
-def test_every_user_can_change_their_own_password(client):
-    operator = make_user("op-51", "operator", "51")
+def test_every_user_can_change_their_own_password(client, operator):
     client.force_login(operator)
     page = client.get(reverse("programs:firm_list")).content.decode()
     assert reverse("accounts:password_change") in page  # the user menu links to it
@@ -279,8 +276,7 @@ def test_every_user_can_change_their_own_password(client):
 
 
 @pytest.mark.django_db
-def test_a_wrong_old_password_or_the_same_password_is_refused_beside_the_field(client):
-    operator = make_user("op-51", "operator", "51")
+def test_a_wrong_old_password_or_the_same_password_is_refused_beside_the_field(client, operator):
     client.force_login(operator)
     url = reverse("accounts:password_change")
     wrong = client.post(
@@ -333,15 +329,16 @@ def test_an_account_the_admin_creates_must_change_its_password_at_sign_in(admin_
 
 
 @pytest.mark.django_db
-def test_a_password_the_admin_resets_must_be_changed_before_the_second_factor_is_enrolled(admin_client):
-    ministry = make_user("pusat", "pusat")
+def test_a_password_the_admin_resets_must_be_changed_before_the_second_factor_is_enrolled(
+    admin_client, pusat
+):
     response = admin_client.post(
-        reverse("admin:auth_user_password_change", args=[ministry.pk]),
+        reverse("admin:auth_user_password_change", args=[pusat.pk]),
         {"usable_password": "true", "password1": "Reset-Admin-2020", "password2": "Reset-Admin-2020"},
     )
     assert response.status_code == 302
-    ministry.refresh_from_db()
-    assert ministry.must_change_password
+    pusat.refresh_from_db()
+    assert pusat.must_change_password
     client = Client()
     client.post(reverse("login"), {"username": "pusat", "password": "Reset-Admin-2020"})
     # ministry staff must enrol a second factor, but the password change comes first
@@ -360,8 +357,8 @@ def test_a_password_the_admin_resets_must_be_changed_before_the_second_factor_is
         },
         follow=True,
     )
-    ministry.refresh_from_db()
-    assert not ministry.must_change_password
+    pusat.refresh_from_db()
+    assert not pusat.must_change_password
     # then the second factor, as for every ministry account
     assert changed.redirect_chain[-1][0].startswith(reverse("accounts:otp_enrol"))
 
@@ -388,12 +385,13 @@ def _upload(client, activity, **extra):
 
 
 @pytest.mark.django_db
-def test_deleting_an_activity_removes_its_evidence_files(client, django_capture_on_commit_callbacks):
+def test_deleting_an_activity_removes_its_evidence_files(
+    client, operator, django_capture_on_commit_callbacks
+):
     import os
 
     from tests.factories import make_activity, make_allocation
 
-    operator = make_user("op-51", "operator", "51")
     activity = make_activity(make_allocation("51"))
     client.force_login(operator)
     paths = [_upload(client, activity), _upload(client, activity)]
@@ -406,7 +404,7 @@ def test_deleting_an_activity_removes_its_evidence_files(client, django_capture_
 
 @pytest.mark.django_db
 def test_deleting_a_handover_removes_its_bast_but_not_the_activitys_files(
-    client, django_capture_on_commit_callbacks
+    client, operator, django_capture_on_commit_callbacks
 ):
     import os
 
@@ -419,7 +417,6 @@ def test_deleting_a_handover_removes_its_bast_but_not_the_activitys_files(
         make_participation,
     )
 
-    operator = make_user("op-51", "operator", "51")
     activity = make_activity(make_allocation("51"))
     handover = make_handover(make_output(make_participation(activity, make_firm("51"))))
     client.force_login(operator)
@@ -432,8 +429,8 @@ def test_deleting_a_handover_removes_its_bast_but_not_the_activitys_files(
     assert os.path.exists(attendance)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_delete_that_is_rolled_back_keeps_its_file():
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_delete_that_is_rolled_back_keeps_its_file(operator):
     import os
 
     from django.core.files.base import ContentFile
@@ -442,7 +439,6 @@ def test_a_delete_that_is_rolled_back_keeps_its_file():
     from programs.models import Activity, Attachment
     from tests.factories import make_activity, make_allocation
 
-    operator = make_user("op-51", "operator", "51")
     activity = make_activity(make_allocation("51"))
     attachment = Attachment.objects.create(
         activity=activity,
@@ -471,14 +467,15 @@ def test_a_delete_that_is_rolled_back_keeps_its_file():
 
 
 @pytest.mark.django_db
-def test_view_on_site_answers_404_alike_for_another_provinces_record_and_a_missing_one(client):
+def test_view_on_site_answers_404_alike_for_another_provinces_record_and_a_missing_one(
+    client, operator_b, admin
+):
     from django.contrib.contenttypes.models import ContentType
 
     from programs.models import Activity, Firm
-    from tests.factories import make_activity, make_allocation, make_firm
+    from tests.factories import make_activity, make_allocation, make_firm, with_staff_status
 
-    operator = make_user("op-63", "operator", "63", is_staff=True)
-    admin = make_user("admin-uji", "admin", is_staff=True)
+    with_staff_status(operator_b)
     own = make_activity(make_allocation("63"))
     other = make_activity(make_allocation("51"))
     other_firm = make_firm("51")
@@ -490,7 +487,7 @@ def test_view_on_site_answers_404_alike_for_another_provinces_record_and_a_missi
 
     # Staff who are not admins never pass the admin's door: one answer for their own record, another
     # province's and a missing one, so nothing is learnt of what exists.
-    client.force_login(operator)
+    client.force_login(operator_b)
     answers = [view_on_site(Activity, pk) for pk in (own.pk, other.pk, missing)]
     assert {(r.status_code, r.url.split("?")[0]) for r in answers} == {(302, reverse("admin:login"))}
     assert view_on_site(Firm, other_firm.pk).url.split("?")[0] == reverse("admin:login")
@@ -502,11 +499,11 @@ def test_view_on_site_answers_404_alike_for_another_provinces_record_and_a_missi
 
 
 @pytest.mark.django_db
-def test_renaming_a_partner_on_its_page_leaves_the_submitted_activity_as_submitted(client):
+def test_renaming_a_partner_on_its_page_leaves_the_submitted_activity_as_submitted(client, submitted):
     from programs.models import Partner
     from tests.factories import make_partner
 
-    operator, activity, submit = _submitted_activity()
+    operator, activity, submit = submitted
     partner = make_partner("51", name="Gugus Tugas Covid-19 Kabupaten Bangli")
     activity.partners.add(partner)
     submit()
@@ -529,18 +526,17 @@ def test_renaming_a_partner_on_its_page_leaves_the_submitted_activity_as_submitt
 
 
 @pytest.mark.django_db
-def test_a_reset_password_alone_never_passes_an_existing_second_factor():
+def test_a_reset_password_alone_never_passes_an_existing_second_factor(pusat):
     """Whoever reads an admin-reset password of an account with an authenticator must still type its code
     before reaching anything, the password change page included."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    ministry = make_user("pusat-lama", "pusat")
-    TOTPDevice.objects.create(user=ministry, name="Ponsel", confirmed=True)
-    ministry.set_password("Reset-Admin-2020")
-    ministry.must_change_password = True
-    ministry.save()
+    TOTPDevice.objects.create(user=pusat, name="Ponsel", confirmed=True)
+    pusat.set_password("Reset-Admin-2020")
+    pusat.must_change_password = True
+    pusat.save()
     client = Client()
-    client.post(reverse("login"), {"username": "pusat-lama", "password": "Reset-Admin-2020"})
+    client.post(reverse("login"), {"username": "pusat", "password": "Reset-Admin-2020"})
     for page in (reverse("home"), reverse("accounts:password_change")):
         response = client.get(page)
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:otp_verify"))

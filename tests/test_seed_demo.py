@@ -38,7 +38,11 @@ from programs.models import (
 )
 from provinces.models import Province, Regency
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # The demo data is built once per process that runs this module (about 15 s): in one worker, once.
+    pytest.mark.xdist_group("seed_demo"),
+]
 
 
 def seed(**options):

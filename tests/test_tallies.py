@@ -35,13 +35,12 @@ from .factories import (
     make_output,
     make_participant,
     make_participation,
-    make_user,
 )
 from .test_recap_reference import _synthetic
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the tallies are PostgreSQL triggers"),
+    pytest.mark.postgres(reason="the tallies are PostgreSQL triggers"),
 ]
 YEAR = 2033  # a year no other data uses
 
@@ -54,14 +53,6 @@ def assert_exact(step=None):
 def tally(province_code, measure, year=YEAR):
     row = Tally.objects.filter(year=year, province__code=province_code, measure=measure).first()
     return row.amount if row else 0
-
-
-@pytest.fixture
-def cast():
-    admin = make_user("admin-tally", "admin")
-    pusat = make_user("pusat-tally", "pusat")
-    operators = {code: make_user(f"op-tally-{code}", "operator", province=code) for code in ("51", "63")}
-    return admin, pusat, operators
 
 
 def _activity(allocation, year=YEAR, **overrides):
@@ -203,10 +194,9 @@ def test_a_rolled_back_write_leaves_no_tally_behind():
     assert_exact()
 
 
-def test_a_random_walk_of_writes_keeps_every_tally_and_report_figure_exact(cast):
+def test_a_random_walk_of_writes_keeps_every_tally_and_report_figure_exact(admin, pusat, operators):
     """Many small writes of every kind in random order; after each, the tallies equal the records, and at
     the end the recap and the Covid-19 report read from tallies equal the same reports added up live."""
-    admin, pusat, operators = cast
     rng = random.Random(33)
     allocations = {code: make_allocation(code, YEAR) for code in ("51", "63")}
     regency = {"51": "51.06", "63": "63.08"}
@@ -272,19 +262,18 @@ def test_a_random_walk_of_writes_keeps_every_tally_and_report_figure_exact(cast)
     )
 
 
-def test_the_copy_generator_fires_the_triggers_too(cast):
+def test_the_copy_generator_fires_the_triggers_too(admin, pusat, operators):
     """seed_demo --copy writes by COPY with session_replication_role = replica (foreign keys checked at the
     end): the tally triggers are ENABLE ALWAYS, so they still fire."""
-    _synthetic(cast, copy=True, year=YEAR)
+    _synthetic(admin, pusat, operators, copy=True, year=YEAR)
     assert (
         tally("51", "participations") == Participation.objects.filter(year=YEAR, province__code="51").count()
     )
     assert_exact()
 
 
-def test_the_unfiltered_recap_reads_the_tallies_not_the_records(cast):
-    _synthetic(cast, year=YEAR)
-    pusat = cast[1]
+def test_the_unfiltered_recap_reads_the_tallies_not_the_records(admin, pusat, operators):
+    _synthetic(admin, pusat, operators, year=YEAR)
     summed = ("programs_participation", "programs_participant", "programs_output", "programs_handover")
     with CaptureQueriesContext(connection) as queries:
         recap = reports.national_recap(pusat, reports.Filters(year=YEAR))
@@ -299,9 +288,8 @@ def test_the_unfiltered_recap_reads_the_tallies_not_the_records(cast):
     assert '"programs_participation"' in " ".join(q["sql"] for q in queries)
 
 
-def test_an_operator_reads_only_their_own_provinces_tallies(cast):
-    _synthetic(cast, year=YEAR)
-    operator = cast[2]["51"]
+def test_an_operator_reads_only_their_own_provinces_tallies(admin, pusat, operators, operator):
+    _synthetic(admin, pusat, operators, year=YEAR)
     recap = reports.national_recap(operator, reports.Filters(year=YEAR))
     assert [r["province_code"] for r in recap.rows] == ["51"]
     assert recap.totals["firms"] == tally("51", "firms") > 0
@@ -309,8 +297,8 @@ def test_an_operator_reads_only_their_own_provinces_tallies(cast):
     assert not NationalTally.objects.visible_to(operator).exists()
 
 
-def test_the_tallies_command_finds_a_difference_and_rebuilds(cast, capsys):
-    _synthetic(cast, year=YEAR)
+def test_the_tallies_command_finds_a_difference_and_rebuilds(admin, pusat, operators, capsys):
+    _synthetic(admin, pusat, operators, year=YEAR)
     call_command("tallies")
     Tally.objects.filter(year=YEAR, measure="participants").update(amount=7)
     with pytest.raises(CommandError, match="tidak sama"):

@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import otp
 from ikm_dekon import urls as root_urls
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, with_staff_status
 
 pytestmark = pytest.mark.django_db
 
@@ -100,8 +100,9 @@ def test_the_walk_covers_the_workspace_and_the_admin():
 
 @pytest.mark.parametrize("role", ["admin", "pusat"])
 @pytest.mark.parametrize("has_device", [True, False], ids=["with-device", "not-enrolled"])
-def test_admin_and_ministry_staff_reach_no_page_before_the_second_factor(client, role, has_device):
-    user = make_user(f"{role}-uji", role, is_staff=True)
+def test_admin_and_ministry_staff_reach_no_page_before_the_second_factor(client, role, has_device, request):
+    user = request.getfixturevalue(role)
+    with_staff_status(user)  # the admin's pages too wait for the second factor
     if has_device:
         with_device(user)
     sign_in(client, user)
@@ -115,10 +116,9 @@ def test_admin_and_ministry_staff_reach_no_page_before_the_second_factor(client,
     assert client.get(reverse("home")).url.startswith(expected)
 
 
-def test_only_the_second_factor_pages_sign_out_and_public_pages_answer_before_the_code(client):
-    user = make_user("pusat-uji", "pusat")
-    with_device(user)
-    sign_in(client, user)
+def test_only_the_second_factor_pages_sign_out_and_public_pages_answer_before_the_code(client, pusat):
+    with_device(pusat)
+    sign_in(client, pusat)
     assert client.get(VERIFY).status_code == 200
     assert client.get("/healthz").status_code == 200
     # the sign-in page sends a signed-in user on, to the home page, which sends them to the code
@@ -127,10 +127,9 @@ def test_only_the_second_factor_pages_sign_out_and_public_pages_answer_before_th
     assert "_auth_user_id" not in client.session
 
 
-def test_the_code_opens_the_pages_and_returns_to_the_page_asked_for(client):
-    user = make_user("pusat-uji", "pusat")
-    device = with_device(user)
-    sign_in(client, user)
+def test_the_code_opens_the_pages_and_returns_to_the_page_asked_for(client, pusat):
+    device = with_device(pusat)
+    sign_in(client, pusat)
     wanted = reverse("programs:activity_list")
     response = client.get(wanted)
     assert response.url == f"{VERIFY}?next={wanted}"
@@ -145,19 +144,17 @@ def test_the_code_opens_the_pages_and_returns_to_the_page_asked_for(client):
     assert not client.get("/admin/").url.startswith(VERIFY)
 
 
-def test_the_session_gets_a_new_key_when_the_code_is_accepted(client):
-    user = make_user("admin-uji", "admin")
-    device = with_device(user)
-    sign_in(client, user)
+def test_the_session_gets_a_new_key_when_the_code_is_accepted(client, admin):
+    device = with_device(admin)
+    sign_in(client, admin)
     before = client.session.session_key
     client.post(VERIFY, {"code": code_for(device)})
     assert client.session.session_key != before
 
 
-def test_a_wrong_code_is_refused_in_indonesian(client):
-    user = make_user("admin-uji", "admin")
-    device = with_device(user)
-    sign_in(client, user)
+def test_a_wrong_code_is_refused_in_indonesian(client, admin):
+    device = with_device(admin)
+    sign_in(client, admin)
     right = code_for(device)
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     response = client.post(VERIFY, {"code": wrong})
@@ -170,22 +167,20 @@ def test_a_wrong_code_is_refused_in_indonesian(client):
     assert client.get(reverse("home")).url.startswith(VERIFY)
 
 
-def test_a_code_is_accepted_once(client):
-    user = make_user("admin-uji", "admin")
-    device = with_device(user)
+def test_a_code_is_accepted_once(client, admin):
+    device = with_device(admin)
     code = code_for(device)
-    sign_in(client, user)
+    sign_in(client, admin)
     assert client.post(VERIFY, {"code": code}).status_code == 302
     client.post(reverse("logout"))
-    sign_in(client, user)
+    sign_in(client, admin)
     response = client.post(VERIFY, {"code": code})
     assert response.status_code == 200
     assert "Kode salah" in response.content.decode()
 
 
-def test_enrolment_shows_a_qr_code_and_the_key_then_the_recovery_codes_once(client):
-    user = make_user("pusat-baru", "pusat")
-    sign_in(client, user)
+def test_enrolment_shows_a_qr_code_and_the_key_then_the_recovery_codes_once(client, pusat):
+    sign_in(client, pusat)
     assert client.get(reverse("home")).url.startswith(ENROL)
     page = client.get(ENROL)
     html = page.content.decode()
@@ -193,11 +188,11 @@ def test_enrolment_shows_a_qr_code_and_the_key_then_the_recovery_codes_once(clie
     assert "wajib untuk admin dan staf kementerian" in html
     assert '<svg class="qr-code" role="img"' in html and "<path d=" in html
     assert "data:" not in html and "<script>" not in html
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = TOTPDevice.objects.get(user=pusat, confirmed=False)
     assert otp.secret_text(device) in html
     # reloading keeps the same key, so a half-scanned code stays valid
     client.get(ENROL)
-    assert TOTPDevice.objects.filter(user=user).count() == 1
+    assert TOTPDevice.objects.filter(user=pusat).count() == 1
 
     response = client.post(ENROL, {"code": code_for(device)})
     assert response.status_code == 302
@@ -205,7 +200,7 @@ def test_enrolment_shows_a_qr_code_and_the_key_then_the_recovery_codes_once(clie
     device.refresh_from_db()
     assert device.confirmed
     page = client.get(response.url)
-    codes = list(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+    codes = list(StaticToken.objects.filter(device__user=pusat).values_list("token", flat=True))
     assert len(codes) == 10
     for code in codes:
         assert code in page.content.decode()
@@ -216,50 +211,45 @@ def test_enrolment_shows_a_qr_code_and_the_key_then_the_recovery_codes_once(clie
     assert client.get(reverse("home")).status_code == 200
 
 
-def test_enrolment_refuses_a_wrong_code(client):
-    user = make_user("admin-baru", "admin")
-    sign_in(client, user)
+def test_enrolment_refuses_a_wrong_code(client, admin):
+    sign_in(client, admin)
     client.get(ENROL)
     response = client.post(ENROL, {"code": "000000"})
     assert "Kode salah" in response.content.decode()
-    assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    assert not TOTPDevice.objects.filter(user=admin, confirmed=True).exists()
     assert client.get(reverse("home")).url.startswith(ENROL)
 
 
-def test_with_only_the_password_nobody_enrols_a_second_phone(client):
-    user = make_user("admin-uji", "admin")
-    with_device(user)
-    sign_in(client, user)
+def test_with_only_the_password_nobody_enrols_a_second_phone(client, admin):
+    with_device(admin)
+    sign_in(client, admin)
     response = client.get(ENROL)
     assert response.url.startswith(VERIFY)
     assert client.post(ENROL, {"code": "123456"}).url.startswith(VERIFY)
-    assert TOTPDevice.objects.filter(user=user).count() == 1
+    assert TOTPDevice.objects.filter(user=admin).count() == 1
 
 
-def test_a_recovery_code_works_once(client):
-    user = make_user("admin-uji", "admin")
-    with_device(user)
-    codes = otp.new_recovery_codes(user)
-    sign_in(client, user)
+def test_a_recovery_code_works_once(client, admin):
+    with_device(admin)
+    codes = otp.new_recovery_codes(admin)
+    sign_in(client, admin)
     response = client.post(VERIFY, {"code": codes[0].upper()}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("home")
     assert "tersisa 9" in response.content.decode()
     client.post(reverse("logout"))
-    sign_in(client, user)
+    sign_in(client, admin)
     response = client.post(VERIFY, {"code": codes[0]})
     assert response.status_code == 200 and "Kode salah" in response.content.decode()
-    assert StaticToken.objects.filter(device__user=user).count() == 9
+    assert StaticToken.objects.filter(device__user=admin).count() == 9
 
 
-def test_an_operator_without_a_device_signs_in_with_the_password_only(client):
-    operator = make_user("op-51", "operator", "51")
+def test_an_operator_without_a_device_signs_in_with_the_password_only(client, operator):
     sign_in(client, operator)
     assert client.get(reverse("home")).status_code == 200
     assert client.get(reverse("accounts:security")).status_code == 200
 
 
-def test_an_operator_may_enrol_and_is_then_asked_for_the_code(client):
-    operator = make_user("op-51", "operator", "51")
+def test_an_operator_may_enrol_and_is_then_asked_for_the_code(client, operator):
     sign_in(client, operator)
     page = client.get(reverse("accounts:security"))
     assert "Tidak aktif" in page.content.decode()
@@ -280,19 +270,17 @@ def test_an_operator_may_enrol_and_is_then_asked_for_the_code(client):
     assert not StaticDevice.objects.filter(user=operator).exists()
 
 
-def test_ministry_staff_cannot_switch_it_off(client):
-    user = make_user("pusat-uji", "pusat")
-    device = with_device(user)
-    sign_in(client, user)
+def test_ministry_staff_cannot_switch_it_off(client, pusat):
+    device = with_device(pusat)
+    sign_in(client, pusat)
     client.post(VERIFY, {"code": code_for(device)})
     assert client.post(reverse("accounts:otp_disable")).status_code == 403
-    assert TOTPDevice.objects.filter(user=user).exists()
+    assert TOTPDevice.objects.filter(user=pusat).exists()
 
 
-def test_the_django_admin_needs_the_second_factor_too(client):
-    user = make_user("admin-uji", "admin", is_staff=True, is_superuser=True)
-    device = with_device(user)
-    credentials = {"username": user.username, "password": PASSWORD, "next": "/admin/"}
+def test_the_django_admin_needs_the_second_factor_too(client, admin):
+    device = with_device(admin)
+    credentials = {"username": admin.username, "password": PASSWORD, "next": "/admin/"}
     response = client.post("/admin/login/", credentials)
     assert response.status_code == 302
     response = client.get("/admin/")
@@ -301,13 +289,12 @@ def test_the_django_admin_needs_the_second_factor_too(client):
     assert client.get("/admin/").status_code == 200
 
 
-def test_new_recovery_codes_replace_the_old_ones(client):
-    user = make_user("admin-uji", "admin")
-    device = with_device(user)
-    old = otp.new_recovery_codes(user)
-    sign_in(client, user)
+def test_new_recovery_codes_replace_the_old_ones(client, admin):
+    device = with_device(admin)
+    old = otp.new_recovery_codes(admin)
+    sign_in(client, admin)
     client.post(VERIFY, {"code": code_for(device)})
     response = client.post(reverse("accounts:recovery_codes_new"))
     assert response.url == reverse("accounts:recovery_codes")
-    new = set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+    new = set(StaticToken.objects.filter(device__user=admin).values_list("token", flat=True))
     assert len(new) == 10 and not new & set(old)

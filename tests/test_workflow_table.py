@@ -24,8 +24,8 @@ APPROVED = "disetujui"
 
 
 @pytest.fixture
-def world():
-    return build_world()
+def world(operator, operator_b, pusat, viewer, admin):
+    return build_world(operator, operator_b, pusat, viewer, admin)
 
 
 @pytest.fixture

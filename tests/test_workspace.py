@@ -32,26 +32,14 @@ from tests.factories import (
     make_partner,
     make_realisation,
     make_revision,
-    make_user,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator():
-    return make_user("op-51", "operator", "51")
-
-
-@pytest.fixture
 def allocation():
     return make_allocation("51", 2020)
-
-
-@pytest.fixture
-def op_client(client, operator):
-    client.force_login(operator)
-    return client
 
 
 def _count_queries(client, url):
@@ -81,8 +69,7 @@ LISTS = {
 
 
 @pytest.mark.parametrize("kind", LISTS)
-def test_each_list_page_uses_the_same_number_of_queries_at_5_and_50_rows(client, kind):
-    pusat = make_user("pusat", "pusat")
+def test_each_list_page_uses_the_same_number_of_queries_at_5_and_50_rows(client, pusat, kind):
     client.force_login(pusat)
     url = reverse(LISTS[kind])
     if kind == "allocations":
@@ -107,9 +94,9 @@ def test_each_list_page_uses_the_same_number_of_queries_at_5_and_50_rows(client,
     assert _count_queries(client, url) == few
 
 
-def test_activity_page_uses_a_constant_number_of_queries(client, allocation):
+def test_activity_page_uses_a_constant_number_of_queries(client, operator, allocation):
     activity = make_activity(allocation)
-    client.force_login(make_user("op", "operator", "51"))
+    client.force_login(operator)
 
     def add(n):
         for _ in range(n):
@@ -130,7 +117,9 @@ def test_activity_page_uses_a_constant_number_of_queries(client, allocation):
 # fine if it is listed here, one per row is what the tests above catch.
 
 
-def test_the_activity_list_runs_12_queries_for_an_operator(op_client, allocation, django_assert_num_queries):
+def test_the_activity_list_runs_12_queries_for_an_operator(
+    operator_client, allocation, django_assert_num_queries
+):
     for _ in range(3):
         make_participation(make_activity(allocation), make_firm("51"))
     # 1. the session
@@ -146,13 +135,13 @@ def test_the_activity_list_runs_12_queries_for_an_operator(op_client, allocation
     # 11. the session saved again (sliding expiry: SESSION_SAVE_EVERY_REQUEST)
     # 12. release savepoint
     with django_assert_num_queries(12):
-        response = op_client.get(reverse("programs:activity_list"))
+        response = operator_client.get(reverse("programs:activity_list"))
     assert [a.firm_count for a in response.context["page"]] == [1, 1, 1]
 
 
 @pytest.mark.parametrize("kind", ["firms", "partners", "allocations"])
 def test_the_firm_partner_and_allocation_lists_run_10_queries_for_an_operator(
-    op_client, allocation, kind, django_assert_num_queries
+    operator_client, allocation, kind, django_assert_num_queries
 ):
     _fill(kind, 3, allocation)
     # 1. the session
@@ -166,11 +155,13 @@ def test_the_firm_partner_and_allocation_lists_run_10_queries_for_an_operator(
     # 9. the session saved again (sliding expiry)
     # 10. release savepoint
     with django_assert_num_queries(10):
-        response = op_client.get(reverse(LISTS[kind]))
+        response = operator_client.get(reverse(LISTS[kind]))
     assert len(response.context["page"]) == (1 if kind == "allocations" else 3)
 
 
-def test_the_activity_page_runs_24_queries_for_its_operator(op_client, allocation, django_assert_num_queries):
+def test_the_activity_page_runs_24_queries_for_its_operator(
+    operator_client, allocation, django_assert_num_queries
+):
     activity = make_activity(allocation)
     participation = make_participation(activity, make_firm("51"))
     make_handover(make_output(participation, quantity=10), quantity=5)
@@ -202,7 +193,7 @@ def test_the_activity_page_runs_24_queries_for_its_operator(op_client, allocatio
     # 23. the session saved again (sliding expiry)
     # 24. release savepoint
     with django_assert_num_queries(24):
-        response = op_client.get(activity.get_absolute_url())
+        response = operator_client.get(activity.get_absolute_url())
     assert response.context["editable"]
     assert [o.handed_over_total for o in response.context["outputs"]] == [5]
 
@@ -223,8 +214,9 @@ def _this_year_with(returned, drafts, submitted):
     return allocation
 
 
-def test_the_home_page_uses_the_same_number_of_queries_for_1_or_12_records_of_each_kind(client):
-    operator, pusat = make_user("op-51", "operator", "51"), make_user("pusat", "pusat")
+def test_the_home_page_uses_the_same_number_of_queries_for_1_or_12_records_of_each_kind(
+    client, operator, pusat
+):
     allocation = _this_year_with(returned=1, drafts=1, submitted=1)
     few = {}
     for user in (operator, pusat):
@@ -241,7 +233,7 @@ def test_the_home_page_uses_the_same_number_of_queries_for_1_or_12_records_of_ea
         assert _count_queries(client, reverse("home")) == few[user], user
 
 
-def test_the_home_page_runs_12_queries_for_an_operator(op_client, django_assert_num_queries):
+def test_the_home_page_runs_12_queries_for_an_operator(operator_client, django_assert_num_queries):
     _this_year_with(returned=1, drafts=1, submitted=1)
     # 1. the session
     # 2. the user
@@ -256,14 +248,14 @@ def test_the_home_page_runs_12_queries_for_an_operator(op_client, django_assert_
     # 11. the session saved again (sliding expiry)
     # 12. release savepoint
     with django_assert_num_queries(12):
-        response = op_client.get(reverse("home"))
+        response = operator_client.get(reverse("home"))
     assert response.context["allocation"] is not None
     assert not response.context["fallback"]
 
 
-def test_the_home_page_runs_13_queries_for_ministry_staff(client, django_assert_num_queries):
+def test_the_home_page_runs_13_queries_for_ministry_staff(client, pusat, django_assert_num_queries):
     _this_year_with(returned=1, drafts=1, submitted=1)
-    client.force_login(make_user("pusat", "pusat"))
+    client.force_login(pusat)
     # 1. the session
     # 2. the user
     # 3. the user's authenticator (the second factor the session was verified with)
@@ -282,19 +274,21 @@ def test_the_home_page_runs_13_queries_for_ministry_staff(client, django_assert_
     assert response.context["waiting"] == 2
 
 
-def test_the_budget_page_uses_the_same_number_of_queries_for_1_or_12_months(op_client, allocation):
+def test_the_budget_page_uses_the_same_number_of_queries_for_1_or_12_months(operator_client, allocation):
     make_realisation(allocation, month=1)
     make_revision(allocation, 1_400_000_000)
     url = reverse("programs:budget", args=[allocation.pk])
-    few = _count_queries(op_client, url)
+    few = _count_queries(operator_client, url)
     for month in range(2, 13):
         make_realisation(allocation, month=month, amount=Decimal("1000000"))
     make_revision(allocation, 1_300_000_000, revised_on=datetime.date(2020, 5, 1))
     make_revision(allocation, 1_450_000_000, revised_on=datetime.date(2020, 9, 1))
-    assert _count_queries(op_client, url) == few
+    assert _count_queries(operator_client, url) == few
 
 
-def test_the_budget_page_runs_13_queries_for_an_operator(op_client, allocation, django_assert_num_queries):
+def test_the_budget_page_runs_13_queries_for_an_operator(
+    operator_client, allocation, django_assert_num_queries
+):
     make_realisation(allocation, month=1)
     make_revision(allocation, 1_400_000_000)
     # 1. the session
@@ -311,7 +305,7 @@ def test_the_budget_page_runs_13_queries_for_an_operator(op_client, allocation, 
     # 12. the session saved again (sliding expiry)
     # 13. release savepoint
     with django_assert_num_queries(13):
-        response = op_client.get(reverse("programs:budget", args=[allocation.pk]))
+        response = operator_client.get(reverse("programs:budget", args=[allocation.pk]))
     assert response.context["form"] is not None
     assert [row["editable"] for row in response.context["table"] if row["row"]] == [True]
 
@@ -321,16 +315,18 @@ def _firm_in_activities(allocation, firm, n):
         make_output(make_participation(make_activity(allocation), firm), quantity=10)
 
 
-def test_the_firm_page_uses_the_same_number_of_queries_for_1_or_10_activities(op_client, allocation):
+def test_the_firm_page_uses_the_same_number_of_queries_for_1_or_10_activities(operator_client, allocation):
     firm = make_firm("51")
     _firm_in_activities(allocation, firm, 1)
-    few = _count_queries(op_client, firm.get_absolute_url())
+    few = _count_queries(operator_client, firm.get_absolute_url())
     _firm_in_activities(allocation, firm, 9)
     _firm_in_activities(make_allocation("51", 2021), firm, 1)
-    assert _count_queries(op_client, firm.get_absolute_url()) == few
+    assert _count_queries(operator_client, firm.get_absolute_url()) == few
 
 
-def test_the_firm_page_runs_11_queries_for_an_operator(op_client, allocation, django_assert_num_queries):
+def test_the_firm_page_runs_11_queries_for_an_operator(
+    operator_client, allocation, django_assert_num_queries
+):
     firm = make_firm("51")
     _firm_in_activities(allocation, firm, 2)
     # 1. the session
@@ -345,34 +341,34 @@ def test_the_firm_page_runs_11_queries_for_an_operator(op_client, allocation, dj
     # 10. the session saved again (sliding expiry)
     # 11. release savepoint
     with django_assert_num_queries(11):
-        response = op_client.get(firm.get_absolute_url())
+        response = operator_client.get(firm.get_absolute_url())
     assert len(response.context["outputs"]) == 2
 
 
-def test_the_activity_list_filters_searches_sorts_and_paginates(op_client, allocation):
+def test_the_activity_list_filters_searches_sorts_and_paginates(operator_client, allocation):
     make_activity(allocation, title="Bimtek masker kain", kind="bimtek", covid_response=True)
     make_activity(allocation, title="Pendampingan penjahitan", kind="pendampingan", covid_response=False)
     make_activity(make_allocation("63", 2020), title="Kegiatan Kalsel")
     url = reverse("programs:activity_list")
-    html = op_client.get(url).content.decode()
+    html = operator_client.get(url).content.decode()
     assert "Bimtek masker kain" in html and "Pendampingan penjahitan" in html
     assert "Kegiatan Kalsel" not in html  # another province
-    html = op_client.get(url, {"jenis": "pendampingan"}).content.decode()
+    html = operator_client.get(url, {"jenis": "pendampingan"}).content.decode()
     assert "Pendampingan penjahitan" in html and "Bimtek masker kain" not in html
-    html = op_client.get(url, {"covid": "ya"}).content.decode()
+    html = operator_client.get(url, {"covid": "ya"}).content.decode()
     assert "Bimtek masker kain" in html and "Pendampingan penjahitan" not in html
-    html = op_client.get(url, {"q": "penjahitan"}).content.decode()
+    html = operator_client.get(url, {"q": "penjahitan"}).content.decode()
     assert "Pendampingan penjahitan" in html and "Bimtek masker kain" not in html
-    page = op_client.get(url, {"urut": "-judul"}).context["page"]
+    page = operator_client.get(url, {"urut": "-judul"}).context["page"]
     assert [a.title for a in page] == ["Pendampingan penjahitan", "Bimtek masker kain"]
     for i in range(30):
         make_activity(allocation, title=f"Kegiatan ke-{i}")
-    second = op_client.get(url, {"halaman": 2}).context["page"]
+    second = operator_client.get(url, {"halaman": 2}).context["page"]
     assert second.number == 2 and len(second) == 32 - 25
 
 
-def test_an_empty_list_says_so(op_client):
-    html = op_client.get(reverse("programs:activity_list")).content.decode()
+def test_an_empty_list_says_so(operator_client):
+    html = operator_client.get(reverse("programs:activity_list")).content.decode()
     assert "Belum ada kegiatan" in html
 
 
@@ -396,14 +392,16 @@ def _activity_post(allocation, **changes):
     return data
 
 
-def test_an_operator_creates_an_activity_with_indonesian_money_and_dates(op_client, allocation, operator):
-    response = op_client.post(reverse("programs:activity_create"), _activity_post(allocation))
+def test_an_operator_creates_an_activity_with_indonesian_money_and_dates(
+    operator_client, allocation, operator
+):
+    response = operator_client.post(reverse("programs:activity_create"), _activity_post(allocation))
     assert response.status_code == 302
     activity = Activity.objects.get()
     assert activity.budget == Decimal("1250000")
     assert activity.planned_start == datetime.date(2020, 6, 15)
     assert activity.history.latest().history_user == operator
-    page = op_client.get(activity.get_absolute_url()).content.decode()
+    page = operator_client.get(activity.get_absolute_url()).content.decode()
     assert "Rp 1.250.000" in page
     assert "15/06/2020" in page
 
@@ -426,11 +424,13 @@ def test_an_operator_creates_an_activity_with_indonesian_money_and_dates(op_clie
     ],
 )
 def test_a_bad_activity_form_shows_the_message_beside_the_field_and_keeps_the_input(
-    op_client, allocation, changes, field, message
+    operator_client, allocation, changes, field, message
 ):
     if changes.get("regency") == "__63.71":
         changes["regency"] = Regency.objects.get(code="63.71").pk
-    response = op_client.post(reverse("programs:activity_create"), _activity_post(allocation, **changes))
+    response = operator_client.post(
+        reverse("programs:activity_create"), _activity_post(allocation, **changes)
+    )
     assert response.status_code == 200
     form = response.context["form"]
     assert field in form.errors, form.errors
@@ -440,9 +440,9 @@ def test_a_bad_activity_form_shows_the_message_beside_the_field_and_keeps_the_in
     assert not Activity.objects.exists()
 
 
-def test_a_forged_allocation_of_another_province_is_refused(op_client):
+def test_a_forged_allocation_of_another_province_is_refused(operator_client):
     other = make_allocation("63", 2020)
-    response = op_client.post(reverse("programs:activity_create"), _activity_post(other))
+    response = operator_client.post(reverse("programs:activity_create"), _activity_post(other))
     assert response.status_code == 200
     assert "allocation" in response.context["form"].errors
     assert not Activity.objects.exists()
@@ -456,17 +456,17 @@ def test_money_accepts_indonesian_input(value, expected):
     assert RupiahField().clean(value) == Decimal(expected)
 
 
-def test_the_whole_activity_page_flow(op_client, allocation):
+def test_the_whole_activity_page_flow(operator_client, allocation):
     activity = make_activity(allocation)
     existing = make_firm("51", name="IKM Sandang Bangli", nib="5106000000001")
     make_firm("63", regency="63.71", name="IKM Sandang Banjar", nib="6371000000001")
     url = activity.get_absolute_url()
     # find an existing firm by NIB (own province only)
-    html = op_client.get(url, {"cari_ikm": "IKM Sandang"}).content.decode()
+    html = operator_client.get(url, {"cari_ikm": "IKM Sandang"}).content.decode()
     assert "IKM Sandang Bangli" in html and "IKM Sandang Banjar" not in html
-    op_client.post(reverse("programs:participation_add", args=[activity.pk]), {"firm": existing.pk})
+    operator_client.post(reverse("programs:participation_add", args=[activity.pk]), {"firm": existing.pk})
     # register a new firm in place
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:participation_new_firm", args=[activity.pk]),
         {
             "province": activity.province_id,
@@ -481,7 +481,7 @@ def test_the_whole_activity_page_flow(op_client, allocation):
     assert Participation.objects.filter(activity=activity).count() == 2
     participation = Participation.objects.get(firm__name="IKM Baru Bangli")
     # an output and a handover
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:output_add", args=[activity.pk]),
         {
             "participation": participation.pk,
@@ -495,7 +495,7 @@ def test_the_whole_activity_page_flow(op_client, allocation):
     )
     assert response.status_code == 302
     output = Output.objects.get()
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:handover_add", args=[output.pk]),
         {
             "recipient_type": "masyarakat",
@@ -508,7 +508,7 @@ def test_the_whole_activity_page_flow(op_client, allocation):
     assert response.status_code == 200
     assert "melebihi jumlah diproduksi" in response.content.decode()
     assert not Handover.objects.exists()
-    op_client.post(
+    operator_client.post(
         reverse("programs:handover_add", args=[output.pk]),
         {
             "recipient_type": "masyarakat",
@@ -520,21 +520,21 @@ def test_the_whole_activity_page_flow(op_client, allocation):
     )
     assert Output.objects.get().handed_over_total == 400
     # an individual participant with a masked NIK
-    op_client.post(
+    operator_client.post(
         reverse("programs:participant_add", args=[activity.pk]),
         {"name": "Ni Made Sari", "nik": "5106014101900001", "sex": "P"},
     )
-    html = op_client.get(url).content.decode()
+    html = operator_client.get(url).content.decode()
     assert "5106********0001" in html
     assert "5106014101900001" not in html
     assert Participant.objects.get().nik == "5106014101900001"
 
 
-def test_a_duplicate_firm_in_an_activity_is_refused_with_a_message(op_client, allocation):
+def test_a_duplicate_firm_in_an_activity_is_refused_with_a_message(operator_client, allocation):
     activity = make_activity(allocation)
     firm = make_firm("51")
     make_participation(activity, firm)
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:participation_add", args=[activity.pk]), {"firm": firm.pk}, follow=True
     )
     assert (
@@ -543,59 +543,59 @@ def test_a_duplicate_firm_in_an_activity_is_refused_with_a_message(op_client, al
     assert Participation.objects.count() == 1
 
 
-def test_another_provinces_firm_cannot_be_added_by_a_forged_post(op_client, allocation):
+def test_another_provinces_firm_cannot_be_added_by_a_forged_post(operator_client, allocation):
     activity = make_activity(allocation)
     foreign = make_firm("63", regency="63.71")
-    op_client.post(reverse("programs:participation_add", args=[activity.pk]), {"firm": foreign.pk})
+    operator_client.post(reverse("programs:participation_add", args=[activity.pk]), {"firm": foreign.pk})
     assert not Participation.objects.exists()
 
 
-def test_firms_of_the_province_search_by_name_or_nib(op_client):
+def test_firms_of_the_province_search_by_name_or_nib(operator_client):
     make_firm("51", name="IKM Tenun Ikat", nib="5100000000011")
     make_firm("51", name="IKM Roti Manis", nib="5100000000022")
     make_firm("63", regency="63.71", name="IKM Tenun Sasirangan", nib="6300000000011")
     url = reverse("programs:firm_list")
-    html = op_client.get(url, {"q": "Tenun"}).content.decode()
+    html = operator_client.get(url, {"q": "Tenun"}).content.decode()
     assert "IKM Tenun Ikat" in html and "IKM Roti Manis" not in html and "Sasirangan" not in html
-    html = op_client.get(url, {"q": "5100000000022"}).content.decode()
+    html = operator_client.get(url, {"q": "5100000000022"}).content.decode()
     assert "IKM Roti Manis" in html and "IKM Tenun Ikat" not in html
 
 
-def test_a_firm_page_lists_its_activities_and_outputs(op_client, allocation):
+def test_a_firm_page_lists_its_activities_and_outputs(operator_client, allocation):
     firm = make_firm("51", name="IKM Konveksi Bangli")
     activity = make_activity(allocation, title="Bimtek masker dua lapis")
     make_output(make_participation(activity, firm), product="Masker kain 2 lapis", quantity=1234)
-    html = op_client.get(firm.get_absolute_url()).content.decode()
+    html = operator_client.get(firm.get_absolute_url()).content.decode()
     assert "Bimtek masker dua lapis" in html
     assert "1.234" in html
 
 
-def test_budget_page_enters_monthly_realisation_with_running_absorption(op_client, allocation):
+def test_budget_page_enters_monthly_realisation_with_running_absorption(operator_client, allocation):
     url = reverse("programs:realisation_add", args=[allocation.pk])
-    response = op_client.post(url, {"month": 6, "amount": "150.000.000"})
+    response = operator_client.post(url, {"month": 6, "amount": "150.000.000"})
     assert response.status_code == 302
-    op_client.post(url, {"month": 7, "amount": "225.000.000"})
-    page = op_client.get(reverse("programs:budget", args=[allocation.pk]))
+    operator_client.post(url, {"month": 7, "amount": "225.000.000"})
+    page = operator_client.get(reverse("programs:budget", args=[allocation.pk]))
     html = page.content.decode()
     assert "Rp 375.000.000" in html
     assert "25,00 %" in html  # 375 of 1.500 million
     # above the pagu: refused beside the field, nothing saved
-    response = op_client.post(url, {"month": 8, "amount": "2.000.000.000"})
+    response = operator_client.post(url, {"month": 8, "amount": "2.000.000.000"})
     assert response.status_code == 200
     assert "melebihi pagu terkini" in response.content.decode()
     assert Realisation.objects.count() == 2
     # the same month twice: refused
-    response = op_client.post(url, {"month": 6, "amount": "1"})
+    response = operator_client.post(url, {"month": 6, "amount": "1"})
     assert "sudah dicatat" in response.content.decode()
 
 
-def test_ministry_staff_see_every_province_and_the_queue(client, allocation):
+def test_ministry_staff_see_every_province_and_the_queue(client, operator, pusat, allocation):
     from programs import services
 
     activity = make_activity(allocation, title="Kegiatan Bali diajukan")
     make_activity(make_allocation("63", 2020), title="Kegiatan Kalsel draf")
-    services.submit(obj=activity, actor=make_user("op", "operator", "51"))
-    client.force_login(make_user("pusat", "pusat"))
+    services.submit(obj=activity, actor=operator)
+    client.force_login(pusat)
     html = client.get(reverse("programs:activity_list")).content.decode()
     assert "Kegiatan Bali diajukan" in html and "Kegiatan Kalsel draf" in html
     html = client.get(reverse("programs:review_queue")).content.decode()
@@ -603,16 +603,16 @@ def test_ministry_staff_see_every_province_and_the_queue(client, allocation):
     assert client.get(reverse("programs:activity_create")).status_code == 403
 
 
-def test_the_operator_home_shows_allocation_absorption_and_drafts(op_client, allocation):
+def test_the_operator_home_shows_allocation_absorption_and_drafts(operator_client, allocation):
     Realisation.objects.create(allocation=allocation, month=3, amount=Decimal("300000000"))
     make_activity(allocation, title="Draf kegiatan Bali")
-    html = op_client.get(reverse("home")).content.decode()
+    html = operator_client.get(reverse("home")).content.decode()
     assert "Rp 1.500.000.000" in html
     assert "20,00 %" in html
     assert "Draf kegiatan Bali" in html
 
 
-def test_firm_nib_must_be_13_digits_and_unique(op_client):
+def test_firm_nib_must_be_13_digits_and_unique(operator_client):
     make_firm("51", nib="5100000000099")
     data = {
         "province": make_firm("51").province_id,
@@ -622,67 +622,69 @@ def test_firm_nib_must_be_13_digits_and_unique(op_client):
         "sector": "sandang",
         "scale": "mikro",
     }
-    response = op_client.post(reverse("programs:firm_create"), data)
+    response = operator_client.post(reverse("programs:firm_create"), data)
     assert "NIB harus 13 digit angka." in response.context["form"].errors["nib"]
-    response = op_client.post(reverse("programs:firm_create"), {**data, "nib": "5100000000099"})
+    response = operator_client.post(reverse("programs:firm_create"), {**data, "nib": "5100000000099"})
     assert "sudah terdaftar" in " ".join(response.context["form"].errors["nib"])
     assert Firm.objects.count() == 2
 
 
-def test_ids_in_forms_are_never_written_with_thousand_separators(op_client, allocation):
+def test_ids_in_forms_are_never_written_with_thousand_separators(operator_client, allocation):
     """Indonesian number formatting must not reach ids: 12345 rendered as 12.345 is an invalid choice."""
     activity = make_activity(allocation, id=23456)
     firm = make_firm("51", id=12345, name="IKM Nomor Besar")
-    html = op_client.get(activity.get_absolute_url(), {"cari_ikm": "Nomor Besar"}).content.decode()
+    html = operator_client.get(activity.get_absolute_url(), {"cari_ikm": "Nomor Besar"}).content.decode()
     assert 'name="firm" value="12345"' in html
     assert f'name="version" value="{activity.version}"' in html
-    op_client.post(reverse("programs:participation_add", args=[activity.pk]), {"firm": firm.pk})
+    operator_client.post(reverse("programs:participation_add", args=[activity.pk]), {"firm": firm.pk})
     assert Participation.objects.filter(activity=activity, firm=firm).exists()
 
 
-def test_the_activity_list_opens_on_the_latest_year_with_activities(op_client, allocation):
+def test_the_activity_list_opens_on_the_latest_year_with_activities(operator_client, allocation):
     make_activity(allocation, title="Kegiatan tahun 2020")
     make_activity(make_allocation("51", 2021), title="Kegiatan tahun 2021")
-    html = op_client.get(reverse("programs:activity_list")).content.decode()
+    html = operator_client.get(reverse("programs:activity_list")).content.decode()
     assert "Kegiatan tahun 2021" in html and "Kegiatan tahun 2020" not in html
-    html = op_client.get(reverse("programs:activity_list"), {"tahun": 2020}).content.decode()
+    html = operator_client.get(reverse("programs:activity_list"), {"tahun": 2020}).content.decode()
     assert "Kegiatan tahun 2020" in html and "Kegiatan tahun 2021" not in html
 
 
-def test_the_founded_firm_choices_are_the_activitys_firms_not_the_whole_province(op_client, allocation):
+def test_the_founded_firm_choices_are_the_activitys_firms_not_the_whole_province(operator_client, allocation):
     """At national scale a province has tens of thousands of firms: the activity page must not list them
     all in a select (it took seconds at 100x); the founder's firm is one of the activity's firms."""
     activity = make_activity(allocation)
     taking_part = make_firm("51", regency="51.06", name="IKM Peserta Kegiatan")
     make_participation(activity, taking_part)
     elsewhere = make_firm("51", regency="51.06", name="IKM Tidak Ikut")
-    page = op_client.get(reverse("programs:activity_detail", args=[activity.pk])).content.decode()
+    page = operator_client.get(reverse("programs:activity_detail", args=[activity.pk])).content.decode()
     assert "IKM Peserta Kegiatan" in page
     assert "IKM Tidak Ikut" not in page
     url = reverse("programs:participant_add", args=[activity.pk])
-    response = op_client.post(url, {"name": "Siti", "nik": "", "sex": "P", "founded_firm": elsewhere.pk})
+    response = operator_client.post(
+        url, {"name": "Siti", "nik": "", "sex": "P", "founded_firm": elsewhere.pk}
+    )
     assert response.status_code == 200 and "Masukkan pilihan yang valid" in response.content.decode()
     assert not Participant.objects.filter(activity=activity).exists()
-    op_client.post(url, {"name": "Siti", "nik": "", "sex": "P", "founded_firm": taking_part.pk})
+    operator_client.post(url, {"name": "Siti", "nik": "", "sex": "P", "founded_firm": taking_part.pk})
     assert Participant.objects.get(activity=activity).founded_firm == taking_part
 
 
-def test_the_handover_forms_load_when_opened_and_post_to_their_own_address(op_client, allocation):
+def test_the_handover_forms_load_when_opened_and_post_to_their_own_address(operator_client, allocation):
     """An activity with many outputs renders no hidden handover form per output: each opens on demand
     (htmx GET of handover_add, or the plain page without JavaScript), and the form posts to its own URL
     wherever it is shown."""
     activity = make_activity(allocation)
     participation = make_participation(activity, make_firm("51", regency="51.06"))
     outputs = [make_output(participation, quantity=100) for _ in range(3)]
-    page = op_client.get(reverse("programs:activity_detail", args=[activity.pk])).content.decode()
+    page = operator_client.get(reverse("programs:activity_detail", args=[activity.pk])).content.decode()
     add = [reverse("programs:handover_add", args=[o.pk]) for o in outputs]
     assert all(f'hx-get="{url}"' in page for url in add)
     assert 'name="bast_number"' not in page  # no form until opened
-    form = op_client.get(add[0]).content.decode()
+    form = operator_client.get(add[0]).content.decode()
     assert f'action="{add[0]}"' in form and 'class="handover-form' in form
     assert 'name="bast_number"' in form and "Simpan penyerahan" in form
     # A form that comes back with its errors is shown open on the activity page, with what was typed.
-    response = op_client.post(
+    response = operator_client.post(
         add[1],
         {
             "recipient_type": "masyarakat",
@@ -698,10 +700,10 @@ def test_the_handover_forms_load_when_opened_and_post_to_their_own_address(op_cl
     assert not Handover.objects.exists()
 
 
-def test_the_handover_form_follows_the_scope(client, allocation):
+def test_the_handover_form_follows_the_scope(client, operator_b, allocation):
     activity = make_activity(allocation)
     output = make_output(make_participation(activity, make_firm("51", regency="51.06")), quantity=10)
-    client.force_login(make_user("op-63", "operator", "63"))
+    client.force_login(operator_b)
     assert client.get(reverse("programs:handover_add", args=[output.pk])).status_code == 404
 
 
@@ -714,11 +716,11 @@ def test_the_handover_form_follows_the_scope(client, allocation):
     ],
 )
 def test_an_output_dated_outside_its_fiscal_year_is_refused_beside_the_field(
-    op_client, allocation, produced_on, message
+    operator_client, allocation, produced_on, message
 ):
     activity = make_activity(allocation)
     participation = make_participation(activity, make_firm("51", "51.06"))
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:output_add", args=[activity.pk]),
         {
             "participation": participation.pk,
@@ -744,11 +746,11 @@ def test_an_output_dated_outside_its_fiscal_year_is_refused_beside_the_field(
     ],
 )
 def test_a_handover_outside_its_year_or_before_production_is_refused_beside_the_field(
-    op_client, allocation, handed_on, message
+    operator_client, allocation, handed_on, message
 ):
     activity = make_activity(allocation)
     output = make_output(make_participation(activity, make_firm("51", "51.06")), quantity=500)
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:handover_add", args=[output.pk]),
         {
             "recipient_type": "masyarakat",
@@ -763,11 +765,11 @@ def test_a_handover_outside_its_year_or_before_production_is_refused_beside_the_
     assert not Handover.objects.exists()
 
 
-def test_an_output_cannot_be_redated_after_its_first_handover(op_client, allocation):
+def test_an_output_cannot_be_redated_after_its_first_handover(operator_client, allocation):
     activity = make_activity(allocation)
     output = make_output(make_participation(activity, make_firm("51", "51.06")), quantity=500)
     make_handover(output, quantity=100, handed_on=datetime.date(2020, 7, 20))
-    response = op_client.post(
+    response = operator_client.post(
         reverse("programs:output_edit", args=[output.pk]),
         {
             "participation": output.participation_id,

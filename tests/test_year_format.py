@@ -28,7 +28,7 @@ from tests.factories import (
     make_partner,
     make_realisation,
     make_revision,
-    make_user,
+    with_staff_status,
 )
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ ROLES = ["operator", "pusat", "viewer", "admin"]
 
 
 @pytest.fixture
-def world():
+def world(operator, pusat, viewer, admin_user):
     allocation = make_allocation("51", YEAR)
     make_revision(allocation, 1_400_000_000)
     realisation = make_realisation(allocation, 6, 100_000_000)
@@ -55,12 +55,8 @@ def world():
     handover = make_handover(output, quantity=1500)
     participant = make_participant(activity)
     note = QuarterlyNote.objects.create(allocation=allocation, quarter=2, problems="PSBB")
-    users = {
-        "operator": make_user("op-51", "operator", "51", is_staff=True),
-        "pusat": make_user("pusat", "pusat", is_staff=True),
-        "viewer": make_user("viewer", "viewer", is_staff=True),
-        "admin": make_user("admin", "admin", is_staff=True, is_superuser=True),
-    }
+    with_staff_status(operator, pusat, viewer)  # the scanned pages include the admin's
+    users = {"operator": operator, "pusat": pusat, "viewer": viewer, "admin": admin_user}
     objects = {
         "kegiatan": activity,
         "ikm": firm,
@@ -143,6 +139,7 @@ def test_the_scanned_pages_cover_every_history_kind_and_admin_model(world):
     assert admin.site is site and len(_admin_pages(world)) > 4 * 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_of_any_role_writes_a_year_with_a_thousands_separator(client, world, role):
     client.force_login(world.users[role])

@@ -37,8 +37,32 @@ def pytest_collection_modifyitems(config, items):
         )
     skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)")
     for item in items:
-        if "tests/browser/" in str(item.fspath):
+        if item.get_closest_marker("browser"):
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def _rows_serialized_after_the_migrations(django_db_setup):
+    from django.db import connections
+
+    return {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
+
+
+@pytest.fixture(scope="session")
+def playwright(_rows_serialized_after_the_migrations, playwright):
+    """Playwright's sync API keeps an event loop running in this thread until the session ends. From then on
+    asgiref's Local hands Django a second connection object here (one for async code), which lacks the rows
+    serialized after the migrations: serialized_rollback would put nothing back, and every transactional
+    test after the first browser test would start from empty tables. The second object gets the rows."""
+    from django.db import connections
+
+    for alias, rows in _rows_serialized_after_the_migrations.items():
+        connections[alias]._test_serialized_contents = rows
+    return playwright
 
 
 @pytest.fixture(scope="session")

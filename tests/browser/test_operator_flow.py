@@ -10,9 +10,13 @@ from playwright.sync_api import expect
 
 from programs.models import Activity, Attachment, Handover, Output, Participation
 from tests.browser.conftest import sign_in
-from tests.factories import PASSWORD, make_allocation, make_firm, make_user
+from tests.factories import PASSWORD, make_allocation, make_firm
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.browser,
+    pytest.mark.slow,
+]
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -28,13 +32,11 @@ def _as(context, live_server, user):
 
 
 def test_operator_enters_submits_corrects_and_ministry_verifies(
-    page, live_server, shot, console_errors, tmp_path
+    page, live_server, shot, console_errors, tmp_path, operator, pusat
 ):
     failed = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     make_allocation("51", 2020)
-    operator = make_user("op-51", "operator", "51", is_staff=False)
-    pusat = make_user("pusat", "pusat")
     make_firm("51", regency="51.06", name="IKM Konveksi Bangli Jaya", nib="5106000000011")
 
     # 1. the operator signs in and sees their province's home

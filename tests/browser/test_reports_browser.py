@@ -21,10 +21,9 @@ from tests.factories import (
     make_participation,
     make_partner,
     make_realisation,
-    make_user,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.browser]
 
 # Three provinces of 2020 with money, firms and masks; the other 31 rows stay empty.
 CASES = {
@@ -57,11 +56,12 @@ def _seed():
     make_handover(output, quantity=200, recipient_type=RecipientType.HEALTH_FACILITY)
 
 
-def test_the_recap_draws_its_chart_and_map_with_no_console_error(page, live_server, shot, console_errors):
+def test_the_recap_draws_its_chart_and_map_with_no_console_error(
+    page, live_server, shot, console_errors, viewer
+):
     failed = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     _seed()
-    viewer = make_user("peninjau-uji", "viewer")
     sign_in(page, live_server, viewer.username, PASSWORD)
 
     page.get_by_role("link", name="Laporan", exact=True).click()
