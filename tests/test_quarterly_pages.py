@@ -263,6 +263,7 @@ def test_the_page_and_its_exports_use_the_same_number_of_queries_for_3_or_30_act
 def test_the_page_runs_23_queries_for_ministry_staff_an_export_22(
     client, pusat, fmt, django_assert_num_queries
 ):
+    client.force_login(pusat)
     _build(random.Random(5), 3)
     # 1. the session
     # 2. the user

@@ -622,6 +622,7 @@ def _params(fmt, **params):
 def test_the_national_recap_and_its_exports_run_11_queries_on_postgresql_15_on_sqlite(
     client, pusat, fmt, django_assert_num_queries
 ):
+    client.force_login(pusat)
     _build(random.Random(11))
     # 1. the session
     # 2. the user
@@ -649,6 +650,7 @@ def test_the_national_recap_and_its_exports_run_11_queries_on_postgresql_15_on_s
 def test_the_filtered_national_recap_and_its_exports_run_16_queries(
     client, pusat, fmt, django_assert_num_queries
 ):
+    client.force_login(pusat)
     _build(random.Random(11))
     # Narrowed to some activities (or to the verified records), the figures come from the records on every
     # backend:
@@ -676,6 +678,7 @@ def test_the_filtered_national_recap_and_its_exports_run_16_queries(
 def test_a_province_report_runs_19_queries_on_postgresql_22_on_sqlite_an_export_one_fewer(
     client, pusat, fmt, django_assert_num_queries
 ):
+    client.force_login(pusat)
     _build(random.Random(11))
     assert Activity.objects.filter(province__code="63", year=YEAR).exists()  # else no per-activity figures
     # 1. the session
@@ -709,6 +712,7 @@ def test_a_province_report_runs_19_queries_on_postgresql_22_on_sqlite_an_export_
 def test_the_covid_report_and_its_exports_run_9_queries_on_postgresql_10_on_sqlite(
     client, pusat, fmt, django_assert_num_queries
 ):
+    client.force_login(pusat)
     _build(random.Random(11))
     # 1. the session
     # 2. the user
@@ -726,6 +730,7 @@ def test_the_covid_report_and_its_exports_run_9_queries_on_postgresql_10_on_sqli
 
 
 def test_the_report_index_uses_the_same_number_of_queries_for_1_or_4_years(client, pusat):
+    client.force_login(pusat)
     make_allocation("63", YEAR)
     few = _count(client, reverse("reports:index"), {})
     for year in (YEAR + 1, YEAR + 2, YEAR + 3):
@@ -735,6 +740,7 @@ def test_the_report_index_uses_the_same_number_of_queries_for_1_or_4_years(clien
 
 
 def test_the_report_index_runs_9_queries_for_ministry_staff(client, pusat, django_assert_num_queries):
+    client.force_login(pusat)
     make_allocation("63", YEAR)
     # 1. the session
     # 2. the user

@@ -215,16 +215,16 @@ def test_another_provinces_operator_gets_404_for_a_transition(operator_b, activi
     assert _status(activity) == ReviewStatus.DRAFT
 
 
-def test_closing_and_reopening_a_year_are_both_logged_with_who(cast, caplog):
+def test_closing_and_reopening_a_year_are_both_logged_with_who(pusat, admin, caplog):
     import logging
 
     with caplog.at_level(logging.INFO, logger="ikm_dekon.workflow"):
-        services.close_fiscal_year(year=2020, actor=cast["pusat"])
-        services.reopen_fiscal_year(year=2020, actor=cast["admin"])
+        services.close_fiscal_year(year=2020, actor=pusat)
+        services.reopen_fiscal_year(year=2020, actor=admin)
     lines = [(r.getMessage(), r.user, r.object) for r in caplog.records if r.name == "ikm_dekon.workflow"]
     assert lines == [
         ("fiscal year closed", "pusat", "FiscalYear:2020"),
         ("fiscal year reopened", "admin", "FiscalYear:2020"),
     ]
     with pytest.raises(ValidationError):
-        services.reopen_fiscal_year(year=2020, actor=cast["admin"])  # it is open: nothing to reopen
+        services.reopen_fiscal_year(year=2020, actor=admin)  # it is open: nothing to reopen
