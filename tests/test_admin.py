@@ -292,6 +292,8 @@ def test_change_pages_queries_do_not_grow_with_the_inline_rows(admin_client, pro
             f.make_realisation(allocation, month=next(months), amount=Decimal("1000000"))
 
     add_rows(1)  # two of each row
+    for url in pages:  # a page's first visit in a process fills caches (content types): not a row's cost
+        _count_queries(admin_client, url)
     with_2 = [_count_queries(admin_client, url)[0] for url in pages]
     add_rows(10)  # twelve of each (a year has twelve months)
     with_12 = [_count_queries(admin_client, url)[0] for url in pages]
