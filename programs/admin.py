@@ -815,23 +815,8 @@ class OutputAdmin(ProgrammeAdmin):
         "province__name",
     ]
     autocomplete_fields = ["participation", "buyer"]
-    fields = [
-        "participation",
-        "product",
-        "product_type",
-        "quantity",
-        "unit",
-        "produced_on",
-        "meets_standard",
-        "ordered_quantity",
-        "ordered_on",
-        "buyer",
-        "handed_over_total",
-        "remaining",
-        "province",
-        "year_plain",
-    ]
     readonly_fields = ["handed_over_total", "remaining", "province", "year_plain"]
+    fields = [*OutputForm.Meta.fields, *readonly_fields]
     inlines = [HandoverInline]
 
     @admin.display(description=_("IKM"), ordering="participation__firm__name")
