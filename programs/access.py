@@ -366,7 +366,3 @@ def provinces_editable_by(user):
 def province_visible(user, province_id):
     """Whether the user may read data of this province (for records that no longer exist, e.g. history)."""
     return _in_scope(_visible_scope(user), province_id)
-
-
-def province_editable(user, province_id):
-    return _in_scope(_editable_scope(user), province_id)

@@ -37,10 +37,6 @@ def benchmarks_text():
     return "/".join(str(pct) for pct in QUARTER_BENCHMARKS.values())
 
 
-def month_name(month):
-    return MONTHS[month - 1]
-
-
 def benchmark_at_month_end(month):
     """The quarterly benchmark that falls due at the end of this month (March, June…), else None."""
     return QUARTER_BENCHMARKS.get(month // 3) if month % 3 == 0 else None
