@@ -113,6 +113,11 @@ def may_revise_pagu(user):
     return _admin(user)
 
 
+def may_enter_plan(user):
+    """The DIPA's plan (its RO, targets and pagus) is entered and imported by ministry staff and admins."""
+    return may_review(user)
+
+
 def may_administer(user):
     """The Django admin is for admins: users, roles, reference data and repairs of any record."""
     return _admin(user)
@@ -151,6 +156,7 @@ def capabilities(user):
         "enter_data": may_enter_data(user),
         "operator": own_province(user) is not None,
         "review": may_review(user),
+        "enter_plan": may_enter_plan(user),
         "administer": may_administer(user),
         "labels": [ROLE_LABELS[r] for r in sorted(roles_of(user))],
     }
@@ -252,12 +258,19 @@ class ScopedQuerySet(models.QuerySet):
     review_lookup = None
     #: Set by the ministry (the DIPA, the workflow's log): provinces read it, only admins change it.
     set_by_ministry = False
+    #: Entered by ministry staff (the plan: RO, targets): they and admins change it in an open year.
+    entered_by_ministry = False
 
     def visible_to(self, user):
         return _in(self, _visible_scope(user), self.province_lookup)
 
     def editable_by(self, user):
         """What the user may change now: their provinces, minus what the workflow or a closed year locks."""
+        if self.entered_by_ministry:
+            if not may_enter_plan(user):
+                return self.none()
+            qs = self.visible_to(user)
+            return qs if may_change_closed_years(user) else qs.unlocked()
         qs = _in(self, _editable_scope(user), self.province_lookup)
         if may_change_closed_years(user):
             return qs

@@ -20,6 +20,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import F, Min, ProtectedError, Q, Sum
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -76,9 +77,6 @@ def _as_stored(model, pk, *fields):
         return None
     row = model._base_manager.filter(pk=pk).values_list(*fields).first()
     return row[0] if row and len(fields) == 1 else row
-
-
-
 
 
 class Sector(models.TextChoices):
@@ -278,6 +276,20 @@ class ReviewEventQuerySet(ScopedQuerySet):
 # --- Money -----------------------------------------------------------------------------------------------
 
 
+class FundType(models.TextChoices):
+    DK = "DK", _("Dekonsentrasi")
+    TP = "TP", _("Tugas pembantuan")
+
+
+# From fiscal year 2024 Ditjen IKMA's regional programme runs as tugas pembantuan in every province.
+TP_FROM_YEAR = 2024
+
+
+def fund_type_for(year):
+    """The regime of a fiscal year: an allocation's default fund type."""
+    return FundType.TP if year >= TP_FROM_YEAR else FundType.DK
+
+
 class Allocation(Tracked):
     province = models.ForeignKey(
         Province, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("provinsi")
@@ -288,6 +300,13 @@ class Allocation(Tracked):
     realised_total = models.DecimalField(_("realisasi kumulatif (Rp)"), default=0, editable=False, **MONEY)
     dipa_number = models.CharField(_("nomor DIPA"), max_length=100)
     dipa_date = models.DateField(_("tanggal DIPA"))
+    fund_type = models.CharField(
+        _("jenis dana"),
+        max_length=2,
+        choices=FundType.choices,
+        default="",  # save() takes the year's regime (fund_type_for) when none is given
+        help_text=_("Dekonsentrasi (DK) sampai 2023; tugas pembantuan (TP) mulai tahun anggaran 2024."),
+    )
 
     objects = AllocationQuerySet.as_manager()
     history = HistoricalRecords()
@@ -303,6 +322,9 @@ class Allocation(Tracked):
                 condition=Q(realised_total__lte=F("current_pagu")), name="allocation_realised_within_pagu"
             ),
             models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="allocation_year_range"),
+            models.CheckConstraint(
+                condition=Q(fund_type__in=FundType.values), name="allocation_fund_type_known"
+            ),
         ]
 
     def __str__(self):
@@ -313,6 +335,8 @@ class Allocation(Tracked):
         # whatever this instance holds; it is given them back as stored.
         if self._state.adding:
             self.current_pagu, self.realised_total = self.pagu, 0
+        if not self.fund_type and _is_number(self.year):
+            self.fund_type = fund_type_for(self.year)
         with transaction.atomic():
             super().save(*args, **kwargs)
             self.refresh_totals()
@@ -359,6 +383,11 @@ class Allocation(Tracked):
         )[0]
 
     @property
+    def has_plan(self):
+        """Whether the DIPA's outputs (RO) are entered: then every activity and realisation names its RO."""
+        return self.plan_items.filter(level="ro").exists()
+
+    @property
     def absorption(self):
         """Penyerapan: cumulative realised / current pagu, as a percentage (None when the pagu is zero)."""
         return absorption_pct(self.realised_total, self.current_pagu)
@@ -389,6 +418,12 @@ class BudgetRevision(Tracked):
     new_pagu = models.DecimalField(_("pagu baru (Rp)"), validators=[NON_NEGATIVE_MONEY], **MONEY)
     reason = models.TextField(_("alasan revisi"))
     document_number = models.CharField(_("nomor dokumen revisi"), max_length=100, blank=True)
+    revision_code = models.CharField(
+        _("kode revisi"),
+        max_length=20,
+        blank=True,
+        help_text=_("Kode jenis revisi DIPA, mis. revisi ke-01; hanya sebagian kode dihitung dalam IKPA."),
+    )
 
     objects = RevisionQuerySet.as_manager()
     history = HistoricalRecords()
@@ -804,6 +839,16 @@ class Activity(CopiesFromParent, Reviewable, Tracked):
     target_participants = models.PositiveIntegerField(_("target peserta"), validators=[POSITIVE_QUANTITY])
     actual_participants = models.PositiveIntegerField(_("realisasi peserta"), null=True, blank=True)
     partners = models.ManyToManyField(Partner, blank=True, related_name="activities", verbose_name=_("mitra"))
+    planned_output = models.ForeignKey(
+        "PlanItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="activities",
+        limit_choices_to={"level": "ro"},
+        verbose_name=_("RO"),
+        help_text=_("Rincian output DIPA yang dicapai kegiatan ini; wajib bila tahunnya punya rencana."),
+    )
 
     objects = ActivityQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[partners])
@@ -1457,6 +1502,483 @@ class QuarterlyNote(Tracked):
                 raise ValidationError(
                     {"quarter": _("Catatan triwulan ini sudah ada; ubah catatan yang ada.")}
                 )
+
+
+# --- The plan: the DIPA's structure and output targets (RO), its cash plan (RPD), its achievement ----------
+
+
+class SpendingType(models.TextChoices):
+    """Jenis belanja: the first two digits of an account (akun)."""
+
+    PERSONNEL = "51", _("51 Belanja pegawai")
+    GOODS = "52", _("52 Belanja barang")
+    CAPITAL = "53", _("53 Belanja modal")
+
+
+class PlanLevel(models.TextChoices):
+    """The budget structure of a DIPA (RKA-K/L), from the top; an amount line (akun) sits under a komponen
+    or directly under its RO."""
+
+    PROGRAM = "program", _("Program")
+    KEGIATAN = "kegiatan", _("Kegiatan")
+    KRO = "kro", _("KRO")
+    RO = "ro", _("RO")
+    KOMPONEN = "komponen", _("Komponen")
+    AKUN = "akun", _("Akun")
+
+
+HEADING_LEVELS = [PlanLevel.PROGRAM, PlanLevel.KEGIATAN, PlanLevel.KRO]
+DETAIL_LEVELS = [PlanLevel.KOMPONEN, PlanLevel.AKUN]
+
+
+class OutputUnit(models.TextChoices):
+    """Satuan of an RO's volume target."""
+
+    IKM = "ikm", _("IKM")
+    PERSON = "orang", _("orang")
+    ENTREPRENEUR = "wirausaha", _("wirausaha")
+    PACKAGE = "paket", _("paket")
+    PRODUCT = "produk", _("produk")
+    ACTIVITY = "kegiatan", _("kegiatan")
+    DOCUMENT = "dokumen", _("dokumen")
+    UNIT = "unit", _("unit")
+    PIECE = "buah", _("buah")
+    INSTITUTION = "lembaga", _("lembaga")
+    CERTIFICATE = "sertifikat", _("sertifikat")
+
+
+class Measure(models.TextChoices):
+    """How an RO's achievement is counted from the records (verified records only), or entered."""
+
+    FIRMS = "ikm", _("IKM berbeda (menurut NIB) pada kegiatannya")
+    PARTICIPANTS = "peserta", _("Peserta berbeda (menurut NIK) pada kegiatannya")
+    NEW_FIRMS = "wirausaha_nib", _("Wirausaha baru yang memperoleh NIB")
+    UNITS = "produk", _("Jumlah produk yang dihasilkan (menurut jenis produk)")
+    ACTIVITIES = "kegiatan", _("Kegiatan yang selesai")
+    MANUAL = "manual", _("Diisi per bulan dengan bukti dukung")
+
+
+ACCOUNT_PATTERN = re.compile(r"[0-9]{6}")
+ACCOUNT_VALIDATOR = RegexValidator(r"^[0-9]{6}$", _("Kode akun harus 6 digit angka, mis. 521211."))
+
+
+class PlanQuerySet(ScopedQuerySet):
+    province_lookup = "allocation__province"
+    year_lookup = "allocation__year"
+    entered_by_ministry = True  # the DIPA: ministry staff and admins enter it, provinces read it
+
+
+class PlanItem(Tracked):
+    """One line of a province-year's DIPA: a heading (program, kegiatan, KRO), an output (RO) with its
+    volume target, unit, pagu and how its achievement is counted, or a detail line (komponen, akun).
+
+    The RO pagus of an allocation add up to its current pagu (`plan_ro_pagu_sum`, checked at commit on
+    PostgreSQL and by the plan's services everywhere). Headings hold no pagu: theirs is their ROs' sum.
+    """
+
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, related_name="plan_items", verbose_name=_("alokasi")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        editable=False,
+        verbose_name=_("induk"),
+    )
+    level = models.CharField(_("tingkat"), max_length=10, choices=PlanLevel.choices)
+    code = models.CharField(
+        _("kode"), max_length=60, help_text=_("Kode resmi bertitik, mis. 5807.QEA.001 untuk sebuah RO.")
+    )
+    name = models.CharField(_("uraian"), max_length=300)
+    target = models.PositiveIntegerField(
+        _("target volume"), null=True, blank=True, validators=[POSITIVE_QUANTITY]
+    )
+    unit = models.CharField(_("satuan"), max_length=12, choices=OutputUnit.choices, blank=True)
+    measure = models.CharField(
+        _("cara menghitung capaian"), max_length=15, choices=Measure.choices, blank=True
+    )
+    product_type = models.CharField(
+        _("jenis produk yang dihitung"),
+        max_length=15,
+        choices=ProductType.choices,
+        blank=True,
+        help_text=_("Hanya untuk capaian yang dihitung dari jumlah produk."),
+    )
+    account = models.CharField(_("akun"), max_length=6, blank=True, validators=[ACCOUNT_VALIDATOR])
+    spending_type = models.CharField(
+        _("jenis belanja"), max_length=2, choices=SpendingType.choices, blank=True
+    )
+    pagu = models.DecimalField(
+        _("pagu (Rp)"), null=True, blank=True, validators=[NON_NEGATIVE_MONEY], **MONEY
+    )
+
+    objects = PlanQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("butir rencana (DIPA)")
+        verbose_name_plural = _("rencana (DIPA)")
+        ordering = ["allocation", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["allocation", "code"], name="plan_code_unique_per_allocation"),
+            models.CheckConstraint(condition=~Q(code="") & ~Q(name=""), name="plan_code_and_name_required"),
+            models.CheckConstraint(condition=Q(level__in=PlanLevel.values), name="plan_level_known"),
+            models.CheckConstraint(
+                condition=~Q(level=PlanLevel.RO)
+                | (Q(target__gt=0, pagu__isnull=False) & ~Q(unit="") & ~Q(measure="")),
+                name="plan_ro_has_target_unit_measure_pagu",
+            ),
+            models.CheckConstraint(
+                condition=Q(level=PlanLevel.RO)
+                | Q(target__isnull=True, unit="", measure="", product_type=""),
+                name="plan_target_only_on_ro",
+            ),
+            models.CheckConstraint(
+                condition=Q(measure=Measure.UNITS, product_type__gt="")
+                | (~Q(measure=Measure.UNITS) & Q(product_type="")),
+                name="plan_units_measure_names_product_type",
+            ),
+            models.CheckConstraint(
+                condition=~Q(level__in=HEADING_LEVELS) | Q(pagu__isnull=True),
+                name="plan_heading_pagu_is_its_sum",
+            ),
+            models.CheckConstraint(
+                condition=Q(pagu__isnull=True) | Q(pagu__gte=0), name="plan_pagu_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(account="") | Q(account__regex=r"^[0-9]{6}$"), name="plan_account_6_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(level=PlanLevel.AKUN, pagu__isnull=False, account__regex=r"^[0-9]{6}$")
+                | (~Q(level=PlanLevel.AKUN) & Q(account="")),
+                name="plan_account_only_on_amount_lines",
+            ),
+            models.CheckConstraint(
+                condition=Q(account="") | Q(spending_type=Substr("account", 1, 2)),
+                name="plan_spending_type_of_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=DETAIL_LEVELS) | Q(spending_type=""),
+                name="plan_spending_type_only_on_details",
+            ),
+            models.CheckConstraint(
+                condition=Q(level=PlanLevel.PROGRAM, parent__isnull=True)
+                | (~Q(level=PlanLevel.PROGRAM) & Q(parent__isnull=False)),
+                name="plan_parent_except_program",
+            ),
+        ]
+        indexes = [models.Index(fields=["allocation", "level"], name="plan_allocation_level_idx")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def save(self, *args, **kwargs):
+        if self.account and not self.spending_type and ACCOUNT_PATTERN.fullmatch(self.account):
+            self.spending_type = self.account[:2]  # the account's first two digits are its spending type
+        super().save(*args, **kwargs)
+
+    @property
+    def is_output(self):
+        return self.level == PlanLevel.RO
+
+    def clean(self):
+        errors = {}
+        if self.level == PlanLevel.RO:
+            if self.target is None:
+                errors["target"] = _("RO harus punya target volume.")
+            if not self.unit:
+                errors["unit"] = _("RO harus punya satuan.")
+            if not self.measure:
+                errors["measure"] = _("Pilih cara menghitung capaian RO ini.")
+            if self.pagu is None:
+                errors["pagu"] = _("RO harus punya pagu.")
+        else:
+            for field in ("target", "unit", "measure", "product_type"):
+                if getattr(self, field) not in (None, ""):
+                    errors[field] = _("Hanya RO yang punya target, satuan dan cara menghitung capaian.")
+        if self.measure == Measure.UNITS and not self.product_type:
+            errors["product_type"] = _("Pilih jenis produk yang dihitung.")
+        elif self.measure != Measure.UNITS and self.product_type:
+            errors["product_type"] = _("Jenis produk hanya untuk capaian yang dihitung dari jumlah produk.")
+        if self.level in HEADING_LEVELS and self.pagu is not None:
+            errors["pagu"] = _("Pagu program, kegiatan dan KRO adalah jumlah RO di bawahnya; kosongkan.")
+        if self.level == PlanLevel.AKUN:
+            if not self.account:
+                errors["account"] = _("Baris akun harus punya kode akun 6 digit.")
+            if self.pagu is None:
+                errors["pagu"] = _("Baris akun harus punya jumlah.")
+        elif self.account:
+            errors["account"] = _("Kode akun hanya untuk baris akun.")
+        if (
+            self.account
+            and ACCOUNT_PATTERN.fullmatch(self.account)
+            and self.spending_type
+            and self.spending_type != self.account[:2]
+        ):
+            errors["spending_type"] = _("Jenis belanja akun %(a)s adalah %(t)s.") % {
+                "a": self.account,
+                "t": self.account[:2],
+            }
+        if errors:
+            raise ValidationError(errors)
+
+
+ACCOUNT_PATTERN = re.compile(r"[0-9]{6}")
+
+
+class RevisionLineQuerySet(ScopedQuerySet):
+    province_lookup = "revision__allocation__province"
+    year_lookup = "revision__allocation__year"
+    set_by_ministry = True
+
+
+class RevisionLine(models.Model):
+    """Which RO a revision moves money from or to: its pagu before and after."""
+
+    revision = models.ForeignKey(
+        BudgetRevision, on_delete=models.CASCADE, related_name="lines", verbose_name=_("revisi")
+    )
+    planned_output = models.ForeignKey(
+        PlanItem, on_delete=models.PROTECT, related_name="revision_lines", verbose_name=_("RO")
+    )
+    previous_pagu = models.DecimalField(_("pagu RO sebelum revisi (Rp)"), **MONEY)
+    new_pagu = models.DecimalField(_("pagu RO sesudah revisi (Rp)"), validators=[NON_NEGATIVE_MONEY], **MONEY)
+
+    objects = RevisionLineQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("rincian revisi per RO")
+        verbose_name_plural = _("rincian revisi per RO")
+        ordering = ["revision", "planned_output__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "planned_output"], name="revision_line_one_per_ro"),
+            models.CheckConstraint(
+                condition=Q(new_pagu__gte=0, previous_pagu__gte=0), name="revision_line_pagu_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.planned_output.code}: {rupiah(self.previous_pagu)} → {rupiah(self.new_pagu)}"
+
+
+class RealisationLineQuerySet(ScopedQuerySet):
+    province_lookup = "realisation__allocation__province"
+    year_lookup = "realisation__allocation__year"
+    review_lookup = "realisation__review_status"
+
+
+class RealisationLine(models.Model):
+    """A month's realisation by spending type, and by RO where the year has a plan. The lines of a
+    realisation add up to its amount (`realisation_lines_sum`, checked at commit on PostgreSQL and by the
+    services everywhere); a realisation without lines is all belanja barang (52), where the programme
+    spends."""
+
+    realisation = models.ForeignKey(
+        Realisation, on_delete=models.CASCADE, related_name="lines", verbose_name=_("realisasi")
+    )
+    planned_output = models.ForeignKey(
+        PlanItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="realisation_lines",
+        verbose_name=_("RO"),
+    )
+    spending_type = models.CharField(_("jenis belanja"), max_length=2, choices=SpendingType.choices)
+    amount = models.DecimalField(_("jumlah (Rp)"), validators=[NON_NEGATIVE_MONEY], **MONEY)
+
+    objects = RealisationLineQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("rincian realisasi")
+        verbose_name_plural = _("rincian realisasi")
+        ordering = ["realisation", "planned_output__code", "spending_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["realisation", "planned_output", "spending_type"],
+                condition=Q(planned_output__isnull=False),
+                name="realisation_line_one_per_ro_and_type",
+            ),
+            models.UniqueConstraint(
+                fields=["realisation", "spending_type"],
+                condition=Q(planned_output__isnull=True),
+                name="realisation_line_one_per_type",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="realisation_line_amount_non_negative"),
+            models.CheckConstraint(
+                condition=Q(spending_type__in=SpendingType.values),
+                name="realisation_line_spending_type_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.realisation} {self.spending_type}: {rupiah(self.amount)}"
+
+
+class CashPlanQuerySet(ScopedQuerySet):
+    province_lookup = "allocation__province"
+    year_lookup = "allocation__year"
+
+
+class CashPlan(models.Model):
+    """One version of an allocation's RPD (rencana penarikan dana, page III of the DIPA). A change is a new
+    version, so every version stays; the latest is in force. After the first, a version may only be made
+    inside a window the ministry opens (CashPlanWindow)."""
+
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, related_name="cash_plans", verbose_name=_("alokasi")
+    )
+    number = models.PositiveSmallIntegerField(_("versi ke"))
+    entered_at = models.DateTimeField(_("dicatat pada"), default=timezone.now)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("dicatat oleh")
+    )
+    note = models.TextField(_("keterangan"), blank=True)
+
+    objects = CashPlanQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("RPD (rencana penarikan dana)")
+        verbose_name_plural = _("RPD (rencana penarikan dana)")
+        ordering = ["allocation", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["allocation", "number"], name="cash_plan_one_per_version"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="cash_plan_number_positive"),
+        ]
+
+    def __str__(self):
+        return _("RPD %(a)s versi %(n)s") % {"a": self.allocation, "n": self.number}
+
+
+class CashPlanLine(models.Model):
+    cash_plan = models.ForeignKey(
+        CashPlan, on_delete=models.CASCADE, related_name="lines", verbose_name=_("RPD")
+    )
+    month = models.PositiveSmallIntegerField(
+        _("bulan"),
+        validators=[
+            MinValueValidator(1, _("Bulan harus 1 sampai 12.")),
+            MaxValueValidator(12, _("Bulan harus 1 sampai 12.")),
+        ],
+    )
+    spending_type = models.CharField(_("jenis belanja"), max_length=2, choices=SpendingType.choices)
+    amount = models.DecimalField(_("rencana (Rp)"), validators=[NON_NEGATIVE_MONEY], **MONEY)
+
+    class Meta:
+        verbose_name = _("rincian RPD")
+        verbose_name_plural = _("rincian RPD")
+        ordering = ["cash_plan", "month", "spending_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cash_plan", "month", "spending_type"], name="cash_plan_line_one_per_month_and_type"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="cash_plan_line_month_range"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="cash_plan_line_amount_non_negative"),
+            models.CheckConstraint(
+                condition=Q(spending_type__in=SpendingType.values), name="cash_plan_line_spending_type_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cash_plan} {self.month}/{self.spending_type}: {rupiah(self.amount)}"
+
+
+class CashPlanWindow(models.Model):
+    """A window in which provinces may revise their RPD. A year without any uses the default windows
+    (February, April, July, October, to the 10th working day); a window may be for one province only."""
+
+    year = models.PositiveSmallIntegerField(_("tahun anggaran"), validators=YEAR_VALIDATORS)
+    province = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("provinsi"),
+        help_text=_("Kosongkan untuk semua provinsi."),
+    )
+    opens_on = models.DateField(_("dibuka"))
+    closes_on = models.DateField(_("ditutup (hari terakhir)"))
+    note = models.CharField(_("keterangan"), max_length=250, blank=True)
+
+    objects = ReferenceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("jendela revisi RPD")
+        verbose_name_plural = _("jendela revisi RPD")
+        ordering = ["year", "opens_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_on__gte=F("opens_on")), name="cash_plan_window_order"),
+            models.CheckConstraint(
+                condition=Q(opens_on__year=F("year"), closes_on__year=F("year")),
+                name="cash_plan_window_in_year",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.opens_on:%d/%m/%Y}–{self.closes_on:%d/%m/%Y}"
+
+    def clean(self):
+        if _is_date(self.opens_on) and _is_date(self.closes_on):
+            if self.closes_on < self.opens_on:
+                raise ValidationError({"closes_on": _("Tanggal tutup tidak boleh sebelum tanggal buka.")})
+            if _is_number(self.year) and (
+                self.opens_on.year != self.year or self.closes_on.year != self.year
+            ):
+                raise ValidationError(
+                    {"opens_on": _("Jendela harus di dalam tahun anggaran %(y)s.") % {"y": self.year}}
+                )
+
+
+class AchievementQuerySet(ScopedQuerySet):
+    province_lookup = "planned_output__allocation__province"
+    year_lookup = "planned_output__allocation__year"
+    review_lookup = "review_status"
+
+
+class Achievement(Reviewable, Tracked):
+    """The achieved volume of an RO in a month, entered with its evidence where nothing in the records
+    measures it (measure "manual"). Counted once verified."""
+
+    planned_output = models.ForeignKey(
+        PlanItem, on_delete=models.PROTECT, related_name="achievements", verbose_name=_("RO")
+    )
+    month = models.PositiveSmallIntegerField(
+        _("bulan"),
+        validators=[
+            MinValueValidator(1, _("Bulan harus 1 sampai 12.")),
+            MaxValueValidator(12, _("Bulan harus 1 sampai 12.")),
+        ],
+    )
+    quantity = models.PositiveIntegerField(_("capaian bulan ini"), validators=[POSITIVE_QUANTITY])
+    evidence = models.FileField(_("bukti dukung"), upload_to=evidence.storage_path, max_length=200)
+    evidence_name = models.CharField(_("nama berkas asli"), max_length=200, blank=True)
+    note = models.TextField(_("keterangan"), blank=True)
+
+    objects = AchievementQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("capaian output bulanan")
+        verbose_name_plural = _("capaian output bulanan")
+        ordering = ["planned_output", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["planned_output", "month"], name="achievement_one_per_month"),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="achievement_month_range"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="achievement_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return _("Capaian %(ro)s bulan %(m)s") % {"ro": self.planned_output.code, "m": self.month}
 
 
 # --- Tallies: the reports' sums, kept by PostgreSQL in the same transaction as every write ------------------
