@@ -43,4 +43,3 @@ def roles_of(user):
             cached |= {Role.ADMIN}
         user._ikm_roles = cached
     return cached
-

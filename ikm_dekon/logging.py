@@ -65,4 +65,3 @@ class RefusalWithoutTraceback(logging.Filter):
         record.exc_info = None
         record.exc_text = None
         return True
-

@@ -304,6 +304,7 @@ class Allocation(Tracked):
         _("jenis dana"),
         max_length=2,
         choices=FundType.choices,
+        blank=True,
         default="",  # save() takes the year's regime (fund_type_for) when none is given
         help_text=_("Dekonsentrasi (DK) sampai 2023; tugas pembantuan (TP) mulai tahun anggaran 2024."),
     )
@@ -348,6 +349,8 @@ class Allocation(Tracked):
         errors = {}
         province = _related(self, "province")
         year = self.year if _is_number(self.year) else None
+        if not self.fund_type and year:
+            self.fund_type = fund_type_for(year)
         if province and year and province.established_year > year:
             errors["province"] = _("Provinsi %(p)s belum terbentuk pada tahun %(y)s.") % {
                 "p": province,
@@ -1979,6 +1982,19 @@ class Achievement(Reviewable, Tracked):
 
     def __str__(self):
         return _("Capaian %(ro)s bulan %(m)s") % {"ro": self.planned_output.code, "m": self.month}
+
+    @property
+    def province(self):
+        """The province of its RO's allocation (the evidence file's folder, the workflow's scope)."""
+        return self.planned_output.allocation.province
+
+    @property
+    def province_id(self):
+        return self.planned_output.allocation.province_id
+
+    @property
+    def year(self):
+        return self.planned_output.allocation.year
 
 
 # --- Tallies: the reports' sums, kept by PostgreSQL in the same transaction as every write ------------------

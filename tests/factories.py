@@ -27,6 +27,8 @@ from programs.models import (
     Participation,
     Partner,
     PartnerKind,
+    PlanItem,
+    PlanLevel,
     ProductType,
     Realisation,
     RecipientType,
@@ -181,3 +183,49 @@ def make_participant(activity, **overrides):
     fields = {"activity": activity, "name": f"Peserta Uji {n}", "nik": "", "sex": Sex.FEMALE}
     fields.update(overrides)
     return Participant.objects.create(**fields)
+
+
+def make_plan(allocation, ros=None, program="019.08.WA", kegiatan="5807", kro="QEA"):
+    """A program → kegiatan → KRO heading and its ROs, whose pagus add up to the allocation's current pagu
+    (the plan's rule). `ros`: dicts of PlanItem fields (code suffix "001"… by position unless given); by
+    default one RO holding the whole pagu, counting distinct IKM. Returns the ROs."""
+    allocation.refresh_from_db()
+    ros = ros or [{}]
+    top = PlanItem.objects.create(
+        allocation=allocation, level=PlanLevel.PROGRAM, code=program, name="Program Nilai Tambah Industri"
+    )
+    activity = PlanItem.objects.create(
+        allocation=allocation, parent=top, level=PlanLevel.KEGIATAN, code=kegiatan, name="Pengembangan IKM"
+    )
+    heading = PlanItem.objects.create(
+        allocation=allocation,
+        parent=activity,
+        level=PlanLevel.KRO,
+        code=f"{kegiatan}.{kro}",
+        name="Fasilitasi dan pembinaan IKM",
+    )
+    given = sum(Decimal(r["pagu"]) for r in ros if "pagu" in r)
+    rest = [r for r in ros if "pagu" not in r]
+    share = (allocation.current_pagu - given) / len(rest) if rest else 0
+    made = []
+    for i, fields in enumerate(ros, start=1):
+        values = {
+            "allocation": allocation,
+            "parent": heading,
+            "level": PlanLevel.RO,
+            "code": f"{kegiatan}.{kro}.{i:03d}",
+            "name": f"IKM yang difasilitasi {i}",
+            "target": 10,
+            "unit": "ikm",
+            "measure": "ikm",
+            **fields,
+        }
+        if "pagu" not in fields:
+            last = fields is rest[-1]
+            values["pagu"] = (
+                allocation.current_pagu - given - share.quantize(Decimal(1)) * (len(rest) - 1)
+                if last
+                else share.quantize(Decimal(1))
+            )
+        made.append(PlanItem.objects.create(**values))
+    return made

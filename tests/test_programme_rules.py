@@ -687,6 +687,70 @@ def _quarterly_note(w, **fields):
     return QuarterlyNote.objects.create(**{"allocation": w.alloc, "quarter": 2, **fields})
 
 
+def _plan_item(w, **fields):
+    """A plan line of the Bali allocation: by default a KRO heading under a fresh program and kegiatan."""
+    from programs.models import PlanItem
+
+    top = PlanItem.objects.create(allocation=w.alloc, level="program", code="019.08.WA", name="Program")
+    kegiatan = PlanItem.objects.create(
+        allocation=w.alloc, parent=top, level="kegiatan", code="5807", name="K"
+    )
+    values = {"allocation": w.alloc, "parent": kegiatan, "level": "kro", "code": "5807.QEA", "name": "KRO"}
+    return PlanItem.objects.create(**(values | fields))
+
+
+def _ro(w, **fields):
+    values = {"level": "ro", "code": "5807.QEA.001", "target": 10, "unit": "ikm", "measure": "ikm"}
+    return _plan_item(w, **(values | {"pagu": w.alloc.current_pagu} | fields))
+
+
+def _realisation_line(w, **fields):
+    from programs.models import RealisationLine
+
+    realisation = make_realisation(w.alloc, 6, MILLION)
+    return RealisationLine.objects.create(
+        **({"realisation": realisation, "spending_type": "52", "amount": MILLION} | fields)
+    )
+
+
+def _cash_plan(w, **fields):
+    from programs.models import CashPlan
+
+    return CashPlan.objects.create(
+        **({"allocation": w.alloc, "number": 1, "entered_by": w.operator} | fields)
+    )
+
+
+def _cash_plan_line(w, **fields):
+    from programs.models import CashPlanLine
+
+    values = {"cash_plan": _cash_plan(w), "month": 1, "spending_type": "52", "amount": MILLION}
+    return CashPlanLine.objects.create(**(values | fields))
+
+
+def _window(w, **fields):
+    from programs.models import CashPlanWindow
+
+    values = {"year": 2020, "opens_on": D(2020, 2, 3), "closes_on": D(2020, 2, 14)}
+    return CashPlanWindow.objects.create(**(values | fields))
+
+
+def _achievement(w, **fields):
+    from django.core.files.base import ContentFile
+
+    from programs.models import Achievement
+
+    ro = _ro(w, measure="manual", unit="dokumen")
+    values = {
+        "planned_output": ro,
+        "month": 6,
+        "quantity": 1,
+        "evidence": ContentFile(b"%PDF-1.4\n%%EOF\n", name="bukti.pdf"),
+        "evidence_name": "bukti.pdf",
+    }
+    return Achievement.objects.create(**(values | fields))
+
+
 def _update(model, pk, **values):
     return lambda w: model.objects.filter(pk=pk(w)).update(**values)
 
@@ -770,7 +834,65 @@ CONSTRAINT_CASES = {
     "attachment_pdf_jpeg_png_only": lambda w: _attachment(w, content_type="text/html"),
     "quarterly_note_one_per_quarter": lambda w: [_quarterly_note(w) for _ in range(2)],
     "quarterly_note_quarter_range": lambda w: _quarterly_note(w, quarter=5),
+    # The plan (DIPA): fund type, plan lines, revision and realisation lines, the RPD and manual achievement.
+    "allocation_fund_type_known": _update(Allocation, lambda w: w.alloc.pk, fund_type="XX"),
+    "plan_code_unique_per_allocation": lambda w: _plan_item(w, code="5807"),
+    "plan_code_and_name_required": lambda w: _plan_item(w, name=""),
+    "plan_level_known": lambda w: _plan_item(w, level="sub"),
+    "plan_ro_has_target_unit_measure_pagu": lambda w: _ro(w, pagu=None),
+    "plan_target_only_on_ro": lambda w: _plan_item(w, target=5),
+    "plan_units_measure_names_product_type": lambda w: _ro(w, measure="produk"),
+    "plan_heading_pagu_is_its_sum": lambda w: _plan_item(w, pagu=MILLION),
+    "plan_pagu_non_negative": lambda w: _ro(w, pagu=-1),
+    "plan_account_6_digits": lambda w: _plan_item(
+        w, level="akun", code="5807.QEA.001.51", account="52121", spending_type="52", pagu=MILLION
+    ),
+    "plan_account_only_on_amount_lines": lambda w: _plan_item(
+        w, level="komponen", code="5807.QEA.001.051", account="521211", spending_type="52"
+    ),
+    "plan_spending_type_of_account": lambda w: _plan_item(
+        w, level="akun", code="5807.QEA.521211", account="521211", spending_type="53", pagu=MILLION
+    ),
+    "plan_spending_type_only_on_details": lambda w: _plan_item(w, spending_type="52"),
+    "plan_parent_except_program": lambda w: _plan_item(w, parent=None),
+    "revision_line_one_per_ro": lambda w: _revision_lines(w, twice=True),
+    "revision_line_pagu_non_negative": lambda w: _revision_lines(w, new_pagu=-1),
+    "realisation_line_one_per_ro_and_type": lambda w: _realisation_line_twice(w, with_ro=True),
+    "realisation_line_one_per_type": lambda w: _realisation_line_twice(w, with_ro=False),
+    "realisation_line_amount_non_negative": lambda w: _realisation_line(w, amount=-1),
+    "realisation_line_spending_type_known": lambda w: _realisation_line(w, spending_type="54"),
+    "cash_plan_one_per_version": lambda w: [_cash_plan(w) for _ in range(2)],
+    "cash_plan_number_positive": lambda w: _cash_plan(w, number=0),
+    "cash_plan_line_one_per_month_and_type": lambda w: _cash_plan_line(w).cash_plan.lines.create(
+        month=1, spending_type="52", amount=1
+    ),
+    "cash_plan_line_month_range": lambda w: _cash_plan_line(w, month=13),
+    "cash_plan_line_amount_non_negative": lambda w: _cash_plan_line(w, amount=-1),
+    "cash_plan_line_spending_type_known": lambda w: _cash_plan_line(w, spending_type="59"),
+    "cash_plan_window_order": lambda w: _window(w, closes_on=D(2020, 2, 1)),
+    "cash_plan_window_in_year": lambda w: _window(w, closes_on=D(2021, 1, 5)),
+    "achievement_one_per_month": lambda w: _achievement(w).planned_output.achievements.create(
+        month=6, quantity=1, evidence="x.pdf"
+    ),
+    "achievement_month_range": lambda w: _achievement(w, month=0),
+    "achievement_quantity_positive": lambda w: _achievement(w, quantity=0),
 }
+
+
+def _revision_lines(w, twice=False, **fields):
+    from programs.models import RevisionLine
+
+    ro = _ro(w)
+    revision = make_revision(w.alloc, w.alloc.current_pagu)
+    values = {"revision": revision, "planned_output": ro, "previous_pagu": ro.pagu, "new_pagu": ro.pagu}
+    for _ in range(2 if twice else 1):
+        RevisionLine.objects.create(**(values | fields))
+
+
+def _realisation_line_twice(w, with_ro):
+    line = _realisation_line(w, planned_output=_ro(w) if with_ro else None, amount=MILLION // 2)
+    line.pk = None
+    line.save()
 
 
 def programme_constraints():

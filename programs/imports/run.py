@@ -31,7 +31,6 @@ from .writer import write
 log = logging.getLogger("ikm_dekon.imports")
 
 
-
 # --- The import ---------------------------------------------------------------------------------------------
 
 

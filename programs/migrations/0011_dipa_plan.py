@@ -831,6 +831,7 @@ class Migration(migrations.Migration):
             name="fund_type",
             field=models.CharField(
                 choices=[("DK", "Dekonsentrasi"), ("TP", "Tugas pembantuan")],
+                blank=True,
                 default="",
                 help_text="Dekonsentrasi (DK) sampai 2023; tugas pembantuan (TP) mulai tahun anggaran 2024.",
                 max_length=2,
@@ -852,6 +853,7 @@ class Migration(migrations.Migration):
             name="fund_type",
             field=models.CharField(
                 choices=[("DK", "Dekonsentrasi"), ("TP", "Tugas pembantuan")],
+                blank=True,
                 default="",
                 help_text="Dekonsentrasi (DK) sampai 2023; tugas pembantuan (TP) mulai tahun anggaran 2024.",
                 max_length=2,

@@ -1,5 +1,4 @@
-"""The Covid-19 response report: what was produced of each protective product and handed to whom.
-"""
+"""The Covid-19 response report: what was produced of each protective product and handed to whom."""
 
 from dataclasses import dataclass
 

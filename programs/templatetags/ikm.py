@@ -1,4 +1,3 @@
-
 from django import template
 
 from programs import workflow
@@ -55,4 +54,3 @@ def status_badge(value):
     if value in workflow.STATES:
         return workflow.badge(value)
     return ACTIVITY_STATUS_BADGES.get(value, "secondary")
-
