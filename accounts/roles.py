@@ -43,3 +43,4 @@ def roles_of(user):
             cached |= {Role.ADMIN}
         user._ikm_roles = cached
     return cached
+

@@ -65,3 +65,4 @@ class RefusalWithoutTraceback(logging.Filter):
         record.exc_info = None
         record.exc_text = None
         return True
+

@@ -315,6 +315,7 @@ class VersionCheckedForm(forms.ModelForm):
             raise ValidationError(ConcurrentEditError.message)
         return cleaned
 
+
     def _lock_total_parent(self, cleaned):
         """A row counted into a parent's running total locks that parent first, as the workspace does
         (services.TOTAL_PARENTS): its rules are then checked against rows no other request is changing, and

@@ -12,7 +12,9 @@ urlpatterns = [
     path("kegiatan/<int:pk>/hapus/", activities.activity_delete, name="activity_delete"),
     path("kegiatan/<int:pk>/riwayat/", activities.activity_history, name="activity_history"),
     # Before the transition pattern, which would take "impor-peserta" for an action.
-    path("kegiatan/<int:pk>/impor-peserta/", import_views.participant_import, name="participant_import"),
+    path(
+        "kegiatan/<int:pk>/impor-peserta/", import_views.participant_import, name="participant_import"
+    ),
     path("kegiatan/<int:pk>/<slug:action>/", review.activity_transition, name="activity_transition"),
     path("kegiatan/<int:pk>/peserta-ikm/tambah/", activities.participation_add, name="participation_add"),
     path(

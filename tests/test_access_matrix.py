@@ -431,3 +431,4 @@ WORKFLOW_MATRIX = [
 @pytest.mark.parametrize(("role", "action", "target"), WORKFLOW_MATRIX)
 def test_workflow_matrix(client, world, role, action, target):
     check_transition(client, world, role, workflow.TRANSITIONS[action], target)
+

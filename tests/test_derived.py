@@ -48,9 +48,9 @@ def assert_all_derived_equal_the_records():
 
 def walked(handover):
     """A handover's province, year, activity and product type by its foreign keys (not its copies)."""
-    handover = Handover.objects.select_related("output__participation__activity__allocation__province").get(
-        pk=handover.pk
-    )
+    handover = Handover.objects.select_related(
+        "output__participation__activity__allocation__province"
+    ).get(pk=handover.pk)
     output = handover.output
     activity = output.participation.activity
     allocation = activity.allocation

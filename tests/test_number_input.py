@@ -50,12 +50,9 @@ def _subclasses(cls):
 def _our_forms():
     modules = tuple(m.__name__ for m in MODULES)
     # a module of MODULES, or of a package of them (programs.forms.workspace)
-    found = {
-        c
-        for c in _subclasses(forms.BaseForm)
-        if c.__module__.startswith(modules)
-        and any(c.__module__ == m or c.__module__.startswith(m + ".") for m in modules)
-    }
+    found = {c for c in _subclasses(forms.BaseForm) if c.__module__.startswith(modules) and any(
+        c.__module__ == m or c.__module__.startswith(m + ".") for m in modules
+    )}
     return sorted(found, key=lambda c: f"{c.__module__}.{c.__qualname__}")
 
 

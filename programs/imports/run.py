@@ -31,6 +31,7 @@ from .writer import write
 log = logging.getLogger("ikm_dekon.imports")
 
 
+
 # --- The import ---------------------------------------------------------------------------------------------
 
 

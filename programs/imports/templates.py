@@ -1,4 +1,6 @@
-"""The template spreadsheets offered for download, with the columns, choices and an example row."""
+"""The template spreadsheets offered for download, with the columns, choices and an example row.
+"""
+
 
 from django.utils import translation
 from django.utils.translation import gettext as _

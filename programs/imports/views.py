@@ -133,6 +133,8 @@ def _entry(request, token, target):
     return entry
 
 
+
+
 def _store(upload):
     token = secrets.token_hex(16)
     path = _files(token)[0]

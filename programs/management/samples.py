@@ -1,4 +1,5 @@
-"""Sample files for tests and the benchmark."""
+"""Sample files for tests and the benchmark.
+"""
 
 import random
 

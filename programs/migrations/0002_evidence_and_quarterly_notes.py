@@ -10,324 +10,118 @@ import programs.evidence
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("programs", "0001_initial"),
-        ("provinces", "0002_load_regions"),
+        ('programs', '0001_initial'),
+        ('provinces', '0002_load_regions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="HistoricalAttachment",
+            name='HistoricalAttachment',
             fields=[
-                (
-                    "id",
-                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
-                ),
-                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="versi")),
-                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="dibuat pada")),
-                ("updated_at", models.DateTimeField(blank=True, editable=False, verbose_name="diubah pada")),
-                ("year", models.PositiveSmallIntegerField(editable=False)),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("bast", "Berita acara serah terima (BAST)"),
-                            ("daftar_hadir", "Daftar hadir"),
-                            ("foto", "Foto kegiatan"),
-                            ("lainnya", "Dokumen lainnya"),
-                        ],
-                        max_length=15,
-                        verbose_name="jenis dokumen",
-                    ),
-                ),
-                ("file", models.TextField(max_length=200, verbose_name="berkas")),
-                ("original_name", models.CharField(max_length=200, verbose_name="nama berkas asli")),
-                ("content_type", models.CharField(editable=False, max_length=50, verbose_name="jenis isi")),
-                ("size", models.PositiveIntegerField(editable=False, verbose_name="ukuran (bita)")),
-                ("sha256", models.CharField(editable=False, max_length=64)),
-                ("description", models.CharField(blank=True, max_length=250, verbose_name="keterangan")),
-                ("history_id", models.AutoField(primary_key=True, serialize=False)),
-                ("history_date", models.DateTimeField(db_index=True)),
-                ("history_change_reason", models.CharField(max_length=100, null=True)),
-                (
-                    "history_type",
-                    models.CharField(
-                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
-                    ),
-                ),
-                (
-                    "activity",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="programs.activity",
-                        verbose_name="kegiatan",
-                    ),
-                ),
-                (
-                    "handover",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="programs.handover",
-                        verbose_name="penyerahan",
-                    ),
-                ),
-                (
-                    "history_user",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "province",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        editable=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="provinces.province",
-                    ),
-                ),
-                (
-                    "uploaded_by",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        editable=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="diunggah oleh",
-                    ),
-                ),
+                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='versi')),
+                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='dibuat pada')),
+                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='diubah pada')),
+                ('year', models.PositiveSmallIntegerField(editable=False)),
+                ('kind', models.CharField(choices=[('bast', 'Berita acara serah terima (BAST)'), ('daftar_hadir', 'Daftar hadir'), ('foto', 'Foto kegiatan'), ('lainnya', 'Dokumen lainnya')], max_length=15, verbose_name='jenis dokumen')),
+                ('file', models.TextField(max_length=200, verbose_name='berkas')),
+                ('original_name', models.CharField(max_length=200, verbose_name='nama berkas asli')),
+                ('content_type', models.CharField(editable=False, max_length=50, verbose_name='jenis isi')),
+                ('size', models.PositiveIntegerField(editable=False, verbose_name='ukuran (bita)')),
+                ('sha256', models.CharField(editable=False, max_length=64)),
+                ('description', models.CharField(blank=True, max_length=250, verbose_name='keterangan')),
+                ('history_id', models.AutoField(primary_key=True, serialize=False)),
+                ('history_date', models.DateTimeField(db_index=True)),
+                ('history_change_reason', models.CharField(max_length=100, null=True)),
+                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                ('activity', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programs.activity', verbose_name='kegiatan')),
+                ('handover', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programs.handover', verbose_name='penyerahan')),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('province', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='provinces.province')),
+                ('uploaded_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diunggah oleh')),
             ],
             options={
-                "verbose_name": "historical lampiran bukti",
-                "verbose_name_plural": "historical lampiran bukti",
-                "ordering": ("-history_date", "-history_id"),
-                "get_latest_by": ("history_date", "history_id"),
+                'verbose_name': 'historical lampiran bukti',
+                'verbose_name_plural': 'historical lampiran bukti',
+                'ordering': ('-history_date', '-history_id'),
+                'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name="HistoricalQuarterlyNote",
+            name='HistoricalQuarterlyNote',
             fields=[
-                (
-                    "id",
-                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
-                ),
-                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="versi")),
-                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="dibuat pada")),
-                ("updated_at", models.DateTimeField(blank=True, editable=False, verbose_name="diubah pada")),
-                (
-                    "quarter",
-                    models.PositiveSmallIntegerField(
-                        validators=[
-                            django.core.validators.MinValueValidator(1, "Triwulan harus 1 sampai 4."),
-                            django.core.validators.MaxValueValidator(4, "Triwulan harus 1 sampai 4."),
-                        ],
-                        verbose_name="triwulan",
-                    ),
-                ),
-                ("problems", models.TextField(blank=True, verbose_name="permasalahan")),
-                ("follow_up", models.TextField(blank=True, verbose_name="tindak lanjut")),
-                ("physical_progress", models.TextField(blank=True, verbose_name="catatan capaian fisik")),
-                ("history_id", models.AutoField(primary_key=True, serialize=False)),
-                ("history_date", models.DateTimeField(db_index=True)),
-                ("history_change_reason", models.CharField(max_length=100, null=True)),
-                (
-                    "history_type",
-                    models.CharField(
-                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
-                    ),
-                ),
-                (
-                    "allocation",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="programs.allocation",
-                        verbose_name="alokasi",
-                    ),
-                ),
-                (
-                    "history_user",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='versi')),
+                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='dibuat pada')),
+                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='diubah pada')),
+                ('quarter', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1, 'Triwulan harus 1 sampai 4.'), django.core.validators.MaxValueValidator(4, 'Triwulan harus 1 sampai 4.')], verbose_name='triwulan')),
+                ('problems', models.TextField(blank=True, verbose_name='permasalahan')),
+                ('follow_up', models.TextField(blank=True, verbose_name='tindak lanjut')),
+                ('physical_progress', models.TextField(blank=True, verbose_name='catatan capaian fisik')),
+                ('history_id', models.AutoField(primary_key=True, serialize=False)),
+                ('history_date', models.DateTimeField(db_index=True)),
+                ('history_change_reason', models.CharField(max_length=100, null=True)),
+                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                ('allocation', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programs.allocation', verbose_name='alokasi')),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "historical catatan triwulan",
-                "verbose_name_plural": "historical catatan triwulan",
-                "ordering": ("-history_date", "-history_id"),
-                "get_latest_by": ("history_date", "history_id"),
+                'verbose_name': 'historical catatan triwulan',
+                'verbose_name_plural': 'historical catatan triwulan',
+                'ordering': ('-history_date', '-history_id'),
+                'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name="Attachment",
+            name='Attachment',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="versi")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="dibuat pada")),
-                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="diubah pada")),
-                ("year", models.PositiveSmallIntegerField(editable=False)),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("bast", "Berita acara serah terima (BAST)"),
-                            ("daftar_hadir", "Daftar hadir"),
-                            ("foto", "Foto kegiatan"),
-                            ("lainnya", "Dokumen lainnya"),
-                        ],
-                        max_length=15,
-                        verbose_name="jenis dokumen",
-                    ),
-                ),
-                (
-                    "file",
-                    models.FileField(
-                        max_length=200, upload_to=programs.evidence.storage_path, verbose_name="berkas"
-                    ),
-                ),
-                ("original_name", models.CharField(max_length=200, verbose_name="nama berkas asli")),
-                ("content_type", models.CharField(editable=False, max_length=50, verbose_name="jenis isi")),
-                ("size", models.PositiveIntegerField(editable=False, verbose_name="ukuran (bita)")),
-                ("sha256", models.CharField(editable=False, max_length=64)),
-                ("description", models.CharField(blank=True, max_length=250, verbose_name="keterangan")),
-                (
-                    "activity",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="attachments",
-                        to="programs.activity",
-                        verbose_name="kegiatan",
-                    ),
-                ),
-                (
-                    "handover",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="attachments",
-                        to="programs.handover",
-                        verbose_name="penyerahan",
-                    ),
-                ),
-                (
-                    "province",
-                    models.ForeignKey(
-                        editable=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="provinces.province",
-                    ),
-                ),
-                (
-                    "uploaded_by",
-                    models.ForeignKey(
-                        editable=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="diunggah oleh",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='versi')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='diubah pada')),
+                ('year', models.PositiveSmallIntegerField(editable=False)),
+                ('kind', models.CharField(choices=[('bast', 'Berita acara serah terima (BAST)'), ('daftar_hadir', 'Daftar hadir'), ('foto', 'Foto kegiatan'), ('lainnya', 'Dokumen lainnya')], max_length=15, verbose_name='jenis dokumen')),
+                ('file', models.FileField(max_length=200, upload_to=programs.evidence.storage_path, verbose_name='berkas')),
+                ('original_name', models.CharField(max_length=200, verbose_name='nama berkas asli')),
+                ('content_type', models.CharField(editable=False, max_length=50, verbose_name='jenis isi')),
+                ('size', models.PositiveIntegerField(editable=False, verbose_name='ukuran (bita)')),
+                ('sha256', models.CharField(editable=False, max_length=64)),
+                ('description', models.CharField(blank=True, max_length=250, verbose_name='keterangan')),
+                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='programs.activity', verbose_name='kegiatan')),
+                ('handover', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='programs.handover', verbose_name='penyerahan')),
+                ('province', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='provinces.province')),
+                ('uploaded_by', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='diunggah oleh')),
             ],
             options={
-                "verbose_name": "lampiran bukti",
-                "verbose_name_plural": "lampiran bukti",
-                "ordering": ["activity", "created_at", "pk"],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(("size__gt", 0), ("size__lte", 10485760)),
-                        name="attachment_size_limit",
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            ("content_type__in", ["application/pdf", "image/png", "image/jpeg"])
-                        ),
-                        name="attachment_pdf_jpeg_png_only",
-                    ),
-                ],
+                'verbose_name': 'lampiran bukti',
+                'verbose_name_plural': 'lampiran bukti',
+                'ordering': ['activity', 'created_at', 'pk'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('size__gt', 0), ('size__lte', 10485760)), name='attachment_size_limit'), models.CheckConstraint(condition=models.Q(('content_type__in', ['application/pdf', 'image/png', 'image/jpeg'])), name='attachment_pdf_jpeg_png_only')],
             },
         ),
         migrations.CreateModel(
-            name="QuarterlyNote",
+            name='QuarterlyNote',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="versi")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="dibuat pada")),
-                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="diubah pada")),
-                (
-                    "quarter",
-                    models.PositiveSmallIntegerField(
-                        validators=[
-                            django.core.validators.MinValueValidator(1, "Triwulan harus 1 sampai 4."),
-                            django.core.validators.MaxValueValidator(4, "Triwulan harus 1 sampai 4."),
-                        ],
-                        verbose_name="triwulan",
-                    ),
-                ),
-                ("problems", models.TextField(blank=True, verbose_name="permasalahan")),
-                ("follow_up", models.TextField(blank=True, verbose_name="tindak lanjut")),
-                ("physical_progress", models.TextField(blank=True, verbose_name="catatan capaian fisik")),
-                (
-                    "allocation",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="quarterly_notes",
-                        to="programs.allocation",
-                        verbose_name="alokasi",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='versi')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='dibuat pada')),
+                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='diubah pada')),
+                ('quarter', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1, 'Triwulan harus 1 sampai 4.'), django.core.validators.MaxValueValidator(4, 'Triwulan harus 1 sampai 4.')], verbose_name='triwulan')),
+                ('problems', models.TextField(blank=True, verbose_name='permasalahan')),
+                ('follow_up', models.TextField(blank=True, verbose_name='tindak lanjut')),
+                ('physical_progress', models.TextField(blank=True, verbose_name='catatan capaian fisik')),
+                ('allocation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quarterly_notes', to='programs.allocation', verbose_name='alokasi')),
             ],
             options={
-                "verbose_name": "catatan triwulan",
-                "verbose_name_plural": "catatan triwulan",
-                "ordering": ["allocation", "quarter"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("allocation", "quarter"), name="quarterly_note_one_per_quarter"
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("quarter__gte", 1), ("quarter__lte", 4)),
-                        name="quarterly_note_quarter_range",
-                    ),
-                ],
+                'verbose_name': 'catatan triwulan',
+                'verbose_name_plural': 'catatan triwulan',
+                'ordering': ['allocation', 'quarter'],
+                'constraints': [models.UniqueConstraint(fields=('allocation', 'quarter'), name='quarterly_note_one_per_quarter'), models.CheckConstraint(condition=models.Q(('quarter__gte', 1), ('quarter__lte', 4)), name='quarterly_note_quarter_range')],
             },
         ),
     ]

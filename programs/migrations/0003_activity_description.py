@@ -4,23 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("programs", "0002_evidence_and_quarterly_notes"),
+        ('programs', '0002_evidence_and_quarterly_notes'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="activity",
-            name="description",
-            field=models.TextField(
-                blank=True, help_text="Mis. materi, protokol kesehatan, mitra.", verbose_name="uraian"
-            ),
+            model_name='activity',
+            name='description',
+            field=models.TextField(blank=True, help_text='Mis. materi, protokol kesehatan, mitra.', verbose_name='uraian'),
         ),
         migrations.AddField(
-            model_name="historicalactivity",
-            name="description",
-            field=models.TextField(
-                blank=True, help_text="Mis. materi, protokol kesehatan, mitra.", verbose_name="uraian"
-            ),
+            model_name='historicalactivity',
+            name='description',
+            field=models.TextField(blank=True, help_text='Mis. materi, protokol kesehatan, mitra.', verbose_name='uraian'),
         ),
     ]

@@ -5,59 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("programs", "0003_activity_description"),
-        ("provinces", "0002_load_regions"),
+        ('programs', '0003_activity_description'),
+        ('provinces', '0002_load_regions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name="activity",
-            name="activity_year_province_idx",
+            model_name='activity',
+            name='activity_year_province_idx',
         ),
         migrations.RemoveIndex(
-            model_name="handover",
-            name="handover_year_prov_idx",
+            model_name='handover',
+            name='handover_year_prov_idx',
         ),
         migrations.RemoveIndex(
-            model_name="output",
-            name="output_year_prov_idx",
+            model_name='output',
+            name='output_year_prov_idx',
         ),
         migrations.RemoveIndex(
-            model_name="participation",
-            name="participation_year_prov_idx",
+            model_name='participation',
+            name='participation_year_prov_idx',
         ),
         migrations.AddIndex(
-            model_name="activity",
-            index=models.Index(
-                fields=["year", "province", "status"],
-                include=("budget", "target_participants", "actual_participants"),
-                name="activity_year_prov_cover_idx",
-            ),
+            model_name='activity',
+            index=models.Index(fields=['year', 'province', 'status'], include=('budget', 'target_participants', 'actual_participants'), name='activity_year_prov_cover_idx'),
         ),
         migrations.AddIndex(
-            model_name="handover",
-            index=models.Index(
-                fields=["year", "province", "recipient_type"],
-                include=("quantity",),
-                name="handover_year_prov_cover_idx",
-            ),
+            model_name='handover',
+            index=models.Index(fields=['year', 'province', 'recipient_type'], include=('quantity',), name='handover_year_prov_cover_idx'),
         ),
         migrations.AddIndex(
-            model_name="output",
-            index=models.Index(
-                fields=["year", "province", "product_type"],
-                include=("quantity", "ordered_quantity", "handed_over_total"),
-                name="output_year_prov_cover_idx",
-            ),
+            model_name='output',
+            index=models.Index(fields=['year', 'province', 'product_type'], include=('quantity', 'ordered_quantity', 'handed_over_total'), name='output_year_prov_cover_idx'),
         ),
         migrations.AddIndex(
-            model_name="participant",
-            index=models.Index(fields=["year", "province"], name="participant_year_prov_idx"),
+            model_name='participant',
+            index=models.Index(fields=['year', 'province'], name='participant_year_prov_idx'),
         ),
         migrations.AddIndex(
-            model_name="participation",
-            index=models.Index(fields=["year", "province", "firm"], name="participation_year_firm_idx"),
+            model_name='participation',
+            index=models.Index(fields=['year', 'province', 'firm'], name='participation_year_firm_idx'),
         ),
     ]

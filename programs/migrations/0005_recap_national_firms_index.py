@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("programs", "0004_recap_covering_indexes"),
-        ("provinces", "0002_load_regions"),
+        ('programs', '0004_recap_covering_indexes'),
+        ('provinces', '0002_load_regions'),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="participation",
-            index=models.Index(fields=["year", "firm"], name="participation_nat_firm_idx"),
+            model_name='participation',
+            index=models.Index(fields=['year', 'firm'], name='participation_nat_firm_idx'),
         ),
     ]

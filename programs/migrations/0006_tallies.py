@@ -42,157 +42,79 @@ def uninstall_tallies(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("programs", "0005_recap_national_firms_index"),
-        ("provinces", "0002_load_regions"),
+        ('programs', '0005_recap_national_firms_index'),
+        ('provinces', '0002_load_regions'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="handover",
-            name="product_type",
-            field=models.CharField(
-                choices=[
-                    ("masker", "Masker"),
-                    ("face_shield", "Face shield"),
-                    ("hazmat", "Baju hazmat"),
-                    ("apd_lain", "APD lainnya"),
-                    ("lainnya", "Produk lainnya"),
-                ],
-                default="lainnya",
-                editable=False,
-                max_length=15,
-                verbose_name="jenis produk",
-            ),
+            model_name='handover',
+            name='product_type',
+            field=models.CharField(choices=[('masker', 'Masker'), ('face_shield', 'Face shield'), ('hazmat', 'Baju hazmat'), ('apd_lain', 'APD lainnya'), ('lainnya', 'Produk lainnya')], default='lainnya', editable=False, max_length=15, verbose_name='jenis produk'),
             preserve_default=False,
         ),
         migrations.AddField(
-            model_name="historicalhandover",
-            name="product_type",
-            field=models.CharField(
-                choices=[
-                    ("masker", "Masker"),
-                    ("face_shield", "Face shield"),
-                    ("hazmat", "Baju hazmat"),
-                    ("apd_lain", "APD lainnya"),
-                    ("lainnya", "Produk lainnya"),
-                ],
-                default="lainnya",
-                editable=False,
-                max_length=15,
-                verbose_name="jenis produk",
-            ),
+            model_name='historicalhandover',
+            name='product_type',
+            field=models.CharField(choices=[('masker', 'Masker'), ('face_shield', 'Face shield'), ('hazmat', 'Baju hazmat'), ('apd_lain', 'APD lainnya'), ('lainnya', 'Produk lainnya')], default='lainnya', editable=False, max_length=15, verbose_name='jenis produk'),
             preserve_default=False,
         ),
         migrations.CreateModel(
-            name="NationalTally",
+            name='NationalTally',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("year", models.PositiveSmallIntegerField()),
-                ("measure", models.CharField(max_length=60)),
-                ("amount", models.DecimalField(decimal_places=0, default=0, max_digits=20)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('year', models.PositiveSmallIntegerField()),
+                ('measure', models.CharField(max_length=60)),
+                ('amount', models.DecimalField(decimal_places=0, default=0, max_digits=20)),
             ],
             options={
-                "default_permissions": ("view",),
-                "constraints": [
-                    models.UniqueConstraint(fields=("year", "measure"), name="national_tally_one_per_measure")
-                ],
+                'default_permissions': ('view',),
+                'constraints': [models.UniqueConstraint(fields=('year', 'measure'), name='national_tally_one_per_measure')],
             },
         ),
         migrations.CreateModel(
-            name="FirmTally",
+            name='FirmTally',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("year", models.PositiveSmallIntegerField()),
-                ("participations", models.IntegerField(default=0)),
-                (
-                    "firm",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.DO_NOTHING, related_name="+", to="programs.firm"
-                    ),
-                ),
-                (
-                    "province",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="provinces.province"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('year', models.PositiveSmallIntegerField()),
+                ('participations', models.IntegerField(default=0)),
+                ('firm', models.ForeignKey(on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programs.firm')),
+                ('province', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='provinces.province')),
             ],
             options={
-                "default_permissions": ("view",),
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("year", "province", "firm"), name="firm_tally_one_per_firm"
-                    )
-                ],
+                'default_permissions': ('view',),
+                'constraints': [models.UniqueConstraint(fields=('year', 'province', 'firm'), name='firm_tally_one_per_firm')],
             },
         ),
         migrations.CreateModel(
-            name="NationalFirmTally",
+            name='NationalFirmTally',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("year", models.PositiveSmallIntegerField()),
-                ("participations", models.IntegerField(default=0)),
-                (
-                    "firm",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.DO_NOTHING, related_name="+", to="programs.firm"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('year', models.PositiveSmallIntegerField()),
+                ('participations', models.IntegerField(default=0)),
+                ('firm', models.ForeignKey(on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programs.firm')),
             ],
             options={
-                "default_permissions": ("view",),
-                "constraints": [
-                    models.UniqueConstraint(fields=("year", "firm"), name="national_firm_tally_one_per_firm")
-                ],
+                'default_permissions': ('view',),
+                'constraints': [models.UniqueConstraint(fields=('year', 'firm'), name='national_firm_tally_one_per_firm')],
             },
         ),
         migrations.CreateModel(
-            name="Tally",
+            name='Tally',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("year", models.PositiveSmallIntegerField(verbose_name="tahun anggaran")),
-                ("measure", models.CharField(max_length=60, verbose_name="ukuran")),
-                (
-                    "amount",
-                    models.DecimalField(decimal_places=0, default=0, max_digits=20, verbose_name="nilai"),
-                ),
-                (
-                    "province",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="provinces.province"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('year', models.PositiveSmallIntegerField(verbose_name='tahun anggaran')),
+                ('measure', models.CharField(max_length=60, verbose_name='ukuran')),
+                ('amount', models.DecimalField(decimal_places=0, default=0, max_digits=20, verbose_name='nilai')),
+                ('province', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='provinces.province')),
             ],
             options={
-                "verbose_name": "rekap tersimpan",
-                "verbose_name_plural": "rekap tersimpan",
-                "default_permissions": ("view",),
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("year", "province", "measure"), name="tally_one_per_measure"
-                    )
-                ],
+                'verbose_name': 'rekap tersimpan',
+                'verbose_name_plural': 'rekap tersimpan',
+                'default_permissions': ('view',),
+                'constraints': [models.UniqueConstraint(fields=('year', 'province', 'measure'), name='tally_one_per_measure')],
             },
         ),
         migrations.RunPython(carry_product_type, migrations.RunPython.noop),

@@ -4,34 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("programs", "0006_tallies"),
-        ("provinces", "0002_load_regions"),
+        ('programs', '0006_tallies'),
+        ('provinces', '0002_load_regions'),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name="handover",
-            name="handover_year_prov_cover_idx",
+            model_name='handover',
+            name='handover_year_prov_cover_idx',
         ),
         migrations.RemoveIndex(
-            model_name="output",
-            name="output_year_prov_cover_idx",
+            model_name='output',
+            name='output_year_prov_cover_idx',
         ),
         migrations.AddIndex(
-            model_name="handover",
-            index=models.Index(
-                fields=["year", "province", "recipient_type"],
-                include=("quantity", "handed_on"),
-                name="handover_year_prov_cover_idx",
-            ),
+            model_name='handover',
+            index=models.Index(fields=['year', 'province', 'recipient_type'], include=('quantity', 'handed_on'), name='handover_year_prov_cover_idx'),
         ),
         migrations.AddIndex(
-            model_name="output",
-            index=models.Index(
-                fields=["year", "province", "product_type"],
-                include=("quantity", "ordered_quantity", "handed_over_total", "produced_on"),
-                name="output_year_prov_cover_idx",
-            ),
+            model_name='output',
+            index=models.Index(fields=['year', 'province', 'product_type'], include=('quantity', 'ordered_quantity', 'handed_over_total', 'produced_on'), name='output_year_prov_cover_idx'),
         ),
     ]

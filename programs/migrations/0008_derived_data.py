@@ -35,52 +35,40 @@ def uninstall(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("programs", "0007_quarter_dates_in_covering_indexes"),
-        ("provinces", "0002_load_regions"),
+        ('programs', '0007_quarter_dates_in_covering_indexes'),
+        ('provinces', '0002_load_regions'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="handover",
-            name="output_produced_on",
-            field=models.DateField(
-                default=datetime.date(2000, 1, 1), editable=False, verbose_name="tanggal produksi"
-            ),
+            model_name='handover',
+            name='output_produced_on',
+            field=models.DateField(default=datetime.date(2000, 1, 1), editable=False, verbose_name='tanggal produksi'),
             preserve_default=False,
         ),
         migrations.AddField(
-            model_name="historicalhandover",
-            name="output_produced_on",
-            field=models.DateField(
-                default=datetime.date(2000, 1, 1), editable=False, verbose_name="tanggal produksi"
-            ),
+            model_name='historicalhandover',
+            name='output_produced_on',
+            field=models.DateField(default=datetime.date(2000, 1, 1), editable=False, verbose_name='tanggal produksi'),
             preserve_default=False,
         ),
         # Implied now that the database derives the totals from non-negative amounts and pagus.
-        migrations.RemoveConstraint(model_name="allocation", name="allocation_current_pagu_non_negative"),
-        migrations.RemoveConstraint(model_name="allocation", name="allocation_realised_non_negative"),
+        migrations.RemoveConstraint(model_name='allocation', name='allocation_current_pagu_non_negative'),
+        migrations.RemoveConstraint(model_name='allocation', name='allocation_realised_non_negative'),
         migrations.RunPython(carry_produced_on, migrations.RunPython.noop),
         migrations.RunPython(install, uninstall),
         migrations.AddConstraint(
-            model_name="handover",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("handed_on__year", models.F("year"))),
-                name="handover_handed_in_fiscal_year",
-            ),
+            model_name='handover',
+            constraint=models.CheckConstraint(condition=models.Q(('handed_on__year', models.F('year'))), name='handover_handed_in_fiscal_year'),
         ),
         migrations.AddConstraint(
-            model_name="handover",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("handed_on__gte", models.F("output_produced_on"))),
-                name="handover_not_before_production",
-            ),
+            model_name='handover',
+            constraint=models.CheckConstraint(condition=models.Q(('handed_on__gte', models.F('output_produced_on'))), name='handover_not_before_production'),
         ),
         migrations.AddConstraint(
-            model_name="output",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("produced_on__year", models.F("year"))),
-                name="output_produced_in_fiscal_year",
-            ),
+            model_name='output',
+            constraint=models.CheckConstraint(condition=models.Q(('produced_on__year', models.F('year'))), name='output_produced_in_fiscal_year'),
         ),
     ]

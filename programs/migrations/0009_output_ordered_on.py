@@ -4,29 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("programs", "0008_derived_data"),
+        ('programs', '0008_derived_data'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="historicaloutput",
-            name="ordered_on",
-            field=models.DateField(
-                blank=True,
-                help_text="Tanggal pesanan diterima; bila kosong, laporan memakai tanggal produksi.",
-                null=True,
-                verbose_name="tanggal pesanan",
-            ),
+            model_name='historicaloutput',
+            name='ordered_on',
+            field=models.DateField(blank=True, help_text='Tanggal pesanan diterima; bila kosong, laporan memakai tanggal produksi.', null=True, verbose_name='tanggal pesanan'),
         ),
         migrations.AddField(
-            model_name="output",
-            name="ordered_on",
-            field=models.DateField(
-                blank=True,
-                help_text="Tanggal pesanan diterima; bila kosong, laporan memakai tanggal produksi.",
-                null=True,
-                verbose_name="tanggal pesanan",
-            ),
+            model_name='output',
+            name='ordered_on',
+            field=models.DateField(blank=True, help_text='Tanggal pesanan diterima; bila kosong, laporan memakai tanggal produksi.', null=True, verbose_name='tanggal pesanan'),
         ),
     ]

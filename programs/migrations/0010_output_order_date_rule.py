@@ -4,21 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("programs", "0009_output_ordered_on"),
-        ("provinces", "0002_load_regions"),
+        ('programs', '0009_output_ordered_on'),
+        ('provinces', '0002_load_regions'),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name="output",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("ordered_on__isnull", True),
-                    models.Q(("buyer__isnull", False), ("ordered_on__year", models.F("year"))),
-                    _connector="OR",
-                ),
-                name="output_ordered_on_an_order_in_fiscal_year",
-            ),
+            model_name='output',
+            constraint=models.CheckConstraint(condition=models.Q(('ordered_on__isnull', True), models.Q(('buyer__isnull', False), ('ordered_on__year', models.F('year'))), _connector='OR'), name='output_ordered_on_an_order_in_fiscal_year'),
         ),
     ]

@@ -1,4 +1,5 @@
-"""The Covid-19 response report: what was produced of each protective product and handed to whom."""
+"""The Covid-19 response report: what was produced of each protective product and handed to whom.
+"""
 
 from dataclasses import dataclass
 

@@ -1,4 +1,5 @@
-"""What a report is asked for: the year and the activity filters every report applies the same way."""
+"""What a report is asked for: the year and the activity filters every report applies the same way.
+"""
 
 from dataclasses import dataclass
 

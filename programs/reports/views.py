@@ -28,6 +28,8 @@ ALL = ("tahun", "jenis", "tujuan", "sektor", "covid", "verifikasi", "urut")
 YEAR_ONLY = ("tahun", "verifikasi")
 
 
+
+
 def _filters(request, fields):
     def default_year():
         """The newest fiscal year with data the user may see, else the current one."""
@@ -396,6 +398,8 @@ def quarterly(request, code, quarter):
             "query": _query(request),
         },
     )
+
+
 
 
 def quarterly_note(request, code, quarter):

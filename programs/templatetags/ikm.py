@@ -1,3 +1,4 @@
+
 from django import template
 
 from programs import workflow
@@ -54,3 +55,4 @@ def status_badge(value):
     if value in workflow.STATES:
         return workflow.badge(value)
     return ACTIVITY_STATUS_BADGES.get(value, "secondary")
+
