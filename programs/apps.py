@@ -7,26 +7,32 @@ from django.utils.translation import gettext_lazy as _
 def uninstall_derived_triggers_on_sqlite(sender, using, **kwargs):
     """Before a migrate on SQLite: take the triggers off. SQLite alters a table by rebuilding it, which a
     trigger of another table naming it would refuse (and the rebuilt table would lose its own)."""
-    from . import derived
+    from . import derived, plan_rules
 
     connection = connections[using]
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            for statement in derived.uninstall_sql(connection.vendor):
+            for statement in derived.uninstall_sql(connection.vendor) + plan_rules.uninstall_sql(
+                connection.vendor
+            ):
                 cursor.execute(statement)
 
 
 def install_derived_triggers(sender, using, **kwargs):
-    """After every migrate: (re)install the triggers keeping derived data (programs/derived.py); the
-    statements are idempotent on both databases."""
-    from . import derived
+    """After every migrate: (re)install the triggers keeping derived data (programs/derived.py) and the
+    plan's cross-row rules (programs/plan_rules.py); the statements are idempotent on both databases."""
+    from . import derived, plan_rules
 
     connection = connections[using]
-    if "programs_handover" not in connection.introspection.table_names():
+    tables = connection.introspection.table_names()
+    if "programs_handover" not in tables:
         return  # migrated backwards past the programme's tables
     with connection.cursor() as cursor:
         for statement in derived.install_sql(connection.vendor):
             cursor.execute(statement)
+        if "programs_planitem" in tables:
+            for statement in plan_rules.install_sql(connection.vendor):
+                cursor.execute(statement)
 
 
 class ProgramsConfig(AppConfig):
