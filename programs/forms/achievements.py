@@ -4,6 +4,7 @@ counted by hand (measure "manual") with its evidence file.
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from .. import evidence
@@ -88,7 +89,7 @@ class AchievementForm(ScopedForm):
 
     def clean_evidence(self):
         upload = self.cleaned_data.get("evidence")
-        if not upload:
+        if not isinstance(upload, UploadedFile):  # nothing uploaded (the form's initial file, or none)
             if self.instance.pk and self.instance.evidence:
                 return self.instance.evidence  # kept
             raise ValidationError(_("Unggah bukti dukung capaian bulan ini (PDF, JPEG atau PNG)."))
