@@ -72,7 +72,8 @@ def ensure_plan(year):
             )
             cursor.execute(
                 """
-                INSERT INTO programs_realisationline (realisation_id, planned_output_id, spending_type, amount)
+                INSERT INTO programs_realisationline
+                    (realisation_id, planned_output_id, spending_type, amount)
                 SELECT r.id, ro.id, '52', r.amount
                 FROM programs_realisation r
                 JOIN programs_planitem ro ON ro.allocation_id = r.allocation_id AND ro.code = '5807.QEA.001'
