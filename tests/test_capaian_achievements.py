@@ -259,3 +259,21 @@ def test_queue_queries_do_not_grow_with_achievements(plan, operator, pusat_clien
     assert response.content.decode().count("/unduh/") == 12  # each with its evidence, each with buttons
     assert response.content.decode().count('action="/capaian/') == 2 * 12  # verify, return
     assert len(response.context["achievements"]) == 12
+
+
+def test_the_page_queries_do_not_grow_with_months(plan, operator_client, django_assert_num_queries):
+    allocation, manual, _counted = plan
+    url = reverse("programs:achievements", args=[allocation.pk])
+    _post(operator_client, allocation, manual, month=1)
+    operator_client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        assert operator_client.get(url).status_code == 200
+    count = len(first)  # now: every request of the test client empties the query log
+    for month in range(2, 13):
+        _post(operator_client, allocation, manual, month=month)
+    with django_assert_num_queries(count):
+        response = operator_client.get(url)
+    assert response.content.decode().count("/ubah/") == 12
