@@ -195,6 +195,8 @@ def test_edit_keeps_the_evidence_when_none_is_uploaded(plan, operator_client):
     record = Achievement.objects.get()
     stored = record.evidence.name
     edit = reverse("programs:achievement_edit", args=[record.pk])
+    page = operator_client.get(edit).content.decode()
+    assert "Laporan Maret.pdf" in page and stored not in page  # never a link around the scoped download
     response = operator_client.post(edit, {"quantity": "5", "note": "", "version": record.version})
     assert response.status_code == 302
     record.refresh_from_db()

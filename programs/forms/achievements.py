@@ -58,7 +58,8 @@ class AchievementForm(ScopedForm):
         label=_("Bukti dukung (PDF, JPEG atau PNG, maks. 10 MB)"),
         max_length=200,
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+        # A plain input: the clearable one would link the stored file itself, around the scoped download.
+        widget=forms.FileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
     )
 
     class Meta:
