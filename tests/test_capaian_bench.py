@@ -11,7 +11,10 @@ from programs.models import Achievement, Activity, PlanItem, RealisationLine
 from programs.reports import capaian_report
 from tests.factories import make_activity, make_allocation, make_realisation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgres(reason="the bench, and its SQL, are PostgreSQL only"),
+]
 
 
 def test_ensure_plan_once(pusat):
