@@ -297,6 +297,9 @@ def cmd_measure(scale, repeats):
         ("recap JSON", f"/laporan/nasional/?tahun={year}&format=json"),
         ("recap XLSX", f"/laporan/nasional/?tahun={year}&format=xlsx"),
         ("province report", f"/laporan/provinsi/{IMPORT_PROVINCE}/?tahun={year}"),
+        # Each RO's achievement as of December (bench/plan.py gives the measured year its plan).
+        ("capaian page", f"/laporan/provinsi/{IMPORT_PROVINCE}/capaian/?tahun={year}&bulan=12"),
+        ("capaian JSON", f"/laporan/provinsi/{IMPORT_PROVINCE}/capaian/?tahun={year}&bulan=12&format=json"),
         ("activity list, page 1", "/kegiatan/"),  # the latest year, 2025, by default
         ("activity list, deep page", f"/kegiatan/?halaman={deep}"),
     ]
@@ -343,6 +346,15 @@ def cmd_measure(scale, repeats):
             {"pages": results, "activities": Activity.objects.count(), "deep_page": deep, "exact": exactness}
         )
     )
+
+
+def cmd_plan():
+    import django
+
+    django.setup()
+    from bench.plan import ensure_plan
+
+    print(json.dumps(ensure_plan(MEASURED_YEAR)))
 
 
 def cmd_memory(scale, what, fmt):
@@ -887,6 +899,9 @@ def main():
     )
     for s in scales:
         build(s)
+        planned = sub(s, "_plan")  # the measured year's DIPA plan (once; reused with the dataset)
+        if planned["allocations"]:
+            print(f"[{s}x] plan added to {planned['allocations']} allocations of {MEASURED_YEAR}", flush=True)
     if args.build_only:
         return
     results, facts, memory, imports, loads = {}, {}, {}, {}, {}
@@ -942,6 +957,7 @@ if __name__ == "__main__":
             "_memory": lambda: cmd_memory(int(rest[0]), rest[1], rest[2]),
             "_import": lambda: cmd_import(int(rest[0])),
             "_sessions": lambda: cmd_sessions(int(rest[0]), int(rest[1])),
+            "_plan": cmd_plan,
         }[command]()
     else:
         main()

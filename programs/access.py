@@ -230,13 +230,19 @@ def refusal(transition):
     return _("Anda tidak berhak mengajukan data ini.")
 
 
+def _allocation_of(obj):
+    """The allocation of a record of the workflow without a province of its own: a month's realisation's,
+    a month's achievement's (by its RO)."""
+    return obj.allocation if hasattr(obj, "allocation_id") else obj.planned_output.allocation
+
+
 def _province_of(obj):
-    return getattr(obj, "province_id", None) or obj.allocation.province_id
+    return getattr(obj, "province_id", None) or _allocation_of(obj).province_id
 
 
 def year_of(obj):
-    """The fiscal year of a record of the workflow (a month's realisation: its allocation's)."""
-    return obj.year if hasattr(obj, "year") else obj.allocation.year
+    """The fiscal year of a record of the workflow (a month's realisation, achievement: its allocation's)."""
+    return obj.year if hasattr(obj, "year") else _allocation_of(obj).year
 
 
 def _in_scope(scope, province_id):

@@ -73,20 +73,30 @@ def digest(upload):
 def storage_path(instance, filename):
     """evidence/<province code>/<year>/<random>.<ext>: no user-chosen name ever reaches the disk."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"evidence/{instance.province.code}/{instance.year}/{uuid.uuid4().hex}.{extension}"
+    # An activity's evidence carries its province and year; a month's achievement has them by its RO.
+    owner = instance if hasattr(instance, "year") else instance.planned_output.allocation
+    return f"evidence/{owner.province.code}/{owner.year}/{uuid.uuid4().hex}.{extension}"
+
+
+def content_type_of(name):
+    """The content type of a stored evidence file by its extension (which `storage_path` took from a
+    name the upload's checked content chose)."""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return next((t for t, ext, _sig in SIGNATURES if ext == extension), "application/octet-stream")
 
 
 @receiver(post_delete, sender="programs.Attachment", dispatch_uid="evidence_file_follows_its_record")
+@receiver(post_delete, sender="programs.Achievement", dispatch_uid="achievement_evidence_follows_its_record")
 def remove_file_with_its_record(sender, instance, using, **kwargs):
     """The file goes when its record goes, however the record went: its own delete, the cascade of an
     activity or a handover, the admin, a queryset delete. Only once the deletion is committed: a rolled
     back delete keeps its file. The history keeps who uploaded what, not the file."""
-    name = instance.file.name
-    if name:
-        transaction.on_commit(partial(_remove, instance.file.storage, name), using=using)
+    file = instance.file if hasattr(instance, "file") else instance.evidence
+    if file.name:
+        transaction.on_commit(partial(remove_stored, file.storage, file.name), using=using)
 
 
-def _remove(storage, name):
+def remove_stored(storage, name):
     try:
         storage.delete(name)
     except OSError:  # the record is gone either way; an operator can sweep the orphan later

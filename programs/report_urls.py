@@ -11,6 +11,7 @@ urlpatterns = [
     path("nasional/", views.national, name="national"),
     path("covid/", views.covid, name="covid"),
     path("provinsi/<str:code>/", views.province_report, name="province"),
+    path("provinsi/<str:code>/capaian/", views.capaian, name="capaian"),
     # One pattern per quarter: the quarter is one of four fixed path segments, never a free number.
     # Reverse them with keywords, e.g. {% url 'reports:quarterly' code=province.code quarter=3 %}.
     *(

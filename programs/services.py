@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from . import access, workflow
 from .models import (
+    Achievement,
     Activity,
     FiscalYear,
     Handover,
@@ -29,7 +30,7 @@ from .workflow import ReviewAction
 
 log = logging.getLogger("ikm_dekon.workflow")
 
-REVIEWABLE = (Activity, Realisation)
+REVIEWABLE = (Activity, Realisation, Achievement)
 _LOCKED = gettext_lazy(
     "Data ini di luar wewenang Anda atau terkunci "
     "(sudah diajukan, diverifikasi, atau tahun anggaran ditutup)."
@@ -46,7 +47,11 @@ class ConcurrentEditError(Exception):
 
 
 def _province_of(obj):
-    return obj.province_id if isinstance(obj, Activity) else obj.allocation.province_id
+    if isinstance(obj, Activity):
+        return obj.province_id
+    if isinstance(obj, Achievement):
+        return obj.planned_output.allocation.province_id
+    return obj.allocation.province_id
 
 
 def _lock(obj):
@@ -55,6 +60,8 @@ def _lock(obj):
 
 
 def _parents(obj):
+    if isinstance(obj, Achievement):
+        return ["planned_output__allocation"]
     return ["allocation"] if isinstance(obj, Realisation) else []
 
 
@@ -152,6 +159,14 @@ def _notify_returned(obj, note):
     if isinstance(obj, Activity):
         what = _("Kegiatan “%(t)s”") % {"t": obj.title}
         link = reverse("programs:activity_detail", args=[obj.pk])
+    elif isinstance(obj, Achievement):
+        allocation = obj.planned_output.allocation
+        what = _("Capaian RO %(ro)s bulan %(m)s tahun %(y)s") % {
+            "ro": obj.planned_output.code,
+            "m": obj.month,
+            "y": allocation.year,
+        }
+        link = reverse("programs:achievements", args=[allocation.pk])
     else:
         what = _("Realisasi bulan %(m)s tahun %(y)s") % {"m": obj.month, "y": obj.allocation.year}
         link = reverse("programs:budget", args=[obj.allocation_id])

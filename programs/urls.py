@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .imports import views as import_views
-from .views import activities, budget, history, registry, review
+from .views import achievements, activities, budget, history, registry, review
 
 app_name = "programs"
 urlpatterns = [
@@ -12,9 +12,7 @@ urlpatterns = [
     path("kegiatan/<int:pk>/hapus/", activities.activity_delete, name="activity_delete"),
     path("kegiatan/<int:pk>/riwayat/", activities.activity_history, name="activity_history"),
     # Before the transition pattern, which would take "impor-peserta" for an action.
-    path(
-        "kegiatan/<int:pk>/impor-peserta/", import_views.participant_import, name="participant_import"
-    ),
+    path("kegiatan/<int:pk>/impor-peserta/", import_views.participant_import, name="participant_import"),
     path("kegiatan/<int:pk>/<slug:action>/", review.activity_transition, name="activity_transition"),
     path("kegiatan/<int:pk>/peserta-ikm/tambah/", activities.participation_add, name="participation_add"),
     path(
@@ -50,6 +48,15 @@ urlpatterns = [
     path("realisasi/<int:pk>/hapus/", budget.realisation_delete, name="realisation_delete"),
     path("realisasi/<int:pk>/<slug:action>/", review.realisation_transition, name="realisation_transition"),
     path("verifikasi/", review.review_queue, name="review_queue"),
+    # Manual achievement (capaian) of the ROs counted by hand; the action pattern last, as above.
+    path("anggaran/<int:pk>/capaian/", achievements.achievement_list, name="achievements"),
+    path("anggaran/<int:pk>/capaian/tambah/", achievements.achievement_add, name="achievement_add"),
+    path("capaian/<int:pk>/ubah/", achievements.achievement_edit, name="achievement_edit"),
+    path("capaian/<int:pk>/hapus/", achievements.achievement_delete, name="achievement_delete"),
+    path("capaian/<int:pk>/unduh/", achievements.achievement_download, name="achievement_download"),
+    path(
+        "capaian/<int:pk>/<slug:action>/", achievements.achievement_transition, name="achievement_transition"
+    ),
     path("kegiatan/<int:pk>/lampiran/tambah/", activities.attachment_add, name="attachment_add"),
     path("lampiran/<int:pk>/unduh/", activities.attachment_download, name="attachment_download"),
     path("lampiran/<int:pk>/hapus/", activities.attachment_delete, name="attachment_delete"),

@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from programs import workflow
-from programs.models import Attachment, ReviewEvent
+from programs.models import Achievement, Attachment, PlanItem, ReviewEvent
 from programs.workflow import Who
 from tests.factories import (
     make_activity,
@@ -59,6 +59,35 @@ def build_world(operator, operator_b, pusat, viewer, admin):
     )
     attachment.full_clean()
     attachment.save()
+    # capaian: a 2021 plan of province A with an RO counted by hand and a month's achievement (2020 stays
+    # without a plan, so the activity cases above are unchanged)
+    plan_year = make_allocation("51", 2021)
+    program = PlanItem.objects.create(allocation=plan_year, level="program", code="019.08.WA", name="Program")
+    kegiatan = PlanItem.objects.create(
+        allocation=plan_year, parent=program, level="kegiatan", code="5807", name="Kegiatan"
+    )
+    kro = PlanItem.objects.create(
+        allocation=plan_year, parent=kegiatan, level="kro", code="5807.QEA", name="KRO"
+    )
+    manual_ro = PlanItem.objects.create(
+        allocation=plan_year,
+        parent=kro,
+        level="ro",
+        code="5807.QEA.001",
+        name="Dokumen kajian",
+        target=2,
+        unit="dokumen",
+        measure="manual",
+        pagu=plan_year.current_pagu,
+    )
+    achievement = Achievement(
+        planned_output=manual_ro,
+        month=3,
+        quantity=1,
+        evidence=ContentFile(b"%PDF-1.4\n%%EOF\n", name="bukti.pdf"),
+        evidence_name="bukti.pdf",
+    )
+    achievement.save()
     return SimpleNamespace(
         allocation=allocation,
         revision=make_revision(allocation, 1_400_000_000),
@@ -71,6 +100,9 @@ def build_world(operator, operator_b, pusat, viewer, admin):
         output=output,
         handover=handover,
         attachment=attachment,
+        plan_year=plan_year,
+        manual_ro=manual_ro,
+        achievement=achievement,
         users=users,
     )
 
@@ -276,6 +308,56 @@ CASES = [
     ("attachment", "download", "get", _page("programs:attachment_download", "attachment"), None, R),
     ("attachment", "delete", "post", _post("programs:attachment_delete", "attachment"), lambda w: {}, W),
     ("attachment", "history", "get", _history("lampiran", "attachment"), None, R),
+    # capaian (issue 15): the report, its export, and the manual achievement with its evidence
+    (
+        "planitem",
+        "capaian",
+        "get",
+        lambda w: reverse("reports:capaian", args=["51"]) + "?tahun=2021&bulan=6",
+        None,
+        R,
+    ),
+    (
+        "planitem",
+        "capaian-export",
+        "get",
+        lambda w: reverse("reports:capaian", args=["51"]) + "?tahun=2021&format=json",
+        None,
+        R,
+    ),
+    ("achievement", "list", "get", _page("programs:achievements", "plan_year"), None, R),
+    ("achievement", "download", "get", _page("programs:achievement_download", "achievement"), None, R),
+    ("achievement", "update", "get", _page("programs:achievement_edit", "achievement"), None, E),
+    (
+        "achievement",
+        "update-post",
+        "post",
+        _page("programs:achievement_edit", "achievement"),
+        lambda w: {"quantity": "2", "note": "Diubah lewat POST", "version": w.achievement.version},
+        W,
+    ),
+    (
+        "achievement",
+        "create",
+        "post",
+        _post("programs:achievement_add", "plan_year"),
+        lambda w: {
+            "planned_output": w.manual_ro.pk,
+            "month": 4,
+            "quantity": "1",
+            "evidence": ContentFile(b"%PDF-1.4\n%%EOF\n", name="bukti.pdf"),
+        },
+        W,
+    ),
+    ("achievement", "delete", "post", _post("programs:achievement_delete", "achievement"), lambda w: {}, W),
+    (
+        "achievement",
+        "submit",
+        "post",
+        _page("programs:achievement_transition", "achievement", "ajukan"),
+        None,
+        None,
+    ),
 ]
 
 # Actions whose outcome for the province's own operator is a redirect back with a message
@@ -340,6 +422,7 @@ def test_the_matrix_covers_every_programme_model_with_pages():
         "output",
         "handover",
         "attachment",
+        "achievement",
     } <= covered
 
 
@@ -379,6 +462,7 @@ MAY_TAKE = {Who.PROVINCE: {"op_a", "admin"}, Who.REVIEWER: {"pusat", "admin"}}
 TRANSITION_URLS = {
     "activity": "programs:activity_transition",
     "realisation": "programs:realisation_transition",
+    "achievement": "programs:achievement_transition",
 }
 SIGNED_IN = [role for role in ROLES if role != "anonymous"]
 
@@ -431,4 +515,3 @@ WORKFLOW_MATRIX = [
 @pytest.mark.parametrize(("role", "action", "target"), WORKFLOW_MATRIX)
 def test_workflow_matrix(client, world, role, action, target):
     check_transition(client, world, role, workflow.TRANSITIONS[action], target)
-

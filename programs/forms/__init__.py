@@ -1,8 +1,10 @@
 """Every form of the app, one home each: `fields` (the number and date fields and the scoped bases),
 `workspace` (the operator's pages), `filters` (the list filters), `reports` (the report filters and the
-quarter's note) and `imports` (the upload). Import them from here.
+quarter's note), `achievements` (the capaian's month and the manual achievement) and `imports` (the
+upload). Import them from here.
 """
 
+from .achievements import AchievementForm, CapaianFilterForm
 from .fields import (
     DATE_WIDGET,
     ModelForm,
@@ -32,11 +34,13 @@ from .workspace import (
 
 __all__ = [
     "DATE_WIDGET",
+    "AchievementForm",
     "ActivityFilter",
     "ActivityForm",
     "AllocationFilter",
     "AttachmentForm",
     "BudgetRevisionForm",
+    "CapaianFilterForm",
     "FirmFilter",
     "FirmForm",
     "HandoverForm",

@@ -10,11 +10,13 @@ province and year, so the figures of a year group by those columns without joini
 only the activity filters (kind, purpose, sector, Covid-19, verified) reach through `activity__`.
 
 `filters` (what is asked), `figures` (what is shown, described once), `recap` (national), `province`,
-`quarterly`, `covid`, `as_verified` (a locked activity as it was when locked) and `views` (the report pages).
+`quarterly`, `covid`, `capaian` (each RO's physical progress as of a month), `as_verified` (a locked
+activity as it was when locked) and `views` (the report pages).
 The stored totals the recap reads are kept by the database (programs/tallies.py, beside programs/derived.py).
 """
 
 from ..numbers import absorption_pct, percent
+from .capaian import Capaian, capaian_report, default_month
 from .covid import Covid, covid_report
 from .figures import (
     COVID_PRODUCT_KEYS,
@@ -51,6 +53,7 @@ __all__ = [
     "RECAP_FIGURES",
     "SORT_KEYS",
     "STATUS_KEYS",
+    "Capaian",
     "Covid",
     "Figure",
     "Filters",
@@ -59,7 +62,9 @@ __all__ = [
     "absorption_pct",
     "activity_figures",
     "as_at",
+    "capaian_report",
     "covid_report",
+    "default_month",
     "figures_of_activities",
     "monthly_curve",
     "national_recap",

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy
 from .. import exports, reports
 from ..access import allocations_open_for_entry, get_visible_or_404, provinces_visible_to
 from ..exports import Column, Export, Table
-from ..forms import QuarterlyNoteForm, ReportFilterForm
-from ..models import Allocation, QuarterlyNote, RecipientType
-from ..periods import QUARTER_BENCHMARKS, benchmarks_text
+from ..forms import CapaianFilterForm, QuarterlyNoteForm, ReportFilterForm
+from ..models import Allocation, QuarterlyNote, RecipientType, fund_type_for
+from ..periods import MONTHS, QUARTER_BENCHMARKS, benchmarks_text
 from ..views.common import save_form
 
 ACTIVITY_PAGE_SIZE = 25  # as the activity list
@@ -28,14 +28,13 @@ ALL = ("tahun", "jenis", "tujuan", "sektor", "covid", "verifikasi", "urut")
 YEAR_ONLY = ("tahun", "verifikasi")
 
 
+def _default_year(request):
+    """The newest fiscal year with data the user may see, else the current one."""
+    return (reports.years_visible(request.user) or [timezone.localdate().year])[0]
 
 
 def _filters(request, fields):
-    def default_year():
-        """The newest fiscal year with data the user may see, else the current one."""
-        return (reports.years_visible(request.user) or [timezone.localdate().year])[0]
-
-    form = ReportFilterForm(request.GET, fields=fields, default_year=default_year)
+    form = ReportFilterForm(request.GET, fields=fields, default_year=lambda: _default_year(request))
     filters = form.filters()
     form.fields["tahun"].widget.attrs["placeholder"] = str(filters.year)
     return form, filters, form.sort() if "urut" in fields else ""
@@ -400,8 +399,6 @@ def quarterly(request, code, quarter):
     )
 
 
-
-
 def quarterly_note(request, code, quarter):
     quarter = _quarter(quarter)
     province = _province(request, code)
@@ -433,6 +430,73 @@ def quarterly_note(request, code, quarter):
             "back": back,
         },
         status=400 if form.errors else 200,
+    )
+
+
+# --- Capaian: each RO's physical progress as of a month --------------------------------------------------
+
+
+def _capaian_columns(*, labels):
+    """The capaian table, described once. `labels`: the unit and the measure as the page and the
+    spreadsheets name them; without, as the JSON carries them (their codes: "ikm", "orang", "manual" …)."""
+
+    def coded(key):
+        return lambda r: r[f"{key}_label"] if labels else r[key]
+
+    return [
+        Column("code", gettext_lazy("Kode")),
+        Column("name", gettext_lazy("Uraian")),
+        Column("unit", gettext_lazy("Satuan"), get=coded("unit")),
+        Column("target", gettext_lazy("Target"), "int"),
+        Column("achieved", gettext_lazy("Capaian"), "int"),
+        Column("achieved_pct", gettext_lazy("Capaian (%)"), "percent"),
+        Column("measure", gettext_lazy("Cara menghitung capaian"), get=coded("measure")),
+        Column("pagu", gettext_lazy("Pagu RO (Rp)"), "money"),
+        Column("realised", gettext_lazy("Realisasi (Rp)"), "money"),
+        Column("absorption_pct", gettext_lazy("Penyerapan (%)"), "percent"),
+    ]
+
+
+def capaian(request, code):
+    province = _province(request, code)
+    form = CapaianFilterForm(request.GET, default_year=lambda: _default_year(request))
+    year, month = form.year_and_month()
+    report = reports.capaian_report(request.user, province, year, month)
+    fmt = exports.requested_format(request)
+    if fmt:
+        export = Export(
+            name=f"capaian-{province.code}-{report.as_of}",
+            tables=[
+                Table(
+                    "rows",
+                    _("Capaian RO"),
+                    _capaian_columns(labels=fmt != "json"),
+                    report.rows,
+                    totals=report.totals,
+                )
+            ],
+            meta={
+                "year": year,
+                "province_code": province.code,
+                "fund_type": report.fund_type or fund_type_for(year),
+                "as_of": report.as_of,
+            },
+            province=province.pk,
+        )
+        return exports.respond(request, export, fmt)
+    form.fields["tahun"].widget.attrs["placeholder"] = str(year)
+    return render(
+        request,
+        "reports/capaian.html",
+        {
+            "province": province,
+            "filter": form,
+            "year": year,
+            "report": report,
+            "month_label": MONTHS[report.month - 1],
+            "fund_type": report.allocation.get_fund_type_display() if report.allocation else None,
+            "query": _query(request),
+        },
     )
 
 

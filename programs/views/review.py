@@ -1,5 +1,6 @@
-"""The review workflow's pages: taking an action of the table (programs/workflow.py) on an activity or a
-month's realisation, and the ministry's queue of what awaits it.
+"""The review workflow's pages: taking an action of the table (programs/workflow.py) on an activity, a
+month's realisation or a month's achievement (programs/views/achievements.py), and the ministry's queue of
+what awaits it.
 """
 
 from django.contrib import messages
@@ -11,13 +12,13 @@ from django.views.decorators.http import require_POST
 from .. import access, reports, services, workflow
 from ..access import get_visible_or_404
 from ..forms import NoteForm
-from ..models import Activity, Realisation
+from ..models import Achievement, Activity, Realisation
 from ..workflow import Who
 from .activities import activity_detail, visible_activity
 from .common import paginate
 
 
-def _transition(request, obj, slug):
+def take_action(request, obj, slug):
     """Take the workflow action named in the address (programs/workflow.py); a note form with its errors
     when the action needs a note and none was given."""
     step = workflow.by_slug(slug)
@@ -41,7 +42,7 @@ def _transition(request, obj, slug):
 @require_POST
 def activity_transition(request, pk, action):
     activity = visible_activity(request, pk)
-    failed_form = _transition(request, activity, action)
+    failed_form = take_action(request, activity, action)
     if failed_form is not None:
         return activity_detail(request, pk, forms={"note": failed_form})
     if request.POST.get("next") == "antrean":
@@ -52,7 +53,7 @@ def activity_transition(request, pk, action):
 @require_POST
 def realisation_transition(request, pk, action):
     realisation = get_visible_or_404(Realisation.objects.select_related("allocation"), request.user, pk=pk)
-    failed_form = _transition(request, realisation, action)
+    failed_form = take_action(request, realisation, action)
     if failed_form is not None:
         messages.error(request, " ".join(failed_form.errors.get("note", [])))
     if request.POST.get("next") == "antrean":
@@ -89,12 +90,22 @@ def review_queue(request):
     )
     for realisation in realisations:
         realisation.actions = workflow.available_actions(realisation, user, closed_years=closed)
+    # Manual achievements (capaian) with their evidence, as the realisation: the oldest 100.
+    achievements = list(
+        Achievement.objects.visible_to(user)
+        .filter(review_status__in=awaiting)
+        .select_related("planned_output__allocation__province")
+        .order_by("submitted_at", "pk")[:100]
+    )
+    for achievement in achievements:
+        achievement.actions = workflow.available_actions(achievement, user, closed_years=closed)
     return render(
         request,
         "programs/review_queue.html",
         {
             "activities": page,
             "realisations": realisations,
+            "achievements": achievements,
             "note_form": NoteForm(),
         },
     )

@@ -1,0 +1,232 @@
+"""Physical progress (capaian) of a province-year's outputs (RO) as of a month: each RO's achievement counted
+the way the RO says (its `measure`), beside its pagu and what was realised against it.
+
+Verified records only: an activity counts once its `review_status` is verified, a manual achievement once
+it is verified. A firm or a person is counted once within an RO however many of its activities they took
+part in (COUNT DISTINCT per RO, never a sum of per-activity counts).
+
+The number of queries is fixed whatever the amount of data: the allocation, its ROs, one grouped query per
+measure kind the ROs use (grouped by RO, never one query per RO), and the realisation lines per RO. It never
+writes; the page is `reports.views.capaian`.
+"""
+
+import calendar
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ikm_dekon.db_router import replica_reads
+
+from ..models import (
+    Achievement,
+    Activity,
+    ActivityStatus,
+    Allocation,
+    Measure,
+    Output,
+    Participant,
+    Participation,
+    PlanItem,
+    PlanLevel,
+    RealisationLine,
+    ReviewStatus,
+)
+from ..numbers import absorption_pct, percent
+
+
+def default_month(year, today=None):
+    """The as-of month when none is asked: the current month (WIB) for the current year, else December."""
+    today = today or timezone.localdate()
+    return today.month if year == today.year else 12
+
+
+def month_end(year, month):
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass
+class Capaian:
+    """One province-year's capaian as of a month: a row per RO (in code order) and the money totals."""
+
+    province: object
+    year: int
+    month: int
+    allocation: Allocation | None
+    rows: list = field(default_factory=list)
+    totals: dict = field(default_factory=dict)
+
+    @property
+    def as_of(self):
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def end(self):
+        return month_end(self.year, self.month)
+
+    @property
+    def fund_type(self):
+        return self.allocation.fund_type if self.allocation else None
+
+    @property
+    def has_plan(self):
+        return bool(self.rows)
+
+
+def _held_by(end, prefix=""):
+    """Activities held by `end`: their actual end, else their planned end, on or before it."""
+    return Coalesce(f"{prefix}actual_end", f"{prefix}planned_end"), end
+
+
+def _verified(prefix=""):
+    return Q(**{f"{prefix}review_status": ReviewStatus.VERIFIED})
+
+
+def _by_ro(rows, key="ro", value="n"):
+    return {r[key]: r[value] or 0 for r in rows}
+
+
+def _achieved(user, ros, end, month):
+    """{RO id: achieved}, by one grouped query per measure kind the ROs use."""
+    ids = {}
+    for ro in ros:
+        ids.setdefault(ro.measure, []).append(ro.pk)
+    achieved = {}
+
+    def parts(model):
+        """Parts of the verified activities of these ROs held by the end of the month."""
+        held, day = _held_by(end, "activity__")
+        return (
+            model.objects.visible_to(user)
+            .alias(held=held)
+            .filter(_verified("activity__"), held__lte=day)
+            .order_by()
+        )
+
+    if Measure.FIRMS in ids:
+        rows = (
+            parts(Participation)
+            .filter(activity__planned_output_id__in=ids[Measure.FIRMS])
+            .values(ro=F("activity__planned_output_id"))
+            .annotate(n=Count("firm_id", distinct=True))
+        )
+        achieved.update(_by_ro(rows))
+    if Measure.PARTICIPANTS in ids:
+        # People with a NIK count once per RO; a person without one cannot be matched, so each row counts.
+        rows = (
+            parts(Participant)
+            .filter(activity__planned_output_id__in=ids[Measure.PARTICIPANTS])
+            .values(ro=F("activity__planned_output_id"))
+            .annotate(
+                with_nik=Count("nik", distinct=True, filter=~Q(nik="")),
+                without_nik=Count("pk", filter=Q(nik="")),
+            )
+        )
+        achieved.update({r["ro"]: r["with_nik"] + r["without_nik"] for r in rows})
+    if Measure.NEW_FIRMS in ids:
+        rows = (
+            parts(Participant)
+            .filter(activity__planned_output_id__in=ids[Measure.NEW_FIRMS], founded_firm__isnull=False)
+            .values(ro=F("activity__planned_output_id"))
+            .annotate(n=Count("founded_firm_id", distinct=True))
+        )
+        achieved.update(_by_ro(rows))
+    if Measure.UNITS in ids:
+        # The output's own date replaces the activity's: what was produced by the end of the month.
+        rows = (
+            Output.objects.visible_to(user)
+            .filter(
+                _verified("activity__"),
+                activity__planned_output_id__in=ids[Measure.UNITS],
+                product_type=F("activity__planned_output__product_type"),
+                produced_on__lte=end,
+            )
+            .order_by()
+            .values(ro=F("activity__planned_output_id"))
+            .annotate(n=Sum("quantity"))
+        )
+        achieved.update(_by_ro(rows))
+    if Measure.ACTIVITIES in ids:
+        rows = (
+            Activity.objects.visible_to(user)
+            .filter(
+                _verified(),
+                planned_output_id__in=ids[Measure.ACTIVITIES],
+                status=ActivityStatus.DONE,
+                actual_end__lte=end,
+            )
+            .order_by()
+            .values(ro=F("planned_output_id"))
+            .annotate(n=Count("pk"))
+        )
+        achieved.update(_by_ro(rows))
+    if Measure.MANUAL in ids:
+        rows = (
+            Achievement.objects.visible_to(user)
+            .filter(_verified(), planned_output_id__in=ids[Measure.MANUAL], month__lte=month)
+            .order_by()
+            .values(ro=F("planned_output_id"))
+            .annotate(n=Sum("quantity"))
+        )
+        achieved.update(_by_ro(rows))
+    return achieved
+
+
+@replica_reads()
+def capaian_report(user, province, year, month=None):
+    """The capaian of `province`'s allocation of `year` as of the end of `month` (default: `default_month`).
+
+    Every queryset starts from `visible_to(user)`: a province outside the user's scope has no allocation
+    here (the page answers 404 before asking). A year without a plan (no RO) gives no rows.
+    """
+    month = month or default_month(year)
+    allocation = Allocation.objects.visible_to(user).filter(province=province, year=year).first()
+    report = Capaian(province=province, year=year, month=month, allocation=allocation)
+    zero = Decimal(0)
+    report.totals = {"pagu": zero, "realised": zero, "absorption_pct": None}
+    if allocation is None:
+        return report
+    ros = list(
+        PlanItem.objects.visible_to(user)
+        .filter(allocation=allocation, level=PlanLevel.RO)
+        .order_by("code", "pk")
+    )
+    if not ros:
+        return report
+    end = month_end(year, month)
+    achieved = _achieved(user, ros, end, month)
+    realised = dict(
+        RealisationLine.objects.visible_to(user)
+        .filter(planned_output_id__in=[ro.pk for ro in ros], realisation__month__lte=month)
+        .order_by()
+        .values_list("planned_output_id")
+        .annotate(amount=Sum("amount"))
+    )
+    for ro in ros:
+        value = achieved.get(ro.pk, 0)
+        money = realised.get(ro.pk) or zero
+        report.rows.append(
+            {
+                "id": ro.pk,
+                "code": ro.code,
+                "name": ro.name,
+                "unit": ro.unit,
+                "unit_label": ro.get_unit_display(),
+                "target": ro.target,
+                "achieved": value,
+                "achieved_pct": percent(value, ro.target),
+                "measure": ro.measure,
+                "measure_label": ro.get_measure_display(),
+                "product_type": ro.product_type,
+                "pagu": ro.pagu,
+                "realised": money,
+                "absorption_pct": absorption_pct(money, ro.pagu),
+            }
+        )
+    pagu = sum((r["pagu"] or zero for r in report.rows), zero)
+    spent = sum((r["realised"] for r in report.rows), zero)
+    report.totals = {"pagu": pagu, "realised": spent, "absorption_pct": absorption_pct(spent, pagu)}
+    return report
