@@ -35,7 +35,7 @@ from .models import (
 )
 from .numbers import rupiah
 
-# --- Codes ---------------------------------------------------------------------------------------------------
+# --- Codes -------------------------------------------------------------------------------------------
 
 #: The official code of each level, written with dots; the level of a line follows from its code.
 CODE_PATTERNS = {
@@ -102,13 +102,13 @@ def tree_order(items):
             walk(child)
 
     for item in items:
-        if get(item, "parent_code") is None or get(item, "parent_code") not in codes:
-            if item not in ordered:
-                walk(item)
+        top = get(item, "parent_code") is None or get(item, "parent_code") not in codes
+        if top and item not in ordered:
+            walk(item)
     return ordered
 
 
-# --- Checking a plan ------------------------------------------------------------------------------------------
+# --- Checking a plan -----------------------------------------------------------------------------------
 
 FIELDS = ["name", "target", "unit", "measure", "product_type", "account", "spending_type", "pagu"]
 NEW, UPDATE, SAME = "baru", "ubah", "tetap"
@@ -309,9 +309,7 @@ def _check_amounts(allocation, lines, by_code, problems):
             continue
         amounts = []
         for child in children.get(ro["code"], []):
-            if child["level"] == PlanLevel.AKUN:
-                amounts.append(child["pagu"])
-            elif child["pagu"] is not None:
+            if child["level"] == PlanLevel.AKUN or child["pagu"] is not None:
                 amounts.append(child["pagu"])
             else:
                 below = [c["pagu"] for c in children.get(child["code"], []) if c["pagu"] is not None]
@@ -375,7 +373,8 @@ def _check_removable(removed, problems):
                 item.code,
                 "code",
                 _(
-                    "RO ini tidak dapat dihapus dari rencana karena dipakai oleh %(u)s; tetap tuliskan barisnya."
+                    "RO ini tidak dapat dihapus dari rencana karena dipakai oleh %(u)s; "
+                    "tetap tuliskan barisnya."
                 )
                 % {"u": ", ".join(uses)},
             )
@@ -544,7 +543,8 @@ def delete_revision(*, revision, actor):
         if lines and latest.pk != revision.pk:
             raise ValidationError(
                 _(
-                    "Revisi ini memindahkan pagu RO: hanya revisi terakhir yang dapat dihapus; hapus dulu revisi sesudahnya."
+                    "Revisi ini memindahkan pagu RO: hanya revisi terakhir yang dapat dihapus; "
+                    "hapus dulu revisi sesudahnya."
                 )
             )
         ros = {
@@ -562,8 +562,8 @@ def delete_revision(*, revision, actor):
             if total != pagu:
                 raise ValidationError(
                     _(
-                        "Revisi tidak dapat dihapus: pagu terkini akan menjadi %(p)s, sedangkan jumlah pagu RO "
-                        "%(s)s."
+                        "Revisi tidak dapat dihapus: pagu terkini akan menjadi %(p)s, "
+                        "sedangkan jumlah pagu RO %(s)s."
                     )
                     % {"p": rupiah(pagu), "s": rupiah(total)}
                 )

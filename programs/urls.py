@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .imports import views as import_views
-from .views import activities, budget, history, registry, review
+from .views import activities, budget, history, plan, registry, review
 
 app_name = "programs"
 urlpatterns = [
@@ -12,9 +12,7 @@ urlpatterns = [
     path("kegiatan/<int:pk>/hapus/", activities.activity_delete, name="activity_delete"),
     path("kegiatan/<int:pk>/riwayat/", activities.activity_history, name="activity_history"),
     # Before the transition pattern, which would take "impor-peserta" for an action.
-    path(
-        "kegiatan/<int:pk>/impor-peserta/", import_views.participant_import, name="participant_import"
-    ),
+    path("kegiatan/<int:pk>/impor-peserta/", import_views.participant_import, name="participant_import"),
     path("kegiatan/<int:pk>/<slug:action>/", review.activity_transition, name="activity_transition"),
     path("kegiatan/<int:pk>/peserta-ikm/tambah/", activities.participation_add, name="participation_add"),
     path(
@@ -60,5 +58,14 @@ urlpatterns = [
         name="participant_import_template",
     ),
     path("ikm/impor/", import_views.firm_import, name="firm_import"),
+    # The plan (DIPA) of an allocation
+    path("anggaran/<int:pk>/rencana/", plan.plan, name="plan"),
+    path("anggaran/<int:pk>/rencana/ubah/", plan.plan_edit, name="plan_edit"),
+    path("anggaran/<int:pk>/rencana/impor/", import_views.plan_import, name="plan_import"),
+    path(
+        "anggaran/<int:pk>/rencana/impor/templat/",
+        import_views.plan_import_template,
+        name="plan_import_template",
+    ),
     path("ikm/impor/templat/", import_views.firm_import_template, name="firm_import_template"),
 ]
