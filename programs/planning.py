@@ -211,13 +211,15 @@ def _normalise(raw, number, fail):
     return values
 
 
-def check_plan(allocation, rows, *, stored=None):
+def check_plan(allocation, rows, *, stored=None, refused=()):
     """What writing `rows` as the allocation's whole plan would do, without writing: (lines, removed,
     problems). `lines` are the rows as PlanItem values with their parent's code and their status (baru,
     ubah, tetap); `removed` the stored lines the rows no longer hold; `problems` every refusal (Problem).
 
     A row is a dict with code, name, target, unit, measure, product_type, account, pagu, optionally its
-    file row number ("row") and, for a kegiatan, its program's code ("parent"; else the program above)."""
+    file row number ("row") and, for a kegiatan, its program's code ("parent"; else the program above).
+    `refused`: codes of rows the caller already refused (an import's bad cells): their children do not
+    count them missing, and the sums wait until they are corrected."""
     if stored is None:
         stored = {item.code: item for item in PlanItem.objects.filter(allocation=allocation)}
     problems, lines, by_code = [], [], {}
@@ -259,7 +261,7 @@ def check_plan(allocation, rows, *, stored=None):
                 "code",
                 _("Kegiatan harus di bawah sebuah program: tulis baris program (mis. 019.08.WA) di atasnya."),
             )
-        elif parent is not None and parent not in by_code:
+        elif parent is not None and parent not in by_code and parent not in refused:
             fail("code", _("Induknya, %(p)s, tidak ada di rencana: tulis baris %(p)s juga.") % {"p": parent})
         stored_item = stored.get(values["code"])
         if stored_item is None:
@@ -269,8 +271,9 @@ def check_plan(allocation, rows, *, stored=None):
             same = same and _stored_parent_code(stored_item, stored) == parent
             values["status"] = SAME if same else UPDATE
 
-    _check_amounts(allocation, lines, by_code, problems)
-    removed = [item for code, item in stored.items() if code not in by_code]
+    if not problems and not refused:  # sums of rows that are all there
+        _check_amounts(allocation, lines, by_code, problems)
+    removed = [item for code, item in stored.items() if code not in by_code and code not in refused]
     _check_removable(removed, problems)
     return lines, removed, problems
 

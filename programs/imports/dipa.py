@@ -126,9 +126,10 @@ HEADERS["level"] = HEADERS["code"]
 
 def _rows_of(parsed):
     """The file's rows as plan rows: an akun row gets its code from the komponen or RO above it."""
-    rows, anchor = [], None
+    rows, anchor, refused = [], None, set()
     for number, values, result in parsed:
         if result.errors:
+            refused.add(values.get("code") or f"baris {number}")  # an amount line has no code yet
             continue
         code, account = values.get("code", ""), values.get("account", "")
         if account:
@@ -138,6 +139,7 @@ def _rows_of(parsed):
                 result.errors.append(
                     (HEADERS["account"], _("Baris akun harus di bawah baris komponen atau RO."))
                 )
+                refused.add(code)
                 continue
             elif code in ("", account, f"{anchor}.{account}"):
                 code = f"{anchor}.{account}"
@@ -148,13 +150,14 @@ def _rows_of(parsed):
                         _("Baris akun: kosongkan kode atau tulis %(c)s.") % {"c": f"{anchor}.{account}"},
                     )
                 )
+                refused.add(code)
                 continue
         elif planning.level_of(code) in (PlanLevel.RO, PlanLevel.KOMPONEN):
             anchor = code
         elif planning.level_of(code) is not None and planning.level_of(code) != PlanLevel.AKUN:
             anchor = None
         rows.append({**values, "code": code, "row": number, "_result": result})
-    return rows
+    return rows, refused - {""}
 
 
 def _label(row):
@@ -184,9 +187,10 @@ def import_plan(source, *, allocation, user, dry_run, name=""):
         result.label = _label(values)
     report = ImportReport(kind=PLAN, province=allocation.province, notices=notices, dry_run=dry_run)
     report.rows = [result for _n, _v, result in parsed]
-    rows = _rows_of(parsed)
+    rows, refused = _rows_of(parsed)
     results = {row["row"]: row.pop("_result") for row in rows}
-    _check(allocation, rows, results, report)
+    _check(allocation, rows, results, report, refused)
+    _mark_refused(report)
     if report.ok and not dry_run:
         try:
             planning.save_plan(allocation=allocation, rows=rows, actor=user)
@@ -194,14 +198,18 @@ def import_plan(source, *, allocation, user, dry_run, name=""):
             _report_problems(e.problems, results, report)
         else:
             report.written = True
-    for result in report.rows:
-        if result.errors:
-            result.status = ERROR
+    _mark_refused(report)
     return report
 
 
-def _check(allocation, rows, results, report):
-    lines, _removed, problems = planning.check_plan(allocation, rows)
+def _mark_refused(report):
+    for result in report.rows:
+        if result.errors:
+            result.status = ERROR
+
+
+def _check(allocation, rows, results, report, refused):
+    lines, _removed, problems = planning.check_plan(allocation, rows, refused=refused)
     for line in lines:
         result = results[line["row"]]
         result.status = STATUS[line["status"]]
