@@ -523,3 +523,17 @@ def test_an_operator_chooses_among_their_own_provinces_ros_only(operator_client,
     )
     assert "planned_output" in response.context["form"].errors
     assert not Activity.objects.exists()
+
+
+def test_the_activity_export_names_each_activitys_ro(operator_client, planned):
+    make_activity(planned, title="Bimtek berlabel RO", planned_output=ro(planned, "5807.QEA.002"))
+    make_activity(planned, title="Bimtek tanpa RO")
+    response = operator_client.get(reverse("programs:activity_list"), {"tahun": "2020", "format": "csv"})
+    text = (
+        b"".join(response.streaming_content).decode("utf-8-sig")
+        if response.streaming
+        else response.content.decode()
+    )
+    line = next(row for row in text.splitlines() if "Bimtek berlabel RO" in row)
+    assert "5807.QEA.002" in line and "RO nomor 2" in line
+    assert "5807.QEA" not in next(row for row in text.splitlines() if "Bimtek tanpa RO" in row)
