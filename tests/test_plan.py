@@ -525,15 +525,12 @@ def test_an_operator_chooses_among_their_own_provinces_ros_only(operator_client,
     assert not Activity.objects.exists()
 
 
-def test_the_activity_export_names_each_activitys_ro(operator_client, planned):
-    make_activity(planned, title="Bimtek berlabel RO", planned_output=ro(planned, "5807.QEA.002"))
-    make_activity(planned, title="Bimtek tanpa RO")
+def test_the_activity_export_names_each_activitys_ro(operator_client, allocation, pusat):
+    make_activity(allocation, title="Bimtek tanpa RO")  # recorded before the year had a plan
+    planning.save_plan(allocation=allocation, rows=plan_rows(), actor=pusat)
+    make_activity(allocation, title="Bimtek berlabel RO", planned_output=ro(allocation, "5807.QEA.002"))
     response = operator_client.get(reverse("programs:activity_list"), {"tahun": "2020", "format": "csv"})
-    text = (
-        b"".join(response.streaming_content).decode("utf-8-sig")
-        if response.streaming
-        else response.content.decode()
-    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     line = next(row for row in text.splitlines() if "Bimtek berlabel RO" in row)
     assert "5807.QEA.002" in line and "RO nomor 2" in line
     assert "5807.QEA" not in next(row for row in text.splitlines() if "Bimtek tanpa RO" in row)

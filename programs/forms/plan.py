@@ -35,6 +35,20 @@ class PlanRowForm(forms.Form):
     )
     pagu = RupiahField(label=_("Pagu (Rp)"), required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Shown as a table row under one header: each input names itself for screen readers.
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+            css = (
+                "form-check-input"
+                if isinstance(field.widget, forms.CheckboxInput)
+                else "form-control form-control-sm"
+            )
+            if isinstance(field.widget, forms.Select):
+                css = "form-select form-select-sm"
+            field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} {css}".strip()
+
     def clean_code(self):
         code = self.cleaned_data["code"].strip().upper()
         if level_of(code) is None:
