@@ -13,6 +13,7 @@ What it must never do: read a role or a scope itself (it asks `programs.access`)
 history.
 """
 
+import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -394,16 +395,37 @@ def _require_plan_entry(actor, allocation):
     access.check_year_open(actor, allocation.year)
 
 
-def save_plan(*, allocation, rows, actor):
+class PlanChanged(ValidationError):
+    """The plan changed since the page showing it was opened (another person saved it)."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "Rencana ini sudah diubah orang lain sejak Anda membukanya. Muat ulang halaman, periksa "
+                "perubahannya, lalu simpan lagi."
+            )
+        )
+
+
+def fingerprint(items):
+    """What a page showing the plan saw: every line's id and version (a stale save is refused)."""
+    pairs = sorted((item.pk, item.version) for item in items)
+    return hashlib.sha256(repr(pairs).encode()).hexdigest()[:32]
+
+
+def save_plan(*, allocation, rows, actor, expected=None):
     """Make `rows` the allocation's whole plan, all or nothing: lines matched by code are updated, new
     codes added, codes no longer listed removed (refused while activities, realisation, revisions or
     achievements name that RO). Raises PlanRefused (a ValidationError) with every problem and writes
     nothing; returns {"baru": n, "ubah": n, "tetap": n, "hapus": n}. Every written line carries the actor
-    in its history."""
+    in its history. `expected`: the plan's fingerprint as the user's page saw it (PlanChanged if it moved
+    on since)."""
     _require_plan_entry(actor, allocation)
     with transaction.atomic():
         locked = Allocation.objects.select_for_update().get(pk=allocation.pk)
         stored = {item.code: item for item in PlanItem.objects.select_for_update().filter(allocation=locked)}
+        if expected is not None and expected != fingerprint(stored.values()):
+            raise PlanChanged()
         lines, removed, problems = check_plan(locked, rows, stored=stored)
         if problems:
             raise PlanRefused(problems)

@@ -392,8 +392,10 @@ def test_operators_may_not_open_the_edit_page(operator_client, viewer_client, pl
         assert client.get(reverse("programs:plan_edit", args=[planned.pk])).status_code == 403
 
 
-def _formset_post(rows):
+def _formset_post(rows, fingerprint=None):
     data = {"form-TOTAL_FORMS": str(len(rows)), "form-INITIAL_FORMS": "0"}
+    if fingerprint is not None:
+        data["sidik"] = fingerprint
     for i, row in enumerate(rows):
         for key, value in row.items():
             data[f"form-{i}-{key}"] = "" if value is None else str(value)
@@ -534,3 +536,16 @@ def test_the_activity_export_names_each_activitys_ro(operator_client, allocation
     line = next(row for row in text.splitlines() if "Bimtek berlabel RO" in row)
     assert "5807.QEA.002" in line and "RO nomor 2" in line
     assert "5807.QEA" not in next(row for row in text.splitlines() if "Bimtek tanpa RO" in row)
+
+
+def test_a_stale_edit_page_is_refused_and_the_other_save_stays(pusat_client, planned, admin):
+    url = reverse("programs:plan_edit", args=[planned.pk])
+    seen = pusat_client.get(url).context["fingerprint"]
+    rows = plan_rows((Decimal("1500000000"),))
+    planning.save_plan(
+        allocation=planned, rows=plan_rows((Decimal("700000000"), Decimal("800000000"))), actor=admin
+    )
+    response = pusat_client.post(url, _formset_post(rows, seen))
+    assert response.status_code == 200
+    assert "sudah diubah orang lain" in response.content.decode()
+    assert ro(planned, "5807.QEA.002").pagu == Decimal("800000000")

@@ -80,9 +80,16 @@ def plan_edit(request, pk):
                 if form.cleaned_data and not form.cleaned_data.get("DELETE")
             ]
             try:
-                counts = planning.save_plan(allocation=allocation, rows=rows, actor=request.user)
+                counts = planning.save_plan(
+                    allocation=allocation,
+                    rows=rows,
+                    actor=request.user,
+                    expected=request.POST.get("sidik") or None,
+                )
             except planning.PlanRefused as e:
                 formset.add_problems(e.problems)
+            except planning.PlanChanged as e:
+                formset.add_problems([planning.Problem(None, "", None, e.messages[0])])
             else:
                 messages.success(
                     request,
@@ -97,4 +104,11 @@ def plan_edit(request, pk):
     else:
         initial = [{f: row[f] for f in ROW_FIELDS} for row in planning.plan_rows(allocation)]
         formset = PlanFormSet(initial=initial)
-    return render(request, "programs/plan_edit.html", {"allocation": allocation, "formset": formset})
+    seen = request.POST.get("sidik") if request.method == "POST" else None
+    if seen is None:
+        seen = planning.fingerprint(PlanItem.objects.filter(allocation=allocation).only("pk", "version"))
+    return render(
+        request,
+        "programs/plan_edit.html",
+        {"allocation": allocation, "formset": formset, "fingerprint": seen},
+    )
