@@ -465,4 +465,3 @@ WORKFLOW_MATRIX = [
 @pytest.mark.parametrize(("role", "action", "target"), WORKFLOW_MATRIX)
 def test_workflow_matrix(client, world, role, action, target):
     check_transition(client, world, role, workflow.TRANSITIONS[action], target)
-
