@@ -45,8 +45,11 @@ from .models import (
     Participant,
     Participation,
     Partner,
+    PlanItem,
+    PlanLevel,
     Realisation,
     ReviewEvent,
+    RevisionLine,
     rupiah,
 )
 from .numbers import is_quantity
@@ -314,7 +317,6 @@ class VersionCheckedForm(forms.ModelForm):
         if cleaned.get("seen_version") != stored:
             raise ValidationError(ConcurrentEditError.message)
         return cleaned
-
 
     def _lock_total_parent(self, cleaned):
         """A row counted into a parent's running total locks that parent first, as the workspace does
@@ -624,6 +626,19 @@ class AllocationAdmin(ProgrammeAdmin):
         return "–" if value is None else f"{value} %".replace(".", ",")
 
 
+class RevisionLineInline(ProgrammeInline):
+    """Which RO pagus a revision moved (written with the revision by programs.planning.revise)."""
+
+    model = RevisionLine
+    read_only = True
+    fields = ["planned_output", "previous_pagu_rp", "new_pagu_rp"]
+    readonly_fields = fields
+    list_select_related = ["planned_output"]
+    show_change_link = False
+    previous_pagu_rp = rupiah_column("previous_pagu", _("pagu RO sebelum revisi"))
+    new_pagu_rp = rupiah_column("new_pagu", _("pagu RO sesudah revisi"))
+
+
 @admin.register(BudgetRevision)
 class BudgetRevisionAdmin(ProgrammeAdmin):
     list_display = ["allocation", "revised_on", "previous_pagu_rp", "new_pagu_rp", "document_number"]
@@ -647,6 +662,9 @@ class BudgetRevisionAdmin(ProgrammeAdmin):
         # Deleting one would move the current pagu back, possibly below what is already realised.
         return False
 
+    def get_inlines(self, request, obj):
+        return [RevisionLineInline]
+
 
 @admin.register(Realisation)
 class RealisationAdmin(ProgrammeAdmin):
@@ -659,6 +677,74 @@ class RealisationAdmin(ProgrammeAdmin):
     # The workflow (submit, verify, return) changes these, with its record; see programs/services.py.
     readonly_fields = REVIEW_FIELDS
     amount_rp = rupiah_column("amount", _("realisasi bulan ini"))
+
+
+# --- The plan (DIPA) -------------------------------------------------------------------------------------
+
+
+class PlanItemAdminForm(VersionCheckedForm):
+    """A new line's level and parent follow from its code (programs.planning), as on the plan's pages."""
+
+    def clean_code(self):
+        from . import planning
+
+        code = (self.cleaned_data.get("code") or "").strip().upper()
+        if planning.level_of(code) is None:
+            raise ValidationError(
+                _("Kode %(c)s tidak dikenali. Tulis kode bertitik seperti %(e)s.")
+                % {"c": code, "e": planning.CODE_EXAMPLES}
+            )
+        return code
+
+    def clean(self):
+        from . import planning
+
+        cleaned = super().clean()
+        code, allocation = cleaned.get("code"), cleaned.get("allocation")
+        if self.instance.pk is None and code and allocation:
+            self.instance.level = planning.level_of(code)
+            programs = PlanItem.objects.filter(allocation=allocation, level=PlanLevel.PROGRAM)
+            program = programs.order_by("code").values_list("code", flat=True).first()
+            parent = planning.parent_code(code, program=program)
+            self.instance.parent = PlanItem.objects.filter(allocation=allocation, code=parent).first()
+            if parent and self.instance.parent is None:
+                self.add_error(
+                    "code", _("Induknya, %(p)s, belum ada di rencana alokasi ini.") % {"p": parent}
+                )
+        return cleaned
+
+
+@admin.register(PlanItem)
+class PlanItemAdmin(ProgrammeAdmin):
+    """Repairs of single plan lines; a plan is entered and imported on its own pages (programs.planning),
+    which check the rules across lines (the RO pagus add up to the current pagu) before writing."""
+
+    list_display = ["code", "name", "level", "allocation", "target", "unit", "pagu_rp"]
+    list_filter = ["allocation__year", "level", "allocation__province"]
+    list_select_related = ["allocation__province"]
+    search_fields = ["code", "name", "allocation__province__name"]
+    ordering = ["allocation", "code"]
+    autocomplete_fields = ["allocation"]
+    fields = [
+        "allocation",
+        "code",
+        "level",
+        "name",
+        "target",
+        "unit",
+        "measure",
+        "product_type",
+        "account",
+        "spending_type",
+        "pagu",
+    ]
+    readonly_fields = ["level", "spending_type"]
+    form = PlanItemAdminForm
+    pagu_rp = rupiah_column("pagu", _("pagu"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code names the line (activities and revisions point at it); its level and parent follow from it.
+        return [*self.readonly_fields, "allocation", "code"] if obj is not None else self.readonly_fields
 
 
 # --- Partners and firms ----------------------------------------------------------------------------------

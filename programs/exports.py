@@ -374,6 +374,8 @@ LISTS = {
         Column("actual_participants", _("Realisasi peserta"), "int", total=True),
         Column("firm_count", _("IKM peserta"), "int", total=True),
         Column("budget", _("Anggaran kegiatan (Rp)"), "money", total=True),
+        Column("planned_output_code", _("Kode RO"), get=_code("planned_output.code")),
+        Column("planned_output", _("RO"), get=_code("planned_output.name")),
     ],
     "ikm": [
         Column("id", _("ID"), "code"),
@@ -450,6 +452,7 @@ def list_export(request, queryset, kind):
             )
 
         columns = [replace(c, total=distinct_firms) if c.key == "firm_count" else c for c in columns]
+        queryset = queryset.select_related("planned_output")  # the RO columns, joined
     table = Table("rows", title, columns, queryset.iterator(chunk_size=CHUNK_SIZE))
     export = Export(
         name=f"daftar-{kind}",

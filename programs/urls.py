@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .imports import views as import_views
-from .views import achievements, activities, budget, history, registry, review
+from .views import achievements, activities, budget, history, plan, registry, review
 
 app_name = "programs"
 urlpatterns = [
@@ -67,5 +67,14 @@ urlpatterns = [
         name="participant_import_template",
     ),
     path("ikm/impor/", import_views.firm_import, name="firm_import"),
+    # The plan (DIPA) of an allocation
+    path("anggaran/<int:pk>/rencana/", plan.plan, name="plan"),
+    path("anggaran/<int:pk>/rencana/ubah/", plan.plan_edit, name="plan_edit"),
+    path("anggaran/<int:pk>/rencana/impor/", import_views.plan_import, name="plan_import"),
+    path(
+        "anggaran/<int:pk>/rencana/impor/templat/",
+        import_views.plan_import_template,
+        name="plan_import_template",
+    ),
     path("ikm/impor/templat/", import_views.firm_import_template, name="firm_import_template"),
 ]

@@ -125,6 +125,33 @@ L = {"op_a": 200, "op_b": 200, "pusat": 200, "viewer": 200, "admin": 200}  # a l
 A = {"op_a": 302, "op_b": 302, "pusat": 302, "viewer": 302, "admin": 200}
 
 
+# the plan (DIPA): entered by ministry staff and admins (access.may_enter_plan)
+P = {"op_a": 403, "op_b": 404, "pusat": 200, "viewer": 403, "admin": 200}  # open a plan page
+PW = {"op_a": 403, "op_b": 404, "pusat": 302, "viewer": 403, "admin": 302}  # save the plan
+
+
+def _plan_post():
+    """The plan's edit form: a program, kegiatan, KRO and one RO holding the current pagu (1.400.000.000)."""
+    rows = [
+        ("019.08.WA", "Program Pengembangan Industri", "", "", ""),
+        ("5807", "Penumbuhan IKM", "", "", ""),
+        ("5807.QEA", "Fasilitasi", "", "", ""),
+        ("5807.QEA.001", "IKM yang difasilitasi", "200", "ikm", "1.400.000.000"),
+    ]
+    data = {"form-TOTAL_FORMS": str(len(rows)), "form-INITIAL_FORMS": "0"}
+    for i, (code, name, target, unit, pagu) in enumerate(rows):
+        data.update(
+            {
+                f"form-{i}-code": code,
+                f"form-{i}-name": name,
+                f"form-{i}-target": target,
+                f"form-{i}-unit": unit,
+                f"form-{i}-pagu": pagu,
+            }
+        )
+    return data
+
+
 def _admin(model):
     return lambda w: reverse(f"admin:programs_{model}_change", args=[getattr(w, model).pk])
 
@@ -358,6 +385,12 @@ CASES = [
         None,
         None,
     ),
+    # the plan (DIPA): every role reads the plans it sees; ministry staff and admins enter them
+    ("planitem", "plan", "get", _page("programs:plan", "allocation"), None, R),
+    ("planitem", "edit", "get", _page("programs:plan_edit", "allocation"), None, P),
+    ("planitem", "edit-post", "post", _page("programs:plan_edit", "allocation"), lambda w: _plan_post(), PW),
+    ("planitem", "import", "get", _page("programs:plan_import", "allocation"), None, P),
+    ("planitem", "import-template", "get", _page("programs:plan_import_template", "allocation"), None, P),
 ]
 
 # Actions whose outcome for the province's own operator is a redirect back with a message
@@ -423,6 +456,7 @@ def test_the_matrix_covers_every_programme_model_with_pages():
         "handover",
         "attachment",
         "achievement",
+        "planitem",
     } <= covered
 
 

@@ -139,7 +139,7 @@ MAX_QUERIES = {
     #                changelist, add, change
     "fiscalyear": (11, 9, 9),
     "allocation": (13, 10, 14),
-    "budgetrevision": (13, 9, 9),
+    "budgetrevision": (13, 9, 10),  # the change page: its RO lines (RevisionLineInline)
     "realisation": (14, 9, 11),
     "partner": (12, 11, 11),
     "firm": (12, 11, 11),

@@ -1,7 +1,7 @@
 """Every form of the app, one home each: `fields` (the number and date fields and the scoped bases),
 `workspace` (the operator's pages), `filters` (the list filters), `reports` (the report filters and the
-quarter's note), `achievements` (the capaian's month and the manual achievement) and `imports` (the
-upload). Import them from here.
+quarter's note), `achievements` (the capaian's month and the manual achievement), `imports` (the
+upload) and `plan` (the plan's RO rows). Import them from here.
 """
 
 from .achievements import AchievementForm, CapaianFilterForm
@@ -16,6 +16,7 @@ from .fields import (
 )
 from .filters import ActivityFilter, AllocationFilter, FirmFilter, PartnerFilter
 from .imports import UploadForm
+from .plan import PlanFormSet, PlanRowForm
 from .reports import QuarterlyNoteForm, ReportFilterForm
 from .workspace import (
     ActivityForm,
@@ -52,6 +53,8 @@ __all__ = [
     "ParticipationForm",
     "PartnerFilter",
     "PartnerForm",
+    "PlanFormSet",
+    "PlanRowForm",
     "QuantityField",
     "QuantityInput",
     "QuarterlyNoteForm",

@@ -24,9 +24,11 @@ from ..models import (
     Participant,
     Participation,
     Partner,
+    PlanItem,
+    PlanLevel,
     Realisation,
 )
-from ..numbers import indonesian_number, is_quantity  # noqa: F401 - forms.is_quantity
+from ..numbers import indonesian_number, is_quantity, rupiah  # noqa: F401 - forms.is_quantity
 from ..periods import MONTH_CHOICES  # noqa: F401
 from .fields import RupiahField, ScopedForm
 
@@ -72,6 +74,7 @@ class ActivityForm(ScopedForm):
             "target_participants",
             "actual_participants",
             "partners",
+            "planned_output",
         ]
         widgets = {"partners": forms.CheckboxSelectMultiple, "description": forms.Textarea(attrs={"rows": 3})}
 
@@ -89,6 +92,22 @@ class ActivityForm(ScopedForm):
             )
         elif self.fields["allocation"].queryset.count() == 1:
             self.fields["allocation"].initial = self.fields["allocation"].queryset.first()
+        # The RO: of the allocations this user may link the activity to (its own allocation once saved).
+        allocations = (
+            [self.instance.allocation_id] if self.instance.pk else self.fields["allocation"].queryset
+        )
+        self.fields["planned_output"].queryset = (
+            PlanItem.objects.visible_to(self.user)
+            .filter(level=PlanLevel.RO, allocation__in=allocations)
+            .select_related("allocation__province")
+            .order_by("-allocation__year", "allocation__province__code", "code")
+        )
+        self.fields["planned_output"].label_from_instance = lambda ro: (
+            f"{ro.code} {ro.name} ({ro.allocation.province.name} {ro.allocation.year})"
+        )
+        self.fields["planned_output"].error_messages["invalid_choice"] = _(
+            "RO ini bukan RO dari rencana alokasi yang dapat Anda pakai."
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -98,6 +117,15 @@ class ActivityForm(ScopedForm):
             foreign = [p for p in partners if p.province_id != allocation.province_id]
             if foreign:
                 self.add_error("partners", _("Mitra harus dari provinsi kegiatan ini."))
+        planned_output = cleaned.get("planned_output")
+        if allocation and "planned_output" not in self.errors:
+            if planned_output is not None and planned_output.allocation_id != allocation.pk:
+                self.add_error(
+                    "planned_output",
+                    _("RO ini dari rencana alokasi lain; pilih RO dari rencana kegiatan ini."),
+                )
+            elif planned_output is None and allocation.has_plan:
+                self.add_error("planned_output", _("Pilih RO (rincian output) dari rencana tahun ini."))
         return cleaned
 
 
@@ -284,16 +312,57 @@ class RealisationForm(ScopedForm):
 
 
 class BudgetRevisionForm(ScopedForm):
+    """A revision of the pagu. For an allocation with a plan it also shows each RO with its current pagu
+    and asks its new pagu (fields `ro_<id>`) and the revision code; `programs.planning.revise` saves it."""
+
     new_pagu = RupiahField(label=_("Pagu baru (Rp)"))
 
     class Meta:
         model = BudgetRevision
-        fields = ["revised_on", "new_pagu", "reason", "document_number"]
+        fields = ["revised_on", "new_pagu", "reason", "document_number", "revision_code"]
         widgets = {"reason": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, allocation, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.allocation = allocation
+        self.planned_outputs = list(
+            PlanItem.objects.visible_to(self.user)
+            .filter(allocation=allocation, level=PlanLevel.RO)
+            .order_by("code")
+        )
+        if self.planned_outputs:
+            self.fields["revision_code"].required = True
+            self.fields["revision_code"].error_messages["required"] = _(
+                "Revisi alokasi yang punya rencana (RO) wajib punya kode revisi."
+            )
+            for ro in self.planned_outputs:
+                self.fields[f"ro_{ro.pk}"] = RupiahField(
+                    label=_("Pagu baru RO %(c)s %(n)s (Rp)") % {"c": ro.code, "n": ro.name},
+                    initial=ro.pagu,
+                    help_text=_("Pagu sekarang: %(p)s.") % {"p": rupiah(ro.pagu)},
+                )
+
+    @property
+    def has_plan(self):
+        return bool(self.planned_outputs)
+
+    def ro_pagus(self):
+        """{RO id: new pagu} as entered."""
+        return {ro.pk: self.cleaned_data[f"ro_{ro.pk}"] for ro in self.planned_outputs}
+
+    def clean(self):
+        cleaned = super().clean()
+        new_pagu = cleaned.get("new_pagu")
+        fields = [f"ro_{ro.pk}" for ro in self.planned_outputs]
+        if self.planned_outputs and new_pagu is not None and all(cleaned.get(f) is not None for f in fields):
+            total = sum(cleaned[f] for f in fields)
+            if total != new_pagu:
+                self.add_error(
+                    "new_pagu",
+                    _("Jumlah pagu baru RO %(s)s harus sama dengan pagu baru %(p)s (selisih %(d)s).")
+                    % {"s": rupiah(total), "p": rupiah(new_pagu), "d": rupiah(total - new_pagu)},
+                )
+        return cleaned
 
 
 class NoteForm(forms.Form):

@@ -22,14 +22,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from provinces.models import Province
 
-from ..access import ACTIVITY_LOCKED, get_editable_or_403, provinces_editable_by
+from .. import access
+from ..access import ACTIVITY_LOCKED, get_editable_or_403, get_visible_or_404, provinces_editable_by
 from ..forms import UploadForm
-from ..models import Activity
+from ..models import Activity, Allocation
 from . import (
     ACTIVITY_FIRMS,
     ACTIVITY_PEOPLE,
@@ -46,6 +48,8 @@ from . import (
     megabytes,
     write_template,
 )
+from .columns import TEMPLATE_LANGUAGE
+from .dipa import PLAN, write_plan_template
 
 IMPORT_TTL = 2 * 60 * 60
 PREVIEW_PAGE = 100
@@ -133,8 +137,6 @@ def _entry(request, token, target):
     return entry
 
 
-
-
 def _store(upload):
     token = secrets.token_hex(16)
     path = _files(token)[0]
@@ -165,9 +167,10 @@ def _load_preview(token):
         return None
 
 
-def _run(request, entry, token, *, dry_run, activity, source=None):
+def _run(request, entry, token, *, dry_run, activity, source=None, allocation=None):
     return import_file(
         source or _files(token)[0],
+        allocation=allocation,
         kind=entry["kind"],
         # Checked again by import_file against the user's scope, as at the upload.
         province=Province.objects.filter(pk=entry["province"]).first() if entry.get("province") else None,
@@ -223,7 +226,18 @@ def _preview_context(request, token, preview):
 
 
 def _import_page(
-    request, *, target, title, back, template_urls, done, activity=None, provinces=None, kinds=None
+    request,
+    *,
+    target,
+    title,
+    back,
+    template_urls,
+    done,
+    activity=None,
+    provinces=None,
+    kinds=None,
+    allocation=None,
+    back_label=None,
 ):
     """The one flow of both import pages: upload → preview (GET, shareable only within the session) →
     confirm or cancel."""
@@ -232,6 +246,7 @@ def _import_page(
         "back": back,
         "template_urls": template_urls,
         "activity": activity,
+        "back_label": back_label,
         "max_rows": MAX_ROWS,
         "max_mb": megabytes(max_upload_size()),
     }
@@ -264,7 +279,9 @@ def _import_page(
             messages.warning(request, ALREADY_CONFIRMED)
             return redirect(done)
         try:
-            report = _run(request, entry, token, dry_run=False, activity=activity, source=source)
+            report = _run(
+                request, entry, token, dry_run=False, activity=activity, source=source, allocation=allocation
+            )
         except ImportRefused as e:
             _discard(request, token)
             context["refused"] = e.message
@@ -302,7 +319,7 @@ def _import_page(
             }
             token = _store(upload)
             try:
-                report = _run(request, entry, token, dry_run=True, activity=activity)
+                report = _run(request, entry, token, dry_run=True, activity=activity, allocation=allocation)
                 _save_preview(token, report, name)
             except ImportRefused as e:
                 _files(token)[0].unlink(missing_ok=True)
@@ -388,3 +405,45 @@ def participant_import_template(request, pk):
     if kind not in dict(ACTIVITY_KINDS):
         raise Http404
     return _template_response(kind, activity.province, f"templat-impor-{kind}.xlsx")
+
+
+# --- The plan (DIPA) of an allocation ---------------------------------------------------------------------
+
+
+def _allocation_for_plan_import(request, pk):
+    """404 outside the user's view; 403 unless they enter plans (ministry staff, admins) in an open year."""
+    allocation = get_visible_or_404(Allocation.objects.select_related("province"), request.user, pk=pk)
+    access.require(access.may_enter_plan(request.user))
+    access.check_year_open(request.user, allocation.year)
+    return allocation
+
+
+def plan_import(request, pk):
+    allocation = _allocation_for_plan_import(request, pk)
+    plan_url = reverse("programs:plan", args=[allocation.pk])
+    return _import_page(
+        request,
+        target=f"rencana:{allocation.pk}",
+        title=_("Impor rencana (DIPA): %(a)s") % {"a": allocation},
+        back=plan_url,
+        back_label=_("Rencana %(a)s") % {"a": allocation},
+        template_urls=[
+            (
+                _("Unduh templat rencana (.xlsx)"),
+                reverse("programs:plan_import_template", args=[allocation.pk]),
+            )
+        ],
+        done=plan_url,
+        kinds=[(PLAN, _("Rencana (DIPA)"))],
+        allocation=allocation,
+    )
+
+
+def plan_import_template(request, pk):
+    _allocation_for_plan_import(request, pk)
+    buffer = io.BytesIO()
+    with translation.override(TEMPLATE_LANGUAGE):
+        write_plan_template(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="templat-impor-rencana.xlsx"'
+    return response

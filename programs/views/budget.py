@@ -3,18 +3,27 @@ benchmarks, and the pagu's revisions.
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import access, exports, workflow
+from .. import access, exports, planning, workflow
 from ..access import get_visible_or_404
 from ..forms import AllocationFilter, BudgetRevisionForm, NoteForm, RealisationForm
 from ..models import Allocation, Realisation
 from ..numbers import absorption_pct
 from ..periods import MONTH_CHOICES, benchmark_at_month_end, benchmark_for
-from .common import delete_page, editable_part, form_page, paginate, query_without_page, save_form
+from .common import (
+    add_errors,
+    delete_page,
+    editable_part,
+    form_page,
+    paginate,
+    query_without_page,
+    save_form,
+)
 
 # --- Budget ----------------------------------------------------------------------------------------------
 
@@ -125,7 +134,30 @@ def revision_add(request, pk):
     allocation = get_visible_or_404(Allocation.objects.all(), request.user, pk=pk)
     access.require(access.may_revise_pagu(request.user))
     form = BudgetRevisionForm(request.POST, user=request.user, allocation=allocation)
-    if save_form(request, form):
+    saved = _revise_plan(request, form, allocation) if form.has_plan else save_form(request, form)
+    if saved:
         messages.success(request, _("Revisi pagu dicatat."))
         return redirect("programs:budget", allocation.pk)
     return budget(request, pk, revision_form=form)
+
+
+def _revise_plan(request, form, allocation):
+    """A revision of an allocation with a plan: its RO pagus move with it (programs.planning.revise)."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        planning.revise(
+            allocation=allocation,
+            actor=request.user,
+            revised_on=data["revised_on"],
+            new_pagu=data["new_pagu"],
+            reason=data["reason"],
+            document_number=data.get("document_number", ""),
+            revision_code=data.get("revision_code", ""),
+            ro_pagus=form.ro_pagus(),
+        )
+    except ValidationError as e:
+        add_errors(form, e)
+        return False
+    return True
