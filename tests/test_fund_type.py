@@ -258,7 +258,7 @@ def test_the_province_and_quarterly_reports_say_the_fund_type(pusat_client, code
     assert data["fund_type"] == fund_type
 
 
-# --- The regime by year --------------------------------------------------------------------------------------
+# --- The regime by year ---------------------------------------------------------------------------------
 
 
 def test_an_allocation_takes_its_years_fund_type_unless_given():

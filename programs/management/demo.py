@@ -1088,9 +1088,9 @@ TP_YEAR = 2024
 TP_ACTIVITIES = [
     # (title, kind, sector, RO)
     (
-        "Bimtek Peningkatan Mutu dan Desain Kemasan Produk IKM Pangan",
+        "Bimtek Desain dan Mutu Produk IKM Sandang",
         ActivityKind.BIMTEK,
-        Sector.PANGAN,
+        Sector.SANDANG,
         "ikm",
     ),
     (

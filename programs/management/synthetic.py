@@ -578,7 +578,9 @@ class _ProvinceYear:
         shares = [share for *_rest, share, _kinds in SYNTHETIC_ROS]
         original = split_whole(allocation.pagu, shares, 1000)
         current = split_whole(allocation.current_pagu, shares, 1000)
-        targets = [self.rng.randint(150, 400), self.rng.randint(10, 30), self.rng.randint(40, 120)]
+        # Its own generator: the plan leaves every other figure of the year as it was before plans existed.
+        rng = random.Random(f"plan-{self.year}-{self.province.code}-{self.run.scale}")  # noqa: S311
+        targets = [rng.randint(150, 400), rng.randint(10, 30), rng.randint(40, 120)]
         self.ros = self.run.insert(
             PlanItem,
             [
