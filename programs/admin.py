@@ -27,6 +27,7 @@ from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -50,6 +51,7 @@ from .models import (
     Realisation,
     ReviewEvent,
     RevisionLine,
+    fund_type_for,
     rupiah,
 )
 from .numbers import is_quantity
@@ -589,23 +591,45 @@ class FiscalYearAdmin(ProgrammeAdmin):
     readonly_fields = ["closed_at", "closed_by"]
 
 
+class AllocationAdminForm(VersionCheckedForm):
+    """The fund type defaults to the year's regime (DK until 2023, TP from 2024) when none is chosen."""
+
+    class Meta:
+        model = Allocation
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "fund_type" in self.fields:
+            self.fields["fund_type"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if "fund_type" in self.fields and not cleaned.get("fund_type") and cleaned.get("year"):
+            cleaned["fund_type"] = fund_type_for(cleaned["year"])
+        return cleaned
+
+
 @admin.register(Allocation)
 class AllocationAdmin(ProgrammeAdmin):
+    form = AllocationAdminForm
     list_display = [
         "province",
         "year_plain",
+        "fund_type",
         "pagu_rp",
         "current_pagu_rp",
         "realised_total_rp",
         "absorption_display",
         "dipa_number",
     ]
-    list_filter = ["year", "province"]
+    list_filter = ["year", "fund_type", "province"]
     list_select_related = ["province"]
     search_fields = ["province__name", "province__code", "dipa_number"]
     fields = [
         "province",
         "year",
+        "fund_type",
         "pagu",
         "current_pagu_rp",
         "realised_total_rp",
@@ -624,6 +648,16 @@ class AllocationAdmin(ProgrammeAdmin):
     def absorption_display(self, obj):
         value = obj.absorption
         return "–" if value is None else f"{value} %".replace(".", ",")
+
+    def get_changeform_initial_data(self, request):
+        """A new allocation's fund type is its year's regime (the year given, else this year's)."""
+        initial = super().get_changeform_initial_data(request)
+        try:
+            year = int(initial.get("year") or timezone.localdate().year)
+        except (TypeError, ValueError):
+            year = timezone.localdate().year
+        initial.setdefault("fund_type", fund_type_for(year))
+        return initial
 
 
 class RevisionLineInline(ProgrammeInline):

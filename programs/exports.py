@@ -407,6 +407,7 @@ LISTS = {
         Column("year", _("Tahun"), "year"),
         Column("province_code", _("Kode provinsi"), get=_code("province.code")),
         Column("province", _("Provinsi"), get=_code("province.name")),
+        Column("fund_type", _("Jenis dana")),
         Column("dipa_number", _("Nomor DIPA")),
         Column("dipa_date", _("Tanggal DIPA"), "date"),
         Column("pagu", _("Pagu awal (Rp)"), "money", total=True),

@@ -167,6 +167,7 @@ def test_the_real_2020_cases_are_on_the_recap_and_its_exports_carry_the_page_num
         "sector": None,
         "covid_response": None,
         "verified_only": False,
+        "fund_type": None,
     }
     assert len(data["rows"]) == 34
     by_code = {r["province_code"]: r for r in data["rows"]}
@@ -976,4 +977,4 @@ def test_every_figure_of_the_recap_json_is_documented_in_the_readme(pusat_client
     assert set(data) == {"year", "filters", "rows", "totals"}
     for key in [*data["rows"][0], *data["filters"]]:
         assert f"`{key}`" in section or key in data["filters"], key
-    assert set(data["totals"]) == set(data["rows"][0]) - {"province_code", "province"}
+    assert set(data["totals"]) == set(data["rows"][0]) - {"province_code", "province", "fund_type"}

@@ -170,7 +170,8 @@ def test_firms_sit_in_official_regencies_of_their_province_with_unique_nibs():
     firms = Firm.objects.select_related("regency")
     assert firms.count() > 100
     for firm in firms:
-        assert firm.regency.province_in(2020).pk == firm.province_id
+        # A firm of 2020 sits where its regency was then; one of 2024 in a province formed in 2022 too.
+        assert firm.province_id in (firm.regency.province_in(2020).pk, firm.regency.province_id)
         assert len(firm.nib) == 13 and firm.nib.isdigit()
     assert not Firm.objects.values("nib").annotate(n=Count("pk")).filter(n__gt=1).exists()
     assert firms.filter(sector="sandang").count() > firms.count() / 2
@@ -347,3 +348,180 @@ def test_regencies_of_synthetic_activities_belong_to_the_province_that_year():
     regencies = Regency.objects.filter(activities__year=2021).distinct()
     assert regencies.exists()
     assert all(regency.province_in(2021).code == "51" for regency in regencies)
+
+
+# --- The plan of 2020, the closed year, the TP year --------------------------------------------------------
+
+
+def test_every_2020_province_has_ros_whose_pagus_add_up_to_its_current_pagu():
+    from programs.models import PlanItem
+
+    allocations = list(Allocation.objects.filter(year=2020))
+    assert len(allocations) == 34
+    for allocation in allocations:
+        ros = list(PlanItem.objects.filter(allocation=allocation, level="ro"))
+        assert 2 <= len(ros) <= 4, allocation
+        total = Decimal(0)
+        for ro in ros:
+            total += ro.pagu
+        assert total == allocation.current_pagu, allocation
+        assert allocation.fund_type == "DK"
+        # Every RO sits under a KRO, a kegiatan and a program, with the official code formats.
+        chain = [ro.parent for ro in ros]
+        assert all(kro.level == "kro" and kro.parent.level == "kegiatan" for kro in chain)
+        assert {kro.parent.parent.code for kro in chain} == {"019.08.DL"}
+
+
+def test_the_refocusing_revision_moves_ro_pagus_line_by_line():
+    from programs.models import PlanItem, RevisionLine
+
+    for allocation in Allocation.objects.filter(year=2020):
+        (revision,) = allocation.revisions.all()
+        assert revision.revision_code
+        lines = list(RevisionLine.objects.filter(revision=revision))
+        assert lines
+        before = {ro.pk: ro.pagu for ro in PlanItem.objects.filter(allocation=allocation, level="ro")}
+        for line in lines:
+            assert line.planned_output.allocation_id == allocation.pk
+            assert before[line.planned_output_id] == line.new_pagu != line.previous_pagu
+            before[line.planned_output_id] = line.previous_pagu
+        assert sum(before.values()) == revision.previous_pagu == allocation.pagu
+
+
+def test_some_ros_have_komponen_and_akun_amounts_adding_up_to_the_ro_pagu_as_entered():
+    from programs.models import PlanItem
+
+    akun = PlanItem.objects.filter(allocation__year=2020, level="akun")
+    assert akun.count() > 34
+    assert set(akun.values_list("spending_type", flat=True)) == {"52"}
+    assert {"521211", "521213", "524111"} <= set(akun.values_list("account", flat=True))
+    for ro in PlanItem.objects.filter(allocation__year=2020, level="ro", children__isnull=False).distinct():
+        lines = PlanItem.objects.filter(
+            allocation=ro.allocation, level="akun", code__startswith=ro.code + "."
+        )
+        entered = ro.history.earliest().pagu
+        assert sum(line.pagu for line in lines) == entered
+
+
+def test_every_2020_activity_names_an_ro_of_its_allocation_and_is_verified():
+    activities = Activity.objects.filter(year=2020).select_related("planned_output")
+    assert activities.count() > 34
+    for activity in activities:
+        assert activity.planned_output is not None, activity
+        assert activity.planned_output.allocation_id == activity.allocation_id
+        assert activity.planned_output.level == "ro"
+        assert activity.review_status == "terverifikasi"
+        events = ReviewEvent.objects.filter(object_id=activity.pk, content_type__model="activity")
+        assert set(events.values_list("action", flat=True)) == {"ajukan", "verifikasi"}
+
+
+def test_every_2020_month_is_verified_with_lines_adding_up_to_its_amount():
+    from programs.models import RealisationLine
+
+    realisations = Realisation.objects.filter(allocation__year=2020)
+    assert realisations.count() == 34 * 12
+    assert set(realisations.values_list("review_status", flat=True)) == {"terverifikasi"}
+    for realisation in realisations:
+        lines = list(RealisationLine.objects.filter(realisation=realisation))
+        assert lines and sum(line.amount for line in lines) == realisation.amount
+        assert all(line.planned_output.allocation_id == realisation.allocation_id for line in lines)
+
+
+def test_2020_is_closed():
+    from programs.models import FiscalYear
+
+    assert FiscalYear.objects.get(year=2020).is_closed
+
+
+def test_each_2020_allocation_has_two_rpd_versions_of_36_lines():
+    from programs.models import CashPlan, CashPlanLine
+
+    for allocation in Allocation.objects.filter(year=2020):
+        plans = {p.number: p for p in CashPlan.objects.filter(allocation=allocation)}
+        assert set(plans) == {1, 2}
+        totals = {}
+        for number, plan in plans.items():
+            lines = list(CashPlanLine.objects.filter(cash_plan=plan))
+            assert len(lines) == 36
+            assert {(line.month, line.spending_type) for line in lines} == {
+                (m, t) for m in range(1, 13) for t in ("51", "52", "53")
+            }
+            totals[number] = sum(line.amount for line in lines)
+        assert totals == {1: allocation.pagu, 2: allocation.current_pagu}
+        assert plans[2].entered_at.month == 4
+
+
+def test_sulawesi_tengah_mentoring_counts_its_10_ikm_once_each_on_its_ro():
+    activity = Activity.objects.get(province__code="72", year=2020, title__icontains="penjahitan")
+    ro = activity.planned_output
+    assert (ro.measure, ro.unit, ro.target) == ("ikm", "ikm", 10)
+    verified = Activity.objects.filter(planned_output=ro, review_status="terverifikasi")
+    firms = set()
+    for participation in Participation.objects.filter(activity__in=verified):
+        firms.add(participation.firm_id)
+    assert len(firms) == 10
+
+
+def test_the_mask_cases_count_on_a_mask_ro_and_manual_ros_have_verified_evidence():
+    from programs.models import Achievement
+
+    for code, title in (("63", "pesanan Gugus Tugas"), ("51", "Masker Kain 2 Lapis")):
+        ro = Activity.objects.get(province__code=code, year=2020, title__icontains=title).planned_output
+        assert (ro.measure, ro.product_type) == ("produk", "masker")
+    kalsel = Activity.objects.get(province__code="63", year=2020, title__icontains="pesanan").planned_output
+    assert kalsel.target == 100_000
+    achievements = Achievement.objects.filter(planned_output__allocation__year=2020)
+    assert achievements.count() == 34
+    for achievement in achievements:
+        assert achievement.review_status == "terverifikasi" and achievement.planned_output.measure == "manual"
+        assert achievement.evidence.open("rb").read(5) == b"%PDF-"
+
+
+def test_new_entrepreneurs_of_2020_founded_firms_with_a_nib():
+    founders = Participant.objects.filter(year=2020, founded_firm__isnull=False).select_related(
+        "founded_firm"
+    )
+    assert founders.exists()
+    for participant in founders:
+        assert participant.founded_firm.owner_name == participant.name
+        assert participant.founded_firm.province_id == participant.province_id
+
+
+def test_2024_is_a_tp_year_for_38_provinces_with_plans_in_progress():
+    from programs.models import FiscalYear, PlanItem
+
+    allocations = Allocation.objects.filter(year=2024)
+    assert allocations.count() == 38
+    assert set(allocations.values_list("fund_type", flat=True)) == {"TP"}
+    for allocation in allocations:
+        ros = PlanItem.objects.filter(allocation=allocation, level="ro")
+        assert ros.count() >= 2
+        assert sum(ro.pagu for ro in ros) == allocation.current_pagu
+    assert not FiscalYear.objects.get(year=2024).is_closed
+    activities = Activity.objects.filter(year=2024)
+    states = set(activities.values_list("review_status", flat=True))
+    assert {"draf", "diajukan"} <= states
+    assert set(Realisation.objects.filter(allocation__year=2024).values_list("review_status", flat=True)) >= {
+        "terverifikasi",
+        "diajukan",
+    }
+    assert activities.filter(status=ActivityStatus.RUNNING).exists()
+    assert not activities.filter(planned_output__isnull=True).exists()
+    assert not activities.exclude(planned_output__allocation=F("allocation")).exists()
+
+
+def test_a_synthetic_year_has_a_plan_adding_up_to_its_current_pagu_and_tags_every_activity():
+    from programs.models import PlanItem, RealisationLine
+
+    allocation = Allocation.objects.get(province__code="51", year=2021)
+    assert allocation.fund_type == "DK"
+    ros = PlanItem.objects.filter(allocation=allocation, level="ro")
+    assert ros.count() == 3
+    assert sum(ro.pagu for ro in ros) == allocation.current_pagu
+    activities = Activity.objects.filter(allocation=allocation)
+    assert not activities.filter(planned_output__isnull=True).exists()
+    assert not activities.exclude(planned_output__allocation=allocation).exists()
+    assert activities.values("planned_output").distinct().count() == 3
+    for realisation in Realisation.objects.filter(allocation=allocation):
+        lines = RealisationLine.objects.filter(realisation=realisation)
+        assert sum(line.amount for line in lines) == realisation.amount

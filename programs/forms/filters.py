@@ -5,7 +5,15 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..access import provinces_visible_to
-from ..models import ActivityKind, ActivityPurpose, ActivityStatus, FirmScale, ReviewStatus, Sector
+from ..models import (
+    ActivityKind,
+    ActivityPurpose,
+    ActivityStatus,
+    FirmScale,
+    FundType,
+    ReviewStatus,
+    Sector,
+)
 
 YES_NO = [("ya", _("Ya")), ("tidak", _("Tidak"))]
 
@@ -135,3 +143,4 @@ class PartnerFilter(ScopedFilterSet):
 class AllocationFilter(ScopedFilterSet):
     tahun = df.NumberFilter(field_name="year", label=_("Tahun"))
     provinsi = _province_filter()
+    dana = _choice("fund_type", FundType.choices, _("Jenis dana"))

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy
 
 from .. import reports
-from ..models import ActivityKind, ActivityPurpose, QuarterlyNote, Sector
+from ..models import ActivityKind, ActivityPurpose, FundType, QuarterlyNote, Sector
 from .fields import ScopedForm
 
 BLANK = [("", gettext_lazy("Semua"))]
@@ -34,6 +34,11 @@ class ReportFilterForm(forms.Form):
         ],
         required=False,
     )
+    dana = forms.ChoiceField(
+        label=gettext_lazy("Jenis dana"),
+        choices=BLANK + [(value, value) for value in FundType.values],
+        required=False,
+    )
     urut = forms.ChoiceField(
         choices=[("", "")] + [(f"{d}{k}", f"{d}{k}") for k in reports.SORT_KEYS for d in ("", "-")],
         required=False,
@@ -61,6 +66,7 @@ class ReportFilterForm(forms.Form):
             sector=data.get("sektor", ""),
             covid={"ya": True, "tidak": False}.get(covid),
             verified_only=data.get("verifikasi") == "terverifikasi",
+            fund_type=data.get("dana", ""),
         )
 
     def sort(self):

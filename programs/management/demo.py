@@ -6,42 +6,63 @@ from a fixed seed and are drawn whether or not the row already exists: each run 
 """
 
 import random
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from faker import Faker
 
 from accounts.roles import GROUP_NAMES, Role
 from provinces.models import Province, Regency
 
+from .. import access, services, workflow
+from ..bulk import bulk_create_with_history
 from ..models import (
+    Achievement,
     Activity,
     ActivityKind,
     ActivityPurpose,
     ActivityStatus,
     Allocation,
     BudgetRevision,
+    CashPlan,
+    CashPlanLine,
     DeliveryMode,
     Firm,
     FirmScale,
     FiscalYear,
+    FundType,
     Handover,
+    Measure,
     Output,
+    OutputUnit,
     Participant,
     Participation,
     Partner,
     PartnerKind,
+    PlanItem,
+    PlanLevel,
     ProductType,
     Realisation,
+    RealisationLine,
     RecipientType,
+    ReviewAction,
+    ReviewEvent,
+    ReviewStatus,
+    RevisionLine,
     Sector,
     Sex,
+    SpendingType,
     Unit,
 )
 
@@ -178,6 +199,7 @@ class Seeder:
         self.fake = Faker("id_ID")
         self.fake.seed_instance(SEED)
         self._nibs = set()
+        self.year = YEAR
 
     def ensure(self, model, lookup, **values):
         """(object, created): the row matching `lookup`, or a new one validated with full_clean()."""
@@ -185,7 +207,9 @@ class Seeder:
         if obj is not None:
             return obj, False
         obj = model(**lookup, **values)
-        obj.full_clean()
+        # The fields and each model's clean() are checked here; the named constraints by the database on
+        # insert (Django's own check of them costs a query each, most of the seed's time).
+        obj.full_clean(validate_constraints=False)
         obj._history_user = self.actor
         obj._change_reason = DEMO_REASON
         obj.save()
@@ -200,7 +224,7 @@ class Seeder:
                 return nib
 
     def firms(self, province, count, *, sector=Sector.SANDANG, regency=None, covid_affected=True):
-        regencies = list(Regency.objects.in_province(province, YEAR))
+        regencies = list(Regency.objects.in_province(province, self.year))
         firms = []
         for _ in range(count):
             fields = fake_firm_fields(
@@ -268,13 +292,308 @@ class Seeder:
         return start + timedelta(days=self.rng.randint(0, (end - start).days))
 
 
+# --- The plan (DIPA), the cash plan (RPD), the workflow --------------------------------------------------
+
+WIB = ZoneInfo("Asia/Jakarta")
+PROGRAM = ("019.08.DL", "Program Nilai Tambah dan Daya Saing Industri")
+KEGIATAN = ("5807", "Penumbuhan dan Pengembangan Industri Kecil dan Menengah")
+KROS = {
+    "5807.QEA": "Fasilitasi dan Pembinaan Industri Kecil dan Menengah",
+    "5807.QEB": "Fasilitasi dan Pembinaan Masyarakat",
+}
+
+
+@dataclass(frozen=True)
+class RoSpec:
+    """An RO of the demo's DIPA: its code, name, unit and how its achievement is counted."""
+
+    code: str
+    name: str
+    unit: str
+    measure: str
+    product_type: str = ""
+    # (komponen code and name, or None for amount lines right under the RO; [(akun, share %)])
+    detail: tuple | None = None
+
+
+RO_SPECS = {
+    "ikm": RoSpec(
+        "5807.QEA.001",
+        "IKM yang difasilitasi dan didampingi",
+        OutputUnit.IKM,
+        Measure.FIRMS,
+        detail=(
+            ("051", "Pendampingan dan fasilitasi IKM"),
+            [("521211", 20), ("521213", 15), ("522151", 25), ("524111", 40)],
+        ),
+    ),
+    "masker": RoSpec(
+        "5807.QEA.002",
+        "Masker kain yang diproduksi IKM binaan untuk penanganan Covid-19",
+        OutputUnit.PIECE,
+        Measure.UNITS,
+        ProductType.MASK,
+        detail=(None, [("521211", 60), ("521219", 40)]),
+    ),
+    "dokumen": RoSpec(
+        "5807.QEA.003",
+        "Dokumen rencana pemulihan IKM daerah terdampak Covid-19",
+        OutputUnit.DOCUMENT,
+        Measure.MANUAL,
+    ),
+    "wub": RoSpec(
+        "5807.QEB.001",
+        "Wirausaha industri baru yang ditumbuhkan dan memperoleh NIB",
+        OutputUnit.ENTREPRENEUR,
+        Measure.NEW_FIRMS,
+    ),
+}
+ACCOUNT_NAMES = {
+    "521211": "Belanja bahan",
+    "521213": "Belanja honor output kegiatan",
+    "521219": "Belanja barang non operasional lainnya",
+    "522151": "Belanja jasa profesi",
+    "524111": "Belanja perjalanan dinas biasa",
+}
+# The RPD's monthly shape (% of the year): slow in the first quarter, most from mid-year, a December peak.
+RPD_SHAPE = [2, 4, 6, 7, 8, 10, 11, 11, 10, 10, 10, 11]
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def split_whole(total, weights, unit=1):
+    """`total` split by `weights` into multiples of `unit` (floor), the remainder to the first share."""
+    whole = sum(weights)
+    parts = [Decimal(int(total * w / whole) // unit * unit) for w in weights]
+    parts[0] += total - sum(parts)
+    return parts
+
+
+def _ensure_plan_headings(s, allocation, kros):
+    program = s.ensure(
+        PlanItem,
+        {"allocation": allocation, "code": PROGRAM[0]},
+        level=PlanLevel.PROGRAM,
+        name=PROGRAM[1],
+    )[0]
+    kegiatan = s.ensure(
+        PlanItem,
+        {"allocation": allocation, "code": KEGIATAN[0]},
+        level=PlanLevel.KEGIATAN,
+        name=KEGIATAN[1],
+        parent=program,
+    )[0]
+    return {
+        code: s.ensure(
+            PlanItem,
+            {"allocation": allocation, "code": code},
+            level=PlanLevel.KRO,
+            name=KROS[code],
+            parent=kegiatan,
+        )[0]
+        for code in kros
+    }
+
+
+def ensure_plan(s, allocation, ros):
+    """The allocation's DIPA: program, kegiatan, KROs, the ROs [(key, target, pagu)] and, for some, their
+    komponen and akun amounts adding up to the RO's pagu as entered. Returns {key: RO}."""
+    specs = {key: RO_SPECS[key] for key, _target, _pagu in ros}
+    kros = _ensure_plan_headings(s, allocation, sorted({spec.code[:8] for spec in specs.values()}))
+    result = {}
+    for key, target, pagu in ros:
+        spec = specs[key]
+        ro, created = s.ensure(
+            PlanItem,
+            {"allocation": allocation, "code": spec.code},
+            level=PlanLevel.RO,
+            name=spec.name,
+            parent=kros[spec.code[:8]],
+            target=target,
+            unit=spec.unit,
+            measure=spec.measure,
+            product_type=spec.product_type,
+            pagu=pagu,
+        )
+        result[key] = ro
+        if not created or spec.detail is None:
+            continue
+        komponen, accounts = spec.detail
+        parent, prefix = ro, spec.code
+        if komponen is not None:
+            parent, _ = s.ensure(
+                PlanItem,
+                {"allocation": allocation, "code": f"{spec.code}.{komponen[0]}"},
+                level=PlanLevel.KOMPONEN,
+                name=komponen[1],
+                parent=ro,
+                pagu=pagu,
+            )
+            prefix = parent.code
+        for (account, _share), amount in zip(
+            accounts, split_whole(pagu, [share for _a, share in accounts], 1000), strict=True
+        ):
+            s.ensure(
+                PlanItem,
+                {"allocation": allocation, "code": f"{prefix}.{account}"},
+                level=PlanLevel.AKUN,
+                name=ACCOUNT_NAMES[account],
+                parent=parent,
+                account=account,
+                spending_type=account[:2],
+                pagu=amount,
+            )
+    return result
+
+
+def move_ro_pagus(s, revision, ros, new_pagus):
+    """The revision's lines: each RO whose pagu it changes, before and after; the ROs take the new pagus in
+    the same transaction, so their sum stays the allocation's current pagu."""
+    for key, new in new_pagus.items():
+        ro = ros[key]
+        if ro.pagu == new:
+            continue
+        s.ensure(
+            RevisionLine, {"revision": revision, "planned_output": ro}, previous_pagu=ro.pagu, new_pagu=new
+        )
+        ro.pagu = new
+        ro._history_user, ro._change_reason = s.actor, DEMO_REASON
+        ro.save()
+
+
+def realisation_with_lines(s, allocation, month, amount, ros, note):
+    """A month's realisation and its lines per RO (all belanja barang, 52), split by the ROs' pagus then."""
+    realisation, created = s.ensure(
+        Realisation, {"allocation": allocation, "month": month}, amount=amount, note=note
+    )
+    if created and ros:
+        ordered = sorted(ros.values(), key=lambda ro: ro.code)
+        lines = [
+            RealisationLine(
+                realisation=realisation, planned_output=ro, spending_type=SpendingType.GOODS, amount=part
+            )
+            for ro, part in zip(ordered, split_whole(amount, [ro.pagu for ro in ordered]), strict=True)
+        ]
+        bulk_create_with_history(lines, RealisationLine, user=s.actor, reason=DEMO_REASON)
+        s.created[RealisationLine] += len(lines)
+    return realisation
+
+
+def ensure_cash_plan(s, allocation, number, total, *, entered_at, entered_by, note, fixed=None):
+    """An RPD version: 12 months x 3 spending types (the programme spends on goods, 52; 51 and 53 are
+    planned at zero), the months in `fixed` as given, the rest of `total` by the usual monthly shape."""
+    plan, created = s.ensure(
+        CashPlan,
+        {"allocation": allocation, "number": number},
+        entered_at=entered_at,
+        entered_by=entered_by,
+        note=note,
+    )
+    if not created:
+        return plan
+    fixed = fixed or {}
+    open_months = [m for m in range(1, 13) if m not in fixed]
+    rest = total - sum(fixed.values())
+    spread = dict(
+        zip(open_months, split_whole(rest, [RPD_SHAPE[m - 1] for m in open_months], 1000), strict=True)
+    )
+    amounts = {**fixed, **spread}
+    CashPlanLine.objects.bulk_create(
+        CashPlanLine(
+            cash_plan=plan,
+            month=month,
+            spending_type=spending_type,
+            amount=amounts[month] if spending_type == SpendingType.GOODS else Decimal(0),
+        )
+        for month in range(1, 13)
+        for spending_type in SpendingType.values
+    )
+    s.created[CashPlanLine] += 36
+    return plan
+
+
+def verified_achievement(s, ro, month, quantity, *, operator, ministry, submitted, note):
+    """A manual RO's achievement with its evidence file (a scanned document), submitted and verified."""
+    province = ro.allocation.province
+    existing = Achievement.objects.filter(planned_output=ro, month=month).first()
+    if existing is not None:
+        return existing
+    name = f"evidence/{province.code}/{ro.allocation.year}/{uuid.UUID(int=s.rng.getrandbits(128)).hex}.pdf"
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(MINIMAL_PDF))
+    reviewed = submitted + timedelta(days=3)
+    achievement, _ = s.ensure(
+        Achievement,
+        {"planned_output": ro, "month": month},
+        quantity=quantity,
+        evidence=name,
+        evidence_name=f"Dokumen {ro.name} {province.name}.pdf",
+        note=note,
+        review_status=ReviewStatus.VERIFIED,
+        submitted_at=submitted,
+        reviewed_at=reviewed,
+        reviewed_by=ministry,
+    )
+    common = {
+        "content_type": ContentType.objects.get_for_model(Achievement),
+        "object_id": achievement.pk,
+        "province": province,
+        "year": ro.allocation.year,
+    }
+    # Its workflow trail as the workflow table says (an achievement has no service of its own yet).
+    ReviewEvent.objects.bulk_create(
+        ReviewEvent(
+            **common,
+            action=step.action,
+            from_status=step.from_states[0],
+            to_status=step.to_state,
+            actor=actor,
+            at=at,
+        )
+        for step, actor, at in (
+            (workflow.TRANSITIONS[ReviewAction.SUBMIT], operator, submitted),
+            (workflow.TRANSITIONS[ReviewAction.VERIFY], ministry, reviewed),
+        )
+    )
+    return achievement
+
+
+def review(records, *, operators, ministry, verify=True):
+    """Submit (by the province's operator) and verify (by the ministry) the draft records, through the
+    workflow's one path (services.transition), so each step has its event and history."""
+    for record in records:
+        if record.review_status != ReviewStatus.DRAFT:
+            continue
+        province = record.province if isinstance(record, Activity) else record.allocation.province
+        services.submit(obj=record, actor=operators[province.code])
+        if verify:
+            services.verify(obj=record, actor=ministry)
+
+
+def at_wib(day, hour=10):
+    return datetime.combine(day, time(hour), tzinfo=WIB)
+
+
 @transaction.atomic
-def seed_2020(actor):
-    """The fiscal year 2020 as reported by the ministry in June 2020; returns what was created."""
+def seed_2020(actor, *, ministry, operators):
+    """The fiscal year 2020 as it closed: the DIPA and its April refocusing, the RPD, every month's
+    realisation and every activity verified, the year closed. Returns what was created."""
     s = Seeder(actor)
     s.ensure(FiscalYear, {"year": YEAR})
     provinces = {p.code: p for p in Province.objects.active_in(YEAR)}
-    allocations = {code: _allocation(s, province) for code, province in provinces.items()}
+    others = [c for c in provinces if c not in ("16", "63", "72")]  # Bali has Bangli's case and others
+    templates = {code: _other_templates(index) for index, code in enumerate(others)}
+    funded = {}
+    for code, province in provinces.items():
+        kinds = list(CASE_ROS.get(code, [])) + [
+            _ro_of(title, kind) for title, kind, _s in templates.get(code, [])
+        ]
+        funded[code] = _allocation(s, province, kinds, operators[code])
+    allocations = {code: allocation for code, (allocation, _ros) in funded.items()}
+    ros = {code: ros for code, (_allocation, ros) in funded.items()}
     offices = {
         code: s.partner(province, f"Dinas Perindustrian Provinsi {province.name}", PartnerKind.DINAS_PROVINSI)
         for code, province in provinces.items()
@@ -287,55 +606,142 @@ def seed_2020(actor):
         )
         for code in ("16", "63", "72")
     }
-    _sumatera_selatan(s, allocations["16"], offices["16"], task_forces["16"])
-    _bangli(s, allocations["51"], offices["51"])
-    _kalimantan_selatan(s, allocations["63"], offices["63"], task_forces["63"])
-    _sulawesi_tengah(s, allocations["72"], offices["72"])
-    for index, code in enumerate(c for c in provinces if c not in ("16", "63", "72")):
-        _other_activities(s, index, allocations[code], offices[code])
+    _sumatera_selatan(s, allocations["16"], offices["16"], task_forces["16"], ros["16"]["ikm"])
+    _bangli(s, allocations["51"], offices["51"], ros["51"]["masker"])
+    _kalimantan_selatan(s, allocations["63"], offices["63"], task_forces["63"], ros["63"]["masker"])
+    _sulawesi_tengah(s, allocations["72"], offices["72"], ros["72"]["ikm"])
+    for code in others:
+        _other_activities(s, templates[code], allocations[code], offices[code], ros[code])
+    for code in provinces:
+        verified_achievement(
+            s,
+            ros[code]["dokumen"],
+            11,
+            1,
+            operator=operators[code],
+            ministry=ministry,
+            submitted=at_wib(date(2020, 12, 4)),
+            note="Dokumen rencana pemulihan IKM ditetapkan Kepala Dinas",
+        )
+    # 2020 as the closed year it is: every record verified through the workflow, then the year closed.
+    review(
+        Activity.objects.filter(year=YEAR).select_related("province").order_by("pk"),
+        operators=operators,
+        ministry=ministry,
+    )
+    review(
+        Realisation.objects.filter(allocation__year=YEAR)
+        .select_related("allocation__province")
+        .order_by("pk"),
+        operators=operators,
+        ministry=ministry,
+    )
+    if not access.is_year_closed(YEAR):
+        services.close_fiscal_year(year=YEAR, actor=ministry)
     return s.created
 
 
-def _allocation(s, province):
-    """Pagu set by the DIPA late 2019, realisation Jan-Mar, refocusing in April, realisation Apr-Jun."""
+# The ROs of the four cases' provinces (the others' follow from their activities, `_ro_of`); every province
+# also has the manual RO of its recovery plan document.
+CASE_ROS = {"16": ["ikm"], "51": ["masker"], "63": ["masker"], "72": ["ikm"]}
+# Volume targets: firms (or entrepreneurs) per activity, masks per mask activity; the cases' own.
+CASE_TARGETS = {("16", "ikm"): 12, ("72", "ikm"): 10, ("51", "masker"): 3_000, ("63", "masker"): 100_000}
+PER_ACTIVITY_TARGET = {"ikm": 10, "masker": 8_000, "wub": 5}
+
+
+def _ro_of(title, kind):
+    """The RO an activity of the demo serves: mask production, new entrepreneurs, or the IKM it helps."""
+    if kind == ActivityKind.WIRAUSAHA_BARU:
+        return "wub"
+    if "Masker" in title and kind == ActivityKind.BIMTEK:
+        return "masker"
+    return "ikm"
+
+
+def _allocation(s, province, kinds, operator):
+    """The DIPA of late 2019 with its ROs, the RPD, realisation Jan-Mar, the April refocusing (moving RO
+    pagus: masks kept, the rest cut), a second RPD, realisation Apr-Dec. Returns (allocation, {key: RO})."""
     pagu = rupiah_millions(s.rng, 2_500, 7_500)
     allocation, _ = s.ensure(
         Allocation,
         {"province": province, "year": YEAR},
         pagu=pagu,
+        fund_type=FundType.DK,
         dipa_number=f"SP DIPA-019.03.4.{province.code}{s.rng.randint(1000, 9999)}/2020",
         dipa_date=s.day(date(2019, 11, 25), date(2019, 12, 20)),
     )
+    counts = Counter(kinds)
+    counts["dokumen"] = 1
+    # The RO of the main activities takes what the others leave: the IKM helped, else the masks made.
+    main = next(key for key in ("ikm", "masker", "wub") if key in counts)
+    shares = {"ikm": (0, 0), "masker": (15, 25), "wub": (12, 20), "dokumen": (3, 6)}
+    pagus = {key: pagu * s.rng.randint(*shares[key]) // 100 // 1_000_000 * 1_000_000 for key in counts}
+    pagus[main] = pagu - sum(v for k, v in pagus.items() if k != main)
+    targets = {
+        key: CASE_TARGETS.get((province.code, key), PER_ACTIVITY_TARGET.get(key, 1) * n)
+        for key, n in counts.items()
+    }
+    ros = ensure_plan(s, allocation, [(key, targets[key], pagus[key]) for key in sorted(counts)])
+    ensure_cash_plan(
+        s,
+        allocation,
+        1,
+        pagu,
+        entered_at=at_wib(allocation.dipa_date + timedelta(days=30)),
+        entered_by=operator,
+        note="RPD awal sesuai DIPA",
+    )
     refocused = (pagu * Decimal(s.rng.randint(55, 85)) / 100 / 1_000_000).quantize(Decimal(1)) * 1_000_000
+    early = {}
     shares = [Decimal(s.rng.randint(lo, hi)) / 1000 for lo, hi in ((5, 15), (10, 25), (15, 35))]
     for month, share in enumerate(shares, start=1):
-        _realisation(s, allocation, month, (pagu * share).quantize(Decimal(1)))
+        early[month] = realisation_with_lines(
+            s, allocation, month, (pagu * share).quantize(Decimal(1)), ros, "Belanja persiapan kegiatan"
+        ).amount
     allocation.refresh_from_db(fields=["realised_total", "current_pagu"])
-    s.ensure(
+    revision, created = s.ensure(
         BudgetRevision,
         {"allocation": allocation, "revised_on": s.day(date(2020, 4, 14), date(2020, 4, 30))},
         new_pagu=refocused,
         reason=REFOCUSING_REASON,
         document_number=f"S-{s.rng.randint(100, 999)}/IKMA/IV/2020",
+        revision_code="01",
     )
+    factor = refocused / pagu
+    cuts = {"ikm": Decimal(1), "masker": Decimal("1.2"), "wub": Decimal(1), "dokumen": Decimal("0.5")}
+    new = {
+        key: min(ro.pagu, (ro.pagu * factor * cuts[key]) // 1_000_000 * 1_000_000)
+        for key, ro in ros.items()
+        if key != main
+    }
+    new[main] = refocused - sum(new.values())
+    if created:
+        move_ro_pagus(s, revision, ros, new)
     allocation.refresh_from_db(fields=["realised_total", "current_pagu"])
+    ensure_cash_plan(
+        s,
+        allocation,
+        2,
+        refocused,
+        entered_at=at_wib(revision.revised_on, 15),
+        entered_by=operator,
+        note="RPD disesuaikan dengan refocusing anggaran Covid-19",
+        fixed=early,
+    )
+    # Realisation from April: rising to 88-96 % of the refocused pagu by December.
     shares = [Decimal(s.rng.randint(lo, hi)) / 1000 for lo, hi in ((20, 40), (40, 70), (60, 110))]
-    for month, share in enumerate(shares, start=4):
-        _realisation(s, allocation, month, (refocused * share).quantize(Decimal(1)))
+    later = [(refocused * share).quantize(Decimal(1)) for share in shares]
+    year_end = (refocused * Decimal(s.rng.randint(880, 960)) / 1000).quantize(Decimal(1))
+    rest = year_end - sum(early.values()) - sum(later)
+    later += split_whole(rest, [RPD_SHAPE[m - 1] * s.rng.randint(80, 120) for m in range(7, 13)])
+    for month, amount in enumerate(later, start=4):
+        note = "Belanja bimtek dan pendampingan" if month < 12 else "Belanja akhir tahun dan pelaporan"
+        realisation_with_lines(s, allocation, month, amount, ros, note)
     allocation.refresh_from_db(fields=["realised_total", "current_pagu"])
-    return allocation
+    return allocation, ros
 
 
-def _realisation(s, allocation, month, amount):
-    s.ensure(
-        Realisation,
-        {"allocation": allocation, "month": month},
-        amount=amount,
-        note="Belanja bimtek dan pendampingan" if month > 3 else "Belanja persiapan kegiatan",
-    )
-
-
-def _sumatera_selatan(s, allocation, office, task_force):
+def _sumatera_selatan(s, allocation, office, task_force, ro):
     """Case 3: bimtek on producing APD; hazmat suits, face shields and cloth masks to the task force."""
     palembang = Regency.objects.get(code="16.71")
     activity = s.activity(
@@ -356,6 +762,7 @@ def _sumatera_selatan(s, allocation, office, task_force):
         target_participants=12,
         actual_participants=12,
         partners=[office, task_force],
+        planned_output=ro,
     )
     firms = s.firms(allocation.province, 12)
     products = [
@@ -385,7 +792,7 @@ def _sumatera_selatan(s, allocation, office, task_force):
         )
 
 
-def _bangli(s, allocation, office):
+def _bangli(s, allocation, office, ro):
     """Case 4: bimtek on two-layer cloth masks in Kabupaten Bangli."""
     bangli = Regency.objects.get(code="51.06")
     activity = s.activity(
@@ -406,6 +813,7 @@ def _bangli(s, allocation, office):
         target_participants=10,
         actual_participants=10,
         partners=[office],
+        planned_output=ro,
     )
     firms = s.firms(allocation.province, 10, regency=bangli)
     for participation in s.participations(activity, firms):
@@ -425,7 +833,7 @@ KALSEL_ORDERS = [15_000, 12_000, 12_000, 10_000, 10_000, 10_000, 9_000, 8_000, 7
 KALSEL_SHORTFALL = {0: 800, 6: 500}
 
 
-def _kalimantan_selatan(s, allocation, office, task_force):
+def _kalimantan_selatan(s, allocation, office, task_force, ro):
     """Case 5: mentoring garment IKM producing masks on the task force's order of 100,000 pieces."""
     banjarmasin = Regency.objects.get(code="63.71")
     activity = s.activity(
@@ -447,6 +855,7 @@ def _kalimantan_selatan(s, allocation, office, task_force):
         target_participants=10,
         actual_participants=10,
         partners=[office, task_force],
+        planned_output=ro,
     )
     firms = s.firms(allocation.province, len(KALSEL_ORDERS))
     for index, participation in enumerate(s.participations(activity, firms)):
@@ -478,7 +887,7 @@ def _kalimantan_selatan(s, allocation, office, task_force):
 SULTENG_MASKS = [400, 350, 350, 300, 300, 300, 280, 270, 250, 200]
 
 
-def _sulawesi_tengah(s, allocation, office):
+def _sulawesi_tengah(s, allocation, office, ro):
     """Case 6: sewing mentoring for 10 IKM on masks meeting health standards, given to the public."""
     palu = Regency.objects.get(code="72.71")
     activity = s.activity(
@@ -499,6 +908,7 @@ def _sulawesi_tengah(s, allocation, office):
         target_participants=10,
         actual_participants=10,
         partners=[office],
+        planned_output=ro,
     )
     firms = s.firms(allocation.province, len(SULTENG_MASKS), regency=palu)
     for index, participation in enumerate(s.participations(activity, firms)):
@@ -543,12 +953,17 @@ OTHER_TEMPLATES = [
 ]
 
 
-def _other_activities(s, index, allocation, office):
-    province = allocation.province
-    regencies = list(Regency.objects.in_province(province, YEAR))
+def _other_templates(index):
+    """The activities of the index-th other province: one template, a second for every third province."""
     templates = [OTHER_TEMPLATES[index % len(OTHER_TEMPLATES)]]
     if index % 3 == 0:
         templates.append(OTHER_TEMPLATES[(index + 2) % len(OTHER_TEMPLATES)])
+    return templates
+
+
+def _other_activities(s, templates, allocation, office, ros):
+    province = allocation.province
+    regencies = list(Regency.objects.in_province(province, YEAR))
     for number, (title, kind, sector) in enumerate(templates):
         regency = s.rng.choice(regencies)
         postponed = number == 0 and province.code in PSBB_PLACES
@@ -589,6 +1004,7 @@ def _other_activities(s, index, allocation, office):
             target_participants=participants,
             actual_participants=participants if done else None,
             partners=[office],
+            planned_output=ros[_ro_of(title, kind)],
         )
         if kind == ActivityKind.WIRAUSAHA_BARU:
             _individuals(s, activity, regency, participants)
@@ -611,6 +1027,20 @@ def _individuals(s, activity, regency, count):
         names.add(name)
         nik = fake_nik(s.rng, regency.code, sex, serial) if s.rng.random() < 0.6 else ""
         phone = s.fake.numerify("08##-####-####") if s.rng.random() < 0.8 else ""
+        founded = None
+        if activity.status == ActivityStatus.DONE and s.rng.random() < 0.5:
+            # The business they started during the programme, registered with its own NIB (legality).
+            fields = fake_firm_fields(
+                s.fake,
+                s.rng,
+                province=activity.province,
+                regency=regency,
+                sector=activity.sector,
+                covid_affected=False,
+                nib=s.nib(),
+            )
+            fields.update(owner_name=name, scale=FirmScale.MIKRO, workers=s.rng.randint(1, 3))
+            founded = s.ensure(Firm, {"nib": fields.pop("nib")}, **fields)[0]
         s.ensure(
             Participant,
             {"activity": activity, "name": name},
@@ -619,6 +1049,7 @@ def _individuals(s, activity, regency, count):
             nik=nik,
             sex=sex,
             phone=phone,
+            founded_firm=founded,
         )
 
 
@@ -646,3 +1077,123 @@ def _masks_for_the_public(s, activity, participations, regency):
                 handed_on=activity.planned_end,
                 quantity=handed,
             )
+
+
+# --- A tugas pembantuan year in progress --------------------------------------------------------------------
+
+TP_YEAR = 2024
+TP_ACTIVITIES = [
+    # (title, kind, sector, RO)
+    (
+        "Bimtek Desain dan Mutu Produk IKM Sandang",
+        ActivityKind.BIMTEK,
+        Sector.SANDANG,
+        "ikm",
+    ),
+    (
+        "Penumbuhan Wirausaha Industri Baru Bidang Olahan Pangan",
+        ActivityKind.WIRAUSAHA_BARU,
+        Sector.PANGAN,
+        "wub",
+    ),
+]
+
+
+@transaction.atomic
+def seed_tp_year(actor, *, ministry, operators):
+    """Fiscal year 2024, the first of tugas pembantuan, in 38 provinces, as it stood in April: the DIPA with
+    its ROs, the RPD, realisation to March (January and February verified, March submitted), a bimtek done
+    (verified, submitted or still a draft) and a new-entrepreneur programme under way (a draft)."""
+    s = Seeder(actor)
+    s.year = TP_YEAR
+    s.rng = random.Random(TP_YEAR)  # noqa: S311 - reproducible demo data, not secrets
+    s.fake.seed_instance(TP_YEAR)
+    s.ensure(FiscalYear, {"year": TP_YEAR})
+    for index, province in enumerate(Province.objects.active_in(TP_YEAR).order_by("code")):
+        _tp_province(s, index, province, ministry=ministry, operator=operators[province.code])
+    return s.created
+
+
+def _tp_province(s, index, province, *, ministry, operator):
+    pagu = rupiah_millions(s.rng, 3_000, 9_000)
+    allocation, _ = s.ensure(
+        Allocation,
+        {"province": province, "year": TP_YEAR},
+        pagu=pagu,
+        fund_type=FundType.TP,
+        dipa_number=f"SP DIPA-019.03.3.{province.code}{s.rng.randint(1000, 9999)}/{TP_YEAR}",
+        dipa_date=s.day(date(2023, 11, 24), date(2023, 12, 15)),
+    )
+    wub = pagu * s.rng.randint(25, 40) // 100 // 1_000_000 * 1_000_000
+    ros = ensure_plan(
+        s,
+        allocation,
+        [("ikm", s.rng.choice([20, 25, 30, 40]), pagu - wub), ("wub", s.rng.choice([10, 15, 20]), wub)],
+    )
+    ensure_cash_plan(
+        s,
+        allocation,
+        1,
+        pagu,
+        entered_at=at_wib(date(2024, 1, 15) + timedelta(days=s.rng.randint(0, 10))),
+        entered_by=operator,
+        note="RPD awal sesuai DIPA",
+    )
+    realisations = []
+    for month, (lo, hi) in enumerate(((10, 30), (20, 45), (30, 60)), start=1):
+        amount = (pagu * Decimal(s.rng.randint(lo, hi)) / 1000).quantize(Decimal(1))
+        realisations.append(realisation_with_lines(s, allocation, month, amount, ros, "Belanja kegiatan"))
+    review(realisations[:2], operators={province.code: operator}, ministry=ministry)
+    review(realisations[2:], operators={province.code: operator}, ministry=ministry, verify=False)
+
+    regencies = list(Regency.objects.in_province(province, TP_YEAR))
+    office = s.partner(province, f"Dinas Perindustrian Provinsi {province.name}", PartnerKind.DINAS_PROVINSI)
+    (title, kind, sector, ro), (wub_title, wub_kind, wub_sector, wub_ro) = TP_ACTIVITIES
+    regency = s.rng.choice(regencies)
+    start = s.day(date(2024, 2, 19), date(2024, 3, 22))
+    firms = s.rng.randint(5, 8)
+    bimtek = s.activity(
+        allocation,
+        f"{title} di {regency.name}",
+        kind=kind,
+        purpose=ActivityPurpose.PENGEMBANGAN,
+        sector=sector,
+        covid_response=False,
+        regency=regency,
+        mode=DeliveryMode.OFFLINE,
+        planned_start=start,
+        planned_end=start + timedelta(days=3),
+        actual_start=start,
+        actual_end=start + timedelta(days=3),
+        status=ActivityStatus.DONE,
+        budget=rupiah_millions(s.rng, 150, 350),
+        target_participants=firms,
+        actual_participants=firms,
+        partners=[office],
+        planned_output=ros[ro],
+    )
+    s.participations(bimtek, s.firms(province, firms, sector=sector, regency=regency, covid_affected=False))
+    # Every fifth province's bimtek is verified, every other one submitted, the rest still drafts.
+    if index % 5 == 0:
+        review([bimtek], operators={province.code: operator}, ministry=ministry)
+    elif index % 2 == 0:
+        review([bimtek], operators={province.code: operator}, ministry=ministry, verify=False)
+    start = s.day(date(2024, 4, 1), date(2024, 4, 26))
+    s.activity(
+        allocation,
+        f"{wub_title} di {regency.name}",
+        kind=wub_kind,
+        purpose=ActivityPurpose.PENUMBUHAN,
+        sector=wub_sector,
+        covid_response=False,
+        regency=regency,
+        mode=DeliveryMode.COMBINED,
+        planned_start=start,
+        planned_end=start + timedelta(days=s.rng.randint(30, 60)),
+        actual_start=start,
+        status=ActivityStatus.RUNNING,
+        budget=rupiah_millions(s.rng, 200, 500),
+        target_participants=s.rng.randint(10, 20),
+        partners=[office],
+        planned_output=ros[wub_ro],
+    )

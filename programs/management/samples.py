@@ -1,5 +1,4 @@
-"""Sample files for tests and the benchmark.
-"""
+"""Sample files for tests and the benchmark."""
 
 import random
 

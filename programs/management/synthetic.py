@@ -41,22 +41,30 @@ from ..models import (
     Firm,
     FiscalYear,
     Handover,
+    Measure,
     Output,
+    OutputUnit,
     Participant,
     Participation,
     Partner,
     PartnerKind,
+    PlanItem,
+    PlanLevel,
     ProductType,
     Realisation,
+    RealisationLine,
     RecipientType,
     ReviewAction,
     ReviewEvent,
     ReviewStatus,
+    RevisionLine,
     Sector,
     Sex,
+    SpendingType,
     Unit,
+    fund_type_for,
 )
-from .demo import fake_firm_fields, fake_nik
+from .demo import KEGIATAN, KROS, PROGRAM, fake_firm_fields, fake_nik, split_whole
 
 # A firm of a province's pool, as the generator needs it (no model instance: at 100x there are a million).
 FirmRef = namedtuple("FirmRef", "pk sector owner_name regency_id")
@@ -162,6 +170,33 @@ POSTPONE_REASONS = [
     "Ditunda karena penyesuaian jadwal narasumber",
     "Ditunda menunggu revisi anggaran",
     "Ditunda karena pembatasan kegiatan masyarakat (PPKM)",
+]
+# The synthetic DIPA's ROs: (code, name, unit, measure, share of the pagu in %, the activity kinds it serves).
+SYNTHETIC_ROS = [
+    (
+        "5807.QEA.001",
+        "IKM yang difasilitasi dan didampingi",
+        OutputUnit.IKM,
+        Measure.FIRMS,
+        55,
+        (ActivityKind.BIMTEK, ActivityKind.PENDAMPINGAN),
+    ),
+    (
+        "5807.QEA.002",
+        "Fasilitasi sertifikasi, restrukturisasi mesin dan promosi IKM",
+        OutputUnit.ACTIVITY,
+        Measure.ACTIVITIES,
+        30,
+        (ActivityKind.FASILITASI,),
+    ),
+    (
+        "5807.QEB.001",
+        "Wirausaha industri baru yang ditumbuhkan dan memperoleh NIB",
+        OutputUnit.ENTREPRENEUR,
+        Measure.NEW_FIRMS,
+        15,
+        (ActivityKind.WIRAUSAHA_BARU,),
+    ),
 ]
 CANCEL_REASONS = ["Dibatalkan karena efisiensi anggaran", "Dibatalkan karena peserta tidak memenuhi kuota"]
 
@@ -464,6 +499,7 @@ class _ProvinceYear:
                 Allocation(
                     province=self.province,
                     year=year,
+                    fund_type=fund_type_for(year),
                     pagu=Decimal(pagu),
                     current_pagu=Decimal(current),
                     realised_total=Decimal(sum(amounts)),
@@ -472,8 +508,12 @@ class _ProvinceYear:
                 )
             ],
         )
-        if revision:
-            self.run.insert(BudgetRevision, [BudgetRevision(allocation=allocation, **revision)])
+        revision = (
+            self.run.insert(BudgetRevision, [BudgetRevision(allocation=allocation, **revision)])[0]
+            if revision
+            else None
+        )
+        self.plan(allocation, revision)
         realisations = []
         for month, amount in enumerate(amounts, start=1):
             state = self.realisation_review(month)
@@ -487,9 +527,91 @@ class _ProvinceYear:
                     **self.review_fields(state, submitted),
                 )
             )
+        lines = []
         for realisation in self.run.insert(Realisation, realisations):
             self.add_events(Realisation, realisation)
+            # By RO (the current pagus' shares), all belanja barang: the lines add up to the month's amount.
+            for ro, amount in zip(
+                self.ros, split_whole(realisation.amount, [ro.pagu for ro in self.ros]), strict=True
+            ):
+                lines.append(
+                    RealisationLine(
+                        realisation=realisation,
+                        planned_output=ro,
+                        spending_type=SpendingType.GOODS,
+                        amount=amount,
+                    )
+                )
+        self.run.insert(RealisationLine, lines)
         return allocation
+
+    def plan(self, allocation, revision):
+        """A small DIPA: program, kegiatan, KROs and three ROs whose pagus add up to the current pagu; a
+        revision carries a line per RO it moves (before: the shares of the original pagu)."""
+        (program,) = self.run.insert(
+            PlanItem,
+            [PlanItem(allocation=allocation, level=PlanLevel.PROGRAM, code=PROGRAM[0], name=PROGRAM[1])],
+        )
+        (kegiatan,) = self.run.insert(
+            PlanItem,
+            [
+                PlanItem(
+                    allocation=allocation,
+                    parent=program,
+                    level=PlanLevel.KEGIATAN,
+                    code=KEGIATAN[0],
+                    name=KEGIATAN[1],
+                )
+            ],
+        )
+        codes = sorted({code[:8] for code, *_rest in SYNTHETIC_ROS})
+        kros = self.run.insert(
+            PlanItem,
+            [
+                PlanItem(
+                    allocation=allocation, parent=kegiatan, level=PlanLevel.KRO, code=code, name=KROS[code]
+                )
+                for code in codes
+            ],
+        )
+        kro_of = {kro.code: kro for kro in kros}
+        shares = [share for *_rest, share, _kinds in SYNTHETIC_ROS]
+        original = split_whole(allocation.pagu, shares, 1000)
+        current = split_whole(allocation.current_pagu, shares, 1000)
+        # Its own generator: the plan leaves every other figure of the year as it was before plans existed.
+        rng = random.Random(f"plan-{self.year}-{self.province.code}-{self.run.scale}")  # noqa: S311
+        targets = [rng.randint(150, 400), rng.randint(10, 30), rng.randint(40, 120)]
+        self.ros = self.run.insert(
+            PlanItem,
+            [
+                PlanItem(
+                    allocation=allocation,
+                    parent=kro_of[code[:8]],
+                    level=PlanLevel.RO,
+                    code=code,
+                    name=name,
+                    unit=unit,
+                    measure=measure,
+                    target=target * self.run.scale,
+                    pagu=pagu,
+                )
+                for (code, name, unit, measure, _share, _kinds), target, pagu in zip(
+                    SYNTHETIC_ROS, targets, current, strict=True
+                )
+            ],
+        )
+        self.ro_of_kind = {
+            kind: ro for ro, (*_rest, kinds) in zip(self.ros, SYNTHETIC_ROS, strict=True) for kind in kinds
+        }
+        if revision is not None:
+            self.run.insert(
+                RevisionLine,
+                [
+                    RevisionLine(revision=revision, planned_output=ro, previous_pagu=before, new_pagu=ro.pagu)
+                    for ro, before in zip(self.ros, original, strict=True)
+                    if before != ro.pagu
+                ],
+            )
 
     def realisation_review(self, month):
         if self.year <= VERIFIED_UNTIL or month <= 9:
@@ -606,6 +728,7 @@ class _ProvinceYear:
                     actual_participants=PARTICIPATIONS_PER_ACTIVITY
                     if status == ActivityStatus.DONE
                     else None,
+                    planned_output=self.ro_of_kind[kind],
                     **self.review_fields(state, submitted),
                 )
             )

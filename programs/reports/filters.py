@@ -1,5 +1,4 @@
-"""What a report is asked for: the year and the activity filters every report applies the same way.
-"""
+"""What a report is asked for: the year and the activity filters every report applies the same way."""
 
 from dataclasses import dataclass
 
@@ -24,6 +23,9 @@ class Filters:
     sector: str = ""
     covid: bool | None = None
     verified_only: bool = False
+    # DK or TP: the provinces whose allocation of the year has that fund type (one allocation per
+    # province-year, so it narrows provinces, never the activities within one).
+    fund_type: str = ""
 
     def activities(self, prefix=""):
         """The activity conditions, reached through `prefix` (e.g. "activity__") from a part of one.
@@ -38,6 +40,8 @@ class Filters:
             q &= Q(**{f"{prefix}covid_response": self.covid})
         if self.verified_only:
             q &= Q(**{f"{prefix}review_status": ReviewStatus.VERIFIED})
+        if self.fund_type:
+            q &= Q(**{f"{prefix}allocation__fund_type": self.fund_type})
         return q
 
     @property
@@ -53,4 +57,5 @@ class Filters:
             "sector": self.sector or None,
             "covid_response": self.covid,
             "verified_only": self.verified_only,
+            "fund_type": self.fund_type or None,
         }

@@ -41,7 +41,7 @@ from .filters import Filters
 
 
 def _row(province):
-    row = {"province_code": province.code, "province": province.name}
+    row = {"province_code": province.code, "province": province.name, "fund_type": None}
     row.update({f.key: 0 for f in RECAP_FIGURES})
     row["absorption_pct"] = None
     return row
@@ -73,11 +73,17 @@ def national_recap(user, filters, province=None, live=False):
     `province` narrows the recap to one province the caller has already found visible. Unfiltered, on
     PostgreSQL, the activity and output figures come from the tallies the database keeps in the same
     transaction as every write (`programs/tallies.py`); filtered (or `live`), from the records themselves.
+
+    A fund type (DK/TP) keeps the provinces whose allocation of the year has it. A province-year has one
+    allocation, so its tallies stay exact; only the national distinct firms, which the tallies keep for all
+    provinces together, are then counted from the records (one query instead of the national tally's).
     """
     year = filters.year
     provinces = provinces_visible_to(user).active_in(year).only("pk", "code", "name").order_by("code")
     if province is not None:
         provinces = provinces.filter(pk=province.pk)
+    if filters.fund_type:
+        provinces = provinces.filter(allocations__year=year, allocations__fund_type=filters.fund_type)
     rows = {p.pk: _row(p) for p in provinces}
 
     def scoped(model, year_lookup="year", province_lookup="province"):
@@ -86,10 +92,16 @@ def national_recap(user, filters, province=None, live=False):
             qs = qs.filter(**{province_lookup: province})
         return qs
 
-    for a in scoped(Allocation).values("province_id", "pagu", "current_pagu", "realised_total"):
+    allocations = scoped(Allocation).values(
+        "province_id", "pagu", "current_pagu", "realised_total", "fund_type"
+    )
+    for a in allocations:
         if a["province_id"] in rows:
             rows[a["province_id"]].update(
-                pagu=a["pagu"], current_pagu=a["current_pagu"], realised=a["realised_total"]
+                pagu=a["pagu"],
+                current_pagu=a["current_pagu"],
+                realised=a["realised_total"],
+                fund_type=a["fund_type"],
             )
     if filters.verified_only:
         # Only the months the ministry verified count; the running total holds every month.
@@ -107,7 +119,11 @@ def national_recap(user, filters, province=None, live=False):
 
     if reads_tallies(filters, live):
         _recap_from_tallies(user, year, rows, province)
-        return _recap(filters, rows, province, national_firms=_national_firms(user, year))
+        if filters.fund_type and province is None:
+            national_firms = _distinct_firms(user, filters) if sees_every_province(user) else None
+        else:
+            national_firms = _national_firms(user, year)
+        return _recap(filters, rows, province, national_firms=national_firms)
 
     activities = (
         scoped(Activity)
@@ -138,7 +154,7 @@ def national_recap(user, filters, province=None, live=False):
     # A firm in activities of several provinces counts once nationally (for one province: its own count).
     # Counted over the distinct firms, which PostgreSQL reads in order from the (year, firm) index, rather
     # than by COUNT(DISTINCT ...), which sorts every participation of the year.
-    national_firms = participations.values("firm_id").distinct().count() if province is None else None
+    national_firms = _distinct_firms(user, filters) if province is None else None
 
     people = scoped(Participant).filter(in_activities).values("province_id").annotate(n=Count("pk"))
     for p in people:
@@ -212,6 +228,12 @@ def _recap_from_tallies(user, year, rows, province):
         row[key] += amount if key in MONEY_KEYS else int(amount)
     for row in rows.values():
         row["activities"] = sum(row[key] for key in STATUS_KEYS.values())
+
+
+def _distinct_firms(user, filters):
+    """The distinct firms of the matching activities of every visible province (one query)."""
+    participations = Participation.objects.visible_to(user).filter(year=filters.year).order_by()
+    return participations.filter(filters.activities("activity__")).values("firm_id").distinct().count()
 
 
 def _national_firms(user, year):

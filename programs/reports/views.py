@@ -19,13 +19,14 @@ from .. import exports, reports
 from ..access import allocations_open_for_entry, get_visible_or_404, provinces_visible_to
 from ..exports import Column, Export, Table
 from ..forms import CapaianFilterForm, QuarterlyNoteForm, ReportFilterForm
-from ..models import Allocation, QuarterlyNote, RecipientType, fund_type_for
+from ..models import Allocation, FundType, QuarterlyNote, RecipientType, fund_type_for
 from ..periods import MONTHS, QUARTER_BENCHMARKS, benchmarks_text
 from ..views.common import save_form
 
 ACTIVITY_PAGE_SIZE = 25  # as the activity list
 ALL = ("tahun", "jenis", "tujuan", "sektor", "covid", "verifikasi", "urut")
 YEAR_ONLY = ("tahun", "verifikasi")
+NATIONAL = (*ALL, "dana")  # the recap alone filters by fund type: it narrows provinces, not activities
 
 
 def _default_year(request):
@@ -58,6 +59,11 @@ def _province(request, code):
     return province
 
 
+def _fund_type(code):
+    """The fund type (FundType: its label and code for the report's header), None when unknown."""
+    return FundType(code) if code in FundType.values else None
+
+
 def _plain_row(row, figures):
     return {f.key: exports.plain(row[f.key], f.kind) for f in figures}
 
@@ -84,9 +90,11 @@ def index(request):
 
 
 def _recap_columns(figures):
-    return [Column("province_code", _("Kode provinsi")), Column("province", _("Provinsi"))] + [
-        Column(f.key, f.label, f.kind) for f in figures
-    ]
+    return [
+        Column("province_code", _("Kode provinsi")),
+        Column("province", _("Provinsi")),
+        Column("fund_type", _("Jenis dana")),
+    ] + [Column(f.key, f.label, f.kind) for f in figures]
 
 
 def _sort_link(request, key, current, numeric):
@@ -103,7 +111,7 @@ def _sort_link(request, key, current, numeric):
 
 
 def national(request):
-    form, filters, sort = _filters(request, ALL)
+    form, filters, sort = _filters(request, NATIONAL)
     recap = reports.national_recap(request.user, filters)
     rows = recap.sorted_rows(sort)
     fmt = exports.requested_format(request)
@@ -127,7 +135,12 @@ def national(request):
                 "title": title,
                 "columns": [{"figure": f, **_sort_link(request, f.key, sort, numeric=True)} for f in figures],
                 "rows": [
-                    {"code": r["province_code"], "name": r["province"], "cells": _cells(r, figures)}
+                    {
+                        "code": r["province_code"],
+                        "name": r["province"],
+                        "fund_type": r["fund_type"],
+                        "cells": _cells(r, figures),
+                    }
                     for r in rows
                 ],
                 "totals": _cells(recap.totals, figures),
@@ -226,6 +239,7 @@ def province_report(request, code):
                 "year": filters.year,
                 "province_code": province.code,
                 "province": province.name,
+                "fund_type": row["fund_type"] if row else None,
                 "filters": filters.as_dict(),
             },
             province=province.pk,
@@ -251,6 +265,7 @@ def province_report(request, code):
             "filters": filters,
             "year": filters.year,
             "row": row,
+            "fund_type": _fund_type(row["fund_type"] if row else None),
             "summary": [
                 [
                     {"figure": f, "value": row[f.key]}
@@ -370,6 +385,7 @@ def quarterly(request, code, quarter):
                 "quarter_end": report.end.isoformat(),
                 "province_code": province.code,
                 "province": province.name,
+                "fund_type": report.allocation.fund_type if report.allocation else None,
                 "filters": filters.as_dict(),
                 "pagu_at_quarter_end": exports.plain(report.pagu_at_end, "money"),
                 "realised_to_quarter_end": exports.plain(report.realised_to_end, "money"),
@@ -390,6 +406,7 @@ def quarterly(request, code, quarter):
             "filters": filters,
             "year": filters.year,
             "report": report,
+            "fund_type": _fund_type(report.allocation.fund_type if report.allocation else None),
             "page": page,
             "can_edit_note": _note_editable(request.user, report.allocation, report.note),
             "quarters": [1, 2, 3, 4],
