@@ -354,6 +354,8 @@ CASES = [
     ),
     ("achievement", "list", "get", _page("programs:achievements", "plan_year"), None, R),
     ("achievement", "download", "get", _page("programs:achievement_download", "achievement"), None, R),
+    ("achievement", "history", "get", _history("capaian", "achievement"), None, R),
+    ("planitem", "history", "get", _history("rencana", "manual_ro"), None, R),
     ("achievement", "update", "get", _page("programs:achievement_edit", "achievement"), None, E),
     (
         "achievement",

@@ -525,3 +525,74 @@ def test_a_synthetic_year_has_a_plan_adding_up_to_its_current_pagu_and_tags_ever
     for realisation in Realisation.objects.filter(allocation=allocation):
         lines = RealisationLine.objects.filter(realisation=realisation)
         assert sum(line.amount for line in lines) == realisation.amount
+
+
+def _json(client, url):
+    import json
+
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return json.loads(b"".join(response.streaming_content) if response.streaming else response.content)
+
+
+def _achieved_by_hand(ro):
+    """An RO's 2020 achievement as of December counted from the verified records with plain loops (the
+    measures as README's "Capaian JSON" defines them), not by the report's queries."""
+    end = date(2020, 12, 31)
+    held = [
+        a
+        for a in Activity.objects.filter(planned_output=ro, review_status="terverifikasi")
+        if (a.actual_end or a.planned_end) <= end
+    ]
+    if ro.measure == "ikm":
+        return len({p.firm_id for a in held for p in a.participations.all()})
+    if ro.measure == "peserta":
+        people = [p for a in held for p in a.participants.all()]
+        return len({p.nik for p in people if p.nik}) + sum(1 for p in people if not p.nik)
+    if ro.measure == "wirausaha_nib":
+        return len({p.founded_firm_id for a in held for p in a.participants.all() if p.founded_firm_id})
+    if ro.measure == "produk":
+        verified = Activity.objects.filter(planned_output=ro, review_status="terverifikasi")
+        return sum(
+            o.quantity
+            for a in verified
+            for o in a.outputs.all()
+            if o.product_type == ro.product_type and o.produced_on <= end
+        )
+    if ro.measure == "kegiatan":
+        return sum(1 for a in held if a.status == "selesai" and a.actual_end <= end)
+    return sum(x.quantity for x in ro.achievements.all() if x.review_status == "terverifikasi")
+
+
+def test_the_2020_capaian_of_every_province_equals_a_count_of_its_verified_records(client):
+    """Each of the 34 provinces' capaian (the JSON the page serves) has ROs whose pagus add up to the current
+    pagu, and every achieved figure equals the records counted by hand. (Every test here also checks, at its
+    end, the sums PostgreSQL checks at commit: tests/conftest.py.)"""
+    from programs.models import PlanItem
+
+    client.force_login(get_user_model().objects.get(username="pusat"))
+    allocations = Allocation.objects.filter(year=2020).select_related("province")
+    assert allocations.count() == 34
+    reached = {}
+    for allocation in allocations:
+        code = allocation.province.code
+        body = _json(client, f"/laporan/provinsi/{code}/capaian/?tahun=2020&bulan=12&format=json")
+        assert (body["year"], body["province_code"], body["fund_type"], body["as_of"]) == (
+            2020,
+            code,
+            "DK",
+            "2020-12",
+        )
+        ros = {r.code: r for r in PlanItem.objects.filter(allocation=allocation, level="ro")}
+        assert ros and {row["code"] for row in body["rows"]} == set(ros)
+        assert sum(r.pagu for r in ros.values()) == allocation.current_pagu
+        assert Decimal(str(body["totals"]["pagu"])) == allocation.current_pagu
+        for row in body["rows"]:
+            assert row["achieved"] == _achieved_by_hand(ros[row["code"]]), (code, row["code"])
+            reached.setdefault(row["measure"], set()).add(row["achieved"] > 0)
+    # Every kind of measure the demo uses counts something somewhere: the equalities above are not 0 == 0.
+    assert all(True in seen for seen in reached.values()), reached
+    sulteng = Activity.objects.get(province__code="72", year=2020, title__icontains="penjahitan")
+    body = _json(client, "/laporan/provinsi/72/capaian/?tahun=2020&bulan=12&format=json")
+    (row,) = [r for r in body["rows"] if r["code"] == sulteng.planned_output.code]
+    assert row["achieved"] == 10 == sulteng.participations.values("firm").distinct().count()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from ..access import get_visible_or_404, province_visible
 from ..models import (
+    Achievement,
     Activity,
     Allocation,
     Attachment,
@@ -22,6 +23,7 @@ from ..models import (
     Participant,
     Participation,
     Partner,
+    PlanItem,
     QuarterlyNote,
     Realisation,
 )
@@ -42,6 +44,8 @@ HISTORY_MODELS = {
     "penyerahan": Handover,
     "lampiran": Attachment,
     "catatan-triwulan": QuarterlyNote,
+    "rencana": PlanItem,
+    "capaian": Achievement,
 }
 
 
@@ -63,6 +67,12 @@ PAGE = 100
 def _province_of_record(record):
     if hasattr(record, "province_id"):
         return record.province_id
+    if hasattr(record, "planned_output_id"):  # an achievement: its RO's allocation's province
+        return (
+            PlanItem.objects.filter(pk=record.planned_output_id)
+            .values_list("allocation__province_id", flat=True)
+            .first()
+        )
     return Allocation.objects.filter(pk=record.allocation_id).values_list("province_id", flat=True).first()
 
 
