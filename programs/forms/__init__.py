@@ -3,6 +3,7 @@
 quarter's note) and `imports` (the upload). Import them from here.
 """
 
+from .cashplan import CashPlanForm
 from .fields import (
     DATE_WIDGET,
     ModelForm,
@@ -37,6 +38,7 @@ __all__ = [
     "AllocationFilter",
     "AttachmentForm",
     "BudgetRevisionForm",
+    "CashPlanForm",
     "FirmFilter",
     "FirmForm",
     "HandoverForm",
