@@ -302,9 +302,16 @@ def deviation_pct(realised, planned):
     return percent(abs(realised - planned), planned)
 
 
-def realised_by_month_and_type(allocation):
-    """{(month, spending type): Decimal} of the allocation's recorded realisation (two queries): the lines
-    where a month has them, the whole amount as belanja barang (52) where it has none."""
+def realised_by_month_and_type(allocation, realisations=None):
+    """{(month, spending type): Decimal} of the allocation's recorded realisation: the lines where a month
+    has them, the whole amount as belanja barang (52) where it has none. One query, and one more for the
+    months' amounts unless `realisations` (the allocation's Realisation rows) are given."""
+    if realisations is None:
+        months = list(
+            Realisation.objects.filter(allocation=allocation).order_by().values_list("month", "amount")
+        )
+    else:
+        months = [(r.month, r.amount) for r in realisations]
     realised = defaultdict(lambda: ZERO)
     rows = (
         RealisationLine.objects.filter(realisation__allocation=allocation)
@@ -312,14 +319,14 @@ def realised_by_month_and_type(allocation):
         .annotate(total=Sum("amount"))
         .order_by()
     )
+    split = set()
     for month, spending_type, total in rows:
         realised[(month, spending_type)] += total
-    unsplit = Realisation.objects.filter(allocation=allocation, lines__isnull=True).values_list(
-        "month", "amount"
-    )
-    for month, amount in unsplit:
-        realised[(month, UNSPLIT_TYPE)] += amount
-    return realised
+        split.add(month)
+    for month, amount in months:
+        if month not in split:
+            realised[(month, UNSPLIT_TYPE)] += amount
+    return realised, {month for month, _amount in months}
 
 
 def realised_by_output(allocation, *, outputs=None):
@@ -376,9 +383,10 @@ class Comparison:
             }
 
 
-def compare(allocation, *, plan=None, plan_lines=None):
-    """The RPD in force against the recorded realisation, per month (four queries; `plan` and its lines may
-    be given when the caller has them).
+def compare(allocation, *, plan=None, plan_lines=None, realisations=None):
+    """The RPD in force against the recorded realisation, per month (four queries at most: the version in
+    force, its lines, the realisation lines, the months; `plan`, its lines and the allocation's
+    realisations may be given when the caller has them).
 
     A month after the last one with a recorded realisation has no deviation yet (None): nothing is reported
     for it, so nothing can deviate. Percentages by `numbers.percent` (two decimals, half up).
@@ -391,8 +399,7 @@ def compare(allocation, *, plan=None, plan_lines=None):
             plan_lines = plan.lines.values_list("month", "spending_type", "amount")
         for month, spending_type, amount in plan_lines:
             planned[(month, spending_type)] += amount
-    realised = realised_by_month_and_type(allocation)
-    reported = set(Realisation.objects.filter(allocation=allocation).values_list("month", flat=True))
+    realised, reported = realised_by_month_and_type(allocation, realisations)
     reported_through = max(reported, default=0)
     months = []
     cum_planned = cum_realised = ZERO

@@ -169,12 +169,48 @@ CASES = [
         "create",
         "post",
         _post("programs:realisation_add", "allocation"),
-        lambda w: {"month": 7, "amount": "1.000.000"},
+        lambda w: {"month": 7, "amount_51": "250.000", "amount_52": "750.000"},
         {"op_a": 302, "op_b": 404, "pusat": 403, "viewer": 403, "admin": 302},
     ),
     ("realisation", "delete", "post", _post("programs:realisation_delete", "realisation"), lambda w: {}, W),
     ("realisation", "history", "get", _history("realisasi", "realisation"), None, R),
     ("realisation", "admin", "get", _admin("realisation"), None, A),
+    # the cash plan (RPD) of an allocation: its page and downloads, the entry page, a new version, the admin
+    ("cashplan", "detail", "get", _page("programs:cash_plan", "allocation"), None, R),
+    (
+        "cashplan",
+        "json",
+        "get",
+        lambda w: reverse("programs:cash_plan", args=[w.allocation.pk]) + "?format=json",
+        None,
+        R,
+    ),
+    (
+        "cashplan",
+        "export",
+        "get",
+        lambda w: reverse("programs:cash_plan", args=[w.allocation.pk]) + "?format=xlsx",
+        None,
+        R,
+    ),
+    ("cashplan", "update", "get", _page("programs:cash_plan_edit", "allocation"), None, E),
+    (
+        "cashplan",
+        "create",
+        "post",
+        _post("programs:cash_plan_edit", "allocation"),
+        lambda w: {"m1_52": "1.000.000", "m2_51": "500.000", "note": "Forged"},
+        W,
+    ),
+    ("cashplan", "admin", "get", lambda w: reverse("admin:programs_cashplan_changelist"), None, A),
+    (
+        "cashplanwindow",
+        "admin",
+        "get",
+        lambda w: reverse("admin:programs_cashplanwindow_changelist"),
+        None,
+        A,
+    ),
     # parts of an activity
     (
         "participation",
@@ -431,4 +467,3 @@ WORKFLOW_MATRIX = [
 @pytest.mark.parametrize(("role", "action", "target"), WORKFLOW_MATRIX)
 def test_workflow_matrix(client, world, role, action, target):
     check_transition(client, world, role, workflow.TRANSITIONS[action], target)
-

@@ -51,7 +51,8 @@ def allocation_list(request):
 def budget(request, pk, form=None, revision_form=None):
     allocation = get_visible_or_404(Allocation.objects.select_related("province"), request.user, pk=pk)
     user = request.user
-    rows = {r.month: r for r in allocation.realisations.select_related("reviewed_by")}
+    realisations = list(allocation.realisations.select_related("reviewed_by"))
+    rows = {r.month: r for r in realisations}
     editable_ids = set(
         Realisation.objects.editable_by(user).filter(allocation=allocation).values_list("pk", flat=True)
     )
@@ -93,7 +94,7 @@ def budget(request, pk, form=None, revision_form=None):
             "revision_form": revision_form,
             "benchmark": benchmark_for(allocation.year),
             "note_form": NoteForm(),
-            "comparison": cashplan.compare(allocation),
+            "comparison": cashplan.compare(allocation, realisations=realisations),
             "by_output": cashplan.realised_by_output(allocation, outputs=outputs) if outputs else None,
             "spending_types": SPENDING_TYPE_LABELS,
             "benchmarks": benchmarks_text(),
