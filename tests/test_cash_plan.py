@@ -619,3 +619,34 @@ def test_the_rpd_page_runs_14_queries(allocation, operator, operator_client, dja
     with django_assert_num_queries(14):
         response = operator_client.get(url)
     assert response.context["plan"].number == 1
+
+
+def test_the_budget_page_with_a_plan_and_an_rpd_runs_18_queries(
+    allocation, operator, operator_client, django_assert_num_queries
+):
+    ro = make_plan(allocation, [1_200 * MILLION])[0]
+    cashplan.save_cash_plan(allocation=allocation, lines={}, actor=operator, today=D(2025, 1, 6))
+    cashplan.save_realisation(allocation=allocation, month=1, lines={(ro.pk, "52"): MILLION}, actor=operator)
+    url = reverse("programs:budget", args=[allocation.pk])
+    operator_client.get(url)
+    # 1. the session
+    # 2. the user
+    # 3. the user's groups (roles)
+    # 4. the allocation in the user's scope, province joined
+    # 5. its monthly realisation, reviewer joined
+    # 6. which of those months the user may still edit
+    # 7. whether the user may add a month: the allocation in the provinces they edit, year open
+    # 8. the closed fiscal years (the workflow actions offered)
+    # 9. the RO of its plan (the realisation grid's rows, the per-RO table)
+    # 10. its RPD in force, who entered it joined
+    # 11. the lines of that version
+    # 12. the realisation lines summed per month and spending type
+    # 13. the realisation lines summed per RO and spending type
+    # 14. the user's province, named in the navigation bar
+    # 15. the pagu's revisions
+    # 16. savepoint
+    # 17. the session saved again (sliding expiry)
+    # 18. release savepoint
+    with django_assert_num_queries(18):
+        response = operator_client.get(url)
+    assert response.context["by_output"][0]["by_type"]["52"] == MILLION
