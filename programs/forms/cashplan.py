@@ -34,6 +34,7 @@ class CashPlanForm(forms.Form):
             for spending_type in SPENDING_TYPES:
                 field = RupiahField(label=f"{label} {spending_type}", required=False)
                 field.widget.attrs["class"] = "form-control form-control-sm text-end"
+                field.widget.attrs["placeholder"] = "0"  # a blank cell is 0
                 field.widget.attrs["aria-label"] = f"{label}, {SpendingType(spending_type).label}"
                 field.initial = plan_lines.get((month, spending_type))
                 self.fields[cell_name(month, spending_type)] = field

@@ -299,6 +299,7 @@ class RealisationForm(ScopedForm):
                 field = RupiahField(label=f"{ro.code} {label}" if ro else label, required=False)
                 field.initial = stored.get(key)
                 field.widget.attrs["class"] = "form-control form-control-sm text-end"
+                field.widget.attrs["placeholder"] = "0"  # a blank cell is 0
                 if ro:
                     field.widget.attrs["aria-label"] = f"{ro.code}, {label}"
                 self.fields[name] = field
