@@ -302,6 +302,10 @@ def test_the_existing_rules_of_the_realisation_hold_for_its_lines(allocation, op
     assert "sudah dicatat" in response.content.decode()
     response = operator_client.post(url, {"month": 5, "amount_52": "-5"})
     assert "tidak boleh negatif" in response.content.decode()
+    response = operator_client.post(url, {"month": 5, "amount_51": "", "amount_52": ""})
+    assert "Isi realisasi minimal pada satu sel" in response.content.decode()
+    assert operator_client.post(url, {"month": 5, "amount_52": "0"}).status_code == 302  # a month without
+    Realisation.objects.filter(month=5).delete()
     assert Realisation.objects.count() == 1 and RealisationLine.objects.count() == 1
 
 

@@ -321,8 +321,15 @@ class RealisationForm(ScopedForm):
 
     def clean(self):
         cleaned = super().clean()
-        if not any(name in self.errors for name in self.cells):
-            self.instance.amount = sum(self.lines().values(), Decimal(0))  # checked by the model's clean()
+        if any(name in self.errors for name in self.cells):
+            return cleaned
+        if all(cleaned.get(name) is None for name in self.cells):
+            # Blank cells are 0, but a form left wholly blank is more likely a slip than a month without
+            # spending: that is said with a 0.
+            raise ValidationError(
+                _("Isi realisasi minimal pada satu sel (tulis 0 bila bulan ini tidak ada realisasi).")
+            )
+        self.instance.amount = sum(self.lines().values(), Decimal(0))  # checked by the model's clean()
         return cleaned
 
     def _update_errors(self, errors):
