@@ -654,3 +654,19 @@ def test_the_budget_page_with_a_plan_and_an_rpd_runs_18_queries(
     with django_assert_num_queries(18):
         response = operator_client.get(url)
     assert response.context["by_output"][0]["by_type"]["52"] == MILLION
+
+
+def test_a_month_entered_before_the_plan_is_split_over_the_ro_on_its_edit_page(allocation, operator_client):
+    old = make_realisation(allocation, month=2, amount=8 * MILLION)
+    ro = make_plan(allocation, [1_200 * MILLION])[0]
+    edit = reverse("programs:realisation_edit", args=[old.pk])
+    page = operator_client.get(edit)
+    assert "dicatat tanpa rincian per RO" in page.content.decode()
+    data = {f"ro_{ro.pk}_52": "6.000.000", f"ro_{ro.pk}_51": "2.000.000", "version": old.version}
+    assert operator_client.post(edit, data).status_code == 302
+    assert {(line.planned_output_id, line.spending_type) for line in old.lines.all()} == {
+        (ro.pk, "51"),
+        (ro.pk, "52"),
+    }
+    old.refresh_from_db()
+    assert old.amount == 8 * MILLION

@@ -286,8 +286,11 @@ class RealisationForm(ScopedForm):
                 (line.planned_output_id, line.spending_type): line.amount
                 for line in self.instance.lines.all()
             }
-        # Entered before it had lines: all belanja barang (52), under no RO.
-        self.unsplit = bool(self.instance.pk) and not stored
+        # Entered before it had lines (all belanja barang, 52), or before the year had a plan (under no RO):
+        # the page says so, and the grid starts from what can be placed in it.
+        self.unsplit = bool(self.instance.pk) and (
+            not stored or bool(outputs) and None in {k[0] for k in stored}
+        )
         if self.unsplit and not outputs:
             stored = {(None, UNSPLIT_TYPE): self.instance.amount}
         self.cells = {}
