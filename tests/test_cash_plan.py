@@ -569,12 +569,13 @@ def _grow(allocation, operator, ros, months):
         )
 
 
-@pytest.mark.parametrize("page", ["programs:budget", "programs:cash_plan"])
+# (not named "page": that is pytest-playwright's fixture, which would make this a browser test)
+@pytest.mark.parametrize("url_name", ["programs:budget", "programs:cash_plan"])
 def test_the_budget_and_rpd_pages_do_not_grow_with_months_versions_and_ro(
-    allocation, operator, operator_client, page
+    allocation, operator, operator_client, url_name
 ):
     ros = make_plan(allocation, [600 * MILLION, 600 * MILLION])
-    url = reverse(page, args=[allocation.pk])
+    url = reverse(url_name, args=[allocation.pk])
     _grow(allocation, operator, ros[:1], [1])
     _count(operator_client, url)  # warms the content-type and similar caches
     few = _count(operator_client, url)
