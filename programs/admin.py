@@ -39,6 +39,9 @@ from .models import (
     Activity,
     Allocation,
     BudgetRevision,
+    CashPlan,
+    CashPlanLine,
+    CashPlanWindow,
     Firm,
     FiscalYear,
     Handover,
@@ -1004,6 +1007,71 @@ class ReviewEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["province__name", "note", "actor__username"]
     object_id_plain = plain_column("object_id", _("ID objek"))
     plain_columns = {"year": "year_plain", "object_id": "object_id_plain"}
+
+
+# --- The cash plan (RPD) ------------------------------------------------------------------------------
+
+
+@admin.register(CashPlanWindow)
+class CashPlanWindowAdmin(ProgrammeAdmin):
+    """The ministry opens the RPD revision windows (programs/cashplan.py: stored windows for all provinces
+    replace the defaults of that year; a window for one province is added to its windows)."""
+
+    list_display = ["year_plain", "province", "opens_on", "closes_on", "note"]
+    list_filter = ["year", "province"]
+    list_select_related = ["province"]
+    fields = ["year", "province", "opens_on", "closes_on", "note"]
+
+    # A window is reference data without a version number: saved and deleted as itself, with its history.
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        obj.save()
+
+    def delete_model(self, request, obj):
+        obj._history_user = request.user
+        obj.delete()
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+
+class CashPlanLineInline(admin.TabularInline):
+    model = CashPlanLine
+    fields = ["month_plain", "spending_type", "amount_rp"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    month_plain = plain_column("month", _("bulan"))
+    amount_rp = rupiah_column("amount", _("rencana"))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return access.may_administer(request.user)
+
+
+@admin.register(CashPlan)
+class CashPlanAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """RPD versions are never changed or deleted (a change is a new version, entered on the RPD page)."""
+
+    read_only = True
+    list_display = ["allocation", "number_plain", "entered_by", "entered_at"]
+    list_filter = ["allocation__year", "allocation__province"]
+    list_select_related = ["allocation__province", "entered_by"]
+    search_fields = ["allocation__province__name", "note"]
+    fields = ["allocation", "number_plain", "entered_by", "entered_at", "note"]
+    readonly_fields = fields
+    inlines = [CashPlanLineInline]
+    number_plain = plain_column("number", _("versi ke"))
+
+    def revert_disabled(self, request, obj=None):
+        return True
 
 
 # --- "View on site" --------------------------------------------------------------------------------------

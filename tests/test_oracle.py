@@ -651,7 +651,7 @@ def page_write(world, rng):
         free = [m for m in range(1, 13) if m not in taken] or [1]
         data = {
             "month": rng.choice(free),
-            "amount": f"{rng.randint(1, 90) * 1_000_000:,}".replace(",", "."),
+            "amount_52": f"{rng.randint(1, 90) * 1_000_000:,}".replace(",", "."),
             "note": "",
         }
         posts.append((reverse("programs:realisation_add", args=[allocation.pk]), data))
@@ -662,7 +662,11 @@ def page_write(world, rng):
         if action == "realisation_delete":
             posts.append((reverse("programs:realisation_delete", args=[row.pk]), {"version": row.version}))
         else:
-            data = {"amount": str(rng.randint(0, 120) * 1_000_000), "note": "koreksi", "version": row.version}
+            data = {
+                "amount_52": str(rng.randint(0, 120) * 1_000_000),
+                "note": "koreksi",
+                "version": row.version,
+            }
             posts.append((reverse("programs:realisation_edit", args=[row.pk]), data))
     elif action == "stale_edit":
         # Two sessions open one handover's form; the second to save has a stale version and is refused.

@@ -5,6 +5,7 @@ upload) and `plan` (the plan's RO rows). Import them from here.
 """
 
 from .achievements import AchievementForm, CapaianFilterForm
+from .cashplan import CashPlanForm
 from .fields import (
     DATE_WIDGET,
     ModelForm,
@@ -42,6 +43,7 @@ __all__ = [
     "AttachmentForm",
     "BudgetRevisionForm",
     "CapaianFilterForm",
+    "CashPlanForm",
     "FirmFilter",
     "FirmForm",
     "HandoverForm",

@@ -4,14 +4,16 @@ module; every message is in Bahasa Indonesia; money and quantities accept Indone
 """
 
 import re
+from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..access import allocations_open_for_entry, provinces_editable_by, regencies_for
+from ..cashplan import SPENDING_TYPES, UNSPLIT_TYPE, planned_outputs
 from ..evidence import MAX_EVIDENCE_BYTES
 from ..models import (
     Activity,
@@ -27,6 +29,7 @@ from ..models import (
     PlanItem,
     PlanLevel,
     Realisation,
+    SpendingType,
 )
 from ..numbers import indonesian_number, is_quantity, rupiah  # noqa: F401 - forms.is_quantity
 from ..periods import MONTH_CHOICES  # noqa: F401
@@ -285,20 +288,87 @@ class HandoverForm(ScopedForm):
 
 
 class RealisationForm(ScopedForm):
-    amount = RupiahField(label=_("Realisasi bulan ini (Rp)"))
+    """A month's realisation entered as lines: one amount per spending type (51/52/53), or, when the year
+    has a plan, per RO and spending type (a grid, blank = 0). The month's amount is their sum;
+    `cashplan.save_realisation` writes it with its lines. `outputs`: the allocation's RO, if the caller
+    has them (else read here)."""
 
     class Meta:
         model = Realisation
-        fields = ["month", "amount", "note"]
+        fields = ["month", "note"]
         widgets = {"note": forms.TextInput}
 
-    def __init__(self, *args, allocation, **kwargs):
+    def __init__(self, *args, allocation, outputs=None, **kwargs):
         self.allocation = allocation
         super().__init__(*args, **kwargs)
         self.instance.allocation = allocation
         self.fields["month"].widget = forms.Select(choices=MONTH_CHOICES)
         if self.instance.pk:
             self.fields["month"].disabled = True
+        if outputs is None:
+            outputs = list(planned_outputs(allocation))
+        self.outputs = outputs
+        stored = {}
+        if self.instance.pk:
+            stored = {
+                (line.planned_output_id, line.spending_type): line.amount
+                for line in self.instance.lines.all()
+            }
+        # Entered before it had lines (all belanja barang, 52), or before the year had a plan (under no RO):
+        # the page says so, and the grid starts from what can be placed in it.
+        self.unsplit = bool(self.instance.pk) and (
+            not stored or bool(outputs) and None in {k[0] for k in stored}
+        )
+        if self.unsplit and not outputs:
+            stored = {(None, UNSPLIT_TYPE): self.instance.amount}
+        self.cells = {}
+        for ro in outputs or [None]:
+            for spending_type in SPENDING_TYPES:
+                name = f"ro_{ro.pk}_{spending_type}" if ro else f"amount_{spending_type}"
+                key = (ro.pk if ro else None, spending_type)
+                label = SpendingType(spending_type).label
+                field = RupiahField(label=f"{ro.code} {label}" if ro else label, required=False)
+                field.initial = stored.get(key)
+                field.widget.attrs["class"] = "form-control form-control-sm text-end"
+                field.widget.attrs["placeholder"] = "0"  # a blank cell is 0
+                if ro:
+                    field.widget.attrs["aria-label"] = f"{ro.code}, {label}"
+                self.fields[name] = field
+                self.cells[name] = key
+
+    type_labels = SpendingType.choices
+
+    def grid(self):
+        """[(RO or None, [bound field per spending type])]: the rows the page shows."""
+        names = list(self.cells)
+        rows = []
+        for index, ro in enumerate(self.outputs or [None]):
+            rows.append((ro, [self[n] for n in names[index * 3 : index * 3 + 3]]))
+        return rows
+
+    def lines(self):
+        """{(RO id or None, spending type): Decimal} of the cleaned amounts, blanks as 0."""
+        return {key: self.cleaned_data.get(name) or Decimal(0) for name, key in self.cells.items()}
+
+    def clean(self):
+        cleaned = super().clean()
+        if any(name in self.errors for name in self.cells):
+            return cleaned
+        if all(cleaned.get(name) is None for name in self.cells):
+            # Blank cells are 0, but a form left wholly blank is more likely a slip than a month without
+            # spending: that is said with a 0.
+            raise ValidationError(
+                _("Isi realisasi minimal pada satu sel (tulis 0 bila bulan ini tidak ada realisasi).")
+            )
+        self.instance.amount = sum(self.lines().values(), Decimal(0))  # checked by the model's clean()
+        return cleaned
+
+    def _update_errors(self, errors):
+        # The model speaks of "amount", which this form shows as its lines: say it above them.
+        if hasattr(errors, "error_dict") and "amount" in errors.error_dict:
+            moved = errors.error_dict.pop("amount")
+            errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(moved)
+        super()._update_errors(errors)
 
     def validate_unique(self):
         # The allocation is not a form field, so Django skips the (allocation, month) constraint here.

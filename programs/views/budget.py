@@ -1,28 +1,35 @@
-"""The budget: allocations, the monthly realisation with its running absorption against the quarterly
-benchmarks, and the pagu's revisions.
+"""The budget: allocations, the monthly realisation (per spending type, and per RO where the year has a
+plan) with its running absorption against the quarterly benchmarks, the cash plan (RPD) against it, and
+the pagu's revisions.
 """
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from .. import access, exports, planning, workflow
+from .. import access, cashplan, exports, planning, services, workflow
 from ..access import get_visible_or_404
-from ..forms import AllocationFilter, BudgetRevisionForm, NoteForm, RealisationForm
+from ..forms import AllocationFilter, BudgetRevisionForm, CashPlanForm, NoteForm, RealisationForm
 from ..models import Allocation, Realisation
 from ..numbers import absorption_pct
-from ..periods import MONTH_CHOICES, benchmark_at_month_end, benchmark_for
+from ..periods import MONTH_CHOICES, benchmark_at_month_end, benchmark_for, benchmarks_text
 from .common import (
     add_errors,
+    collided,
     delete_page,
     editable_part,
     form_page,
     paginate,
     query_without_page,
     save_form,
+    show_hidden_field_errors,
 )
 
 # --- Budget ----------------------------------------------------------------------------------------------
@@ -44,7 +51,8 @@ def allocation_list(request):
 def budget(request, pk, form=None, revision_form=None):
     allocation = get_visible_or_404(Allocation.objects.select_related("province"), request.user, pk=pk)
     user = request.user
-    rows = {r.month: r for r in allocation.realisations.select_related("reviewed_by")}
+    realisations = list(allocation.realisations.select_related("reviewed_by"))
+    rows = {r.month: r for r in realisations}
     editable_ids = set(
         Realisation.objects.editable_by(user).filter(allocation=allocation).values_list("pk", flat=True)
     )
@@ -68,8 +76,11 @@ def budget(request, pk, form=None, revision_form=None):
                 "actions": workflow.available_actions(row, user, closed_years=closed) if row else [],
             }
         )
+    outputs = list(cashplan.planned_outputs(allocation))
     if can_add and form is None:
-        form = RealisationForm(user=user, allocation=allocation, initial={"month": _next_month(rows)})
+        form = RealisationForm(
+            user=user, allocation=allocation, outputs=outputs, initial={"month": _next_month(rows)}
+        )
     if access.may_revise_pagu(user) and revision_form is None:
         revision_form = BudgetRevisionForm(user=user, allocation=allocation)
     return render(
@@ -83,6 +94,10 @@ def budget(request, pk, form=None, revision_form=None):
             "revision_form": revision_form,
             "benchmark": benchmark_for(allocation.year),
             "note_form": NoteForm(),
+            "comparison": cashplan.compare(allocation, realisations=realisations),
+            "by_output": cashplan.realised_by_output(allocation, outputs=outputs) if outputs else None,
+            "spending_types": SPENDING_TYPE_LABELS,
+            "benchmarks": benchmarks_text(),
         },
     )
 
@@ -94,12 +109,42 @@ def _next_month(rows):
     return 12
 
 
+def _save_realisation(request, form):
+    """Validate the realisation form and save it with its lines (cashplan.save_realisation); False, with
+    the message on the form, when refused."""
+    if not form.is_valid():
+        show_hidden_field_errors(form)
+        return False
+    editing = form.instance.pk is not None
+    try:
+        cashplan.save_realisation(
+            allocation=form.allocation,
+            month=form.instance.month,
+            lines=form.lines(),
+            note=form.cleaned_data.get("note", ""),
+            actor=request.user,
+            realisation=form.instance if editing else None,
+            expected_version=form.expected_version,
+            ro_ids={ro.pk for ro in form.outputs},
+        )
+    except services.ConcurrentEditError as e:
+        form.add_error(None, e.message)
+        return False
+    except ValidationError as e:
+        add_errors(form, e)
+        return False
+    except IntegrityError:  # nothing was saved
+        collided(form)
+        return False
+    return True
+
+
 @require_POST
 def realisation_add(request, pk):
     allocation = get_visible_or_404(Allocation.objects.all(), request.user, pk=pk)
     access.require(access.may_add_realisation(request.user, allocation))
     form = RealisationForm(request.POST, user=request.user, allocation=allocation)
-    if save_form(request, form):
+    if _save_realisation(request, form):
         messages.success(request, _("Realisasi bulan %(m)s dicatat.") % {"m": form.instance.month})
         return redirect("programs:budget", allocation.pk)
     return budget(request, pk, form=form)
@@ -110,7 +155,7 @@ def realisation_edit(request, pk):
     form = RealisationForm(
         request.POST or None, instance=realisation, user=request.user, allocation=realisation.allocation
     )
-    if request.method == "POST" and save_form(request, form):
+    if request.method == "POST" and _save_realisation(request, form):
         messages.success(request, _("Realisasi diperbarui."))
         return redirect("programs:budget", realisation.allocation_id)
     return form_page(
@@ -118,6 +163,8 @@ def realisation_edit(request, pk):
         form,
         title=_("Ubah realisasi"),
         back=reverse("programs:budget", args=[realisation.allocation_id]),
+        template="programs/rpd_realisation_edit.html",
+        allocation=realisation.allocation,
     )
 
 
@@ -161,3 +208,158 @@ def _revise_plan(request, form, allocation):
         add_errors(form, e)
         return False
     return True
+
+
+# --- The cash plan (RPD) -------------------------------------------------------------------------------
+
+SPENDING_TYPE_LABELS = [(t, label) for t, label in cashplan.SpendingType.choices]
+
+# The table of the RPD page's downloads (XLSX, CSV) and of its JSON, described once.
+MONTH_COLUMNS = [
+    exports.Column("month", gettext_lazy("Bulan"), "code"),
+    exports.Column("spending_type", gettext_lazy("Jenis belanja")),
+    exports.Column("planned", gettext_lazy("Rencana (RPD) (Rp)"), "money", total=True),
+    exports.Column("realised", gettext_lazy("Realisasi (Rp)"), "money", total=True),
+    exports.Column("deviation_pct", gettext_lazy("Deviasi (%)"), "percent"),
+]
+CUMULATIVE_COLUMNS = [
+    exports.Column("month", gettext_lazy("Bulan"), "code"),
+    exports.Column("planned", gettext_lazy("Rencana kumulatif (Rp)"), "money"),
+    exports.Column("realised", gettext_lazy("Realisasi kumulatif (Rp)"), "money"),
+    exports.Column("deviation_pct", gettext_lazy("Deviasi kumulatif (%)"), "percent"),
+    exports.Column("realised_pct", gettext_lazy("Realisasi kumulatif dari pagu terkini (%)"), "percent"),
+    exports.Column("benchmark_pct", gettext_lazy("Target triwulan (%)"), "int"),
+]
+
+
+def _plain_rows(rows, columns):
+    return [{c.key: exports.plain(c.value(row), c.kind) for c in columns} for row in rows]
+
+
+def _rpd_export(request, allocation, comparison, fmt):
+    if fmt == "json":
+        plan = comparison.plan
+        body = {
+            "year": allocation.year,
+            "province_code": allocation.province.code,
+            "version": plan.number if plan else None,
+            "current_pagu": int(allocation.current_pagu),
+            "planned_total": None if comparison.planned_total is None else int(comparison.planned_total),
+            "months": _plain_rows(comparison.month_rows(), MONTH_COLUMNS),
+            "cumulative": _plain_rows(comparison.cumulative_rows(), CUMULATIVE_COLUMNS),
+        }
+        response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+        response["Cache-Control"] = "private, no-store"
+        return response
+    export = exports.Export(
+        name=f"rpd-{allocation.province.code}-{allocation.year}",
+        tables=[
+            exports.Table("months", _("RPD dan realisasi per bulan"), MONTH_COLUMNS, comparison.month_rows()),
+            exports.Table(
+                "cumulative",
+                _("Kumulatif"),
+                CUMULATIVE_COLUMNS,
+                list(comparison.cumulative_rows()),
+                totals=None,
+            ),
+        ],
+        province=allocation.province_id,
+    )
+    return exports.respond(request, export, fmt)
+
+
+def _plan_grid(lines):
+    """[(month label, [amount per type], month total)] and the totals per type, of a version's lines."""
+    amounts = {(m, t): a for m, t, a in lines}
+    rows, totals = [], dict.fromkeys(cashplan.SPENDING_TYPES, 0)
+    for month, label in MONTH_CHOICES:
+        cells = [amounts.get((month, t), 0) for t in cashplan.SPENDING_TYPES]
+        for t, amount in zip(cashplan.SPENDING_TYPES, cells, strict=True):
+            totals[t] += amount
+        rows.append((label, cells, sum(cells)))
+    return rows, [totals[t] for t in cashplan.SPENDING_TYPES], sum(totals.values())
+
+
+def cash_plan(request, pk):
+    """The RPD page: the version in force, every version, the windows of the year, plan against
+    realisation; ?format=json|xlsx|csv downloads the comparison."""
+    allocation = get_visible_or_404(Allocation.objects.select_related("province"), request.user, pk=pk)
+    fmt = exports.requested_format(request)
+    versions = list(allocation.cash_plans.select_related("entered_by").order_by("-number"))
+    plan = versions[0] if versions else None
+    lines = list(plan.lines.values_list("month", "spending_type", "amount")) if plan else []
+    comparison = cashplan.compare(allocation, plan=plan, plan_lines=lines)
+    if fmt is not None:
+        return _rpd_export(request, allocation, comparison, fmt)
+    year_windows = cashplan.windows(allocation.year, allocation.province_id)
+    today = timezone.localdate()
+    open_now = cashplan.window_open(allocation, today, year_windows=year_windows)
+    rows, type_totals, total = _plan_grid(lines)
+    return render(
+        request,
+        "programs/rpd.html",
+        {
+            "allocation": allocation,
+            "plan": plan,
+            "versions": versions,
+            "grid": rows,
+            "type_totals": type_totals,
+            "total": total if plan else None,
+            "comparison": comparison,
+            "windows": year_windows,
+            "open_now": open_now,
+            "today": today,
+            "next_window": None
+            if open_now
+            else cashplan.next_window(allocation, today, year_windows=year_windows),
+            "may_enter": cashplan.may_enter_cash_plan(request.user, allocation),
+            "spending_types": SPENDING_TYPE_LABELS,
+            "benchmarks": benchmarks_text(),
+        },
+    )
+
+
+def cash_plan_edit(request, pk):
+    """Enter a new RPD version: any time the first, later ones inside a window (else refused, saying when
+    the next window opens, nothing saved)."""
+    allocation = get_visible_or_404(Allocation.objects.select_related("province"), request.user, pk=pk)
+    access.require(cashplan.may_enter_cash_plan(request.user, allocation))
+    plan = cashplan.plan_in_force(allocation)
+    current = (
+        {(m, t): a for m, t, a in plan.lines.values_list("month", "spending_type", "amount")} if plan else {}
+    )
+    form = CashPlanForm(request.POST or None, plan_lines=current)
+    today = timezone.localdate()
+    year_windows = cashplan.windows(allocation.year, allocation.province_id)
+    closed = plan is not None and cashplan.window_open(allocation, today, year_windows=year_windows) is None
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = cashplan.save_cash_plan(
+                allocation=allocation,
+                lines=form.lines(),
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                today=today,
+            )
+        except ValidationError as e:
+            add_errors(form, e)
+        else:
+            messages.success(request, _("RPD versi %(n)s disimpan.") % {"n": saved.number})
+            warning = cashplan.differs_from_pagu(allocation, form.total())
+            if warning:
+                messages.warning(request, warning)
+            return redirect("programs:cash_plan", allocation.pk)
+    return render(
+        request,
+        "programs/rpd_edit.html",
+        {
+            "allocation": allocation,
+            "form": form,
+            "plan": plan,
+            "closed": closed,
+            "closed_message": cashplan.closed_message(allocation, today, year_windows=year_windows)
+            if closed
+            else None,
+            "spending_types": SPENDING_TYPE_LABELS,
+        },
+    )
