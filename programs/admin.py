@@ -23,7 +23,8 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Sum
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.urls import path
@@ -34,7 +35,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from provinces.models import Province
 
 from . import access, services
-from .forms import HandoverForm, OutputForm, QuantityField, QuantityInput
+from .forms import HandoverForm, OutputForm, QuantityField, QuantityInput, RupiahField
 from .models import (
     Activity,
     Allocation,
@@ -228,9 +229,12 @@ class ScopedAdminMixin:
         return [(title, {**options, "fields": swap(options["fields"])}) for title, options in fieldsets]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        # Quantities read 100.000 as one hundred thousand, as in the workspace's forms.
+        # Quantities read 100.000 as one hundred thousand, and money 1.250.000 as Rupiah, as in the
+        # workspace's forms.
         if is_quantity(db_field):
             kwargs = {"form_class": QuantityField, "widget": QuantityInput, **kwargs}
+        elif isinstance(db_field, models.DecimalField) and db_field.decimal_places == 0:
+            kwargs = {"form_class": RupiahField, **kwargs}
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # Choice lists
@@ -536,6 +540,26 @@ class ProgrammeInline(VersionCheckedAdmin, ScopedAdminMixin, admin.TabularInline
     show_change_link = True
 
 
+# The plan's sums (programs/plan_rules.py) span rows; the admin changes one row at a time, so what would
+# break them is refused here with a message and done on the pages that change the rows together.
+PLAN_KEEPS_ITS_SUM = _(
+    "Alokasi ini punya rencana (RO) yang jumlah pagunya harus sama dengan pagu terkini. Ubah pagu lewat "
+    "revisi di halaman Anggaran, yang menggeser pagu RO bersamanya."
+)
+REALISATION_HAS_LINES = _(
+    "Realisasi bulan ini dirinci per jenis belanja dan RO; ubah jumlahnya di halaman Anggaran, yang "
+    "menyimpan rinciannya bersama."
+)
+
+
+class RealisationAdminForm(VersionCheckedForm):
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None and "amount" in self.changed_data and self.instance.lines.exists():
+            self.add_error("amount", REALISATION_HAS_LINES)
+        return cleaned
+
+
 class BudgetRevisionInline(ProgrammeInline):
     """Shown for the record; a revision is added on its own page, where its rules are checked."""
 
@@ -549,6 +573,7 @@ class BudgetRevisionInline(ProgrammeInline):
 
 class RealisationInline(ProgrammeInline):
     model = Realisation
+    form = RealisationAdminForm
     formset = RealisationFormSet
     fields = ["month", "amount", "note", "review_status"]
     readonly_fields = ["review_status"]
@@ -610,6 +635,14 @@ class AllocationAdminForm(VersionCheckedForm):
         cleaned = super().clean()
         if "fund_type" in self.fields and not cleaned.get("fund_type") and cleaned.get("year"):
             cleaned["fund_type"] = fund_type_for(cleaned["year"])
+        allocation = self.instance
+        if (
+            allocation.pk is not None
+            and "pagu" in self.changed_data
+            and not allocation.revisions.exists()
+            and allocation.has_plan
+        ):
+            self.add_error("pagu", PLAN_KEEPS_ITS_SUM)
         return cleaned
 
 
@@ -676,8 +709,18 @@ class RevisionLineInline(ProgrammeInline):
     new_pagu_rp = rupiah_column("new_pagu", _("pagu RO sesudah revisi"))
 
 
+class BudgetRevisionAdminForm(VersionCheckedForm):
+    def clean(self):
+        cleaned = super().clean()
+        allocation = cleaned.get("allocation")
+        if self.instance.pk is None and allocation is not None and allocation.has_plan:
+            self.add_error("allocation", PLAN_KEEPS_ITS_SUM)
+        return cleaned
+
+
 @admin.register(BudgetRevision)
 class BudgetRevisionAdmin(ProgrammeAdmin):
+    form = BudgetRevisionAdminForm
     list_display = ["allocation", "revised_on", "previous_pagu_rp", "new_pagu_rp", "document_number"]
     list_filter = ["allocation__year", "allocation__province"]
     list_select_related = ["allocation__province"]
@@ -710,6 +753,7 @@ class RealisationAdmin(ProgrammeAdmin):
     list_select_related = ["allocation__province"]
     search_fields = ["allocation__province__name", "note"]
     autocomplete_fields = ["allocation"]
+    form = RealisationAdminForm
     fields = ["allocation", "month", "amount", "note", *REVIEW_FIELDS]
     # The workflow (submit, verify, return) changes these, with its record; see programs/services.py.
     readonly_fields = REVIEW_FIELDS
@@ -748,6 +792,28 @@ class PlanItemAdminForm(VersionCheckedForm):
                 self.add_error(
                     "code", _("Induknya, %(p)s, belum ada di rencana alokasi ini.") % {"p": parent}
                 )
+        if self.instance.pk is not None:  # its allocation and code are read-only once it exists
+            allocation, level = self.instance.allocation, self.instance.level
+        else:
+            level = planning.level_of(code or "")
+        pagu = cleaned.get("pagu")
+        if level == PlanLevel.RO and allocation is not None and "pagu" in self.changed_data:
+            others = (
+                PlanItem.objects.filter(allocation=allocation, level=PlanLevel.RO)
+                .exclude(pk=self.instance.pk)
+                .aggregate(total=Sum("pagu"))["total"]
+                or 0
+            )
+            allocation.refresh_totals()
+            if pagu is not None and others + pagu != allocation.current_pagu:
+                self.add_error(
+                    "pagu",
+                    _(
+                        "Jumlah pagu RO harus tetap sama dengan pagu terkini %(pagu)s (RO lain: %(others)s). "
+                        "Ubah pagu RO di halaman Ubah rencana, yang menyimpan semua RO sekaligus."
+                    )
+                    % {"pagu": rupiah(allocation.current_pagu), "others": rupiah(others)},
+                )
         return cleaned
 
 
@@ -782,6 +848,10 @@ class PlanItemAdmin(ProgrammeAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The code names the line (activities and revisions point at it); its level and parent follow from it.
         return [*self.readonly_fields, "allocation", "code"] if obj is not None else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        # A plan loses lines on its own edit page, which keeps the RO pagus' sum and the lines in use.
+        return False
 
 
 # --- Partners and firms ----------------------------------------------------------------------------------
