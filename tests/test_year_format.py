@@ -12,10 +12,11 @@ from types import SimpleNamespace
 import pytest
 from django.contrib import admin
 from django.contrib.admin.sites import site
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from programs.models import QuarterlyNote, Realisation, ReviewStatus
+from programs.models import Achievement, QuarterlyNote, Realisation, ReviewStatus
 from programs.views.history import HISTORY_MODELS
 from tests.factories import (
     make_activity,
@@ -26,6 +27,7 @@ from tests.factories import (
     make_participant,
     make_participation,
     make_partner,
+    make_plan,
     make_realisation,
     make_revision,
     with_staff_status,
@@ -55,6 +57,13 @@ def world(operator, pusat, viewer, admin_user):
     handover = make_handover(output, quantity=1500)
     participant = make_participant(activity)
     note = QuarterlyNote.objects.create(allocation=allocation, quarter=2, problems="PSBB")
+    # The plan (entered after the activity, which may stay untagged) with an RO counted by hand.
+    ro, manual = make_plan(
+        allocation, ros=[{}, {"measure": "manual", "unit": "dokumen", "target": 2, "pagu": 0}]
+    )
+    achievement = Achievement.objects.create(
+        planned_output=manual, month=6, quantity=1, evidence=ContentFile(b"%PDF-1.4\n%%EOF\n", name="b.pdf")
+    )
     with_staff_status(operator, pusat, viewer)  # the scanned pages include the admin's
     users = {"operator": operator, "pusat": pusat, "viewer": viewer, "admin": admin_user}
     objects = {
@@ -69,6 +78,8 @@ def world(operator, pusat, viewer, admin_user):
         "hasil": output,
         "penyerahan": handover,
         "catatan-triwulan": note,
+        "rencana": ro,
+        "capaian": achievement,
     }
     return SimpleNamespace(
         allocation=allocation,
@@ -99,6 +110,13 @@ def _workspace_pages(w):
         (reverse("programs:firm_detail", args=[w.firm.pk]), None),
         (reverse("programs:firm_update", args=[w.firm.pk]), None),
         (reverse("programs:budget", args=[w.allocation.pk]), None),
+        (reverse("programs:plan", args=[w.allocation.pk]), None),
+        (reverse("programs:plan_edit", args=[w.allocation.pk]), None),
+        (reverse("programs:plan_import", args=[w.allocation.pk]), None),
+        (reverse("programs:cash_plan", args=[w.allocation.pk]), None),
+        (reverse("programs:cash_plan_edit", args=[w.allocation.pk]), None),
+        (reverse("programs:achievements", args=[w.allocation.pk]), None),
+        (reverse("reports:capaian", args=["51"]), year),
         (reverse("programs:realisation_add", args=[w.allocation.pk]), None),
         (reverse("programs:realisation_edit", args=[w.realisation.pk]), None),
         (reverse("programs:output_add", args=[w.activity.pk]), None),
