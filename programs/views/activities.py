@@ -107,13 +107,13 @@ def activity_create(request):
 
 def visible_activity(request, pk):
     return get_visible_or_404(
-        Activity.objects.select_related("province", "allocation", "regency"), request.user, pk=pk
+        Activity.objects.select_related("province", "allocation", "regency", "planned_output"), request.user, pk=pk
     )
 
 
 def _editable_activity(request, pk):
     return access.get_editable_or_403(
-        Activity.objects.select_related("province", "allocation", "regency"),
+        Activity.objects.select_related("province", "allocation", "regency", "planned_output"),
         request.user,
         refusal=access.ACTIVITY_LOCKED,
         pk=pk,
