@@ -107,7 +107,9 @@ def activity_create(request):
 
 def visible_activity(request, pk):
     return get_visible_or_404(
-        Activity.objects.select_related("province", "allocation", "regency", "planned_output"), request.user, pk=pk
+        Activity.objects.select_related("province", "allocation", "regency", "planned_output"),
+        request.user,
+        pk=pk,
     )
 
 
