@@ -40,6 +40,10 @@ YEAR_VALIDATORS = [
     MinValueValidator(2000, _("Tahun anggaran paling awal 2000.")),
     MaxValueValidator(2100, _("Tahun anggaran paling akhir 2100.")),
 ]
+MONTH_VALIDATORS = [
+    MinValueValidator(1, _("Bulan harus 1 sampai 12.")),
+    MaxValueValidator(12, _("Bulan harus 1 sampai 12.")),
+]
 NIB_PATTERN = re.compile(r"[0-9]{13}")
 NIK_PATTERN = re.compile(r"[0-9]{16}")
 NIB_VALIDATOR = RegexValidator(r"^[0-9]{13}$", _("NIB harus 13 digit angka."))
@@ -507,10 +511,7 @@ class Realisation(Reviewable, Tracked):
     )
     month = models.PositiveSmallIntegerField(
         _("bulan"),
-        validators=[
-            MinValueValidator(1, _("Bulan harus 1 sampai 12.")),
-            MaxValueValidator(12, _("Bulan harus 1 sampai 12.")),
-        ],
+        validators=MONTH_VALIDATORS,
     )
     amount = models.DecimalField(_("realisasi bulan ini (Rp)"), validators=[NON_NEGATIVE_MONEY], **MONEY)
     note = models.TextField(_("keterangan"), blank=True)
@@ -1865,10 +1866,7 @@ class CashPlanLine(models.Model):
     )
     month = models.PositiveSmallIntegerField(
         _("bulan"),
-        validators=[
-            MinValueValidator(1, _("Bulan harus 1 sampai 12.")),
-            MaxValueValidator(12, _("Bulan harus 1 sampai 12.")),
-        ],
+        validators=MONTH_VALIDATORS,
     )
     spending_type = models.CharField(_("jenis belanja"), max_length=2, choices=SpendingType.choices)
     amount = models.DecimalField(_("rencana (Rp)"), validators=[NON_NEGATIVE_MONEY], **MONEY)
@@ -1957,10 +1955,7 @@ class Achievement(Reviewable, Tracked):
     )
     month = models.PositiveSmallIntegerField(
         _("bulan"),
-        validators=[
-            MinValueValidator(1, _("Bulan harus 1 sampai 12.")),
-            MaxValueValidator(12, _("Bulan harus 1 sampai 12.")),
-        ],
+        validators=MONTH_VALIDATORS,
     )
     quantity = models.PositiveIntegerField(_("capaian bulan ini"), validators=[POSITIVE_QUANTITY])
     evidence = models.FileField(_("bukti dukung"), upload_to=evidence.storage_path, max_length=200)
