@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import transaction
 
 from accounts.roles import GROUP_NAMES, Role
 from programs.models import (
@@ -188,7 +189,13 @@ def make_participant(activity, **overrides):
 def make_plan(allocation, ros=None, program="019.08.WA", kegiatan="5807", kro="QEA"):
     """A program → kegiatan → KRO heading and its ROs, whose pagus add up to the allocation's current pagu
     (the plan's rule). `ros`: dicts of PlanItem fields (code suffix "001"… by position unless given); by
-    default one RO holding the whole pagu, counting distinct IKM. Returns the ROs."""
+    default one RO holding the whole pagu, counting distinct IKM. Returns the ROs. One transaction: the sum
+    is checked when it commits (programs/plan_rules.py)."""
+    with transaction.atomic():
+        return _make_plan(allocation, ros, program, kegiatan, kro)
+
+
+def _make_plan(allocation, ros, program, kegiatan, kro):
     allocation.refresh_from_db()
     ros = ros or [{}]
     top = PlanItem.objects.create(
