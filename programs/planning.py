@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from . import access
 from .models import (
+    Achievement,
     Allocation,
     BudgetRevision,
     Measure,
@@ -276,7 +277,39 @@ def check_plan(allocation, rows, *, stored=None, refused=()):
         _check_amounts(allocation, lines, by_code, problems)
     removed = [item for code, item in stored.items() if code not in by_code and code not in refused]
     _check_removable(removed, problems)
+    _check_manual_kept(lines, stored, problems)
     return lines, removed, problems
+
+
+def _check_manual_kept(lines, stored, problems):
+    """An RO counted by hand keeps that measure while monthly achievements are entered for it: counted any
+    other way, they would stop counting and leave the achievements' page."""
+    leaving = {
+        stored[v["code"]].pk: v
+        for v in lines
+        if v["code"] in stored
+        and stored[v["code"]].level == PlanLevel.RO
+        and stored[v["code"]].measure == Measure.MANUAL
+        and v.get("measure") != Measure.MANUAL
+    }
+    if not leaving:
+        return
+    entered = Achievement.objects.filter(planned_output_id__in=leaving).values_list(
+        "planned_output_id", flat=True
+    )
+    for pk in sorted(set(entered)):
+        values = leaving[pk]
+        problems.append(
+            Problem(
+                values["row"],
+                values["code"],
+                "measure",
+                _(
+                    "Capaian RO ini sudah diisi per bulan dengan bukti; cara menghitungnya tetap "
+                    '"diisi per bulan" selama capaian itu ada.'
+                ),
+            )
+        )
 
 
 def _failer(problems, values):
@@ -429,9 +462,6 @@ def save_plan(*, allocation, rows, actor, expected=None):
         lines, removed, problems = check_plan(locked, rows, stored=stored)
         if problems:
             raise PlanRefused(problems)
-        for item in sorted(removed, key=lambda i: -DEPTH[i.level]):
-            item._history_user = actor
-            item.delete()
         saved = {}
         for values in sorted(lines, key=lambda v: (DEPTH[v["level"]], v["index"])):
             parent = saved.get(values["parent_code"])
@@ -449,6 +479,10 @@ def save_plan(*, allocation, rows, actor, expected=None):
             item._history_user = actor
             item.save()
             saved[values["code"]] = item
+        # Removed lines last, deepest first: a kept line moved under a new parent has left its old one.
+        for item in sorted(removed, key=lambda i: -DEPTH[i.level]):
+            item._history_user = actor
+            item.delete()
         allocation.refresh_totals()
     counts = {NEW: 0, UPDATE: 0, SAME: 0}
     for values in lines:

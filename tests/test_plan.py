@@ -235,6 +235,37 @@ def test_an_ro_that_activities_name_cannot_disappear(planned, pusat):
     assert ro(planned, "5807.QEA.001").pagu == BILLION
 
 
+def test_a_kegiatan_moved_to_a_new_program_leaves_the_old_one_removable(planned, pusat):
+    rows = plan_rows()
+    rows[0] = {"code": "019.09.WB", "name": "Program baru"}
+    counts = planning.save_plan(allocation=planned, rows=rows, actor=pusat)
+    assert counts["hapus"] == 1 and counts["baru"] == 1
+    program = ro(planned, "019.09.WB")
+    assert ro(planned, "5807").parent == program
+    assert not PlanItem.objects.filter(allocation=planned, code="019.08.WA").exists()
+
+
+def test_an_ro_with_monthly_achievements_keeps_being_counted_by_hand(planned, pusat, operator):
+    from django.core.files.base import ContentFile
+
+    from programs.models import Achievement
+
+    manual = ro(planned, "5807.QEA.002")
+    PlanItem.objects.filter(pk=manual.pk).update(unit="dokumen", measure=Measure.MANUAL)
+    Achievement.objects.create(
+        planned_output=manual, month=3, quantity=1, evidence=ContentFile(b"%PDF-1.4\n%%EOF\n", name="b.pdf")
+    )
+    rows = plan_rows()
+    rows[4]["unit"] = "ikm"  # would count distinct IKM instead
+    with pytest.raises(planning.PlanRefused) as refused:
+        planning.save_plan(allocation=planned, rows=rows, actor=pusat)
+    assert "5807.QEA.002: Capaian RO ini sudah diisi per bulan dengan bukti" in " ".join(
+        refused.value.messages
+    )
+    manual.refresh_from_db()
+    assert (manual.measure, manual.unit) == (Measure.MANUAL, "dokumen")
+
+
 def test_operators_and_viewers_may_not_enter_a_plan(allocation, operator, viewer):
     for user in (operator, viewer):
         with pytest.raises(PermissionDenied):
