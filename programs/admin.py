@@ -893,9 +893,23 @@ class ActivityAdmin(ProgrammeAdmin):
     list_filter = ["year", "province", "kind", "status", "sector", "mode", "review_status", "covid_response"]
     list_select_related = ["province"]
     search_fields = ["title", "province__name", "regency__name"]
-    autocomplete_fields = ["allocation", "partners"]
+    autocomplete_fields = ["allocation", "partners", "planned_output"]
     fieldsets = [
-        (None, {"fields": ["allocation", "province", "year_plain", "title", "kind", "purpose", "sector"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "allocation",
+                    "province",
+                    "year_plain",
+                    "planned_output",
+                    "title",
+                    "kind",
+                    "purpose",
+                    "sector",
+                ]
+            },
+        ),
         (_("Pelaksanaan"), {"fields": ["covid_response", "regency", "mode", "partners"]}),
         (
             _("Jadwal dan status"),

@@ -933,6 +933,15 @@ class Activity(CopiesFromParent, Reviewable, Tracked):
             message = _regency_outside(_related(self, "regency"), allocation.province, year)
             if message:
                 errors["regency"] = message
+            planned_output = _related(self, "planned_output")
+            if planned_output is not None and (
+                planned_output.allocation_id != allocation.pk or planned_output.level != "ro"
+            ):
+                errors["planned_output"] = _(
+                    "RO ini dari rencana alokasi lain; pilih RO dari rencana kegiatan ini."
+                )
+            elif self.planned_output_id is None and allocation.has_plan:
+                errors["planned_output"] = _("Pilih RO (rincian output) dari rencana tahun ini.")
             stored = _as_stored(Activity, self.pk, "province_id", "year")
             if (
                 stored

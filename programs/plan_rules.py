@@ -81,7 +81,15 @@ _ROW_RULES = (
         "programs_achievement",
         """NOT EXISTS (SELECT 1 FROM programs_planitem p
             WHERE p.id = NEW.planned_output_id AND p.level = 'ro' AND p.measure = 'manual')""",
-        ("INSERT", "UPDATE"),
+        ("INSERT",),
+    ),
+    (
+        # Moved to another RO; its own workflow (submit, verify) writes it without asking again.
+        "achievement_of_a_manual_ro",
+        "programs_achievement",
+        """NEW.planned_output_id <> OLD.planned_output_id AND NOT EXISTS (SELECT 1 FROM programs_planitem p
+            WHERE p.id = NEW.planned_output_id AND p.level = 'ro' AND p.measure = 'manual')""",
+        ("UPDATE",),
     ),
 )
 

@@ -328,6 +328,14 @@ def _stored_parent_code(item, stored):
 
 def _check_amounts(allocation, lines, by_code, problems):
     ros = [v for v in lines if v["level"] == PlanLevel.RO]
+    # A revision moves RO pagus, not their detail lines (as the DIPA's revision pages do): the details of an
+    # RO a revision moved may still add up to its pagu before the first revision, the DIPA's breakdown.
+    original = {}
+    moved = RevisionLine.objects.filter(planned_output__allocation=allocation).order_by(
+        "revision__revised_on", "revision_id"
+    )
+    for code, previous in moved.values_list("planned_output__code", "previous_pagu"):
+        original.setdefault(code, previous)
     children = {}
     for values in lines:
         children.setdefault(values["parent_code"], []).append(values)
@@ -352,7 +360,7 @@ def _check_amounts(allocation, lines, by_code, problems):
                 below = [c["pagu"] for c in children.get(child["code"], []) if c["pagu"] is not None]
                 if below:
                     amounts.append(sum(below))
-        if amounts and sum(amounts) != ro["pagu"]:
+        if amounts and sum(amounts) not in (ro["pagu"], original.get(ro["code"], ro["pagu"])):
             _failer(problems, ro)(
                 "pagu",
                 _("Jumlah rincian (komponen/akun) di bawah RO ini %(s)s tidak sama dengan pagu RO %(p)s.")

@@ -190,6 +190,7 @@ def populate(allocation, ros, *, copies=1):
         make_participant(w1, founded_firm=founded)
         make_participant(w1, founded_firm=founded)
         make_participant(w1, founded_firm=make_firm("51"))
+        make_participant(w1, founded_firm=make_firm("51", nib=""))  # founded, but without a NIB yet
         make_participant(w1)
         # Units: masks by the end of June count; a later one, another product type, an unverified one not.
         u1 = done_activity(allocation, ros["produk"], datetime.date(YEAR, 9, 30))  # held after June
@@ -249,7 +250,7 @@ def expected(allocation, month):
             achieved = len({p.nik for p in people if p.nik}) + len([p for p in people if not p.nik])
         elif ro.measure == "wirausaha_nib":
             founders = [p for p in Participant.objects.all() if p.activity_id in ids and p.founded_firm_id]
-            achieved = len({p.founded_firm_id for p in founders})
+            achieved = len({p.founded_firm_id for p in founders if p.founded_firm.nib})
         elif ro.measure == "produk":
             # the output's date replaces the activity's
             mine = [a for a in Activity.objects.all() if a.planned_output_id == ro.pk]

@@ -550,7 +550,8 @@ def _achieved_by_hand(ro):
         people = [p for a in held for p in a.participants.all()]
         return len({p.nik for p in people if p.nik}) + sum(1 for p in people if not p.nik)
     if ro.measure == "wirausaha_nib":
-        return len({p.founded_firm_id for a in held for p in a.participants.all() if p.founded_firm_id})
+        founded = [p.founded_firm for a in held for p in a.participants.all() if p.founded_firm_id]
+        return len({f.pk for f in founded if f.nib})
     if ro.measure == "produk":
         verified = Activity.objects.filter(planned_output=ro, review_status="terverifikasi")
         return sum(

@@ -120,15 +120,7 @@ class ActivityForm(ScopedForm):
             foreign = [p for p in partners if p.province_id != allocation.province_id]
             if foreign:
                 self.add_error("partners", _("Mitra harus dari provinsi kegiatan ini."))
-        planned_output = cleaned.get("planned_output")
-        if allocation and "planned_output" not in self.errors:
-            if planned_output is not None and planned_output.allocation_id != allocation.pk:
-                self.add_error(
-                    "planned_output",
-                    _("RO ini dari rencana alokasi lain; pilih RO dari rencana kegiatan ini."),
-                )
-            elif planned_output is None and allocation.has_plan:
-                self.add_error("planned_output", _("Pilih RO (rincian output) dari rencana tahun ini."))
+        # The RO (one of the allocation's, required in a year with a plan): Activity.clean() says it.
         return cleaned
 
 

@@ -130,6 +130,7 @@ def _achieved(user, ros, end, month):
         rows = (
             parts(Participant)
             .filter(activity__planned_output_id__in=ids[Measure.NEW_FIRMS], founded_firm__isnull=False)
+            .exclude(founded_firm__nib="")  # obtained a NIB: a firm registered without one does not count yet
             .values(ro=F("activity__planned_output_id"))
             .annotate(n=Count("founded_firm_id", distinct=True))
         )
