@@ -313,6 +313,28 @@ def test_a_revision_moves_ro_pagus_with_its_lines(planned, admin):
     assert revision.revision_code == "R-01"
 
 
+def test_a_plan_whose_ro_a_revision_moved_saves_again_with_its_dipa_breakdown(allocation, pusat, admin):
+    rows = plan_rows()
+    rows[3:4] = [
+        rows[3],
+        {"code": "5807.QEA.001.051", "name": "Bimtek", "pagu": BILLION},
+        {"code": "5807.QEA.001.051.521211", "name": "Belanja bahan", "pagu": BILLION},
+    ]
+    planning.save_plan(allocation=allocation, rows=rows, actor=pusat)
+    one = ro(allocation, "5807.QEA.001")
+    _revise(allocation, admin, Decimal("1200000000"), {one.pk: Decimal("700000000")})
+    # The stored plan as it now stands (RO 001 at Rp 700 juta, its details still the DIPA's Rp 1 miliar).
+    counts = planning.save_plan(allocation=allocation, rows=planning.plan_rows(allocation), actor=pusat)
+    assert counts["ubah"] == 0 and counts["hapus"] == 0
+    # Details adding up to neither the RO's pagu nor its pagu before the revision are still refused.
+    changed = planning.plan_rows(allocation)
+    for row in changed:
+        if row["code"].startswith("5807.QEA.001.051"):
+            row["pagu"] = Decimal("800000000")
+    with pytest.raises(planning.PlanRefused):
+        planning.save_plan(allocation=allocation, rows=changed, actor=pusat)
+
+
 def test_a_revision_whose_ro_pagus_do_not_add_up_is_refused_and_nothing_written(planned, admin):
     one = ro(planned, "5807.QEA.001")
     with pytest.raises(ValidationError) as refused:

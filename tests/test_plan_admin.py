@@ -93,3 +93,30 @@ def test_a_realisation_with_lines_keeps_its_amount_in_the_admin(admin_client, pl
     assert response.status_code == 302
     realisation.refresh_from_db()
     assert (realisation.note, realisation.amount) == ("Diperbaiki", 50 * MILLION)
+
+
+def test_an_activity_added_in_the_admin_for_a_year_with_a_plan_names_its_ro(admin_client, planned):
+    from programs.models import Activity
+
+    allocation, ros, _ = planned
+    url = admin_url(Activity, "add")
+    data = {
+        "allocation": allocation.pk,
+        "title": "Pendampingan IKM sandang",
+        "kind": "pendampingan",
+        "purpose": "pengembangan",
+        "sector": "sandang",
+        "mode": "luring",
+        "planned_start": "01/06/2021",
+        "planned_end": "30/06/2021",
+        "status": "rencana",
+        "budget": "50.000.000",
+        "target_participants": "10",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "Pilih RO" in response.context["adminform"].form.errors["planned_output"][0]
+    assert not Activity.objects.exists()
+    response = admin_client.post(url, {**data, "planned_output": ros[0].pk})
+    assert response.status_code == 302
+    assert Activity.objects.get().planned_output == ros[0]
