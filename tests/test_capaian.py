@@ -483,7 +483,8 @@ def test_queries_do_not_grow_with_the_data(plan, pusat_client, django_assert_num
     # 1 the session, 2 the user, 3 the second factor's device, 4 the user's groups (roles),
     # 5 the province (through the scope), 6 the allocation, 7 its ROs,
     # 8-13 one grouped query per measure kind (ikm, peserta, wirausaha_nib, produk, kegiatan, manual),
-    # 14 the realisation lines per RO, 15-17 the session saved (savepoint, update, release)
+    # 14 the realisation lines per RO, 15 the months' realisation in all (what no RO names),
+    # 16-18 the session saved (savepoint, update, release)
     with django_assert_num_queries(QUERIES) as captured:
         assert pusat_client.get(_url(bulan=6)).status_code == 200
     first = len(captured)
@@ -494,4 +495,19 @@ def test_queries_do_not_grow_with_the_data(plan, pusat_client, django_assert_num
         assert pusat_client.get(_url(bulan=6, format="json")).status_code == 200
 
 
-QUERIES = 17
+QUERIES = 18
+
+
+def test_realisation_not_split_over_the_ros_is_said_beside_the_totals(plan, pusat_client):
+    """A month entered before the year had a plan names no RO: the page says how much, the totals stay the
+    ROs' own."""
+    from tests.factories import make_realisation
+
+    allocation, ros = plan
+    make_realisation(allocation, 2, Decimal("12500000"))  # no lines
+    html = pusat_client.get(_url(bulan=6)).content.decode()
+    assert 'id="capaian-unattributed"' in html and "Rp 12.500.000" in html
+    data = json.loads(_body(pusat_client.get(_url(bulan=6, format="json"))))
+    assert data["totals"]["realised"] == 0
+    html = pusat_client.get(_url(bulan=1)).content.decode()  # February is after January's end
+    assert 'id="capaian-unattributed"' not in html

@@ -6,7 +6,8 @@ it is verified. A firm or a person is counted once within an RO however many of 
 part in (COUNT DISTINCT per RO, never a sum of per-activity counts).
 
 The number of queries is fixed whatever the amount of data: the allocation, its ROs, one grouped query per
-measure kind the ROs use (grouped by RO, never one query per RO), and the realisation lines per RO. It never
+measure kind the ROs use (grouped by RO, never one query per RO), the realisation lines per RO and the
+month's realisation in all (what is not split over the ROs is said beside the totals). It never
 writes; the page is `reports.views.capaian`.
 """
 
@@ -32,6 +33,7 @@ from ..models import (
     Participation,
     PlanItem,
     PlanLevel,
+    Realisation,
     RealisationLine,
     ReviewStatus,
 )
@@ -58,6 +60,8 @@ class Capaian:
     allocation: Allocation | None
     rows: list = field(default_factory=list)
     totals: dict = field(default_factory=dict)
+    #: Realisation of months up to the month not split over the ROs (entered before the year had a plan).
+    unattributed: Decimal = Decimal(0)
 
     @property
     def as_of(self):
@@ -230,4 +234,11 @@ def capaian_report(user, province, year, month=None):
     pagu = sum((r["pagu"] or zero for r in report.rows), zero)
     spent = sum((r["realised"] for r in report.rows), zero)
     report.totals = {"pagu": pagu, "realised": spent, "absorption_pct": absorption_pct(spent, pagu)}
+    recorded = (
+        Realisation.objects.visible_to(user)
+        .filter(allocation=allocation, month__lte=month)
+        .aggregate(total=Sum("amount"))["total"]
+        or zero
+    )
+    report.unattributed = recorded - spent
     return report
