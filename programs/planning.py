@@ -278,7 +278,34 @@ def check_plan(allocation, rows, *, stored=None, refused=()):
     removed = [item for code, item in stored.items() if code not in by_code and code not in refused]
     _check_removable(removed, problems)
     _check_manual_kept(lines, stored, problems)
+    _check_moves_by_revision(allocation, lines, stored, problems)
     return lines, removed, problems
+
+
+def _check_moves_by_revision(allocation, lines, stored, problems):
+    """Once the DIPA is under way — revised, or money realised against it — money moves between ROs only by a
+    revision (the budget page's), which records the move and its revision code; the plan's own pages then
+    correct what was entered, not the pagus. A plan's first entry sets them, however late in the year."""
+    moved = [
+        v
+        for v in lines
+        if v["level"] == PlanLevel.RO
+        and (stored[v["code"]].pagu if v["code"] in stored else 0) != (v["pagu"] or 0)
+    ]
+    if not moved or allocation.pk is None or not any(i.level == PlanLevel.RO for i in stored.values()):
+        return  # a plan entered for the first time, however late in the year, sets the RO pagus
+    if not (allocation.revisions.exists() or allocation.realisations.exists()):
+        return
+    for values in moved:
+        _failer(problems, values)(
+            "pagu",
+            _(
+                "Anggaran tahun ini sudah berjalan (ada revisi atau realisasi): pindahkan pagu antar-RO "
+                "lewat revisi DIPA di halaman Anggaran, yang mencatat kode revisinya. "
+                "Pagu RO ini tetap %(p)s."
+            )
+            % {"p": rupiah(stored[values["code"]].pagu if values["code"] in stored else 0)},
+        )
 
 
 def _check_manual_kept(lines, stored, problems):

@@ -135,6 +135,26 @@ def test_the_sum_follows_the_current_pagu_after_a_revision(allocation, pusat):
     assert PlanItem.objects.filter(level="ro").count() == 2
 
 
+def test_once_money_is_realised_ro_pagus_move_by_revision_only(planned, pusat):
+    from tests.factories import make_realisation
+
+    make_realisation(planned, 3, Decimal("10000000"))
+    moved = plan_rows((Decimal("900000000"), Decimal("600000000")))  # the same total, money moved
+    with pytest.raises(planning.PlanRefused) as refused:
+        planning.save_plan(allocation=planned, rows=moved, actor=pusat)
+    assert [(p.code, p.field) for p in refused.value.problems] == [
+        ("5807.QEA.001", "pagu"),
+        ("5807.QEA.002", "pagu"),
+    ]
+    assert "lewat revisi DIPA di halaman Anggaran" in refused.value.messages[0]
+    assert "Pagu RO ini tetap Rp 1.000.000.000" in refused.value.messages[0]
+    assert ro(planned, "5807.QEA.001").pagu == BILLION
+    # Correcting what was entered (a name, a target) stays the plan page's.
+    corrected = plan_rows()
+    corrected[3]["name"] = "IKM yang difasilitasi dan didampingi"
+    assert planning.save_plan(allocation=planned, rows=corrected, actor=pusat)["ubah"] == 1
+
+
 def test_detail_amounts_under_an_ro_must_add_up_to_its_pagu(allocation, pusat):
     rows = plan_rows()
     rows[3:4] = [
