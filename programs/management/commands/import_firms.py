@@ -7,20 +7,14 @@
 Exits with status 1 when any row is refused (then nothing is written), 2 on a bad command line.
 """
 
-import sys
-
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
-from tqdm import tqdm
 
 from provinces.models import Province
 
-from ...imports import FIRMS, ImportRefused, import_file, write_template
-from ...numbers import decimal_text, grouped
-
-SHOWN_ERRORS = 50
+from ...imports import FIRMS, write_template
+from ..importing import run_import
 
 
 class Command(BaseCommand):
@@ -63,52 +57,6 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"Pengguna {options['user']} tidak ditemukan.")
-        bars = {}
-
-        def progress(stage, done, total):
-            bar = bars.get(stage)
-            if bar is None:
-                label = {"periksa": "Memeriksa", "simpan": "Menyimpan"}[stage]
-                bar = bars[stage] = tqdm(total=total, desc=label, unit=" baris", file=sys.stderr, leave=True)
-            bar.update(done - bar.n)
-
-        try:
-            report = import_file(
-                options["file"],
-                kind=FIRMS,
-                province=province,
-                user=user,
-                dry_run=options["dry_run"],
-                name=options["file"],
-                progress=progress,
-            )
-        except ImportRefused as e:
-            raise CommandError(f"Berkas ditolak: {e.message}") from e
-        except PermissionDenied as e:
-            raise CommandError(str(e) or "Di luar wewenang pengguna ini.") from e
-        except OSError as e:
-            raise CommandError(f"Berkas tidak dapat dibuka: {e}") from e
-        finally:
-            for bar in bars.values():
-                bar.close()
-        for notice in report.notices:
-            self.stdout.write(str(notice))
-        errors = list(report.errors())
-        for row, column, message in errors[:SHOWN_ERRORS]:
-            self.stderr.write(f"Baris {row}, kolom {column}: {message}")
-        if len(errors) > SHOWN_ERRORS:
-            self.stderr.write(f"... dan {len(errors) - SHOWN_ERRORS} galat lainnya.")
-        for row in report.rows:
-            for warning in row.warnings:
-                self.stdout.write(f"Baris {row.number}: {warning}")
-        seconds = decimal_text(report.seconds, 1)
-        per_second = grouped(round(report.rows_per_second))
-        self.stdout.write(f"{report.summary()} ({seconds} dtk, {per_second} baris/dtk)")
-        if not report.ok:
-            raise CommandError(
-                f"{report.refused} baris ditolak; tidak ada yang disimpan. Perbaiki berkas lalu impor lagi."
-            )
-        if report.dry_run:
-            self.stdout.write(self.style.WARNING("Uji coba (--dry-run): tidak ada yang disimpan."))
-        else:
-            self.stdout.write(self.style.SUCCESS("Semua baris disimpan."))
+        run_import(
+            self, options["file"], kind=FIRMS, user=user, dry_run=options["dry_run"], province=province
+        )

@@ -10,15 +10,12 @@ Exits with status 1 when any row is refused (then nothing is written).
 """
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from ...imports import ImportRefused, import_file
 from ...imports.dipa import PLAN, write_plan_template
 from ...models import Allocation
-
-SHOWN_ERRORS = 50
+from ..importing import run_import
 
 
 class Command(BaseCommand):
@@ -64,34 +61,6 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:
             raise CommandError(f"Pengguna {options['user']} tidak ditemukan.")
-        try:
-            report = import_file(
-                options["file"],
-                kind=PLAN,
-                allocation=allocation,
-                user=user,
-                dry_run=options["dry_run"],
-                name=options["file"],
-            )
-        except ImportRefused as e:
-            raise CommandError(f"Berkas ditolak: {e.message}") from e
-        except PermissionDenied as e:
-            raise CommandError(str(e) or "Di luar wewenang pengguna ini.") from e
-        except OSError as e:
-            raise CommandError(f"Berkas tidak dapat dibuka: {e}") from e
-        for notice in report.notices:
-            self.stdout.write(str(notice))
-        errors = list(report.errors())
-        for row, column, message in errors[:SHOWN_ERRORS]:
-            self.stderr.write(f"Baris {row}, kolom {column}: {message}")
-        if len(errors) > SHOWN_ERRORS:
-            self.stderr.write(f"... dan {len(errors) - SHOWN_ERRORS} galat lainnya.")
-        self.stdout.write(report.summary())
-        if not report.ok:
-            raise CommandError(
-                f"{report.refused} baris ditolak; tidak ada yang disimpan. Perbaiki berkas lalu impor lagi."
-            )
-        if report.dry_run:
-            self.stdout.write(self.style.WARNING("Uji coba (--dry-run): tidak ada yang disimpan."))
-        else:
-            self.stdout.write(self.style.SUCCESS("Semua baris disimpan."))
+        run_import(
+            self, options["file"], kind=PLAN, user=user, dry_run=options["dry_run"], allocation=allocation
+        )
