@@ -20,8 +20,8 @@ from programs.models import (
     PlanLevel,
     RevisionLine,
 )
-from provinces.models import Regency
 from tests.factories import make_activity, make_allocation, make_revision
+from tests.test_workspace import _activity_post
 
 pytestmark = pytest.mark.django_db
 
@@ -531,25 +531,6 @@ def test_the_plan_page_runs_its_exact_queries(pusat_client, planned, django_asse
 
 
 # --- The activity's RO -------------------------------------------------------------------------------------
-
-
-def _activity_post(allocation, **changes):
-    return {
-        "allocation": allocation.pk,
-        "title": "Bimtek produksi APD",
-        "kind": "bimtek",
-        "purpose": "pengembangan",
-        "sector": "sandang",
-        "covid_response": "on",
-        "regency": Regency.objects.get(code="51.06").pk,
-        "mode": "kombinasi",
-        "planned_start": "15/06/2020",
-        "planned_end": "17/07/2020",
-        "status": "rencana",
-        "budget": "Rp 1.250.000",
-        "target_participants": "20",
-        **changes,
-    }
 
 
 def test_an_activity_in_a_plan_year_needs_an_ro(operator_client, planned):
