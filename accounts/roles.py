@@ -12,6 +12,10 @@ class Role(StrEnum):
     ADMIN = "admin"
     MINISTRY = "pusat"
     OPERATOR = "operator"
+    #: The head of a provincial office (Kepala Dinas): approves or returns what its operators prepared.
+    HEAD = "kadis"
+    #: An operator of a regency/city office (TP work run there): that regency's activities only.
+    REGENCY_OPERATOR = "operator_kab"
     VIEWER = "viewer"
 
 
@@ -20,12 +24,16 @@ GROUP_NAMES = {
     Role.ADMIN: "Admin",
     Role.MINISTRY: "Staf Kementerian",
     Role.OPERATOR: "Operator Provinsi",
+    Role.HEAD: "Kepala Dinas",
+    Role.REGENCY_OPERATOR: "Operator Kabupaten/Kota",
     Role.VIEWER: "Peninjau",
 }
 ROLE_LABELS = {
     Role.ADMIN: _("Admin"),
     Role.MINISTRY: _("Staf Kementerian (pusat)"),
     Role.OPERATOR: _("Operator provinsi"),
+    Role.HEAD: _("Kepala Dinas"),
+    Role.REGENCY_OPERATOR: _("Operator kabupaten/kota"),
     Role.VIEWER: _("Peninjau"),
 }
 _ROLE_BY_GROUP = {name: role for role, name in GROUP_NAMES.items()}
@@ -43,4 +51,3 @@ def roles_of(user):
             cached |= {Role.ADMIN}
         user._ikm_roles = cached
     return cached
-

@@ -49,8 +49,8 @@ def _visible_scope(user):
     roles = roles_of(user)
     if Role.ADMIN in roles or Role.MINISTRY in roles:
         return ALL
-    if Role.OPERATOR in roles:
-        return user.province_id  # an operator without a province sees nothing
+    if roles & {Role.OPERATOR, Role.HEAD, Role.REGENCY_OPERATOR}:
+        return user.province_id  # provincial staff without a province see nothing
     if Role.VIEWER in roles:
         return user.province_id or ALL
     return None
@@ -59,13 +59,23 @@ def _visible_scope(user):
 def _editable_scope(user):
     """ALL, a province id, or None — whose figures the user may enter and change.
 
-    Ministry staff verify and return but never edit a province's figures; viewers only read.
+    Ministry staff verify and return but never edit a province's figures; the Kepala Dinas approves or
+    returns but enters nothing; viewers only read. A regency operator's scope is their province, narrowed to
+    their regency's activities by the querysets (`_regency_only`).
     """
     roles = roles_of(user)
     if Role.ADMIN in roles:
         return ALL
-    if Role.OPERATOR in roles:
+    if Role.OPERATOR in roles or _regency_only(user):
         return user.province_id
+    return None
+
+
+def _regency_only(user):
+    """The regency a regency/city operator works for (their activities only), else None."""
+    roles = roles_of(user)
+    if Role.REGENCY_OPERATOR in roles and not roles & {Role.ADMIN, Role.OPERATOR}:
+        return user.regency_id or 0  # without a regency: no activity at all
     return None
 
 
@@ -90,8 +100,26 @@ def may_read(user):
 
 
 def may_enter_data(user):
-    """The user enters a province's figures (operators, admins): the workspace's create and edit pages."""
+    """The user enters a province's data (operators, regency operators, admins): the workspace's create and
+    edit pages."""
     return _editable_scope(user) is not None
+
+
+def may_report(user):
+    """The user enters and hands over the province's periodic reports — monthly realisation, RPD,
+    achievement, the quarterly notes (provincial operators, admins; not a regency's operators)."""
+    return _editable_scope(user) is not None and _regency_only(user) is None
+
+
+def is_head_of_office(user):
+    """A Kepala Dinas: their home shows what awaits their approval."""
+    return Role.HEAD in roles_of(user) and user.province_id is not None
+
+
+def may_approve(user, province_id):
+    """The user approves or returns a province's packages before the ministry sees them: that province's
+    Kepala Dinas (and admins, to repair)."""
+    return _admin(user) or (is_head_of_office(user) and user.province_id == province_id)
 
 
 def may_review(user):
@@ -133,8 +161,10 @@ def sees_every_province(user):
 
 
 def own_province(user):
-    """The province an operator works for (their home page shows its allocation), else None."""
-    return user.province_id if Role.OPERATOR in roles_of(user) else None
+    """The province an operator, a regency operator or a Kepala Dinas works for (their home page shows its
+    allocation and deadlines), else None."""
+    roles = roles_of(user)
+    return user.province_id if roles & {Role.OPERATOR, Role.HEAD, Role.REGENCY_OPERATOR} else None
 
 
 def needs_second_factor(user):
@@ -150,11 +180,25 @@ def operators_of(province_id):
     )
 
 
+def heads_of(province_id):
+    """The active Kepala Dinas of a province (told when a package awaits their approval)."""
+    return get_user_model().objects.filter(
+        province_id=province_id, groups__name=GROUP_NAMES[Role.HEAD], is_active=True
+    )
+
+
+def ministry_staff():
+    """The active ministry staff (told when a package awaits verification)."""
+    return get_user_model().objects.filter(groups__name=GROUP_NAMES[Role.MINISTRY], is_active=True)
+
+
 def capabilities(user):
     """What the menus show (the views decide access again on every request)."""
     return {
         "enter_data": may_enter_data(user),
         "operator": own_province(user) is not None,
+        "report": may_report(user),
+        "head": is_head_of_office(user),
         "review": may_review(user),
         "enter_plan": may_enter_plan(user),
         "administer": may_administer(user),
@@ -218,8 +262,17 @@ def may_take(user, transition, obj, *, closed_years=None):
         return False
     if transition.who == workflow.Who.REVIEWER:
         return may_review(user)
+    if transition.who == workflow.Who.HEAD:
+        return may_approve(user, _province_of(obj))
     if transition.who == workflow.Who.PROVINCE:
-        return _province_of(obj) is not None and _in_scope(_editable_scope(user), _province_of(obj))
+        province = _province_of(obj)
+        if province is None or not _in_scope(_editable_scope(user), province):
+            return False
+        regency = _regency_only(user)
+        if regency is None:
+            return True
+        # A regency operator hands over their regency's activities, never a province's package.
+        return workflow.flow_of(obj) == workflow.Flow.ACTIVITY and obj.regency_id == regency
     return False
 
 
@@ -227,6 +280,8 @@ def refusal(transition):
     """Why a user who may not take the action is refused (403)."""
     if transition.who == workflow.Who.REVIEWER:
         return _("Hanya staf kementerian yang dapat memverifikasi.")
+    if transition.who == workflow.Who.HEAD:
+        return _("Hanya Kepala Dinas provinsi ini yang dapat menyetujui atau mengembalikannya.")
     return _("Anda tidak berhak mengajukan data ini.")
 
 
@@ -236,8 +291,12 @@ def _allocation_of(obj):
     return obj.allocation if hasattr(obj, "allocation_id") else obj.planned_output.allocation
 
 
-def _province_of(obj):
+def province_of(obj):
+    """The province of a record of the workflow."""
     return getattr(obj, "province_id", None) or _allocation_of(obj).province_id
+
+
+_province_of = province_of
 
 
 def year_of(obj):
@@ -266,9 +325,18 @@ class ScopedQuerySet(models.QuerySet):
     set_by_ministry = False
     #: Entered by ministry staff (the plan: RO, targets): they and admins change it in an open year.
     entered_by_ministry = False
+    #: The lookup to the regency whose operators alone (of the regency operators) see and change it (an
+    #: activity and its parts); None: a regency operator reads it with their province.
+    regency_lookup = None
+    #: A regency operator may enter it (their activities, the registries of firms and partners).
+    regency_entry = False
 
     def visible_to(self, user):
-        return _in(self, _visible_scope(user), self.province_lookup)
+        qs = _in(self, _visible_scope(user), self.province_lookup)
+        regency = _regency_only(user)
+        if regency is not None and self.regency_lookup:
+            qs = qs.filter(**{self.regency_lookup: regency})
+        return qs
 
     def editable_by(self, user):
         """What the user may change now: their provinces, minus what the workflow or a closed year locks."""
@@ -277,7 +345,7 @@ class ScopedQuerySet(models.QuerySet):
                 return self.none()
             qs = self.visible_to(user)
             return qs if may_change_closed_years(user) else qs.unlocked()
-        qs = _in(self, _editable_scope(user), self.province_lookup)
+        qs = self.in_editable_provinces(user)
         if may_change_closed_years(user):
             return qs
         if self.set_by_ministry:
@@ -285,8 +353,16 @@ class ScopedQuerySet(models.QuerySet):
         return qs.unlocked()
 
     def in_editable_provinces(self, user):
-        """Rows of the provinces whose figures the user may enter, locked or not."""
-        return _in(self, _editable_scope(user), self.province_lookup)
+        """Rows of the provinces whose figures the user may enter, locked or not (a regency operator's:
+        their regency's, of the models they enter)."""
+        qs = _in(self, _editable_scope(user), self.province_lookup)
+        regency = _regency_only(user)
+        if regency is not None:
+            if not self.regency_entry:
+                return qs.none()
+            if self.regency_lookup:
+                qs = qs.filter(**{self.regency_lookup: regency})
+        return qs
 
     def unlocked(self):
         """Rows neither the workflow nor a closed fiscal year locks."""
@@ -343,17 +419,25 @@ def get_editable_or_403(queryset, user, *, refusal=None, **lookup):
 
 
 def allocations_open_for_entry(user):
-    """Allocations the user may link new records to (realisation, quarterly notes): of the provinces they
-    enter data for, in a year still open to them. The allocation itself is set by the ministry."""
+    """Allocations the user may link new activities to: of the provinces they enter data for, in a year
+    still open to them. The allocation itself is set by the ministry."""
     from .models import Allocation
 
-    qs = Allocation.objects.in_editable_provinces(user)
+    qs = _in(Allocation.objects.all(), _editable_scope(user))
     return qs if may_change_closed_years(user) else qs.exclude(year__in=closed_years())
+
+
+def allocations_open_for_reporting(user):
+    """Allocations whose periodic reports (realisation, RPD, achievement, quarterly notes) the user enters:
+    as `allocations_open_for_entry`, for the province's operators and admins only."""
+    from .models import Allocation
+
+    return allocations_open_for_entry(user) if may_report(user) else Allocation.objects.none()
 
 
 def may_add_realisation(user, allocation):
     """Operators (and admins) enter monthly realisation for allocations of their province in an open year."""
-    return allocations_open_for_entry(user).filter(pk=allocation.pk).exists()
+    return allocations_open_for_reporting(user).filter(pk=allocation.pk).exists()
 
 
 def regencies_for(user):
@@ -365,6 +449,9 @@ def regencies_for(user):
         return Regency.objects.select_related("province")
     if scope is None:
         return Regency.objects.none()
+    regency = _regency_only(user)
+    if regency is not None:
+        return Regency.objects.filter(pk=regency).select_related("province")
     return Regency.objects.filter(Q(province=scope) | Q(former_province=scope)).select_related("province")
 
 

@@ -145,7 +145,7 @@ def closed_message(allocation, on=None, *, year_windows=None):
 
 def may_enter_cash_plan(user, allocation):
     """Operators of the province and admins, in a year still open to them (as for the realisation)."""
-    return access.allocations_open_for_entry(user).filter(pk=allocation.pk).exists()
+    return access.allocations_open_for_reporting(user).filter(pk=allocation.pk).exists()
 
 
 def plan_in_force(allocation):

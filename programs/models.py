@@ -31,7 +31,7 @@ from provinces.models import Province, Regency
 from . import derived, evidence, workflow
 from .access import NationalQuerySet, ReferenceQuerySet, ScopedQuerySet
 from .numbers import absorption_pct, grouped, rupiah  # noqa: F401 - models.rupiah: the admin and messages
-from .workflow import ReviewAction, ReviewStatus
+from .workflow import Flow, ReviewAction, ReviewStatus
 
 # Whole Rupiah, at most 15 digits (Rp 999 triliun, far above any allocation): SQLite, the quick start's
 # database, reads decimals back through 15 significant digits, so every stored amount stays exact there too.
@@ -262,6 +262,8 @@ class RealisationQuerySet(ScopedQuerySet):
 class ActivityQuerySet(ScopedQuerySet):
     year_lookup = "year"
     review_lookup = "review_status"
+    regency_lookup = "regency"
+    regency_entry = True
 
 
 class ActivityPartQuerySet(ScopedQuerySet):
@@ -269,6 +271,14 @@ class ActivityPartQuerySet(ScopedQuerySet):
 
     year_lookup = "year"
     review_lookup = "activity__review_status"
+    regency_lookup = "activity__regency"
+    regency_entry = True
+
+
+class RegistryQuerySet(ScopedQuerySet):
+    """Firms and partners: the province's registries, read and added to by all its operators."""
+
+    regency_entry = True
 
 
 class ReviewEventQuerySet(ScopedQuerySet):
@@ -637,7 +647,7 @@ class Partner(NamedByLockedActivity, Tracked):
     name = models.CharField(_("nama"), max_length=200)
     kind = models.CharField(_("jenis"), max_length=20, choices=PartnerKind.choices)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = RegistryQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -719,7 +729,7 @@ class Firm(NamedByLockedActivity, Tracked):
     workers = models.PositiveIntegerField(_("jumlah tenaga kerja"), null=True, blank=True)
     covid_affected = models.BooleanField(_("terdampak Covid-19"), default=False)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = RegistryQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -800,6 +810,8 @@ class DeliveryMode(models.TextChoices):
 
 
 class Activity(CopiesFromParent, Reviewable, Tracked):
+    workflow_flow = Flow.ACTIVITY
+
     allocation = models.ForeignKey(
         Allocation, on_delete=models.PROTECT, related_name="activities", verbose_name=_("alokasi")
     )
@@ -1347,7 +1359,7 @@ class ReviewEvent(models.Model):
         Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("provinsi")
     )
     year = models.PositiveSmallIntegerField(_("tahun anggaran"))
-    action = models.CharField(_("tindakan"), max_length=15, choices=ReviewAction.choices)
+    action = models.CharField(_("tindakan"), max_length=20, choices=ReviewAction.choices)
     from_status = models.CharField(_("status semula"), max_length=15, choices=ReviewStatus.choices)
     to_status = models.CharField(_("status baru"), max_length=15, choices=ReviewStatus.choices)
     note = models.TextField(_("catatan"), blank=True)
@@ -1469,10 +1481,12 @@ class Attachment(CopiesFromParent, Tracked):
 class QuarterlyNoteQuerySet(ScopedQuerySet):
     province_lookup = "allocation__province"
     year_lookup = "allocation__year"
+    review_lookup = "review_status"
 
 
-class QuarterlyNote(Tracked):
-    """What the provincial office notes for a quarter's monitoring report: problems and follow-up."""
+class QuarterlyNote(Reviewable, Tracked):
+    """What the provincial office notes for a quarter's monitoring report: problems and follow-up. Its
+    review state follows the quarter's ReportPackage."""
 
     allocation = models.ForeignKey(
         Allocation, on_delete=models.PROTECT, related_name="quarterly_notes", verbose_name=_("alokasi")
@@ -1515,6 +1529,295 @@ class QuarterlyNote(Tracked):
                 raise ValidationError(
                     {"quarter": _("Catatan triwulan ini sudah ada; ubah catatan yang ada.")}
                 )
+
+
+# --- The reporting cycle: a period's package, closed periods, the working-day calendar, the inbox ----------
+
+
+class PackageKind(models.TextChoices):
+    MONTHLY = "bulanan", _("Bulanan")
+    QUARTERLY = "triwulanan", _("Triwulanan")
+
+
+PERIODS_OF_KIND = {PackageKind.MONTHLY: 12, PackageKind.QUARTERLY: 4}
+
+
+class ReportPackageQuerySet(ScopedQuerySet):
+    province_lookup = "allocation__province"
+    year_lookup = "allocation__year"
+    review_lookup = "review_status"
+
+
+class ReportPackage(Reviewable, Tracked):
+    """What a province reports for a period, signed off in two tiers: a month (its realisation, the RPD in
+    force, its output achievement) or a quarter (the quarterly report with its notes). The operators prepare
+    it, the Kepala Dinas approves it (or returns it), the ministry verifies it (or returns it): the actions
+    of programs/workflow.py, flow "package". The records it holds take its state with it
+    (services.transition), so the locks and the "verified only" figures read them as before."""
+
+    workflow_flow = Flow.PACKAGE
+
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, related_name="packages", verbose_name=_("alokasi")
+    )
+    kind = models.CharField(_("jenis"), max_length=10, choices=PackageKind.choices)
+    period = models.PositiveSmallIntegerField(
+        _("periode"), help_text=_("Bulan (1–12) untuk paket bulanan, triwulan (1–4) untuk paket triwulanan.")
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("disiapkan oleh"),
+    )
+    approved_at = models.DateTimeField(_("disetujui pada"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("disetujui oleh"),
+    )
+    #: The RPD version in force when the month was handed over (a monthly package).
+    cash_plan = models.ForeignKey(
+        "CashPlan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("RPD yang berlaku"),
+    )
+    note = models.TextField(_("catatan operator"), blank=True)
+
+    objects = ReportPackageQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("paket laporan")
+        verbose_name_plural = _("paket laporan")
+        ordering = ["allocation", "kind", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["allocation", "kind", "period"], name="report_package_one_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=PackageKind.MONTHLY, period__gte=1, period__lte=12)
+                | Q(kind=PackageKind.QUARTERLY, period__gte=1, period__lte=4),
+                name="report_package_period_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_at__isnull=True, approved_by__isnull=True)
+                | Q(approved_at__isnull=False, approved_by__isnull=False),
+                name="report_package_approved_by_someone",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_status__in=ReviewStatus.values), name="report_package_status_known"
+            ),
+        ]
+
+    def __str__(self):
+        if self.kind == PackageKind.QUARTERLY:
+            return _("Paket triwulan %(p)s %(a)s") % {"p": self.period, "a": self.allocation}
+        return _("Paket bulan %(p)s %(a)s") % {"p": self.period, "a": self.allocation}
+
+    @property
+    def province_id(self):
+        return self.allocation.province_id
+
+    @property
+    def year(self):
+        return self.allocation.year
+
+    def clean(self):
+        if self.kind in PERIODS_OF_KIND and _is_number(self.period):
+            last = PERIODS_OF_KIND[self.kind]
+            if not 1 <= self.period <= last:
+                raise ValidationError({"period": _("Periode harus 1 sampai %(n)s.") % {"n": last}})
+
+
+class PeriodClosure(models.Model):
+    """A month or a quarter the ministry closed for entry in a fiscal year: its package can no longer be
+    changed or handed over, except by the provinces given an exception until a date."""
+
+    year = models.PositiveSmallIntegerField(_("tahun anggaran"), validators=YEAR_VALIDATORS)
+    kind = models.CharField(_("jenis"), max_length=10, choices=PackageKind.choices)
+    period = models.PositiveSmallIntegerField(_("periode"))
+    closed_at = models.DateTimeField(_("ditutup pada"), default=timezone.now)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("ditutup oleh")
+    )
+    note = models.CharField(_("keterangan"), max_length=250, blank=True)
+
+    objects = ReferenceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("periode ditutup")
+        verbose_name_plural = _("periode ditutup")
+        ordering = ["-year", "kind", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "kind", "period"], name="period_closure_one_per_period"),
+            models.CheckConstraint(
+                condition=Q(kind=PackageKind.MONTHLY, period__gte=1, period__lte=12)
+                | Q(kind=PackageKind.QUARTERLY, period__gte=1, period__lte=4),
+                name="period_closure_period_range",
+            ),
+        ]
+
+    def __str__(self):
+        if self.kind == PackageKind.QUARTERLY:
+            return _("Triwulan %(p)s tahun %(y)s") % {"p": self.period, "y": self.year}
+        return _("Bulan %(p)s tahun %(y)s") % {"p": self.period, "y": self.year}
+
+
+class PeriodException(models.Model):
+    """One province may still enter and hand over a closed period until a date (its last day)."""
+
+    closure = models.ForeignKey(
+        PeriodClosure, on_delete=models.CASCADE, related_name="exceptions", verbose_name=_("periode ditutup")
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("provinsi")
+    )
+    until = models.DateField(_("dibuka sampai (hari terakhir)"))
+    note = models.CharField(_("alasan"), max_length=250, blank=True)
+    granted_at = models.DateTimeField(_("diberikan pada"), default=timezone.now)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("diberikan oleh")
+    )
+
+    objects = ReferenceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("pengecualian periode")
+        verbose_name_plural = _("pengecualian periode")
+        ordering = ["closure", "province"]
+        constraints = [
+            models.UniqueConstraint(fields=["closure", "province"], name="period_exception_one_per_province"),
+        ]
+
+    def __str__(self):
+        return _("%(p)s sampai %(d)s") % {"p": self.province, "d": self.until.strftime("%d/%m/%Y")}
+
+
+class HolidayKind(models.TextChoices):
+    NATIONAL = "libur_nasional", _("Libur nasional")
+    JOINT_LEAVE = "cuti_bersama", _("Cuti bersama")
+
+
+class HolidaySource(models.TextChoices):
+    PACKAGE = "paket", _("Paket holidays (otomatis)")
+    MINISTRY = "kementerian", _("Ditetapkan kementerian")
+
+
+class Holiday(models.Model):
+    """A national holiday or cuti bersama: the working-day calendar's data (programs/workdays.py). Loaded
+    from the `holidays` package's Indonesian calendar and amended by the ministry in the admin: a day added
+    (a decree the package does not know yet), or a package day marked as a working day after all."""
+
+    date = models.DateField(_("tanggal"), unique=True)
+    name = models.CharField(_("nama"), max_length=200)
+    kind = models.CharField(_("jenis"), max_length=15, choices=HolidayKind.choices)
+    is_day_off = models.BooleanField(
+        _("hari libur"),
+        default=True,
+        help_text=_(
+            "Hapus centang bila tanggal ini ternyata tetap hari kerja (mis. cuti bersama dibatalkan)."
+        ),
+    )
+    source = models.CharField(_("sumber"), max_length=15, choices=HolidaySource.choices)
+    note = models.CharField(_("dasar penetapan"), max_length=250, blank=True, help_text=_("Mis. nomor SKB."))
+
+    objects = ReferenceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("hari libur")
+        verbose_name_plural = _("hari libur")
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=HolidayKind.values), name="holiday_kind_known"),
+            models.CheckConstraint(condition=Q(source__in=HolidaySource.values), name="holiday_source_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.date:%d/%m/%Y} {self.name}"
+
+
+class NotificationKind(models.TextChoices):
+    REMINDER = "pengingat", _("Pengingat tenggat")
+    MISSED = "terlambat", _("Tenggat terlewat")
+    PREPARED = "diajukan", _("Menunggu persetujuan")
+    APPROVED = "disetujui", _("Disetujui")
+    RETURNED = "dikembalikan", _("Dikembalikan")
+    VERIFIED = "diverifikasi", _("Diverifikasi")
+
+
+class EmailStatus(models.TextChoices):
+    NONE = "tidak", _("Tanpa surel")
+    PENDING = "antre", _("Menunggu dikirim")
+    SENT = "terkirim", _("Terkirim")
+    FAILED = "gagal", _("Gagal")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A user's own inbox; admins see every notice (to resend a failed mail)."""
+        from .access import may_administer
+
+        return self if may_administer(user) else self.filter(recipient_id=user.pk)
+
+
+class Notification(models.Model):
+    """One notice to one user: shown in the application's inbox (the bell) and mailed by the background
+    worker, never inside a request. A mail that fails is retried and, when it keeps failing, stays visible
+    as failed. `key` makes a notice idempotent: a reminder computed twice is written once."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("penerima"),
+    )
+    kind = models.CharField(_("jenis"), max_length=15, choices=NotificationKind.choices)
+    subject = models.CharField(_("judul"), max_length=250)
+    body = models.TextField(_("isi"))
+    link = models.CharField(_("tautan"), max_length=300, blank=True)
+    key = models.CharField(_("kunci"), max_length=120, blank=True)
+    created_at = models.DateTimeField(_("dibuat pada"), default=timezone.now)
+    read_at = models.DateTimeField(_("dibaca pada"), null=True, blank=True)
+    email_status = models.CharField(
+        _("status surel"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    email_attempts = models.PositiveSmallIntegerField(_("percobaan kirim"), default=0)
+    email_error = models.TextField(_("kesalahan surel terakhir"), blank=True)
+    emailed_at = models.DateTimeField(_("dikirim pada"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pemberitahuan")
+        verbose_name_plural = _("pemberitahuan")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"], condition=~Q(key=""), name="notification_once_per_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=NotificationKind.values), name="notification_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(email_status__in=EmailStatus.values), name="notification_email_status_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self):
+        return self.subject
 
 
 # --- The plan: the DIPA's structure and output targets (RO), its cash plan (RPD), its achievement ----------

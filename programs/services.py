@@ -6,18 +6,15 @@ Views call these; they never change workflow state themselves.
 
 import logging
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import OperationalError, transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import access, workflow
+from . import access, notices, workflow
 from .models import (
     Achievement,
     Activity,
@@ -115,8 +112,8 @@ def transition(obj, *, actor, action, note=""):
             actor=actor,
             at=now,
         )
-        if step.notify_province:
-            transaction.on_commit(lambda: _notify_returned(current, note))
+        # Who is told (inbox and mail), written in the same transaction as the change it tells of.
+        notices.on_transition(current, step, actor=actor, note=note)
     log.info(
         "workflow %s",
         step.action,
@@ -148,36 +145,6 @@ def return_for_correction(*, obj, actor, note):
 def reopen(*, obj, actor, note):
     """Ministry staff reopen a verified record (with a note): it goes back to the province as returned."""
     return transition(obj, actor=actor, action=ReviewAction.REOPEN, note=note)
-
-
-def _notify_returned(obj, note):
-    recipients = list(
-        access.operators_of(_province_of(obj)).exclude(email="").values_list("email", flat=True)
-    )
-    if not recipients:
-        return
-    if isinstance(obj, Activity):
-        what = _("Kegiatan “%(t)s”") % {"t": obj.title}
-        link = reverse("programs:activity_detail", args=[obj.pk])
-    elif isinstance(obj, Achievement):
-        allocation = obj.planned_output.allocation
-        what = _("Capaian RO %(ro)s bulan %(m)s tahun %(y)s") % {
-            "ro": obj.planned_output.code,
-            "m": obj.month,
-            "y": allocation.year,
-        }
-        link = reverse("programs:achievements", args=[allocation.pk])
-    else:
-        what = _("Realisasi bulan %(m)s tahun %(y)s") % {"m": obj.month, "y": obj.allocation.year}
-        link = reverse("programs:budget", args=[obj.allocation_id])
-    send_mail(
-        subject=_("[IKM Dekon] %(what)s dikembalikan untuk diperbaiki") % {"what": what},
-        message=_("%(what)s dikembalikan oleh kementerian dengan catatan:\n\n%(note)s\n\nBuka: %(link)s")
-        % {"what": what, "note": note, "link": link},
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-        fail_silently=True,
-    )
 
 
 def close_fiscal_year(*, year, actor):

@@ -23,6 +23,8 @@ from . import access
 
 class ReviewStatus(models.TextChoices):
     DRAFT = "draf", _("Draf")
+    #: A period's package handed by the operators to the head of office (Kepala Dinas), awaiting approval.
+    PREPARED = "disiapkan", _("Menunggu persetujuan Kepala Dinas")
     SUBMITTED = "diajukan", _("Diajukan")
     VERIFIED = "terverifikasi", _("Terverifikasi")
     RETURNED = "dikembalikan", _("Dikembalikan")
@@ -30,6 +32,9 @@ class ReviewStatus(models.TextChoices):
 
 class ReviewAction(models.TextChoices):
     SUBMIT = "ajukan", _("Diajukan untuk verifikasi")
+    PREPARE = "siapkan", _("Diajukan ke Kepala Dinas")
+    APPROVE = "setujui", _("Disetujui Kepala Dinas")
+    HEAD_RETURN = "kembalikan_kadis", _("Dikembalikan Kepala Dinas dengan catatan")
     VERIFY = "verifikasi", _("Diverifikasi")
     RETURN = "kembalikan", _("Dikembalikan dengan catatan")
     REOPEN = "buka_kembali", _("Dibuka kembali")
@@ -42,6 +47,23 @@ class Who(StrEnum):
     PROVINCE = "province"
     #: Ministry staff (and admins), in an open year.
     REVIEWER = "reviewer"
+    #: The head of the record's provincial office (Kepala Dinas), in an open year.
+    HEAD = "head"
+
+
+class Flow(StrEnum):
+    """Which records an action applies to. An activity goes from the operators to the ministry; a period's
+    package (programs.models.ReportPackage: a month's realisation, RPD and achievement, or a quarter's
+    report) goes through the Kepala Dinas first. The records a package holds (a month's Realisation and
+    Achievements, a quarter's QuarterlyNote) have no actions of their own: they follow their package."""
+
+    ACTIVITY = "activity"
+    PACKAGE = "package"
+
+
+def flow_of(obj):
+    """The flow of a record of the workflow, or None for a record that follows its package."""
+    return getattr(type(obj), "workflow_flow", None)
 
 
 @dataclass(frozen=True)
@@ -60,12 +82,18 @@ class Transition:
     from_states: tuple
     to_state: str
     who: Who
+    #: The flows (Flow) whose records this action applies to.
+    applies_to: tuple = (Flow.ACTIVITY, Flow.PACKAGE)
     note_required: bool = False
     #: Records in a from-state wait for this action's actor (the ministry's queue lists them).
     awaited: bool = True
     #: The province's operators are mailed the note.
     notify_province: bool = False
-    #: Which timestamp the action sets: "submitted" (the province hands it over) or "reviewed".
+    #: The record's operators are told (inbox and mail) that the head of office approved it.
+    notify_approved: bool = False
+    #: Which timestamps the action sets: "submitted" (the operators hand it over: submitted_at, and a
+    #: package's submitted_by), "approved" (the Kepala Dinas signs: approved_at, approved_by) or "reviewed"
+    #: (reviewed_at, reviewed_by and the note).
     stamp: str = "reviewed"
     button: str = ""
     #: The button's label where space is short (a table row).
@@ -80,6 +108,7 @@ class Transition:
 
 STATES = {
     ReviewStatus.DRAFT: State(editable=True, badge="secondary"),
+    ReviewStatus.PREPARED: State(editable=False, badge="primary"),
     ReviewStatus.SUBMITTED: State(editable=False, badge="info"),
     ReviewStatus.VERIFIED: State(editable=False, badge="success"),
     ReviewStatus.RETURNED: State(editable=True, badge="warning"),
@@ -92,10 +121,50 @@ TRANSITIONS = {
         from_states=(ReviewStatus.DRAFT, ReviewStatus.RETURNED),
         to_state=ReviewStatus.SUBMITTED,
         who=Who.PROVINCE,
+        applies_to=(Flow.ACTIVITY,),
         stamp="submitted",
         button=_("Ajukan untuk verifikasi"),
         short=_("Ajukan"),
         done=_("Diajukan untuk verifikasi."),
+    ),
+    ReviewAction.PREPARE: Transition(
+        action=ReviewAction.PREPARE,
+        slug="siapkan",
+        from_states=(ReviewStatus.DRAFT, ReviewStatus.RETURNED),
+        to_state=ReviewStatus.PREPARED,
+        who=Who.PROVINCE,
+        applies_to=(Flow.PACKAGE,),
+        stamp="submitted",
+        button=_("Ajukan ke Kepala Dinas"),
+        short=_("Ajukan"),
+        done=_("Diajukan ke Kepala Dinas untuk disetujui."),
+    ),
+    ReviewAction.APPROVE: Transition(
+        action=ReviewAction.APPROVE,
+        slug="setujui",
+        from_states=(ReviewStatus.PREPARED,),
+        to_state=ReviewStatus.SUBMITTED,
+        who=Who.HEAD,
+        applies_to=(Flow.PACKAGE,),
+        notify_approved=True,
+        stamp="approved",
+        button=_("Setujui dan kirim ke kementerian"),
+        short=_("Setujui"),
+        done=_("Disetujui dan dikirim ke kementerian untuk diverifikasi."),
+    ),
+    ReviewAction.HEAD_RETURN: Transition(
+        action=ReviewAction.HEAD_RETURN,
+        slug="kembalikan-kadis",
+        from_states=(ReviewStatus.PREPARED,),
+        to_state=ReviewStatus.RETURNED,
+        who=Who.HEAD,
+        applies_to=(Flow.PACKAGE,),
+        note_required=True,
+        notify_province=True,
+        button=_("Kembalikan ke operator dengan catatan"),
+        short=_("Kembalikan"),
+        button_style="btn-warning",
+        done=_("Dikembalikan ke operator dengan catatan."),
     ),
     ReviewAction.VERIFY: Transition(
         action=ReviewAction.VERIFY,
@@ -152,10 +221,16 @@ def handed_over_states():
     return [state for state, info in STATES.items() if not info.editable]
 
 
-def awaiting(who):
-    """The states in which a record waits for an action of `who` (e.g. the ministry's queue)."""
+def awaiting(who, flow=None):
+    """The states in which a record (of `flow`, or of any) waits for an action of `who` (e.g. the ministry's
+    queue, the Kepala Dinas's)."""
     return sorted(
-        {state for t in TRANSITIONS.values() if t.who == who and t.awaited for state in t.from_states}
+        {
+            state
+            for t in TRANSITIONS.values()
+            if t.who == who and t.awaited and (flow is None or flow in t.applies_to)
+            for state in t.from_states
+        }
     )
 
 
@@ -176,5 +251,7 @@ def available_actions(obj, user, *, closed_years=None):
     return [
         t
         for t in TRANSITIONS.values()
-        if obj.review_status in t.from_states and access.may_take(user, t, obj, closed_years=closed_years)
+        if flow_of(obj) in t.applies_to
+        and obj.review_status in t.from_states
+        and access.may_take(user, t, obj, closed_years=closed_years)
     ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import exports, reports
-from ..access import allocations_open_for_entry, get_visible_or_404, provinces_visible_to
+from ..access import allocations_open_for_reporting, get_visible_or_404, provinces_visible_to
 from ..exports import Column, Export, Table
 from ..forms import CapaianFilterForm, QuarterlyNoteForm, ReportFilterForm
 from ..models import Allocation, FundType, QuarterlyNote, RecipientType, fund_type_for
@@ -338,7 +338,7 @@ def _note_editable(user, allocation, note):
         return False
     if note is not None and note.pk:
         return QuarterlyNote.objects.editable_by(user).filter(pk=note.pk).exists()
-    return allocations_open_for_entry(user).filter(pk=allocation.pk).exists()
+    return allocations_open_for_reporting(user).filter(pk=allocation.pk).exists()
 
 
 def _quarter(quarter):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import access, services, workflow
-from ..access import allocations_open_for_entry, get_visible_or_404
+from ..access import allocations_open_for_reporting, get_visible_or_404
 from ..achievements import save_achievement
 from ..evidence import content_type_of
 from ..forms import AchievementForm, NoteForm
@@ -32,7 +32,7 @@ log = logging.getLogger("ikm_dekon.downloads")
 
 def _may_add(user, allocation):
     """Operators (and admins) enter their province's achievements in an open year."""
-    return allocations_open_for_entry(user).filter(pk=allocation.pk).exists()
+    return allocations_open_for_reporting(user).filter(pk=allocation.pk).exists()
 
 
 def _save(request, form):
