@@ -156,6 +156,34 @@ def operator_b(db):
 
 
 @pytest.fixture
+def kadis(db):
+    """The head of province A's office (Kepala Dinas): approves or returns what its operators prepared."""
+    return make_user(
+        "kadis-51", Role.HEAD, PROVINCE_A, email="kadis51@dinas.example", first_name="Kepala Dinas Bali"
+    )
+
+
+@pytest.fixture
+def kadis_b(db):
+    """The head of province B's office."""
+    return make_user("kadis-63", Role.HEAD, PROVINCE_B, email="kadis63@dinas.example")
+
+
+@pytest.fixture
+def regency_operator(db):
+    """An operator of Kota Banjarmasin (63.71), in province B: that city's activities only."""
+    from provinces.models import Regency
+
+    return make_user(
+        "op-63.71",
+        Role.REGENCY_OPERATOR,
+        PROVINCE_B,
+        regency=Regency.objects.get(code="63.71"),
+        email="op6371@dinas.example",
+    )
+
+
+@pytest.fixture
 def operator_nowhere(db):
     """An operator whose province was never set: sees and changes nothing."""
     return make_user("op-tanpa-provinsi", Role.OPERATOR)
@@ -197,6 +225,21 @@ def viewer_client(viewer):
 @pytest.fixture
 def viewer_a_client(viewer_a):
     return _signed_in(viewer_a)
+
+
+@pytest.fixture
+def kadis_client(kadis):
+    return _signed_in(kadis)
+
+
+@pytest.fixture
+def kadis_b_client(kadis_b):
+    return _signed_in(kadis_b)
+
+
+@pytest.fixture
+def regency_operator_client(regency_operator):
+    return _signed_in(regency_operator)
 
 
 @pytest.fixture
