@@ -9,6 +9,9 @@ every other module asks for:
 - single objects: `get_visible_or_404` (outside the scope: 404, so nobody learns what exists elsewhere)
   and `get_editable_or_403` (seen but not theirs to change: 403), the pair of healthchecks' views;
 - the fiscal year: `year_open_for(user, year)` — a closed year is read-only for all but admins;
+- the reporting periods: `period_open_for(user, province_id, year, kind, period)` — a month or a quarter the
+  ministry closed (programs.closing) is read-only for all but admins and the provinces given an exception
+  until a date; `unlocked()` below applies it to every row bound to a period, `check_period_open` to new ones;
 - the workflow: `may_take(user, transition, obj)` for the actions of `programs.workflow`.
 
 No page, form, export, import, download, API endpoint, admin view, template or service reads a scope value
@@ -16,10 +19,11 @@ or tests a role on its own (tests/test_access_vocabulary.py greps for it): addin
 """
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -129,6 +133,11 @@ def may_review(user):
 
 
 def may_close_year(user):
+    return may_review(user)
+
+
+def may_close_periods(user):
+    """Ministry staff (and admins) close months and quarters for entry and grant provinces exceptions."""
     return may_review(user)
 
 
@@ -253,11 +262,105 @@ def check_year_open(user, year):
         raise PermissionDenied(_("Tahun anggaran %(y)s sudah ditutup.") % {"y": year})
 
 
+# --- Closed periods -----------------------------------------------------------------------------------------
+# The kinds of period, as programs.models.PackageKind stores them (this module imports no model at load).
+MONTHLY = "bulanan"
+QUARTERLY = "triwulanan"
+
+
+def _today(today=None):
+    """Today in WIB (settings.TIME_ZONE): an exception's `until` is its last day there."""
+    return today or timezone.localdate()
+
+
+class ClosedPeriods:
+    """The closed periods and the provinces excepted from each on a day, read once (two queries) for a page
+    that asks about many rows: pass it as `periods=` to `period_open_for` and `may_take`."""
+
+    def __init__(self, year=None, today=None):
+        from .models import PeriodClosure, PeriodException
+
+        today = _today(today)
+        closures = PeriodClosure.objects.all() if year is None else PeriodClosure.objects.filter(year=year)
+        self.closed = {(c.year, c.kind, c.period): set() for c in closures}
+        excepted = PeriodException.objects.filter(until__gte=today, closure__in=closures)
+        for y, kind, period, province_id in excepted.values_list(
+            "closure__year", "closure__kind", "closure__period", "province_id"
+        ):
+            self.closed[(y, kind, period)].add(province_id)
+
+    def is_open(self, province_id, year, kind, period):
+        excepted = self.closed.get((year, kind, period))
+        return excepted is None or province_id in excepted
+
+
+def period_open_for(user, province_id, year, kind, period, today=None, *, periods=None):
+    """Whether the user may still enter and hand over a province's data of a period (kind "bulanan": a
+    month 1–12, "triwulanan": a quarter 1–4): no closure of the ministry covers it, or the province has an
+    exception until today or later. Admins always may (to repair). `periods` (a ClosedPeriods of that day),
+    when given, saves the queries."""
+    if may_change_closed_years(user):
+        return True
+    if periods is None:
+        periods = ClosedPeriods(year, today)
+    return periods.is_open(province_id, year, kind, period)
+
+
+def period_label(year, kind, period):
+    """ "Bulan Juni 2020", "Triwulan 2 2020": a period as the messages name it."""
+    from .periods import MONTHS
+
+    if kind == QUARTERLY:
+        return _("Triwulan %(q)s %(y)s") % {"q": period, "y": year}
+    return _("Bulan %(m)s %(y)s") % {"m": MONTHS[period - 1], "y": year}
+
+
+def period_refusal(year, kind, period):
+    """Why a closed period's data is refused."""
+    return _("%(period)s sudah ditutup untuk pengisian oleh kementerian.") % {
+        "period": period_label(year, kind, period)
+    }
+
+
+def check_period_open(user, province_id, year, kind, period, today=None, *, field=None):
+    """A ValidationError (on `field`, when given) naming the period, unless the user may still enter its
+    data: what the forms' clean and the services call for a new record of a period."""
+    if not period_open_for(user, province_id, year, kind, period, today):
+        message = period_refusal(year, kind, period)
+        raise ValidationError({field: message} if field else message)
+
+
+class KindField:
+    """In a queryset's `period_lookups`: the period's kind is stored on the row, in this field (a package)."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _period_open_q(lookups, today=None):
+    """The rows no closed period locks: a Q over subqueries (one SQL query, whatever the rows' number)."""
+    from .models import PeriodClosure, PeriodException
+
+    kind, province, year, period = lookups
+    kind_value = OuterRef(kind.name) if isinstance(kind, KindField) else kind
+    closure = PeriodClosure.objects.filter(year=OuterRef(year), kind=kind_value, period=OuterRef(period))
+    excepted = PeriodException.objects.filter(
+        closure__year=OuterRef(year),
+        closure__kind=kind_value,
+        closure__period=OuterRef(period),
+        province=OuterRef(province),
+        until__gte=_today(today),
+    )
+    return ~Exists(closure) | Exists(excepted)
+
+
 # --- The workflow -------------------------------------------------------------------------------------------
 
 
-def may_take(user, transition, obj, *, closed_years=None):
-    """Whether `user` may take `transition` (programs.workflow) on `obj`, its state aside."""
+def may_take(user, transition, obj, *, closed_years=None, periods=None):
+    """Whether `user` may take `transition` (programs.workflow) on `obj`, its state aside. A closed period's
+    package cannot be handed over (`periods`: a ClosedPeriods, to save the queries on a list); what was
+    handed over before stays for the Kepala Dinas and the ministry to act on."""
     if not year_open_for(user, year_of(obj), closed_years=closed_years):
         return False
     if transition.who == workflow.Who.REVIEWER:
@@ -267,6 +370,10 @@ def may_take(user, transition, obj, *, closed_years=None):
     if transition.who == workflow.Who.PROVINCE:
         province = _province_of(obj)
         if province is None or not _in_scope(_editable_scope(user), province):
+            return False
+        if workflow.flow_of(obj) == workflow.Flow.PACKAGE and not period_open_for(
+            user, province, year_of(obj), obj.kind, obj.period, periods=periods
+        ):
             return False
         regency = _regency_only(user)
         if regency is None:
@@ -330,6 +437,10 @@ class ScopedQuerySet(models.QuerySet):
     regency_lookup = None
     #: A regency operator may enter it (their activities, the registries of firms and partners).
     regency_entry = False
+    #: Where the reporting period that locks it once the ministry closes it is: (kind — "bulanan",
+    #: "triwulanan" or a KindField —, the province lookup, the year lookup, the period lookup); None: no
+    #: period.
+    period_lookups = None
 
     def visible_to(self, user):
         qs = _in(self, _visible_scope(user), self.province_lookup)
@@ -364,13 +475,16 @@ class ScopedQuerySet(models.QuerySet):
                 qs = qs.filter(**{self.regency_lookup: regency})
         return qs
 
-    def unlocked(self):
-        """Rows neither the workflow nor a closed fiscal year locks."""
+    def unlocked(self, today=None):
+        """Rows neither the workflow, nor a closed fiscal year, nor a closed period (but for a province's
+        exception until `today` or later) locks."""
         qs = self
         if self.review_lookup:
             qs = qs.filter(**{f"{self.review_lookup}__in": workflow.editable_states()})
         if self.year_lookup:
             qs = qs.exclude(**{f"{self.year_lookup}__in": closed_years()})
+        if self.period_lookups:
+            qs = qs.filter(_period_open_q(self.period_lookups, today))
         return qs
 
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from . import services
+from . import access, services
 from .evidence import remove_stored
 from .models import Achievement, Measure, PlanItem, PlanLevel
 
@@ -36,7 +36,16 @@ def _locked_output(achievement):
 def save_achievement(achievement, *, actor, expected_version=None):
     """Record or change a month's achievement of a manual RO (in the actor's scope, while editable)."""
     with transaction.atomic():
-        _locked_output(achievement)
+        ro = _locked_output(achievement)
+        if achievement.month:  # a month of a closed period: refused, with its name beside the month
+            access.check_period_open(
+                actor,
+                ro.allocation.province_id,
+                ro.allocation.year,
+                access.MONTHLY,
+                achievement.month,
+                field="month",
+            )
         stored = (
             Achievement.objects.filter(pk=achievement.pk).values_list("evidence", flat=True).first()
             if achievement.pk

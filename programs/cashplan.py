@@ -261,6 +261,9 @@ def save_realisation(
         realisation = Realisation(allocation=allocation, month=month)
     elif realisation.allocation_id != allocation.pk:
         raise PermissionDenied
+    access.check_period_open(
+        actor, allocation.province_id, allocation.year, access.MONTHLY, month, field="month"
+    )
     amounts = check_realisation_lines(allocation, lines, ro_ids=ro_ids)
     realisation.amount = sum(amounts.values(), ZERO)
     realisation.note = note

@@ -29,7 +29,7 @@ from simple_history.models import HistoricalRecords
 from provinces.models import Province, Regency
 
 from . import derived, evidence, workflow
-from .access import NationalQuerySet, ReferenceQuerySet, ScopedQuerySet
+from .access import KindField, NationalQuerySet, ReferenceQuerySet, ScopedQuerySet
 from .numbers import absorption_pct, grouped, rupiah  # noqa: F401 - models.rupiah: the admin and messages
 from .workflow import Flow, ReviewAction, ReviewStatus
 
@@ -257,6 +257,7 @@ class RealisationQuerySet(ScopedQuerySet):
     province_lookup = "allocation__province"
     year_lookup = "allocation__year"
     review_lookup = "review_status"
+    period_lookups = ("bulanan", "allocation__province", "allocation__year", "month")
 
 
 class ActivityQuerySet(ScopedQuerySet):
@@ -1482,6 +1483,7 @@ class QuarterlyNoteQuerySet(ScopedQuerySet):
     province_lookup = "allocation__province"
     year_lookup = "allocation__year"
     review_lookup = "review_status"
+    period_lookups = ("triwulanan", "allocation__province", "allocation__year", "quarter")
 
 
 class QuarterlyNote(Reviewable, Tracked):
@@ -1546,6 +1548,7 @@ class ReportPackageQuerySet(ScopedQuerySet):
     province_lookup = "allocation__province"
     year_lookup = "allocation__year"
     review_lookup = "review_status"
+    period_lookups = (KindField("kind"), "allocation__province", "allocation__year", "period")
 
 
 class ReportPackage(Reviewable, Tracked):
@@ -2085,6 +2088,12 @@ class RealisationLineQuerySet(ScopedQuerySet):
     province_lookup = "realisation__allocation__province"
     year_lookup = "realisation__allocation__year"
     review_lookup = "realisation__review_status"
+    period_lookups = (
+        "bulanan",
+        "realisation__allocation__province",
+        "realisation__allocation__year",
+        "realisation__month",
+    )
 
 
 class RealisationLine(models.Model):
@@ -2256,6 +2265,12 @@ class AchievementQuerySet(ScopedQuerySet):
     province_lookup = "planned_output__allocation__province"
     year_lookup = "planned_output__allocation__year"
     review_lookup = "review_status"
+    period_lookups = (
+        "bulanan",
+        "planned_output__allocation__province",
+        "planned_output__allocation__year",
+        "month",
+    )
 
 
 class Achievement(Reviewable, Tracked):

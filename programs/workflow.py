@@ -244,14 +244,14 @@ def badge(state):
     return info.badge if info else "secondary"
 
 
-def available_actions(obj, user, *, closed_years=None):
+def available_actions(obj, user, *, closed_years=None, periods=None):
     """The transitions `user` may take on `obj` now, in the table's order: the pages show exactly these
-    as buttons, and `services.transition` refuses any other. `closed_years` (a set), when given, saves a
-    query per record on list pages."""
+    as buttons, and `services.transition` refuses any other. `closed_years` (a set) and `periods`
+    (access.ClosedPeriods), when given, save queries per record on list pages."""
     return [
         t
         for t in TRANSITIONS.values()
         if flow_of(obj) in t.applies_to
         and obj.review_status in t.from_states
-        and access.may_take(user, t, obj, closed_years=closed_years)
+        and access.may_take(user, t, obj, closed_years=closed_years, periods=periods)
     ]

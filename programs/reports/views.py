@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import exports, reports
+from .. import access, exports, reports
 from ..access import allocations_open_for_reporting, get_visible_or_404, provinces_visible_to
 from ..exports import Column, Export, Table
 from ..forms import CapaianFilterForm, QuarterlyNoteForm, ReportFilterForm
@@ -332,13 +332,15 @@ def _quarterly_activity_columns(firms_total):
     ]
 
 
-def _note_editable(user, allocation, note):
+def _note_editable(user, allocation, note, quarter):
     """Whether the user may write the quarter's note: the province's operator (or an admin), open year."""
     if allocation is None:
         return False
     if note is not None and note.pk:
         return QuarterlyNote.objects.editable_by(user).filter(pk=note.pk).exists()
-    return allocations_open_for_reporting(user).filter(pk=allocation.pk).exists()
+    return allocations_open_for_reporting(user).filter(pk=allocation.pk).exists() and access.period_open_for(
+        user, allocation.province_id, allocation.year, access.QUARTERLY, quarter
+    )
 
 
 def _quarter(quarter):
@@ -408,7 +410,7 @@ def quarterly(request, code, quarter):
             "report": report,
             "fund_type": _fund_type(report.allocation.fund_type if report.allocation else None),
             "page": page,
-            "can_edit_note": _note_editable(request.user, report.allocation, report.note),
+            "can_edit_note": _note_editable(request.user, report.allocation, report.note, quarter),
             "quarters": [1, 2, 3, 4],
             "printed_at": timezone.localtime(),
             "query": _query(request),
@@ -426,7 +428,11 @@ def quarterly_note(request, code, quarter):
     note = (
         QuarterlyNote.objects.visible_to(request.user).filter(allocation=allocation, quarter=quarter).first()
     )
-    if not _note_editable(request.user, allocation, note):
+    if not _note_editable(request.user, allocation, note, quarter):
+        if not access.period_open_for(
+            request.user, allocation.province_id, allocation.year, access.QUARTERLY, quarter
+        ):
+            raise PermissionDenied(access.period_refusal(allocation.year, access.QUARTERLY, quarter))
         raise PermissionDenied(
             _("Catatan triwulan ini hanya dapat diisi operator provinsinya selama tahun anggaran terbuka.")
         )
