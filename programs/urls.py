@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .imports import views as import_views
-from .views import achievements, activities, budget, history, plan, registry, review
+from .views import achievements, activities, budget, closing, history, plan, registry, review
 
 app_name = "programs"
 urlpatterns = [
@@ -50,6 +50,15 @@ urlpatterns = [
     path("realisasi/<int:pk>/hapus/", budget.realisation_delete, name="realisation_delete"),
     path("realisasi/<int:pk>/<slug:action>/", review.realisation_transition, name="realisation_transition"),
     path("verifikasi/", review.review_queue, name="review_queue"),
+    # Closing entry (the ministry): months and quarters with their exceptions, fiscal years
+    path("periode/", closing.periods, name="periods"),
+    path("periode/tutup/", closing.period_close, name="period_close"),
+    path("periode/buka/", closing.period_reopen, name="period_reopen"),
+    path("periode/pengecualian/", closing.exception_grant, name="period_exception_grant"),
+    path("periode/pengecualian/<int:pk>/cabut/", closing.exception_revoke, name="period_exception_revoke"),
+    path("tahun-anggaran/", closing.fiscal_years, name="fiscal_years"),
+    path("tahun-anggaran/<int:year>/tutup/", closing.fiscal_year_close, name="fiscal_year_close"),
+    path("tahun-anggaran/<int:year>/buka/", closing.fiscal_year_reopen, name="fiscal_year_reopen"),
     # Manual achievement (capaian) of the ROs counted by hand; the action pattern last, as above.
     path("anggaran/<int:pk>/capaian/", achievements.achievement_list, name="achievements"),
     path("anggaran/<int:pk>/capaian/tambah/", achievements.achievement_add, name="achievement_add"),
