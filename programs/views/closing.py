@@ -41,11 +41,13 @@ class CloseForm(forms.Form):
 
 
 class ExceptionForm(forms.Form):
-    province = forms.ModelChoiceField(
+    province = forms.TypedChoiceField(
         label=gettext_lazy("Provinsi"),
-        queryset=None,
-        empty_label=gettext_lazy("— pilih provinsi —"),
-        error_messages={"required": gettext_lazy("Pilih provinsinya.")},
+        coerce=int,
+        error_messages={
+            "required": gettext_lazy("Pilih provinsinya."),
+            "invalid_choice": gettext_lazy("Pilih provinsi dari daftar."),
+        },
     )
     until = forms.DateField(
         label=gettext_lazy("Dibuka sampai (hari terakhir)"),
@@ -58,9 +60,16 @@ class ExceptionForm(forms.Form):
     )
     note = forms.CharField(label=gettext_lazy("Alasan"), max_length=250, required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, provinces, **kwargs):
+        """`provinces`: {pk: Province} of the choices, read once for the page's many forms."""
         super().__init__(*args, **kwargs)
-        self.fields["province"].queryset = access.provinces_visible_to(user).order_by("code")
+        self.provinces = provinces
+        self.fields["province"].choices = [("", _("— pilih provinsi —"))] + [
+            (pk, f"{p.code} {p.name}") for pk, p in provinces.items()
+        ]
+
+    def clean_province(self):
+        return self.provinces[self.cleaned_data["province"]]
 
     def clean_until(self):
         until = self.cleaned_data["until"]
@@ -92,6 +101,11 @@ def _year(request, source):
     return form.cleaned_data["tahun"], form
 
 
+def _provinces(user):
+    """{pk: Province}: the provinces an exception may be granted to, in code order."""
+    return {p.pk: p for p in access.provinces_visible_to(user).order_by("code")}
+
+
 def _periods_url(year):
     return f"{reverse('programs:periods')}?tahun={year}"
 
@@ -116,6 +130,7 @@ def periods(request, *, bound=None, status=200):
         .prefetch_related("exceptions__province", "exceptions__granted_by")
     }
     today = timezone.localdate()
+    provinces = _provinces(request.user)
     rows = []
     for kind, count in PERIODS_OF_KIND.items():
         for period in range(1, count + 1):
@@ -134,7 +149,7 @@ def periods(request, *, bound=None, status=200):
                     "close_form": bound.get(("close", key)) or CloseForm(prefix=f"{kind}-{period}"),
                     "exception_form": (
                         bound.get(("exception", key))
-                        or ExceptionForm(prefix=f"{kind}-{period}", user=request.user)
+                        or ExceptionForm(prefix=f"{kind}-{period}", provinces=provinces)
                     )
                     if closure
                     else None,
@@ -218,7 +233,7 @@ def exception_grant(request):
             request, _("%(p)s tidak sedang ditutup.") % {"p": access.period_label(year, kind, period)}
         )
         return redirect(_periods_url(year))
-    form = ExceptionForm(request.POST, prefix=f"{kind}-{period}", user=request.user)
+    form = ExceptionForm(request.POST, prefix=f"{kind}-{period}", provinces=_provinces(request.user))
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -296,7 +311,7 @@ def _fiscal_year_confirm(request, year, *, closing_it):
     access.require(allowed(request.user))
     if not (YEAR_VALIDATORS[0].limit_value <= year <= YEAR_VALIDATORS[1].limit_value):
         raise Http404
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         action = services.close_fiscal_year if closing_it else services.reopen_fiscal_year
         try:
