@@ -876,7 +876,54 @@ CONSTRAINT_CASES = {
     ),
     "achievement_month_range": lambda w: _achievement(w, month=0),
     "achievement_quantity_positive": lambda w: _achievement(w, quantity=0),
+    # The reporting cycle (issue 16): packages, closed periods, the holiday calendar, the inbox.
+    "report_package_one_per_period": lambda w: [_package(w) for _ in range(2)],
+    "report_package_period_range": lambda w: _package(w, kind="triwulanan", period=5),
+    "report_package_approved_by_someone": lambda w: _package(w, approved_at=timezone.now()),
+    "report_package_status_known": lambda w: _package(w, review_status="entah"),
+    "period_closure_one_per_period": lambda w: [_closure(w) for _ in range(2)],
+    "period_closure_period_range": lambda w: _closure(w, period=13),
+    "period_exception_one_per_province": lambda w: [_exception(w, closure) for closure in [_closure(w)] * 2],
+    "holiday_kind_known": lambda w: _holiday(kind="libur"),
+    "holiday_source_known": lambda w: _holiday(source="koran"),
+    "notification_once_per_key": lambda w: [_notification(w, key="pengingat:2020:6") for _ in range(2)],
+    "notification_kind_known": lambda w: _notification(w, kind="lain"),
+    "notification_email_status_known": lambda w: _notification(w, email_status="hilang"),
 }
+
+
+def _package(w, **fields):
+    from programs.models import ReportPackage
+
+    return ReportPackage.objects.create(**({"allocation": w.alloc, "kind": "bulanan", "period": 6} | fields))
+
+
+def _closure(w, **fields):
+    from programs.models import PeriodClosure
+
+    values = {"year": 2020, "kind": "bulanan", "period": 6, "closed_by": w.operator}
+    return PeriodClosure.objects.create(**(values | fields))
+
+
+def _exception(w, closure, **fields):
+    from programs.models import PeriodException
+
+    values = {"closure": closure, "province": w.bali, "until": D(2020, 7, 31), "granted_by": w.operator}
+    return PeriodException.objects.create(**(values | fields))
+
+
+def _holiday(**fields):
+    from programs.models import Holiday
+
+    values = {"date": D(2020, 8, 17), "name": "Hari Kemerdekaan", "kind": "libur_nasional", "source": "paket"}
+    return Holiday.objects.create(**(values | fields))
+
+
+def _notification(w, **fields):
+    from programs.models import Notification
+
+    values = {"recipient": w.operator, "kind": "pengingat", "subject": "Tenggat", "body": "Isi"}
+    return Notification.objects.create(**(values | fields))
 
 
 def _revision_lines(w, twice=False, **fields):
@@ -922,6 +969,35 @@ def test_the_database_refuses_what_breaks_a_constraint(w, name):
     else:
         assert name in message
     assert stored(model) == before
+
+
+USER_CONSTRAINT_CASES = {
+    # a regency without its province (the regency operator's scope would be undefined)
+    "user_regency_needs_province": lambda w: _user(regency=Regency.objects.get(code="63.71")),
+    "user_nip_18_digits": lambda w: _user(nip="19800101"),
+}
+
+
+def _user(**fields):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create(username=f"uji-{len(fields)}-{next(iter(fields))}", **fields)
+
+
+def test_every_named_user_constraint_has_a_database_test():
+    from django.contrib.auth import get_user_model
+
+    assert set(USER_CONSTRAINT_CASES) == {c.name for c in get_user_model()._meta.constraints}
+
+
+@pytest.mark.parametrize("name", sorted(USER_CONSTRAINT_CASES))
+def test_the_database_refuses_a_user_that_breaks_a_constraint(w, name):
+    from django.contrib.auth import get_user_model
+
+    before = get_user_model().objects.count()
+    with pytest.raises(IntegrityError, match=name), transaction.atomic():
+        USER_CONSTRAINT_CASES[name](w)
+    assert get_user_model().objects.count() == before
 
 
 def test_the_database_keeps_realisation_within_the_pagu_without_forms(w):
