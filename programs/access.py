@@ -306,6 +306,11 @@ def period_open_for(user, province_id, year, kind, period, today=None, *, period
     return periods.is_open(province_id, year, kind, period)
 
 
+def exception_in_force(exception, today=None):
+    """Whether a province's exception still holds today (WIB): through its last day `until`."""
+    return exception.until >= _today(today)
+
+
 def period_label(year, kind, period):
     """ "Bulan Juni 2020", "Triwulan 2 2020": a period as the messages name it."""
     from .periods import MONTHS

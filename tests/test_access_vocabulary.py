@@ -18,13 +18,18 @@ ACCESS_HOME = {"programs/access.py", "accounts/roles.py"}
 WORKFLOW_HOME = {"programs/workflow.py"}
 
 ACCESS = {
-    "reads a user's roles": r"\broles_of\(|\bRole\.(ADMIN|MINISTRY|OPERATOR|VIEWER)\b",
+    "reads a user's roles": r"\broles_of\(|\bRole\.(ADMIN|MINISTRY|OPERATOR|VIEWER|HEAD|REGENCY_OPERATOR)\b",
     "reads a user's groups": r"groups__name|\.groups\.(filter|values|values_list|all|exists)\(",
     "tests staff or superuser status": r"\bis_superuser\b|\bis_staff\b",
     "reads a scope value": r"_visible_scope|_editable_scope|visible_provinces|editable_provinces\("
     r"|access\.ALL\b|from \.?\S*access import [^\n]*\bALL\b",
     "reads a user's province to scope": r"\buser\.province(_id)?\b",
+    "reads a user's regency to scope": r"\buser\.regency(_id)?\b|regency=user\b",
     "applies the closed-year rule itself": r"closed_at__isnull|\.is_closed\b",
+    # A closed month or quarter, and a province's exception until a date: access.period_open_for,
+    # ScopedQuerySet.unlocked (its `period_lookups`) and access.exception_in_force decide.
+    "applies the closed-period rule itself": r"until__(gte|gt|lt|lte)\b|\.until\s*(>=|>|<=|<)"
+    r"|PeriodClosure\.objects\.(filter|get|exists)\([^)]*(month|period)",
 }
 WORKFLOW = {
     "names a transition's from-states": r"\ballowed_from\b|\bfrom_states\s*=",
@@ -45,6 +50,8 @@ ALLOWED = {
     ("programs/services.py", "applies the closed-year rule itself"),
     # The navbar names the user's province beside their name.
     ("templates/includes/navbar.html", "reads a user's province to scope"),
+    # The ministry's periods page finds the closure it grants an exception to (programs/closing.py writes).
+    ("programs/views/closing.py", "applies the closed-period rule itself"),
     # Synthetic benchmark years write past workflow states (and their events) in bulk.
     ("programs/management/synthetic.py", "names the state a reviewer waits for"),
 }
@@ -89,6 +96,14 @@ def test_only_the_workflow_table_names_the_transitions():
         ("    qs.exclude(year__in=FiscalYear.objects.filter(closed_at__isnull=False))", None),
         ("{% if activity.review_status == 'diajukan' %}", "compares a review state in a template"),
         ("    allowed_from=[ReviewStatus.DRAFT],", "names a transition's from-states"),
+        ("    if Role.HEAD in roles_of(request.user):", "reads a user's roles"),
+        ("    Activity.objects.filter(regency=request.user.regency_id)", "reads a user's regency to scope"),
+        ("    open_ = exception.until >= timezone.localdate()", "applies the closed-period rule itself"),
+        ("    PeriodException.objects.filter(until__gte=today)", "applies the closed-period rule itself"),
+        (
+            "    PeriodClosure.objects.filter(year=y, kind=k, period=month).exists()",
+            "applies the closed-period rule itself",
+        ),
     ],
 )
 def test_the_grep_catches_what_it_is_for(line, rule):

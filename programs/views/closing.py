@@ -145,7 +145,9 @@ def periods(request, *, bound=None, status=200):
                     if kind == PackageKind.MONTHLY
                     else _("Triwulan %(q)s") % {"q": period},
                     "closure": closure,
-                    "exceptions": [{"exception": e, "current": e.until >= today} for e in exceptions],
+                    "exceptions": [
+                        {"exception": e, "current": access.exception_in_force(e, today)} for e in exceptions
+                    ],
                     "close_form": bound.get(("close", key)) or CloseForm(prefix=f"{kind}-{period}"),
                     "exception_form": (
                         bound.get(("exception", key))
@@ -295,8 +297,14 @@ def fiscal_years(request):
         Allocation.objects.order_by().values("year").annotate(n=Count("pk")).values_list("year", "n")
     )
     states = {fy.year: fy for fy in FiscalYear.objects.select_related("closed_by")}
+    closed = access.closed_year_set()
     rows = [
-        {"year": year, "allocations": allocations.get(year, 0), "state": states.get(year)}
+        {
+            "year": year,
+            "allocations": allocations.get(year, 0),
+            "closed_at": closed.get(year),
+            "closed_by": states[year].closed_by if year in closed else None,
+        }
         for year in sorted(set(allocations) | set(states), reverse=True)
     ]
     return render(
