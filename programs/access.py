@@ -442,6 +442,9 @@ class ScopedQuerySet(models.QuerySet):
     regency_lookup = None
     #: A regency operator may enter it (their activities, the registries of firms and partners).
     regency_entry = False
+    #: The lookup to the regency a regency operator must share to change a row they only read otherwise
+    #: (a firm, a partner of another regency of the province: read, not changed); None: `regency_lookup`.
+    regency_change_lookup = None
     #: Where the reporting period that locks it once the ministry closes it is: (kind — "bulanan",
     #: "triwulanan" or a KindField —, the province lookup, the year lookup, the period lookup); None: no
     #: period.
@@ -476,8 +479,9 @@ class ScopedQuerySet(models.QuerySet):
         if regency is not None:
             if not self.regency_entry:
                 return qs.none()
-            if self.regency_lookup:
-                qs = qs.filter(**{self.regency_lookup: regency})
+            lookup = self.regency_lookup or self.regency_change_lookup
+            if lookup:
+                qs = qs.filter(**{lookup: regency})
         return qs
 
     def unlocked(self, today=None):

@@ -277,9 +277,11 @@ class ActivityPartQuerySet(ScopedQuerySet):
 
 
 class RegistryQuerySet(ScopedQuerySet):
-    """Firms and partners: the province's registries, read and added to by all its operators."""
+    """Firms and partners: the province's registries, read and added to by all its operators (a regency
+    operator changes those of their regency)."""
 
     regency_entry = True
+    regency_change_lookup = "regency"
 
 
 class ReviewEventQuerySet(ScopedQuerySet):

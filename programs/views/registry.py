@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from .. import access, exports
 from ..access import get_visible_or_404
 from ..forms import FirmFilter, FirmForm, PartnerFilter, PartnerForm
-from ..models import Firm, Output, Partner
+from ..models import Firm, Output, Participation, Partner
 from .common import delete_page, editable_part, form_page, paginate, query_without_page, save_form
 
 # --- Firms and partners ----------------------------------------------------------------------------------
@@ -35,11 +35,16 @@ def firm_list(request):
 
 def firm_detail(request, pk):
     firm = get_visible_or_404(Firm.objects.select_related("province", "regency"), request.user, pk=pk)
-    participations = firm.participations.select_related("activity", "activity__province").order_by(
-        "-activity__year", "activity__planned_start"
+    # Only the activities the user sees (a regency operator: their regency's) and their outputs.
+    participations = (
+        Participation.objects.visible_to(request.user)
+        .filter(firm=firm)
+        .select_related("activity", "activity__province")
+        .order_by("-activity__year", "activity__planned_start")
     )
     outputs = (
-        Output.objects.filter(participation__firm=firm)
+        Output.objects.visible_to(request.user)
+        .filter(participation__firm=firm)
         .select_related("activity")
         .order_by("-year", "produced_on")
     )
