@@ -176,6 +176,12 @@ def own_province(user):
     return user.province_id if roles & {Role.OPERATOR, Role.HEAD, Role.REGENCY_OPERATOR} else None
 
 
+def own_regency(user):
+    """The regency a regency/city operator works for (they enter only its activities and firms), else
+    None."""
+    return _regency_only(user)
+
+
 def needs_second_factor(user):
     """Admins and ministry staff sign in with an authenticator code."""
     roles = roles_of(user)
@@ -442,8 +448,8 @@ class ScopedQuerySet(models.QuerySet):
     regency_lookup = None
     #: A regency operator may enter it (their activities, the registries of firms and partners).
     regency_entry = False
-    #: The lookup to the regency a regency operator must share to change a row they only read otherwise
-    #: (a firm, a partner of another regency of the province: read, not changed); None: `regency_lookup`.
+    #: The lookup to the regency a regency operator must share to change a row they otherwise read and
+    #: pick (`choices_for`): a firm, a partner of another regency of the province. None: no such narrowing.
     regency_change_lookup = None
     #: Where the reporting period that locks it once the ministry closes it is: (kind — "bulanan",
     #: "triwulanan" or a KindField —, the province lookup, the year lookup, the period lookup); None: no
@@ -465,6 +471,9 @@ class ScopedQuerySet(models.QuerySet):
             qs = self.visible_to(user)
             return qs if may_change_closed_years(user) else qs.unlocked()
         qs = self.in_editable_provinces(user)
+        regency = _regency_only(user)
+        if regency is not None and self.regency_change_lookup:
+            qs = qs.filter(**{self.regency_change_lookup: regency})
         if may_change_closed_years(user):
             return qs
         if self.set_by_ministry:
@@ -479,10 +488,15 @@ class ScopedQuerySet(models.QuerySet):
         if regency is not None:
             if not self.regency_entry:
                 return qs.none()
-            lookup = self.regency_lookup or self.regency_change_lookup
-            if lookup:
-                qs = qs.filter(**{lookup: regency})
+            if self.regency_lookup:
+                qs = qs.filter(**{self.regency_lookup: regency})
         return qs
+
+    def choices_for(self, user):
+        """Rows the user may pick in their forms — a firm for their activity, a partner as its buyer —:
+        those of the provinces they enter data for, theirs to change or not (a regency operator picks the
+        province's firms and partners, and changes their regency's only)."""
+        return self.in_editable_provinces(user)
 
     def unlocked(self, today=None):
         """Rows neither the workflow, nor a closed fiscal year, nor a closed period (but for a province's
@@ -595,3 +609,15 @@ def provinces_editable_by(user):
 def province_visible(user, province_id):
     """Whether the user may read data of this province (for records that no longer exist, e.g. history)."""
     return _in_scope(_visible_scope(user), province_id)
+
+
+def deleted_record_visible(user, model, province_id, regency_of):
+    """Whether the user may read what is left of a deleted record of `model` (its history): of a province
+    they see and, for a regency operator and a model they see by regency (an activity and its parts), of
+    their regency — `regency_of()` answers which, asked only then."""
+    if not province_visible(user, province_id):
+        return False
+    regency = _regency_only(user)
+    if regency is None or not model._default_manager.get_queryset().regency_lookup:
+        return True
+    return regency_of() == regency

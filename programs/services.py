@@ -211,7 +211,9 @@ def retried(write, reset=None):
     an outer transaction (the admin's, a command's) it runs once: only the outermost may retry. `reset()`
     puts the objects back as they were before a rolled-back attempt."""
     if transaction.get_connection().in_atomic_block:
-        return write()
+        # A savepoint: a write refused after its save (a forged scope) leaves the outer transaction clean.
+        with transaction.atomic():
+            return write()
     for attempt in range(1, ATTEMPTS + 1):
         try:
             if reset is not None and attempt > 1:

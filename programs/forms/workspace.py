@@ -12,7 +12,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..access import allocations_open_for_entry, provinces_editable_by, regencies_for
+from ..access import allocations_open_for_entry, own_regency, provinces_editable_by, regencies_for
 from ..cashplan import SPENDING_TYPES, UNSPLIT_TYPE, planned_outputs
 from ..evidence import MAX_EVIDENCE_BYTES
 from ..models import (
@@ -46,6 +46,8 @@ def _province_and_regency_choices(form):
     provinces = provinces_editable_by(form.user)
     form.fields["province"].queryset = provinces
     form.fields["regency"].queryset = regencies_for(form.user)
+    if own_regency(form.user) is not None:  # a regency's operator registers in their regency
+        form.fields["regency"].required = True
     first_two = list(provinces[:2])
     if len(first_two) == 1:
         form.fields["province"].initial = first_two[0]
@@ -86,7 +88,9 @@ class ActivityForm(ScopedForm):
         self.fields["allocation"].queryset = _open_allocations(self.user)
         self.fields["allocation"].label_from_instance = lambda a: f"{a.province.name} — {a.year}"
         self.fields["regency"].queryset = regencies_for(self.user)
-        self.fields["partners"].queryset = Partner.objects.editable_by(self.user).order_by("name")
+        if own_regency(self.user) is not None:  # a regency's operator: an activity of their regency
+            self.fields["regency"].required = True
+        self.fields["partners"].queryset = Partner.objects.choices_for(self.user).order_by("name")
         if self.instance.pk:
             # An activity stays in its allocation: its parts carry the same province and year.
             self.fields["allocation"].disabled = True
@@ -180,7 +184,7 @@ class ParticipationForm(ActivityPartForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.activity = self.activity
-        self.fields["firm"].queryset = Firm.objects.editable_by(self.user).filter(
+        self.fields["firm"].queryset = Firm.objects.choices_for(self.user).filter(
             province_id=self.activity.province_id
         )
 
@@ -215,7 +219,7 @@ class ParticipantForm(ActivityPartForm):
         if self.instance.founded_firm_id:
             ids.append(self.instance.founded_firm_id)
         self.fields["founded_firm"].queryset = (
-            Firm.objects.editable_by(self.user)
+            Firm.objects.choices_for(self.user)
             .filter(province_id=self.activity.province_id, pk__in=ids)
             .order_by("name")
         )
@@ -260,7 +264,7 @@ class OutputForm(ActivityPartForm):
         )
         self.fields["participation"].label_from_instance = lambda p: str(p.firm)
         self.fields["participation"].label = _("IKM")
-        self.fields["buyer"].queryset = Partner.objects.editable_by(self.user).filter(
+        self.fields["buyer"].queryset = Partner.objects.choices_for(self.user).filter(
             province_id=self.activity.province_id
         )
 
@@ -274,7 +278,7 @@ class HandoverForm(ScopedForm):
         self.output = output
         super().__init__(*args, **kwargs)
         self.instance.output = output
-        self.fields["recipient"].queryset = Partner.objects.editable_by(self.user).filter(
+        self.fields["recipient"].queryset = Partner.objects.choices_for(self.user).filter(
             province_id=output.province_id
         )
 

@@ -282,8 +282,11 @@ class RegencyLookup:
     """Regencies by official code (51.06, 5106, a pre-2022 code) or by name (Kabupaten Bangli, Kab. Bangli,
     Bangli), checked against the province with the models' own rule."""
 
-    def __init__(self, province):
+    def __init__(self, province, allowed=None):
+        """`allowed`: the ids of the regencies the importing user may register firms in (a regency
+        operator's own, access.own_regency), None for any of the province's."""
         self.province = province
+        self.allowed = allowed
         self.by_code, self.by_name, self.by_short = {}, {}, {}
         fields = ("id", "code", "former_code", "name", "province_id", "former_province_id")
         for regency in Regency.objects.only(*fields):
@@ -339,6 +342,11 @@ class RegencyLookup:
         message = _regency_outside(regency, self.province, year=None)
         if message:
             raise CellError(message)
+        if self.allowed is not None and regency.pk not in self.allowed:
+            raise CellError(
+                _("Anda hanya dapat mendaftarkan IKM di kabupaten/kota Anda sendiri, bukan %(name)s.")
+                % {"name": regency.name}
+            )
         return regency.pk
 
 

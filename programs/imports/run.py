@@ -125,7 +125,9 @@ def _import(source, kind, province, activity, user, dry_run, name, progress):
     table = read_table(source)
     if not table.rows:
         raise ImportRefused(_("Berkas tidak berisi data."))
-    regencies = RegencyLookup(province) if kind in (FIRMS, ACTIVITY_FIRMS) else None
+    own = None if user is None else access.own_regency(user)
+    allowed = None if own is None else {own}
+    regencies = RegencyLookup(province, allowed) if kind in (FIRMS, ACTIVITY_FIRMS) else None
     position, mapping, notices = map_headers(table.rows, columns_for(kind, regencies))
     data_rows = table.rows[position + 1 :]
     if len(data_rows) > MAX_ROWS:

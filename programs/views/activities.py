@@ -163,7 +163,7 @@ def activity_detail(request, pk, forms=None):
     firm_results = []
     if editable and firm_query:
         firm_results = list(
-            Firm.objects.editable_by(user)
+            Firm.objects.choices_for(user)
             .filter(province_id=activity.province_id)
             .filter(Q(name__icontains=firm_query) | Q(nib__startswith=firm_query))
             .exclude(participations__activity=activity)

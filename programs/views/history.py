@@ -10,7 +10,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..access import get_visible_or_404, province_visible
+from .. import access
+from ..access import get_visible_or_404
 from ..models import (
     Achievement,
     Activity,
@@ -76,6 +77,17 @@ def _province_of_record(record):
     return Allocation.objects.filter(pk=record.allocation_id).values_list("province_id", flat=True).first()
 
 
+def _regency_of_record(record):
+    """The regency of a deleted activity, or of a deleted part's activity (as it stands, or as last kept)."""
+    if not hasattr(record, "activity_id"):
+        return record.regency_id
+    activity = Activity._base_manager.filter(pk=record.activity_id).values_list("regency_id", flat=True)
+    if activity.exists():
+        return activity.first()
+    kept = Activity.history.filter(id=record.activity_id).order_by("-history_date", "-history_id")
+    return kept.values_list("regency_id", flat=True).first()
+
+
 def _fields(model):
     """The fields the history keeps (personal data such as a NIK is left out of it)."""
     kept = {f.name for f in model.history.model._meta.concrete_fields}
@@ -98,7 +110,10 @@ def history_page(request, model, pk, kind):
         current = get_visible_or_404(model.objects.all(), request.user, pk=pk)
     else:
         current = None
-        if not province_visible(request.user, _province_of_record(records[0])):
+        last = records[0]
+        if not access.deleted_record_visible(
+            request.user, model, _province_of_record(last), lambda: _regency_of_record(last)
+        ):
             raise Http404
     fields = _fields(model)
     raw_entries = []
