@@ -50,6 +50,8 @@ from .models import (
     Participant,
     Participation,
     Partner,
+    PeriodClosure,
+    PeriodException,
     PlanItem,
     PlanLevel,
     Realisation,
@@ -1153,6 +1155,61 @@ class CashPlanAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     readonly_fields = fields
     inlines = [CashPlanLineInline]
     number_plain = plain_column("number", _("versi ke"))
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+
+# --- Closed periods (issue 16) ----------------------------------------------------------------------------
+
+
+class PeriodExceptionInline(admin.TabularInline):
+    model = PeriodException
+    fields = ["province", "until", "note", "granted_by", "granted_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return access.may_administer(request.user)
+
+
+@admin.register(PeriodClosure)
+class PeriodClosureAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """Closed months and quarters, read here with their history: they are closed, reopened and given
+    exceptions on the ministry's page /periode/ (programs/closing.py: atomic, logged)."""
+
+    read_only = True
+    list_display = ["year_plain", "kind", "period_plain", "closed_at", "closed_by", "note"]
+    list_filter = ["year", "kind"]
+    list_select_related = ["closed_by"]
+    fields = ["year_plain", "kind", "period_plain", "closed_at", "closed_by", "note"]
+    readonly_fields = fields
+    inlines = [PeriodExceptionInline]
+    period_plain = plain_column("period", _("periode"))
+    plain_columns = {"year": "year_plain", "period": "period_plain"}
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+
+@admin.register(PeriodException)
+class PeriodExceptionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """The provinces allowed to enter a closed period until a date, read here with their history (granted
+    and revoked on /periode/)."""
+
+    read_only = True
+    list_display = ["closure", "province", "until", "granted_by", "granted_at", "note"]
+    list_filter = ["closure__year", "closure__kind", "province"]
+    list_select_related = ["closure", "province", "granted_by"]
+    fields = ["closure", "province", "until", "note", "granted_by", "granted_at"]
+    readonly_fields = fields
 
     def revert_disabled(self, request, obj=None):
         return True

@@ -379,3 +379,23 @@ def test_the_periods_page_costs_the_same_queries_however_many_closures(
     with django_assert_max_num_queries(baseline):
         response = pusat_client.get(url)
     assert response.content.decode().count("Ditutup sejak") == 8
+
+
+def test_the_admin_shows_closures_and_exceptions_read_only_with_their_history(admin_client, pusat):
+    closure = _close_june(pusat)
+    exception = closing.grant_exception(
+        closure=closure, province=Province.objects.get(code="51"), until=_today(), actor=pusat
+    )
+    for name, obj in (("periodclosure", closure), ("periodexception", exception)):
+        assert admin_client.get(reverse(f"admin:programs_{name}_changelist")).status_code == 200
+        assert admin_client.get(reverse(f"admin:programs_{name}_change", args=[obj.pk])).status_code == 200
+        history = admin_client.get(reverse(f"admin:programs_{name}_history", args=[obj.pk]))
+        assert history.status_code == 200 and "pusat" in history.content.decode()
+        assert admin_client.get(reverse(f"admin:programs_{name}_add")).status_code == 403
+        assert (
+            admin_client.post(
+                reverse(f"admin:programs_{name}_delete", args=[obj.pk]), {"post": "yes"}
+            ).status_code
+            == 403
+        )
+    assert PeriodClosure.objects.exists() and PeriodException.objects.exists()
