@@ -399,3 +399,41 @@ def test_the_admin_shows_closures_and_exceptions_read_only_with_their_history(ad
             == 403
         )
     assert PeriodClosure.objects.exists() and PeriodException.objects.exists()
+
+
+def test_a_closed_month_locks_its_achievements_and_refuses_a_new_one(operator_client, operator, pusat):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from programs.models import Achievement
+    from tests.factories import make_plan
+
+    allocation = make_allocation("51", 2020)
+    ro = make_plan(allocation, [{"measure": "manual", "unit": "dokumen", "target": 4}])[0]
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
+    june = Achievement.objects.create(
+        planned_output=ro,
+        month=6,
+        quantity=1,
+        evidence=SimpleUploadedFile("a.pdf", pdf),
+        evidence_name="a.pdf",
+    )
+    _close_june(pusat)
+    assert not Achievement.objects.editable_by(operator).filter(pk=june.pk).exists()
+    edit = reverse("programs:achievement_edit", args=[june.pk])
+    assert (
+        operator_client.post(edit, {"quantity": "3", "note": "x", "version": june.version}).status_code == 403
+    )
+    assert Achievement.objects.get(pk=june.pk).quantity == 1
+    add = reverse("programs:achievement_add", args=[allocation.pk])
+    data = {"planned_output": ro.pk, "quantity": "1", "note": "Laporan"}
+    closing.close_period(year=2020, kind="bulanan", period=8, actor=pusat)
+    response = operator_client.post(
+        add, {**data, "month": 8, "evidence": SimpleUploadedFile("b.pdf", pdf, "application/pdf")}
+    )
+    assert "Bulan Agustus 2020 sudah ditutup untuk pengisian oleh kementerian." in response.content.decode()
+    assert Achievement.objects.count() == 1
+    response = operator_client.post(
+        add, {**data, "month": 7, "evidence": SimpleUploadedFile("c.pdf", pdf, "application/pdf")}
+    )
+    assert response.status_code == 302
+    assert Achievement.objects.filter(month=7).exists()
