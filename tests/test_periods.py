@@ -437,3 +437,13 @@ def test_a_closed_month_locks_its_achievements_and_refuses_a_new_one(operator_cl
     )
     assert response.status_code == 302
     assert Achievement.objects.filter(month=7).exists()
+
+
+def test_a_too_long_closing_note_is_refused_beside_it(pusat_client):
+    data = {"tahun": 2020, "jenis": "bulanan", "periode": 6, "bulanan-6-note": "x" * 251}
+    response = pusat_client.post(reverse("programs:period_close"), data)
+    assert response.status_code == 400
+    rows = {row["period"]: row for row in response.context["months"]}
+    assert rows[6]["close_form"].errors["note"]
+    assert "paling banyak 250 karakter" in response.content.decode() or "250" in response.content.decode()
+    assert not PeriodClosure.objects.exists()
