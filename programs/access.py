@@ -4,8 +4,9 @@ A user's roles (Django groups, `accounts.roles`) and province become, here and n
 every other module asks for:
 
 - capabilities, in words: `may_enter_data(user)`, `may_review(user)`, `may_administer(user)` …;
-- rows: `Model.objects.visible_to(user)` and `.editable_by(user)` (the querysets below), and the choice
-  lists built from them (`provinces_editable_by`, `regencies_for`, `allocations_open_for_entry`);
+- rows: `Model.objects.visible_to(user)`, `.editable_by(user)` and `.choices_for(user)` (the querysets
+  below), and the choice lists built from them (`provinces_editable_by`, `regencies_for`,
+  `allocations_open_for_entry`); a regency operator's regency narrows them (`own_regency`);
 - single objects: `get_visible_or_404` (outside the scope: 404, so nobody learns what exists elsewhere)
   and `get_editable_or_403` (seen but not theirs to change: 403), the pair of healthchecks' views;
 - the fiscal year: `year_open_for(user, year)` — a closed year is read-only for all but admins;
