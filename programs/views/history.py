@@ -26,6 +26,7 @@ from ..models import (
     PlanItem,
     QuarterlyNote,
     Realisation,
+    ReportPackage,
 )
 from ..numbers import is_quantity
 
@@ -46,6 +47,7 @@ HISTORY_MODELS = {
     "catatan-triwulan": QuarterlyNote,
     "rencana": PlanItem,
     "capaian": Achievement,
+    "paket": ReportPackage,
 }
 
 
