@@ -99,15 +99,9 @@ def _handed_over_package(instance, allocation_id, kind, period):
         return None
     from .packages import label_of
 
-    done = {
-        ReviewStatus.PREPARED: _("diajukan ke Kepala Dinas"),
-        ReviewStatus.SUBMITTED: _("diajukan ke kementerian"),
-        ReviewStatus.VERIFIED: _("diverifikasi"),
-    }.get(package.review_status, package.get_review_status_display())
-    return _("%(p)s sudah %(done)s; datanya tidak dapat ditambah lagi kecuali paket itu dikembalikan.") % {
-        "p": label_of(package),
-        "done": done,
-    }
+    return _(
+        "%(p)s sudah diajukan (%(state)s); datanya tidak dapat ditambah lagi kecuali paket itu dikembalikan."
+    ) % {"p": label_of(package), "state": package.get_review_status_display()}
 
 
 class Sector(models.TextChoices):

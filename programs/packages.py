@@ -106,8 +106,8 @@ def check_preparable(package, parts):
 
 def state_of_records(statuses):
     """The state a package takes from the records it holds when it is started after them (and in the data
-    migration 0013): none → draft; all in one state → that state; in several, the least advanced: any
-    editable one (draft, returned) → draft, else (submitted and verified) → submitted."""
+    migration 0013): none → draft; all in one state → that state; in several, the least advanced: draft when
+    any is editable (draft, returned), else the earliest of the table's order (submitted before verified)."""
     statuses = set(statuses)
     if not statuses:
         return ReviewStatus.DRAFT
@@ -115,7 +115,8 @@ def state_of_records(statuses):
         return statuses.pop()
     if statuses & set(workflow.editable_states()):
         return ReviewStatus.DRAFT
-    return ReviewStatus.SUBMITTED
+    order = list(workflow.STATES)
+    return min(statuses, key=order.index)
 
 
 def may_prepare(user, allocation):

@@ -200,7 +200,8 @@ def test_nothing_is_added_to_a_handed_over_month(allocation, june, operator_b, o
         {"month": 7, "amount_52": "1000000", "note": ""},
     )
     assert response.status_code == 200
-    assert "Paket bulan Juli 2020 sudah diajukan ke Kepala Dinas" in response.content.decode()
+    refusal = "Paket bulan Juli 2020 sudah diajukan (Menunggu persetujuan Kepala Dinas)"
+    assert refusal in response.content.decode()
     assert not Realisation.objects.filter(allocation=allocation, month=7).exists()
     with pytest.raises(ValidationError, match="Paket bulan Juli 2020"):
         Realisation(allocation=allocation, month=7, amount=1).full_clean()

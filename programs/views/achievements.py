@@ -82,7 +82,8 @@ def achievement_list(request, pk, form=None):
         group["entered"] += record.quantity
         if record.review_status == ReviewStatus.VERIFIED:
             group["verified"] += record.quantity
-    can_add = bool(ros) and _may_add(user, allocation)
+    may_report = _may_add(user, allocation)
+    can_add = bool(ros) and may_report
     if can_add and form is None:
         form = AchievementForm(user=user, allocation=allocation)
     return render(
@@ -92,7 +93,7 @@ def achievement_list(request, pk, form=None):
             "allocation": allocation,
             "groups": list(by_ro.values()),
             "form": form if can_add else None,
-            "may_prepare": packages.may_prepare(user, allocation),
+            "may_prepare": may_report,
         },
         status=400 if form is not None and form.errors else 200,
     )

@@ -100,7 +100,7 @@ def budget(request, pk, form=None, revision_form=None):
             "spending_types": SPENDING_TYPE_LABELS,
             "benchmarks": benchmarks_text(),
             "quarters": [(q, by_period.get((PackageKind.QUARTERLY, q))) for q in range(1, 5)],
-            "may_prepare": packages.may_prepare(user, allocation),
+            "may_prepare": can_add,  # the same right: the province's reports of an open year
         },
     )
 
