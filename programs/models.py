@@ -83,6 +83,27 @@ def _as_stored(model, pk, *fields):
     return row[0] if row and len(fields) == 1 else row
 
 
+def _handed_over_package(instance, allocation_id, kind, period):
+    """The refusal of a new record (a month's realisation or achievement, a quarter's note) in a period
+    whose package was handed over, or None. As the database's rule `*_in_a_handed_over_package`
+    (programs/plan_rules.py): a record coming in the package's own state (seed data) is let in."""
+    if instance.pk is not None or allocation_id is None or not _is_number(period):
+        return None
+    package = (
+        ReportPackage.objects.filter(allocation_id=allocation_id, kind=kind, period=period)
+        .exclude(review_status__in=workflow.editable_states())
+        .select_related("allocation")
+        .first()
+    )
+    if package is None or package.review_status == instance.review_status:
+        return None
+    from .packages import label_of
+
+    return _(
+        "%(p)s sudah diajukan (%(state)s); datanya tidak dapat ditambah lagi kecuali paket itu dikembalikan."
+    ) % {"p": label_of(package), "state": package.get_review_status_display()}
+
+
 class Sector(models.TextChoices):
     SANDANG = "sandang", _("Sandang (garmen/tekstil)")
     PANGAN = "pangan", _("Pangan")
@@ -555,6 +576,8 @@ class Realisation(Reviewable, Tracked):
             errors["month"] = _(
                 "Realisasi bulan %(m)s sudah dicatat untuk alokasi ini; ubah data bulan itu."
             ) % {"m": self.month}
+        elif locked := _handed_over_package(self, allocation.pk, PackageKind.MONTHLY, self.month):
+            errors["month"] = locked
         if _is_number(self.amount):
             total = (others.aggregate(s=Sum("amount"))["s"] or 0) + self.amount
             current_pagu = _as_stored(Allocation, allocation.pk, "current_pagu")
@@ -1533,6 +1556,9 @@ class QuarterlyNote(Reviewable, Tracked):
                 raise ValidationError(
                     {"quarter": _("Catatan triwulan ini sudah ada; ubah catatan yang ada.")}
                 )
+            locked = _handed_over_package(self, allocation.pk, PackageKind.QUARTERLY, self.quarter)
+            if locked:
+                raise ValidationError({"quarter": locked})
 
 
 # --- The reporting cycle: a period's package, closed periods, the working-day calendar, the inbox ----------
@@ -2306,6 +2332,12 @@ class Achievement(Reviewable, Tracked):
 
     def __str__(self):
         return _("Capaian %(ro)s bulan %(m)s") % {"ro": self.planned_output.code, "m": self.month}
+
+    def clean(self):
+        ro = _related(self, "planned_output")
+        locked = ro and _handed_over_package(self, ro.allocation_id, PackageKind.MONTHLY, self.month)
+        if locked:
+            raise ValidationError({"month": locked})
 
     @property
     def province(self):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from . import access
-from .models import Achievement, Activity
+from .models import Achievement, Activity, ReportPackage
 
 
 def on_transition(obj, step, *, actor, note=""):
@@ -34,6 +34,11 @@ def _mail_returned(obj, note):
     if isinstance(obj, Activity):
         what = _("Kegiatan “%(t)s”") % {"t": obj.title}
         link = reverse("programs:activity_detail", args=[obj.pk])
+    elif isinstance(obj, ReportPackage):
+        from .packages import label_of
+
+        what = label_of(obj)
+        link = reverse("programs:package_detail", args=[obj.pk])
     elif isinstance(obj, Achievement):
         allocation = obj.planned_output.allocation
         what = _("Capaian RO %(ro)s bulan %(m)s tahun %(y)s") % {

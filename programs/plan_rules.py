@@ -11,6 +11,10 @@ would be (the name is the start of the database's error message, as a constraint
 - `realisation_line_ro_of_its_allocation`, `revision_line_ro_of_its_allocation`: a line's RO is an RO of
   the realisation's or revision's allocation;
 - `achievement_of_a_manual_ro`: a monthly achievement is entered only for an RO counted by hand;
+- `realisation_in_a_handed_over_package`, `achievement_in_a_handed_over_package`,
+  `quarterly_note_in_a_handed_over_package`: no month's realisation or achievement, no quarter's note is
+  added to a period whose package (programs_reportpackage) was handed over (prepared, submitted, verified),
+  unless it comes in the package's own state (seed data, migrations writing verified records);
 - `plan_ro_pagu_sum` (PostgreSQL): when an allocation has ROs, their pagus add up to its current pagu;
 - `realisation_lines_sum` (PostgreSQL): when a month's realisation has lines, they add up to its amount.
 
@@ -93,6 +97,37 @@ _ROW_RULES = (
     ),
 )
 
+# A period's package in a state the province can no longer change (workflow.STATES: not editable).
+_HANDED_OVER = "('disiapkan', 'diajukan', 'terverifikasi')"
+_PACKAGE_RULES = (
+    (
+        "realisation_in_a_handed_over_package",
+        "programs_realisation",
+        "k.kind = 'bulanan' AND k.period = NEW.month AND k.allocation_id = NEW.allocation_id",
+    ),
+    (
+        "achievement_in_a_handed_over_package",
+        "programs_achievement",
+        """k.kind = 'bulanan' AND k.period = NEW.month AND k.allocation_id =
+            (SELECT p.allocation_id FROM programs_planitem p WHERE p.id = NEW.planned_output_id)""",
+    ),
+    (
+        "quarterly_note_in_a_handed_over_package",
+        "programs_quarterlynote",
+        "k.kind = 'triwulanan' AND k.period = NEW.quarter AND k.allocation_id = NEW.allocation_id",
+    ),
+)
+_ROW_RULES += tuple(
+    (
+        rule,
+        table,
+        f"""EXISTS (SELECT 1 FROM programs_reportpackage k WHERE {period}
+            AND k.review_status IN {_HANDED_OVER} AND k.review_status <> NEW.review_status)""",
+        ("INSERT",),
+    )
+    for rule, table, period in _PACKAGE_RULES
+)
+
 MESSAGES = {
     "activity_planned_output_of_its_allocation": "the activity's RO is not an RO of its allocation",
     "activity_planned_output_required": "the allocation has a plan: the activity must name one of its RO",
@@ -100,6 +135,9 @@ MESSAGES = {
     "realisation_line_ro_of_its_allocation": "the line's RO is not an RO of the realisation's allocation",
     "revision_line_ro_of_its_allocation": "the line's RO is not an RO of the revision's allocation",
     "achievement_of_a_manual_ro": "a monthly achievement is entered only for an RO counted by hand",
+    "realisation_in_a_handed_over_package": "the month's package was handed over: no realisation is added",
+    "achievement_in_a_handed_over_package": "the month's package was handed over: no achievement is added",
+    "quarterly_note_in_a_handed_over_package": "the quarter's package was handed over: no note is added",
     "plan_ro_pagu_sum": "the RO pagus of the allocation do not add up to its current pagu",
     "realisation_lines_sum": "the lines of the realisation do not add up to its amount",
 }

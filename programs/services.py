@@ -14,20 +14,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import access, notices, workflow
+from . import access, notices, packages, workflow
 from .models import (
     Achievement,
     Activity,
     FiscalYear,
     Handover,
+    PackageKind,
     Realisation,
+    ReportPackage,
     ReviewEvent,
 )
 from .workflow import ReviewAction
 
 log = logging.getLogger("ikm_dekon.workflow")
 
-REVIEWABLE = (Activity, Realisation, Achievement)
+# The records with workflow actions of their own. A month's realisation and achievements and a quarter's
+# note have none: they follow their package (ReportPackage), whose transition writes their state.
+REVIEWABLE = (Activity, ReportPackage)
 _LOCKED = gettext_lazy(
     "Data ini di luar wewenang Anda atau terkunci "
     "(sudah diajukan, diverifikasi, atau tahun anggaran ditutup)."
@@ -59,7 +63,7 @@ def _lock(obj):
 def _parents(obj):
     if isinstance(obj, Achievement):
         return ["planned_output__allocation"]
-    return ["allocation"] if isinstance(obj, Realisation) else []
+    return ["allocation"] if isinstance(obj, (Realisation, ReportPackage)) else []
 
 
 def _require_note(note):
@@ -70,13 +74,18 @@ def _require_note(note):
 
 
 def transition(obj, *, actor, action, note=""):
-    """Take a workflow action (programs/workflow.py) on an activity or a month's realisation: the actor's
+    """Take a workflow action (programs/workflow.py) on an activity or a period's package: the actor's
     right, the fiscal year, the record's state and the note are checked against the table, under a row lock;
-    the change, its history row and a ReviewEvent are written at once; the province is mailed on commit
-    when the table says so."""
+    the change, its history row and one ReviewEvent are written at once; a package's records (its month's
+    realisation and achievements, its quarter's note) take its new state in the same transaction, each
+    with its history row; who is told is decided by programs/notices.py in the same transaction."""
     if type(obj) not in REVIEWABLE:
         raise TypeError(f"{type(obj).__name__} has no review workflow")
     step = workflow.TRANSITIONS[action]
+    if workflow.flow_of(obj) not in step.applies_to:
+        raise ValidationError(
+            _("Tindakan %(action)s tidak berlaku untuk data ini.") % {"action": str(step.label).lower()}
+        )
     note = _require_note(note) if step.note_required else ""
     with transaction.atomic():
         current = _lock(obj)
@@ -88,11 +97,21 @@ def transition(obj, *, actor, action, note=""):
                 _("Tidak dapat %(action)s: status saat ini %(status)s.")
                 % {"action": str(step.label).lower(), "status": current.get_review_status_display()}
             )
+        package = isinstance(current, ReportPackage)
+        # The package first, then what it holds: every transition locks in that order.
+        parts = packages.components(current, lock=True) if package else []
         from_status = current.review_status
         now = timezone.now()
         changes = {"review_status": step.to_state, "version": current.version + 1}
         if step.stamp == "submitted":
             changes["submitted_at"] = now
+            if package:
+                packages.check_preparable(current, parts)
+                changes.update(submitted_by=actor, approved_at=None, approved_by=None)
+                if current.kind == PackageKind.MONTHLY:
+                    changes["cash_plan"] = packages.plan_in_force(current.allocation)
+        elif step.stamp == "approved":
+            changes.update(approved_at=now, approved_by=actor)
         else:
             changes.update(reviewed_at=now, reviewed_by=actor, review_note=note)
         for field, value in changes.items():
@@ -100,6 +119,8 @@ def transition(obj, *, actor, action, note=""):
         current._history_user = actor
         current._change_reason = str(step.label)
         current.save(update_fields=[*changes, "updated_at"])
+        for part in parts:
+            _follow(part, current, actor=actor, reason=str(step.label))
         ReviewEvent.objects.create(
             content_type=ContentType.objects.get_for_model(current),
             object_id=current.pk,
@@ -127,9 +148,33 @@ def transition(obj, *, actor, action, note=""):
     return current
 
 
+# The state a package's records copy from it.
+_FOLLOWED = ("review_status", "review_note", "submitted_at", "reviewed_at", "reviewed_by")
+
+
+def _follow(part, package, *, actor, reason):
+    """A record of a package takes the package's state (and its stamps and note), with its history row."""
+    for field in _FOLLOWED:
+        setattr(part, field, getattr(package, field))
+    part.version += 1
+    part._history_user = actor
+    part._change_reason = reason
+    part.save(update_fields=[*_FOLLOWED, "version", "updated_at"])
+
+
 def submit(*, obj, actor):
-    """Operator sends a draft or a returned record to the ministry for verification."""
+    """Operator sends a draft or a returned activity to the ministry for verification."""
     return transition(obj, actor=actor, action=ReviewAction.SUBMIT)
+
+
+def prepare(*, package, actor):
+    """The province's operator hands a period's package to its Kepala Dinas."""
+    return transition(package, actor=actor, action=ReviewAction.PREPARE)
+
+
+def approve(*, package, actor):
+    """The Kepala Dinas approves a prepared package: it goes to the ministry and is locked."""
+    return transition(package, actor=actor, action=ReviewAction.APPROVE)
 
 
 def verify(*, obj, actor):

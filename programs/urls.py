@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .imports import views as import_views
-from .views import achievements, activities, budget, closing, history, plan, registry, review
+from .views import achievements, activities, budget, closing, history, packages, plan, registry, review
 
 app_name = "programs"
 urlpatterns = [
@@ -48,7 +48,6 @@ urlpatterns = [
     path("anggaran/<int:pk>/rpd/ubah/", budget.cash_plan_edit, name="cash_plan_edit"),
     path("realisasi/<int:pk>/ubah/", budget.realisation_edit, name="realisation_edit"),
     path("realisasi/<int:pk>/hapus/", budget.realisation_delete, name="realisation_delete"),
-    path("realisasi/<int:pk>/<slug:action>/", review.realisation_transition, name="realisation_transition"),
     path("verifikasi/", review.review_queue, name="review_queue"),
     # Closing entry (the ministry): months and quarters with their exceptions, fiscal years
     path("periode/", closing.periods, name="periods"),
@@ -59,15 +58,22 @@ urlpatterns = [
     path("tahun-anggaran/", closing.fiscal_years, name="fiscal_years"),
     path("tahun-anggaran/<int:year>/tutup/", closing.fiscal_year_close, name="fiscal_year_close"),
     path("tahun-anggaran/<int:year>/buka/", closing.fiscal_year_reopen, name="fiscal_year_reopen"),
-    # Manual achievement (capaian) of the ROs counted by hand; the action pattern last, as above.
+    # A period's package and its two-tier sign-off (programs/views/packages.py).
+    path("verifikasi/paket/", packages.package_bulk, name="package_bulk"),
+    path("paket/", packages.package_list, name="package_list"),
+    path("paket/<int:pk>/", packages.package_detail, name="package_detail"),
+    path("paket/<int:pk>/<slug:action>/", packages.package_transition, name="package_transition"),
+    path(
+        "anggaran/<int:allocation_pk>/paket/<str:kind>/<int:period>/",
+        packages.package_open,
+        name="package_open",
+    ),
+    # Manual achievement (capaian) of the ROs counted by hand (handed over in the month's package).
     path("anggaran/<int:pk>/capaian/", achievements.achievement_list, name="achievements"),
     path("anggaran/<int:pk>/capaian/tambah/", achievements.achievement_add, name="achievement_add"),
     path("capaian/<int:pk>/ubah/", achievements.achievement_edit, name="achievement_edit"),
     path("capaian/<int:pk>/hapus/", achievements.achievement_delete, name="achievement_delete"),
     path("capaian/<int:pk>/unduh/", achievements.achievement_download, name="achievement_download"),
-    path(
-        "capaian/<int:pk>/<slug:action>/", achievements.achievement_transition, name="achievement_transition"
-    ),
     path("kegiatan/<int:pk>/lampiran/tambah/", activities.attachment_add, name="attachment_add"),
     path("lampiran/<int:pk>/unduh/", activities.attachment_download, name="attachment_download"),
     path("lampiran/<int:pk>/hapus/", activities.attachment_delete, name="attachment_delete"),

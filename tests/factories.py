@@ -179,6 +179,20 @@ def make_realisation(allocation, month=6, amount=Decimal("100000000"), **overrid
     return Realisation.objects.create(**fields)
 
 
+def hand_over(allocation, month, *, operator, head, ministry=None):
+    """A month's package (its realisation and achievements) through the workflow's one path (issue 16):
+    prepared by `operator`, approved by `head` (the province's Kepala Dinas, or an admin), verified by
+    `ministry` when given. Returns the package."""
+    from programs import packages, services
+
+    package, _created = packages.get_or_start(allocation, "bulanan", month, actor=operator)
+    services.prepare(package=package, actor=operator)
+    services.approve(package=package, actor=head)
+    if ministry is not None:
+        services.verify(obj=package, actor=ministry)
+    return package
+
+
 def make_participant(activity, **overrides):
     n = next(_sequence)
     fields = {"activity": activity, "name": f"Peserta Uji {n}", "nik": "", "sex": Sex.FEMALE}

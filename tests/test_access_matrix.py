@@ -15,8 +15,8 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from programs import workflow
-from programs.models import Achievement, Attachment, PlanItem, ReviewEvent
-from programs.workflow import Who
+from programs.models import Achievement, Attachment, PlanItem, ReportPackage, ReviewEvent
+from programs.workflow import Flow, Who
 from tests.factories import (
     make_activity,
     make_allocation,
@@ -130,6 +130,8 @@ def build_world(
         allocation=allocation,
         revision=make_revision(allocation, 1_400_000_000),
         realisation=make_realisation(allocation, 6, 100_000_000),
+        # June's package, holding that realisation (its workflow: programs/views/packages.py)
+        package=ReportPackage.objects.create(allocation=allocation, kind="bulanan", period=6),
         activity=activity,
         firm=firm,
         partner=make_partner("51"),
@@ -471,11 +473,14 @@ CASES = [
         W,
     ),
     ("achievement", "delete", "post", _post("programs:achievement_delete", "achievement"), lambda w: {}, W),
+    # a month's realisation and achievement are handed over in the month's package (issue 16)
+    ("reportpackage", "detail", "get", _page("programs:package_detail", "package"), None, R),
+    ("reportpackage", "history", "get", _history("paket", "package"), None, R),
     (
-        "achievement",
-        "submit",
+        "reportpackage",
+        "prepare",
         "post",
-        _page("programs:achievement_transition", "achievement", "ajukan"),
+        _page("programs:package_transition", "package", "siapkan"),
         None,
         None,
     ),
@@ -588,9 +593,16 @@ def test_operator_b_cannot_reach_province_a_by_any_forged_post(client, world):
 MAY_TAKE = {Who.PROVINCE: {"op_a", "admin"}, Who.REVIEWER: {"pusat", "admin"}, Who.HEAD: {"kadis", "admin"}}
 TRANSITION_URLS = {
     "activity": "programs:activity_transition",
-    "realisation": "programs:realisation_transition",
-    "achievement": "programs:achievement_transition",
+    "package": "programs:package_transition",
 }
+FLOWS = {"activity": Flow.ACTIVITY, "package": Flow.PACKAGE}
+
+
+def applies(step, target):
+    """Whether the table's action applies to the world's record `target` (its flow)."""
+    return FLOWS[target] in step.applies_to
+
+
 SIGNED_IN = [role for role in ROLES if role != "anonymous"]
 
 
@@ -633,18 +645,11 @@ def check_transition(client, world, role, step, target):
         assert snapshot() == before, f"{step.action} was taken from {state}"
 
 
-# The flow whose actions each record takes (workflow.Transition.applies_to). A month's realisation and
-# achievement are still tried with the activity's actions here, until their package takes them over.
-TARGET_FLOW = {
-    "activity": workflow.Flow.ACTIVITY,
-    "realisation": workflow.Flow.ACTIVITY,
-    "achievement": workflow.Flow.ACTIVITY,
-}
 WORKFLOW_MATRIX = [
     pytest.param(role, action, target, id=f"{target}-{workflow.TRANSITIONS[action].slug}-{role}")
     for action in workflow.TRANSITIONS
     for target in TRANSITION_URLS
-    if TARGET_FLOW[target] in workflow.TRANSITIONS[action].applies_to
+    if applies(workflow.TRANSITIONS[action], target)
     for role in SIGNED_IN
 ]
 

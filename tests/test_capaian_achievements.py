@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from programs.models import Achievement, FiscalYear, PlanItem, ReviewEvent
+from programs.models import Achievement, FiscalYear, PlanItem, ReportPackage, ReviewEvent
 from programs.reports import capaian_report
 from tests.factories import make_allocation
 
@@ -134,26 +134,36 @@ def test_a_closed_year_takes_no_achievement(plan, operator_client, pusat):
 
 
 def test_workflow_submit_verify_counts_return_needs_a_note(
-    plan, operator, operator_client, pusat, pusat_client
+    plan, operator, operator_client, kadis, kadis_client, pusat, pusat_client
 ):
+    """A month's achievement goes round in the month's package (issue 16): the operator prepares it, the
+    Kepala Dinas approves it, the ministry returns or verifies it; the achievement follows."""
     allocation, manual, _counted = plan
     _post(operator_client, allocation, manual, month=3, quantity="2")
     record = Achievement.objects.get()
+    page = operator_client.get(reverse("programs:achievements", args=[allocation.pk])).content.decode()
+    opening = reverse("programs:package_open", args=[allocation.pk, "bulanan", 3])
+    assert opening in page  # the month's package, from the achievement's row
+    detail = operator_client.get(opening).url
+    package = ReportPackage.objects.get(allocation=allocation, kind="bulanan", period=3)
 
     def act(client, slug, **data):
-        return client.post(reverse("programs:achievement_transition", args=[record.pk, slug]), data)
+        return client.post(reverse("programs:package_transition", args=[package.pk, slug]), data)
 
-    assert act(operator_client, "ajukan").status_code == 302
+    assert act(operator_client, "siapkan").status_code == 302
+    assert act(kadis_client, "setujui").status_code == 302
     record.refresh_from_db()
     assert record.review_status == "diajukan"
-    # locked for the province once submitted
+    # locked for the province once handed over
     assert operator_client.get(reverse("programs:achievement_edit", args=[record.pk])).status_code == 403
-    # in the ministry's queue
-    queue = pusat_client.get(reverse("programs:review_queue"))
-    assert reverse("programs:achievement_download", args=[record.pk]) in queue.content.decode()
+    # in the ministry's queue, the package with its evidence
+    queue = pusat_client.get(reverse("programs:review_queue")).content.decode()
+    assert f'name="paket" value="{package.pk}"' in queue
+    page = pusat_client.get(detail).content.decode()
+    assert reverse("programs:achievement_download", args=[record.pk]) in page
     assert _achieved(pusat, allocation) == 0
     # a return needs a note
-    act(pusat_client, "kembalikan")
+    assert act(pusat_client, "kembalikan").status_code == 400
     record.refresh_from_db()
     assert record.review_status == "diajukan"
     act(pusat_client, "kembalikan", note="Bukti kurang jelas")
@@ -170,22 +180,25 @@ def test_workflow_submit_verify_counts_return_needs_a_note(
     assert (record.quantity, record.evidence_name) == (3, "foto.png") and record.evidence.name.endswith(
         ".png"
     )
-    act(operator_client, "ajukan")
+    act(operator_client, "siapkan")
+    act(kadis_client, "setujui")
     act(pusat_client, "verifikasi")
     record.refresh_from_db()
     assert record.review_status == "terverifikasi"
     assert _achieved(pusat, allocation) == 3
     assert _achieved(pusat, allocation, month=2) == 0  # as of February, March's does not count yet
     actions = list(
-        ReviewEvent.objects.filter(object_id=record.pk).order_by("at", "pk").values_list("action", "actor")
+        ReviewEvent.objects.filter(object_id=package.pk).order_by("at", "pk").values_list("action", "actor")
     )
     assert actions == [
-        ("ajukan", operator.pk),
+        ("siapkan", operator.pk),
+        ("setujui", kadis.pk),
         ("kembalikan", pusat.pk),
-        ("ajukan", operator.pk),
+        ("siapkan", operator.pk),
+        ("setujui", kadis.pk),
         ("verifikasi", pusat.pk),
     ]
-    # the operator may not verify
+    # the operator may not reopen
     assert act(operator_client, "buka", note="x").status_code == 403
 
 
@@ -234,9 +247,13 @@ def test_download_goes_through_the_scope(
 
 
 def test_queue_queries_do_not_grow_with_achievements(plan, operator, pusat_client, django_assert_num_queries):
+    """The queue lists the months' packages (the achievements are inside them): as many queries for 12."""
     allocation, manual, _counted = plan
 
     def submitted(month):
+        ReportPackage.objects.create(
+            allocation=allocation, kind="bulanan", period=month, review_status="diajukan"
+        )
         record = Achievement(
             planned_output=manual,
             month=month,
@@ -258,9 +275,8 @@ def test_queue_queries_do_not_grow_with_achievements(plan, operator, pusat_clien
         submitted(month)
     with django_assert_num_queries(len(first)):
         response = pusat_client.get(url)
-    assert response.content.decode().count("/unduh/") == 12  # each with its evidence, each with buttons
-    assert response.content.decode().count('action="/capaian/') == 2 * 12  # verify, return
-    assert len(response.context["achievements"]) == 12
+    assert response.content.decode().count('name="paket"') == 12
+    assert len(response.context["packages"]) == 12
 
 
 def test_the_page_queries_do_not_grow_with_months(plan, operator_client, django_assert_num_queries):

@@ -641,7 +641,7 @@ def test_the_budget_page_with_a_plan_and_an_rpd_runs_18_queries(
     # 5. its monthly realisation, reviewer joined
     # 6. which of those months the user may still edit
     # 7. whether the user may add a month: the allocation in the provinces they edit, year open
-    # 8. the closed fiscal years (the workflow actions offered)
+    # 8. the packages of its months and quarters (their state beside each month)
     # 9. the RO of its plan (the realisation grid's rows, the per-RO table)
     # 10. its RPD in force, who entered it joined
     # 11. the lines of that version

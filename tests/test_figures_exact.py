@@ -14,6 +14,7 @@ from django.urls import reverse
 from programs import services
 from programs.models import Output, Participation
 from tests.factories import (
+    hand_over,
     make_activity,
     make_allocation,
     make_firm,
@@ -70,7 +71,9 @@ def test_the_queue_shows_the_figures_of_the_activity_page_for_several_outputs_an
     assert _cell(page, "firm-count") == _cell(queue, f"queue-firms-{activity.pk}")
 
 
-def test_the_queue_uses_the_same_number_of_queries_for_one_or_five_activities(client, pusat, operator_b):
+def test_the_queue_uses_the_same_number_of_queries_for_one_or_five_activities(
+    client, pusat, operator_b, kadis_b
+):
     allocation = make_allocation("63", 2020)
     _submitted_activity(allocation, operator_b, firms=1, outputs_per_firm=1, people=0)
     client.force_login(pusat)
@@ -86,14 +89,18 @@ def test_the_queue_uses_the_same_number_of_queries_for_one_or_five_activities(cl
     for _ in range(4):
         _submitted_activity(allocation, operator_b, firms=2, outputs_per_firm=2, people=1)
     for month in range(1, 6):
-        services.submit(obj=make_realisation(allocation, month=month), actor=operator_b)
+        make_realisation(allocation, month=month)
+        hand_over(allocation, month, operator=operator_b, head=kadis_b)
     assert count() == one
 
 
-def test_the_queue_runs_16_queries_for_ministry_staff(client, pusat, operator_b, django_assert_num_queries):
+def test_the_queue_runs_15_queries_for_ministry_staff(
+    client, pusat, operator_b, kadis_b, django_assert_num_queries
+):
     allocation = make_allocation("63", 2020)
     _submitted_activity(allocation, operator_b, firms=2, outputs_per_firm=1, people=1)
-    services.submit(obj=make_realisation(allocation, month=6), actor=operator_b)
+    make_realisation(allocation, month=6)
+    hand_over(allocation, 6, operator=operator_b, head=kadis_b)
     client.force_login(pusat)
     # 1. the session
     # 2. the user
@@ -106,14 +113,14 @@ def test_the_queue_runs_16_queries_for_ministry_staff(client, pusat, operator_b,
     # 9. ... their individual participants ...
     # 10. ... their outputs produced and ordered ...
     # 11. ... and handed over
-    # 12. the submitted monthly realisation, allocation and province joined
-    # 13. the submitted monthly achievements (capaian), their RO, allocation and province joined
-    # 14. savepoint
-    # 15. the session saved again (sliding expiry)
-    # 16. release savepoint
-    with django_assert_num_queries(16):
+    # 12. the packages the Kepala Dinas approved (a month's realisation and achievements, a quarter's
+    #     report), allocation, province, who prepared and who approved joined
+    # 13. savepoint
+    # 14. the session saved again (sliding expiry)
+    # 15. release savepoint
+    with django_assert_num_queries(15):
         response = client.get(reverse("programs:review_queue"))
-    assert len(response.context["activities"]) == len(response.context["realisations"]) == 1
+    assert len(response.context["activities"]) == len(response.context["packages"]) == 1
 
 
 # --- Absorption ----------------------------------------------------------------------------------------

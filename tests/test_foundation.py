@@ -12,7 +12,15 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"login", "healthz", "set_language"}  # set_language: the language switch on the sign-in page
-SAMPLE_KWARGS = {"code": "51", "pk": 1, "kind": "kegiatan", "action": "ajukan", "year": 2020}
+SAMPLE_KWARGS = {
+    "code": "51",
+    "pk": 1,
+    "kind": "kegiatan",
+    "action": "ajukan",
+    "allocation_pk": 1,
+    "period": 6,
+    "year": 2020,
+}
 
 
 def _named_patterns(patterns, prefix=""):

@@ -48,6 +48,7 @@ from provinces.models import Province
 
 from . import oracle
 from .factories import (
+    hand_over,
     make_activity,
     make_allocation,
     make_firm,
@@ -220,9 +221,9 @@ def world(pusat, pusat_client, operator, colleague, operator_b):
             operator = operators[code][0]
             services.submit(obj=done, actor=operator)
             services.verify(obj=done, actor=pusat)
-            month = Realisation.objects.get(allocation=allocation, month=1)
-            services.submit(obj=month, actor=operator)
-            services.verify(obj=month, actor=pusat)
+            # January's package: prepared, approved by the Kepala Dinas, verified (issue 16).
+            head = make_user("kadis-63", "kadis", "63")
+            hand_over(allocation, 1, operator=operator, head=head, ministry=pusat)
             # An activity written around the history (no version): the quarterly report shows its row. Its
             # copies are given wrong on purpose: the database sets them from the allocation.
             elsewhere = Allocation.objects.get(province__code="51", year=YEAR)

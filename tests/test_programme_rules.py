@@ -1026,6 +1026,42 @@ def test_the_database_keeps_handovers_within_the_output_without_forms(w):
     assert Handover.objects.get().quantity == 600
 
 
+def test_the_database_refuses_records_added_to_a_handed_over_period(w):
+    """programs/plan_rules.py `*_in_a_handed_over_package`: past every form and service, nothing joins a
+    month or a quarter whose package was handed over, unless it comes in the package's own state."""
+    from django.core.files.base import ContentFile
+
+    from programs.models import Achievement, QuarterlyNote, ReportPackage
+    from tests.factories import make_plan
+
+    ReportPackage.objects.create(allocation=w.alloc, kind="bulanan", period=6, review_status="disiapkan")
+    ReportPackage.objects.create(allocation=w.alloc, kind="triwulanan", period=2, review_status="diajukan")
+    ReportPackage.objects.create(allocation=w.alloc, kind="bulanan", period=8, review_status="dikembalikan")
+    with pytest.raises(IntegrityError, match="realisation_in_a_handed_over_package"), transaction.atomic():
+        make_realisation(w.alloc, 6, MILLION)
+    with pytest.raises(IntegrityError, match="quarterly_note_in_a_handed_over_package"), transaction.atomic():
+        QuarterlyNote.objects.create(allocation=w.alloc, quarter=2, problems="x", follow_up="y")
+    plan_year = make_allocation("51", 2021)
+    (ro,) = make_plan(plan_year, ros=[{"measure": "manual", "unit": "dokumen", "target": 2}])
+    ReportPackage.objects.create(
+        allocation=plan_year, kind="bulanan", period=3, review_status="terverifikasi"
+    )
+
+    def achievement(**fields):
+        evidence = ContentFile(b"%PDF-1.4\n%%EOF\n", name="bukti.pdf")
+        return Achievement.objects.create(planned_output=ro, month=3, quantity=1, evidence=evidence, **fields)
+
+    with pytest.raises(IntegrityError, match="achievement_in_a_handed_over_package"), transaction.atomic():
+        achievement()
+    assert not Realisation.objects.exists() and not Achievement.objects.exists()
+    # In the package's own state (seed data, a migration), in an editable package, in another period: let in.
+    achievement(review_status="terverifikasi")
+    make_realisation(w.alloc, 6, MILLION, review_status="disiapkan")
+    make_realisation(w.alloc, 8, MILLION)
+    make_realisation(w.alloc, 7, MILLION)
+    assert Realisation.objects.count() == 3
+
+
 # --- Running totals ----------------------------------------------------------------------------------------
 
 

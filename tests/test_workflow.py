@@ -5,7 +5,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from programs import access, services
+from programs import access, packages, services
 from programs.models import Activity, Realisation, ReviewEvent, ReviewStatus
 from tests.factories import (
     make_activity,
@@ -32,9 +32,8 @@ def _status(obj):
     return type(obj).objects.get(pk=obj.pk).review_status
 
 
-@pytest.mark.parametrize("target", ["activity", "realisation"])
-def test_the_whole_round_trip_records_every_transition(operator, pusat, target, request):
-    obj = request.getfixturevalue(target)
+def test_the_whole_round_trip_records_every_transition(operator, pusat, activity):
+    obj = activity
     services.submit(obj=obj, actor=operator)
     assert _status(obj) == ReviewStatus.SUBMITTED
     services.return_for_correction(obj=obj, actor=pusat, note="Lampirkan BAST")
@@ -52,6 +51,38 @@ def test_the_whole_round_trip_records_every_transition(operator, pusat, target, 
         ("ajukan", "op-51", "diajukan"),
         ("kembalikan", "pusat", "dikembalikan"),
         ("ajukan", "op-51", "diajukan"),
+        ("verifikasi", "pusat", "terverifikasi"),
+        ("buka_kembali", "pusat", "dikembalikan"),
+    ]
+
+
+def test_a_months_realisation_goes_round_in_its_package(operator, kadis, pusat, realisation):
+    """A month's realisation has no actions of its own (issue 16): its package goes round, and it follows."""
+    with pytest.raises(TypeError):
+        services.submit(obj=realisation, actor=operator)
+    package, _ = packages.get_or_start(realisation.allocation, "bulanan", 6, actor=operator)
+    services.prepare(package=package, actor=operator)
+    services.approve(package=package, actor=kadis)
+    services.return_for_correction(obj=package, actor=pusat, note="Lampirkan SP2D")
+    assert (_status(realisation), Realisation.objects.get(pk=realisation.pk).review_note) == (
+        ReviewStatus.RETURNED,
+        "Lampirkan SP2D",
+    )
+    services.prepare(package=package, actor=operator)
+    services.approve(package=package, actor=kadis)
+    services.verify(obj=package, actor=pusat)
+    assert _status(realisation) == ReviewStatus.VERIFIED
+    services.reopen(obj=package, actor=pusat, note="Angka realisasi dikoreksi")
+    assert _status(realisation) == ReviewStatus.RETURNED
+    events = list(
+        ReviewEvent.objects.order_by("at", "pk").values_list("action", "actor__username", "to_status")
+    )
+    assert events == [
+        ("siapkan", "op-51", "disiapkan"),
+        ("setujui", "kadis-51", "diajukan"),
+        ("kembalikan", "pusat", "dikembalikan"),
+        ("siapkan", "op-51", "disiapkan"),
+        ("setujui", "kadis-51", "diajukan"),
         ("verifikasi", "pusat", "terverifikasi"),
         ("buka_kembali", "pusat", "dikembalikan"),
     ]

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from programs.models import Achievement, QuarterlyNote, Realisation, ReviewStatus
+from programs.models import Achievement, QuarterlyNote, Realisation, ReportPackage, ReviewStatus
 from programs.views.history import HISTORY_MODELS
 from tests.factories import (
     make_activity,
@@ -64,6 +64,8 @@ def world(operator, pusat, viewer, admin_user):
     achievement = Achievement.objects.create(
         planned_output=manual, month=6, quantity=1, evidence=ContentFile(b"%PDF-1.4\n%%EOF\n", name="b.pdf")
     )
+    # June's package, returned as its realisation is (issue 16: the month's records follow their package).
+    package = ReportPackage.objects.create(allocation=allocation, kind="bulanan", period=6, **returned)
     with_staff_status(operator, pusat, viewer)  # the scanned pages include the admin's
     users = {"operator": operator, "pusat": pusat, "viewer": viewer, "admin": admin_user}
     objects = {
@@ -80,6 +82,7 @@ def world(operator, pusat, viewer, admin_user):
         "catatan-triwulan": note,
         "rencana": ro,
         "capaian": achievement,
+        "paket": package,
     }
     return SimpleNamespace(
         allocation=allocation,
@@ -89,6 +92,7 @@ def world(operator, pusat, viewer, admin_user):
         handover=handover,
         participant=participant,
         realisation=realisation,
+        package=package,
         objects=objects,
         users=users,
     )
@@ -116,6 +120,8 @@ def _workspace_pages(w):
         (reverse("programs:cash_plan", args=[w.allocation.pk]), None),
         (reverse("programs:cash_plan_edit", args=[w.allocation.pk]), None),
         (reverse("programs:achievements", args=[w.allocation.pk]), None),
+        (reverse("programs:package_detail", args=[w.package.pk]), None),
+        (reverse("programs:package_list"), None),
         (reverse("reports:capaian", args=["51"]), year),
         (reverse("programs:realisation_add", args=[w.allocation.pk]), None),
         (reverse("programs:realisation_edit", args=[w.realisation.pk]), None),

@@ -25,7 +25,7 @@ from faker import Faker
 from accounts.roles import GROUP_NAMES, Role
 from provinces.models import Province, Regency
 
-from .. import access, services, workflow
+from .. import access, packages, services, workflow
 from ..bulk import bulk_create_with_history
 from ..models import (
     Achievement,
@@ -46,6 +46,7 @@ from ..models import (
     Measure,
     Output,
     OutputUnit,
+    PackageKind,
     Participant,
     Participation,
     Partner,
@@ -141,6 +142,7 @@ class DemoUsers:
     ministry: object
     viewer: object
     operators: dict = field(default_factory=dict)  # province code -> user
+    heads: dict = field(default_factory=dict)  # province code -> its Kepala Dinas
     created: int = 0
     total: int = 0
 
@@ -183,7 +185,22 @@ def ensure_users(password):
             first_name="Operator",
             last_name=province.name,
         )
+        result.heads[province.code] = ensure(
+            f"kadis-{province.code}",
+            Role.HEAD,
+            province=province,
+            first_name=f"Kepala Dinas {province.name}",
+            nip=_head_nip(province.code),
+            job_title=f"Kepala Dinas Perindustrian Provinsi {province.name}",
+        )
     return result
+
+
+def _head_nip(code):
+    """A plausible 18-digit NIP, the same each run: born (YYYYMMDD), appointed (YYYYMM), sex, number."""
+    n = int(code.replace(".", ""))
+    born = f"{1966 + n % 12}{1 + n % 12:02d}{1 + n % 28:02d}"
+    return f"{born}{1992 + n % 8}0{1 + n % 9}{1 + n % 2}{n % 1000:03d}"
 
 
 # --- The 2020 cases ---------------------------------------------------------------------------------------
@@ -562,15 +579,33 @@ def verified_achievement(s, ro, month, quantity, *, operator, ministry, submitte
 
 
 def review(records, *, operators, ministry, verify=True):
-    """Submit (by the province's operator) and verify (by the ministry) the draft records, through the
+    """Submit (by the province's operator) and verify (by the ministry) the draft activities, through the
     workflow's one path (services.transition), so each step has its event and history."""
     for record in records:
         if record.review_status != ReviewStatus.DRAFT:
             continue
-        province = record.province if isinstance(record, Activity) else record.allocation.province
-        services.submit(obj=record, actor=operators[province.code])
+        services.submit(obj=record, actor=operators[record.province.code])
         if verify:
             services.verify(obj=record, actor=ministry)
+
+
+def review_months(realisations, *, operators, heads, ministry, verify=True):
+    """The months of the draft realisations through their package (programs/packages.py): prepared by the
+    province's operator, approved by its Kepala Dinas, verified by the ministry (unless `verify` is False:
+    then it awaits the ministry), each step by the workflow's one path with its event and history."""
+    for realisation in realisations:
+        if realisation.review_status != ReviewStatus.DRAFT:
+            continue
+        code = realisation.allocation.province.code
+        package, _created = packages.get_or_start(
+            realisation.allocation, PackageKind.MONTHLY, realisation.month, actor=operators[code]
+        )
+        if package.review_status != ReviewStatus.DRAFT:
+            continue
+        services.prepare(package=package, actor=operators[code])
+        services.approve(package=package, actor=heads[code])
+        if verify:
+            services.verify(obj=package, actor=ministry)
 
 
 def at_wib(day, hour=10):
@@ -578,7 +613,7 @@ def at_wib(day, hour=10):
 
 
 @transaction.atomic
-def seed_2020(actor, *, ministry, operators):
+def seed_2020(actor, *, ministry, operators, heads):
     """The fiscal year 2020 as it closed: the DIPA and its April refocusing, the RPD, every month's
     realisation and every activity verified, the year closed. Returns what was created."""
     s = Seeder(actor)
@@ -629,11 +664,12 @@ def seed_2020(actor, *, ministry, operators):
         operators=operators,
         ministry=ministry,
     )
-    review(
+    review_months(
         Realisation.objects.filter(allocation__year=YEAR)
         .select_related("allocation__province")
         .order_by("pk"),
         operators=operators,
+        heads=heads,
         ministry=ministry,
     )
     if not access.is_year_closed(YEAR):
@@ -1100,7 +1136,7 @@ TP_ACTIVITIES = [
 
 
 @transaction.atomic
-def seed_tp_year(actor, *, ministry, operators):
+def seed_tp_year(actor, *, ministry, operators, heads):
     """Fiscal year 2024, the first of tugas pembantuan, in 38 provinces, as it stood in April: the DIPA with
     its ROs, the RPD, realisation to March (January and February verified, March submitted), a bimtek done
     (verified, submitted or still a draft) and a new-entrepreneur programme under way (a draft)."""
@@ -1110,11 +1146,18 @@ def seed_tp_year(actor, *, ministry, operators):
     s.fake.seed_instance(TP_YEAR)
     s.ensure(FiscalYear, {"year": TP_YEAR})
     for index, province in enumerate(Province.objects.active_in(TP_YEAR).order_by("code")):
-        _tp_province(s, index, province, ministry=ministry, operator=operators[province.code])
+        _tp_province(
+            s,
+            index,
+            province,
+            ministry=ministry,
+            operator=operators[province.code],
+            head=heads[province.code],
+        )
     return s.created
 
 
-def _tp_province(s, index, province, *, ministry, operator):
+def _tp_province(s, index, province, *, ministry, operator, head):
     pagu = rupiah_millions(s.rng, 3_000, 9_000)
     allocation, _ = s.ensure(
         Allocation,
@@ -1143,8 +1186,9 @@ def _tp_province(s, index, province, *, ministry, operator):
     for month, (lo, hi) in enumerate(((10, 30), (20, 45), (30, 60)), start=1):
         amount = (pagu * Decimal(s.rng.randint(lo, hi)) / 1000).quantize(Decimal(1))
         realisations.append(realisation_with_lines(s, allocation, month, amount, ros, "Belanja kegiatan"))
-    review(realisations[:2], operators={province.code: operator}, ministry=ministry)
-    review(realisations[2:], operators={province.code: operator}, ministry=ministry, verify=False)
+    people = {"operators": {province.code: operator}, "heads": {province.code: head}, "ministry": ministry}
+    review_months(realisations[:2], **people)
+    review_months(realisations[2:], **people, verify=False)
 
     regencies = list(Regency.objects.in_province(province, TP_YEAR))
     office = s.partner(province, f"Dinas Perindustrian Provinsi {province.name}", PartnerKind.DINAS_PROVINSI)

@@ -1,5 +1,6 @@
 """Manual achievement (capaian) pages: under an allocation, the ROs whose achievement is entered per month
-with an evidence file, their months, and adding, changing, deleting, downloading and the workflow's actions.
+with an evidence file, their months, and adding, changing, deleting, downloading; a month's achievements are
+handed over in the month's package (programs/views/packages.py).
 
 Objects come through the access module: another province's allocation, achievement or evidence answers
 404; a locked one (submitted, verified, a closed year) 403 for changes.
@@ -16,16 +17,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import access, services, workflow
+from .. import access, packages, services
 from ..access import allocations_open_for_reporting, get_visible_or_404
 from ..achievements import save_achievement
 from ..evidence import content_type_of
-from ..forms import AchievementForm, NoteForm
+from ..forms import AchievementForm
 from ..forms.achievements import manual_outputs
-from ..models import Achievement, Allocation, ReviewStatus
+from ..models import Achievement, Allocation, PackageKind, ReviewStatus
 from ..periods import MONTHS
 from .common import add_errors, delete_page, editable_part, show_hidden_field_errors
-from .review import take_action
 
 log = logging.getLogger("ikm_dekon.downloads")
 
@@ -69,7 +69,7 @@ def achievement_list(request, pk, form=None):
         .filter(planned_output__allocation=allocation)
         .values_list("pk", flat=True)
     )
-    closed = access.closed_year_set()
+    by_period = packages.packages_of(allocation)
     by_ro = {ro.pk: {"ro": ro, "months": [], "verified": 0, "entered": 0} for ro in ros}
     for record in records:
         group = by_ro.get(record.planned_output_id)
@@ -77,12 +77,13 @@ def achievement_list(request, pk, form=None):
             continue
         record.editable = record.pk in editable
         record.month_label = MONTHS[record.month - 1]
-        record.actions = workflow.available_actions(record, user, closed_years=closed)
+        record.package = by_period.get((PackageKind.MONTHLY, record.month))
         group["months"].append(record)
         group["entered"] += record.quantity
         if record.review_status == ReviewStatus.VERIFIED:
             group["verified"] += record.quantity
-    can_add = bool(ros) and _may_add(user, allocation)
+    may_report = _may_add(user, allocation)
+    can_add = bool(ros) and may_report
     if can_add and form is None:
         form = AchievementForm(user=user, allocation=allocation)
     return render(
@@ -92,7 +93,7 @@ def achievement_list(request, pk, form=None):
             "allocation": allocation,
             "groups": list(by_ro.values()),
             "form": form if can_add else None,
-            "note_form": NoteForm(),
+            "may_prepare": may_report,
         },
         status=400 if form is not None and form.errors else 200,
     )
@@ -168,16 +169,3 @@ def achievement_download(request, pk):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-@require_POST
-def achievement_transition(request, pk, action):
-    achievement = get_visible_or_404(
-        Achievement.objects.select_related("planned_output__allocation"), request.user, pk=pk
-    )
-    failed_form = take_action(request, achievement, action)
-    if failed_form is not None:
-        messages.error(request, " ".join(failed_form.errors.get("note", [])))
-    if request.POST.get("next") == "antrean":
-        return redirect("programs:review_queue")
-    return redirect("programs:achievements", achievement.planned_output.allocation_id)

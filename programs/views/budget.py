@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from .. import access, cashplan, exports, planning, services, workflow
+from .. import access, cashplan, exports, packages, planning, services
 from ..access import get_visible_or_404
 from ..forms import AllocationFilter, BudgetRevisionForm, CashPlanForm, NoteForm, RealisationForm
-from ..models import Allocation, Realisation
+from ..models import Allocation, PackageKind, Realisation
 from ..numbers import absorption_pct
 from ..periods import MONTH_CHOICES, benchmark_at_month_end, benchmark_for, benchmarks_text
 from .common import (
@@ -57,7 +57,8 @@ def budget(request, pk, form=None, revision_form=None):
         Realisation.objects.editable_by(user).filter(allocation=allocation).values_list("pk", flat=True)
     )
     can_add = access.may_add_realisation(user, allocation)
-    closed = access.closed_year_set()
+    # Each month (and quarter) is handed over in its package; the page links to it with its state.
+    by_period = packages.packages_of(allocation)
     running = 0
     table = []
     for month, label in MONTH_CHOICES:
@@ -73,7 +74,7 @@ def budget(request, pk, form=None, revision_form=None):
                 "absorption": absorption_pct(running, allocation.current_pagu) if row else None,
                 "benchmark": benchmark_at_month_end(month),
                 "editable": row is not None and row.pk in editable_ids,
-                "actions": workflow.available_actions(row, user, closed_years=closed) if row else [],
+                "package": by_period.get((PackageKind.MONTHLY, month)),
             }
         )
     outputs = list(cashplan.planned_outputs(allocation))
@@ -98,6 +99,8 @@ def budget(request, pk, form=None, revision_form=None):
             "by_output": cashplan.realised_by_output(allocation, outputs=outputs) if outputs else None,
             "spending_types": SPENDING_TYPE_LABELS,
             "benchmarks": benchmarks_text(),
+            "quarters": [(q, by_period.get((PackageKind.QUARTERLY, q))) for q in range(1, 5)],
+            "may_prepare": can_add,  # the same right: the province's reports of an open year
         },
     )
 

@@ -27,6 +27,7 @@ from ..models import (
     PlanItem,
     QuarterlyNote,
     Realisation,
+    ReportPackage,
 )
 from ..numbers import is_quantity
 
@@ -47,6 +48,7 @@ HISTORY_MODELS = {
     "catatan-triwulan": QuarterlyNote,
     "rencana": PlanItem,
     "capaian": Achievement,
+    "paket": ReportPackage,
 }
 
 

@@ -1,6 +1,6 @@
-"""The review workflow's pages: taking an action of the table (programs/workflow.py) on an activity, a
-month's realisation or a month's achievement (programs/views/achievements.py), and the ministry's queue of
-what awaits it.
+"""The review workflow's pages: taking an action of the table (programs/workflow.py) on an activity or a
+period's package (programs/views/packages.py), and the ministry's queue of what awaits it: the activities,
+and the packages, verified or returned many at once (`packages.package_bulk`).
 """
 
 from django.contrib import messages
@@ -9,13 +9,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from .. import access, reports, services, workflow
-from ..access import get_visible_or_404
+from .. import access, packages, reports, services, workflow
 from ..forms import NoteForm
-from ..models import Achievement, Activity, Realisation
-from ..workflow import Who
+from ..models import Activity, ReportPackage
+from ..workflow import Flow, Who
 from .activities import activity_detail, visible_activity
 from .common import paginate
+
+BULK_LIMIT = 200  # the most packages one bulk action takes (programs/views/packages.py)
 
 
 def take_action(request, obj, slug):
@@ -50,17 +51,6 @@ def activity_transition(request, pk, action):
     return redirect(activity)
 
 
-@require_POST
-def realisation_transition(request, pk, action):
-    realisation = get_visible_or_404(Realisation.objects.select_related("allocation"), request.user, pk=pk)
-    failed_form = take_action(request, realisation, action)
-    if failed_form is not None:
-        messages.error(request, " ".join(failed_form.errors.get("note", [])))
-    if request.POST.get("next") == "antrean":
-        return redirect("programs:review_queue")
-    return redirect("programs:budget", realisation.allocation_id)
-
-
 # --- Ministry queue --------------------------------------------------------------------------------------
 
 
@@ -82,30 +72,25 @@ def review_queue(request):
     for activity in page:
         activity.figures = figures.get(activity.pk, reports.EMPTY_ACTIVITY_FIGURES)
         activity.actions = workflow.available_actions(activity, user, closed_years=closed)
-    realisations = list(
-        Realisation.objects.visible_to(user)
-        .filter(review_status__in=awaiting)
-        .select_related("allocation__province")
-        .order_by("submitted_at", "pk")[:100]
+    # The packages the Kepala Dinas approved, oldest first, as many as one bulk action takes.
+    waiting = ReportPackage.objects.visible_to(user).filter(
+        review_status__in=workflow.awaiting(Who.REVIEWER, Flow.PACKAGE)
     )
-    for realisation in realisations:
-        realisation.actions = workflow.available_actions(realisation, user, closed_years=closed)
-    # Manual achievements (capaian) with their evidence, as the realisation: the oldest 100.
-    achievements = list(
-        Achievement.objects.visible_to(user)
-        .filter(review_status__in=awaiting)
-        .select_related("planned_output__allocation__province")
-        .order_by("submitted_at", "pk")[:100]
+    package_rows = list(
+        waiting.select_related("allocation__province", "submitted_by", "approved_by").order_by(
+            "approved_at", "pk"
+        )[:BULK_LIMIT]
     )
-    for achievement in achievements:
-        achievement.actions = workflow.available_actions(achievement, user, closed_years=closed)
+    for package in package_rows:
+        package.label = packages.period_label(package.kind, package.period, package.allocation.year)
     return render(
         request,
         "programs/review_queue.html",
         {
             "activities": page,
-            "realisations": realisations,
-            "achievements": achievements,
+            "packages": package_rows,
+            "packages_total": waiting.count() if len(package_rows) == BULK_LIMIT else len(package_rows),
+            "bulk_limit": BULK_LIMIT,
             "note_form": NoteForm(),
         },
     )

@@ -98,7 +98,7 @@ class Command(BaseCommand):
 
         started = time.monotonic()
         users = ensure_users(password)
-        people = {"ministry": users.ministry, "operators": users.operators}
+        people = {"ministry": users.ministry, "operators": users.operators, "heads": users.heads}
         # The demo submits and verifies hundreds of records through the workflow: not a line each.
         workflow_log = logging.getLogger("ikm_dekon.workflow")
         level = workflow_log.level
@@ -123,6 +123,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "  op-11 … op-96  operator provinsi, satu per provinsi (mis. op-63 Kalimantan Selatan)"
         )
+        self.stdout.write("  kadis-11 … kadis-96  Kepala Dinas provinsi (menyetujui paket laporan operator)")
         if users.created < users.total:
             self.stdout.write("Pengguna yang sudah ada sebelumnya tetap memakai kata sandi lamanya.")
 
