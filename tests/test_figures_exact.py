@@ -90,7 +90,7 @@ def test_the_queue_uses_the_same_number_of_queries_for_one_or_five_activities(cl
     assert count() == one
 
 
-def test_the_queue_runs_16_queries_for_ministry_staff(client, pusat, operator_b, django_assert_num_queries):
+def test_the_queue_runs_17_queries_for_ministry_staff(client, pusat, operator_b, django_assert_num_queries):
     allocation = make_allocation("63", 2020)
     _submitted_activity(allocation, operator_b, firms=2, outputs_per_firm=1, people=1)
     services.submit(obj=make_realisation(allocation, month=6), actor=operator_b)
@@ -108,10 +108,11 @@ def test_the_queue_runs_16_queries_for_ministry_staff(client, pusat, operator_b,
     # 11. ... and handed over
     # 12. the submitted monthly realisation, allocation and province joined
     # 13. the submitted monthly achievements (capaian), their RO, allocation and province joined
-    # 14. savepoint
-    # 15. the session saved again (sliding expiry)
-    # 16. release savepoint
-    with django_assert_num_queries(16):
+    # 14. the user's unread notices, counted (the bell in the navigation bar)
+    # 15. savepoint
+    # 16. the session saved again (sliding expiry)
+    # 17. release savepoint
+    with django_assert_num_queries(17):
         response = client.get(reverse("programs:review_queue"))
     assert len(response.context["activities"]) == len(response.context["realisations"]) == 1
 
