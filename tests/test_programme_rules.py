@@ -876,6 +876,10 @@ CONSTRAINT_CASES = {
     ),
     "achievement_month_range": lambda w: _achievement(w, month=0),
     "achievement_quantity_positive": lambda w: _achievement(w, quantity=0),
+    # A notice: one per person and key; its kind and mail status from their lists.
+    "notification_once_per_key": lambda w: [_notice(w, key="pengingat:51:2020:bulanan:6") for _ in range(2)],
+    "notification_kind_known": lambda w: _notice(w, kind="lain"),
+    "notification_email_status_known": lambda w: _notice(w, email_status="kirim"),
 }
 
 
@@ -887,6 +891,13 @@ def _revision_lines(w, twice=False, **fields):
     values = {"revision": revision, "planned_output": ro, "previous_pagu": ro.pagu, "new_pagu": ro.pagu}
     for _ in range(2 if twice else 1):
         RevisionLine.objects.create(**(values | fields))
+
+
+def _notice(w, **fields):
+    from programs.models import Notification
+
+    values = {"recipient": w.operator, "kind": "pengingat", "subject": "Tenggat", "body": "Isi"}
+    return Notification.objects.create(**(values | fields))
 
 
 def _realisation_line_twice(w, with_ro):
