@@ -177,7 +177,7 @@ def on_transition(obj, step, *, actor, note=""):
             messages.append(
                 (
                     access.ministry_staff(),
-                    NotificationKind.PREPARED,
+                    NotificationKind.APPROVED,
                     _("%(what)s menunggu verifikasi") % {"what": what},
                     _("%(what)s disetujui oleh %(actor)s (Kepala Dinas) dan menunggu verifikasi kementerian.")
                     % {"what": what, "actor": _name(actor)},

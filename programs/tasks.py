@@ -99,8 +99,26 @@ def daily_reminders():
         log.warning("daily reminders skipped: programs.deadlines.send_reminders is missing")
     else:
         send_reminders(today)
+    requeue_stuck_mail()
     schedule_daily_reminders()
     return str(today)
+
+
+def requeue_stuck_mail(now=None):
+    """Queue again the mail of notices still waiting a day after they were written: every retry is over by
+    then (MAIL_RETRY_MINUTES), so its task was lost (a worker killed while sending rolls the try back but
+    leaves its task running for ever). Sending is idempotent, so a notice queued twice is mailed once."""
+    stale = (now or timezone.now()) - datetime.timedelta(days=1)
+    ids = list(
+        Notification.objects.filter(email_status=EmailStatus.PENDING, created_at__lt=stale).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in ids:
+        deliver_notification.enqueue(pk)
+    if ids:
+        log.warning("mail queued again", extra={"count": len(ids)})
+    return len(ids)
 
 
 def next_reminder_time(now=None):

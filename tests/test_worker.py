@@ -185,3 +185,19 @@ def test_the_next_morning_is_seven_oclock_wib():
     after_seven = datetime.datetime(2025, 4, 7, 7, 0, tzinfo=WIB)
     assert tasks.next_reminder_time(before_seven) == datetime.datetime(2025, 4, 7, 7, 0, tzinfo=WIB)
     assert tasks.next_reminder_time(after_seven) == datetime.datetime(2025, 4, 8, 7, 0, tzinfo=WIB)
+
+
+def test_a_mail_left_waiting_a_day_is_queued_again_by_the_morning_run(operator):
+    (stuck,) = remind([operator], key="")
+    (fresh,) = remind([operator], key="")
+    run_worker()  # both mailed; then pretend the first one's worker died while sending
+    Notification.objects.filter(pk=stuck.pk).update(
+        email_status=EmailStatus.PENDING, created_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    mail.outbox.clear()
+    first = tasks.schedule_daily_reminders()
+    DBTaskResult.objects.filter(pk=first.pk).update(run_after=timezone.now())
+    run_worker()
+    assert [m.to for m in mail.outbox] == [["op51@dinas.example"]]
+    assert Notification.objects.get(pk=stuck.pk).email_status == EmailStatus.SENT
+    assert Notification.objects.get(pk=fresh.pk).email_status == EmailStatus.SENT
