@@ -141,7 +141,7 @@ def on_transition(obj, step, *, actor, note=""):
     - a package approved (`step.notify_approved`) → the province's operators, and the ministry's staff: it
       awaits verification;
     - returned or reopened (`step.notify_province`: the Kepala Dinas's or the ministry's return, a reopening)
-      → the province's operators, with the note;
+      → the province's operators (and for a regency's activity its regency operators), with the note;
     - a package verified → the province's operators and its Kepala Dinas.
 
     The actor is never told of their own action."""
@@ -186,15 +186,20 @@ def on_transition(obj, step, *, actor, note=""):
         if step.notify_province:
             by = _("Kepala Dinas") if step.action == ReviewAction.HEAD_RETURN else _("kementerian")
             verb = _("dibuka kembali") if step.action == ReviewAction.REOPEN else _("dikembalikan")
-            messages.append(
-                (
-                    access.operators_of(province),
-                    NotificationKind.RETURNED,
-                    _("%(what)s %(verb)s untuk diperbaiki") % {"what": what, "verb": verb},
-                    _("%(what)s %(verb)s oleh %(by)s (%(actor)s) dengan catatan:\n\n%(note)s")
-                    % {"what": what, "verb": verb, "by": by, "actor": _name(actor), "note": note},
+            subject = _("%(what)s %(verb)s untuk diperbaiki") % {"what": what, "verb": verb}
+            body = _("%(what)s %(verb)s oleh %(by)s (%(actor)s) dengan catatan:\n\n%(note)s") % {
+                "what": what,
+                "verb": verb,
+                "by": by,
+                "actor": _name(actor),
+                "note": note,
+            }
+            messages.append((access.operators_of(province), NotificationKind.RETURNED, subject, body))
+            if getattr(obj, "regency_id", None):
+                # A regency's activity: its regency operators, who entered it, are told too.
+                messages.append(
+                    (access.regency_operators_of(obj.regency_id), NotificationKind.RETURNED, subject, body)
                 )
-            )
         if package and step.action == ReviewAction.VERIFY:
             body = _("%(what)s telah diverifikasi oleh kementerian (%(actor)s).") % {
                 "what": what,

@@ -98,6 +98,19 @@ def test_an_activity_returned_tells_the_provinces_operators_with_the_note(
     assert notice.link == reverse("programs:activity_detail", args=[activity.pk])
 
 
+def test_a_regency_activity_returned_tells_its_regency_operators_too(operator_b, regency_operator, pusat):
+    from provinces.models import Regency
+
+    allocation = make_allocation("63", 2020)
+    banjarmasin = make_activity(allocation, regency=Regency.objects.get(code="63.71"))
+    elsewhere = make_activity(allocation, regency=Regency.objects.get(code="63.72"))  # Kota Banjarbaru
+    for activity in (banjarmasin, elsewhere):
+        services.submit(obj=activity, actor=operator_b)
+        services.return_for_correction(obj=activity, actor=pusat, note="Perbaiki")
+    assert _recipients(link=banjarmasin.get_absolute_url()) == ["op-63", "op-63.71"]
+    assert _recipients(link=elsewhere.get_absolute_url()) == ["op-63"]
+
+
 def test_an_activity_reopened_tells_the_operators_again(operator, pusat, activity):
     services.submit(obj=activity, actor=operator)
     services.verify(obj=activity, actor=pusat)
