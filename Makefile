@@ -15,10 +15,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# Quick start: SQLite in the project, demo data, development server.
+# Quick start: SQLite in the project, demo data, the background worker (mail, daily reminders) beside the
+# development server; stopping the server (Ctrl+C) stops the worker too. The worker does not reload on code
+# changes (its reloader would outlive the trap): restart `make run` after changing programs/tasks.py.
 run: $(STAMP)
 	DEBUG=True $(PY) manage.py migrate --no-input
 	DEBUG=True $(PY) manage.py seed_demo
+	DEBUG=True $(PY) manage.py run_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=True $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: $(STAMP)

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "provinces",
     "programs",
@@ -97,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "programs.context_processors.notices",
             ],
         },
     },
@@ -225,6 +228,35 @@ EMAIL_BACKEND = env(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ikm-dekon@localhost")
+# The SMTP server (EMAIL_BACKEND smtp): Django's own settings, read from the environment.
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# A mail server that does not answer fails the attempt after this long (the worker retries it later).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# --- Background work: notices' mail and the daily reminders (programs/tasks.py) --------------------------
+# Tasks are rows in the database (django-tasks-db), run by `manage.py run_worker` processes beside the web
+# server (README: "Pekerja latar"); a request only writes the row, never sends mail itself.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# The address of the application as its users open it: the links in the mails start with it.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A notice's mail is tried this many times, waiting MAIL_RETRY_MINUTES between tries (the last value
+# repeats), then shown as failed (gagal) in the inbox and the admin, where it can be sent again.
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=5)
+MAIL_RETRY_MINUTES = env.list("MAIL_RETRY_MINUTES", cast=int, default=[1, 5, 30, 120])
+# Operators are reminded this many working days before a deadline (programs/deadlines.py).
+REMINDER_WORKING_DAYS = env.int("REMINDER_WORKING_DAYS", default=3)
+# The daily reminders run at this hour, WIB (TIME_ZONE).
+REMINDER_HOUR = env.int("REMINDER_HOUR", default=7)
 
 # --- Production hardening: on whenever DEBUG is off, each switch overridable from the environment. ---------
 # Behind a reverse proxy that ends TLS, set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO (only if the proxy

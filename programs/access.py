@@ -196,6 +196,13 @@ def operators_of(province_id):
     )
 
 
+def regency_operators_of(regency_id):
+    """The active operators of a regency/city (told when their regency's activity is returned)."""
+    return get_user_model().objects.filter(
+        regency_id=regency_id, groups__name=GROUP_NAMES[Role.REGENCY_OPERATOR], is_active=True
+    )
+
+
 def heads_of(province_id):
     """The active Kepala Dinas of a province (told when a package awaits their approval)."""
     return get_user_model().objects.filter(

@@ -34,7 +34,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from provinces.models import Province
 
-from . import access, services
+from . import access, notices, services
 from .forms import HandoverForm, OutputForm, QuantityField, QuantityInput, RupiahField
 from .models import (
     Activity,
@@ -46,6 +46,7 @@ from .models import (
     Firm,
     FiscalYear,
     Handover,
+    Notification,
     Output,
     Participant,
     Participation,
@@ -1093,6 +1094,28 @@ class ReviewEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["province__name", "note", "actor__username"]
     object_id_plain = plain_column("object_id", _("ID objek"))
     plain_columns = {"year": "year_plain", "object_id": "object_id_plain"}
+
+
+@admin.register(Notification)
+class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Every notice and its mail: written by programs/notices.py, mailed by the worker. A mail that failed
+    (gagal) shows its last error here; "Kirim ulang surel" queues it again."""
+
+    read_only = True
+    list_display = ["created_at", "recipient", "kind", "subject", "email_status", "attempts", "read_at"]
+    list_filter = ["email_status", "kind"]
+    list_select_related = ["recipient"]
+    search_fields = ["subject", "recipient__username", "recipient__email", "email_error"]
+    readonly_fields = ["email_error"]
+    actions = ["resend_mail"]
+    attempts = plain_column("email_attempts", _("percobaan kirim"))
+    plain_columns = {"email_attempts": "attempts"}
+
+    @admin.action(description=_("Kirim ulang surel"))
+    def resend_mail(self, request, queryset):
+        with transaction.atomic():
+            count = notices.resend(queryset)
+        self.message_user(request, _("%(n)s surel dimasukkan lagi ke antrean pengiriman.") % {"n": count})
 
 
 # --- The cash plan (RPD) ------------------------------------------------------------------------------

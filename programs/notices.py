@@ -1,60 +1,269 @@
 """Who is told what, when the programme's data moves: the inbox (the bell) and its mail.
 
-`on_transition` is called by `services.transition` inside the transition's transaction, for every action
-of the workflow table (programs/workflow.py); it decides from the table's flags who is told.
-
-Interim (issue 16 replaces it): the province's operators are mailed on commit when a record is returned.
+This module is the one place that decides who is told. `notify` writes the notices (one per person, in the
+inbox at once) and queues their mail for the background worker (programs/tasks.py) once the writing
+transaction commits; it never sends mail itself, so no request waits for, or fails with, a mail server.
+`on_transition` is called by `services.transition` inside the transition's transaction, for every action of
+the workflow table (programs/workflow.py); it decides from the table's flags and the record's flow who is
+told. The reminders of the reporting calendar (programs/deadlines.py) call `notify` with a `key`, so a
+reminder computed twice is written (and mailed) once.
 """
 
+import logging
+
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-from django.urls import reverse
+from django.db import IntegrityError, transaction
+from django.db.models import ExpressionWrapper, Q
+from django.db.models.fields import BooleanField
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import access
-from .models import Achievement, Activity, ReportPackage
+from .models import (
+    Achievement,
+    Activity,
+    EmailStatus,
+    Notification,
+    NotificationKind,
+    PackageKind,
+    QuarterlyNote,
+    Realisation,
+    ReportPackage,
+)
+from .periods import MONTHS
+from .workflow import Flow, ReviewAction, flow_of
+
+log = logging.getLogger("ikm_dekon.notices")
+
+
+# --- Writing notices ----------------------------------------------------------------------------------------
+
+
+def notify(users, *, kind, subject, body, link="", key=""):
+    """One notice to each active user among `users`, in their inbox now, mailed by the worker after commit
+    (when the user has an address). With a `key`, a user who already has a notice of that key gets no
+    second one (quietly: reminders are computed again every day). Returns the notices written."""
+    created = []
+    for user in _active(users):
+        notice = _write(user, kind=kind, subject=subject, body=body, link=link, key=key)
+        if notice is not None:
+            created.append(notice)
+    pending = [n.pk for n in created if n.email_status == EmailStatus.PENDING]
+    if pending:
+        transaction.on_commit(lambda: queue_mail(pending))
+    return created
+
+
+def _active(users):
+    if hasattr(users, "filter"):
+        users = users.filter(is_active=True).order_by("pk")
+    seen = set()
+    for user in users:
+        if user.is_active and user.pk not in seen:
+            seen.add(user.pk)
+            yield user
+
+
+def _write(user, *, kind, subject, body, link, key):
+    fields = {
+        "kind": kind,
+        "subject": str(subject)[:250],
+        "body": str(body),
+        "link": link[:300],
+        "email_status": EmailStatus.PENDING if user.email else EmailStatus.NONE,
+    }
+    if not key:
+        return Notification.objects.create(recipient=user, **fields)
+    if Notification.objects.filter(recipient=user, key=key).exists():
+        return None
+    try:
+        # A savepoint: a concurrent writer of the same key loses quietly, the caller's transaction lives on.
+        with transaction.atomic():
+            return Notification.objects.create(recipient=user, key=key[:120], **fields)
+    except IntegrityError:
+        return None
+
+
+def queue_mail(notification_ids):
+    """Hand the notices' mail to the worker (a task row each; the worker sends and retries)."""
+    from .tasks import deliver_notification
+
+    for pk in notification_ids:
+        deliver_notification.enqueue(pk)
+
+
+def resend(notifications):
+    """Mail the notices again (the admin's "Kirim ulang surel"): every one not yet sent whose recipient has
+    an address goes back to the queue with its attempts counted afresh. Returns how many were queued."""
+    ids = list(
+        notifications.exclude(email_status=EmailStatus.SENT)
+        .exclude(recipient__email="")
+        .values_list("pk", flat=True)
+    )
+    Notification.objects.filter(pk__in=ids).update(email_status=EmailStatus.PENDING, email_attempts=0)
+    if ids:
+        transaction.on_commit(lambda: queue_mail(ids))
+    return len(ids)
+
+
+# --- Reading the inbox --------------------------------------------------------------------------------------
+
+
+def inbox_of(user):
+    """A user's own notices, unread first, newest first: the inbox never shows another's."""
+    unread = ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField())
+    return Notification.objects.filter(recipient_id=user.pk).order_by(unread.desc(), "-created_at", "-pk")
+
+
+def unread_count(user):
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+
+
+def mark_read(notice):
+    if notice.read_at is None:
+        Notification.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def mark_all_read(user):
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+# --- The workflow's notices ---------------------------------------------------------------------------------
 
 
 def on_transition(obj, step, *, actor, note=""):
-    if step.notify_province:
-        transaction.on_commit(lambda: _mail_returned(obj, note))
+    """Tell those whom the workflow action `step` on `obj` concerns (inside the transition's transaction):
+
+    - a package prepared (PREPARE) → the province's Kepala Dinas: it awaits their approval;
+    - a package approved (`step.notify_approved`) → the province's operators, and the ministry's staff: it
+      awaits verification;
+    - returned or reopened (`step.notify_province`: the Kepala Dinas's or the ministry's return, a reopening)
+      → the province's operators (and for a regency's activity its regency operators), with the note;
+    - a package verified → the province's operators and its Kepala Dinas.
+
+    The actor is never told of their own action."""
+    province = access.province_of(obj)
+    package = flow_of(obj) == Flow.PACKAGE
+    with translation.override(settings.LANGUAGE_CODE):
+        what = describe(obj)
+        link = link_to(obj)
+        # The record's version grows with every transition: one notice per person and transition, even
+        # if this is called twice for it.
+        key = f"{step.slug}:{type(obj).__name__.lower()}:{obj.pk}:v{obj.version}"
+        messages = []
+        if package and step.action == ReviewAction.PREPARE:
+            messages.append(
+                (
+                    access.heads_of(province),
+                    NotificationKind.PREPARED,
+                    _("%(what)s menunggu persetujuan Anda") % {"what": what},
+                    _("%(what)s telah disiapkan oleh %(actor)s dan menunggu persetujuan Kepala Dinas.")
+                    % {"what": what, "actor": _name(actor)},
+                )
+            )
+        if step.notify_approved:
+            messages.append(
+                (
+                    access.operators_of(province),
+                    NotificationKind.APPROVED,
+                    _("%(what)s disetujui Kepala Dinas") % {"what": what},
+                    _("%(what)s disetujui oleh %(actor)s dan dikirim ke kementerian untuk diverifikasi.")
+                    % {"what": what, "actor": _name(actor)},
+                )
+            )
+            messages.append(
+                (
+                    access.ministry_staff(),
+                    NotificationKind.APPROVED,
+                    _("%(what)s menunggu verifikasi") % {"what": what},
+                    _("%(what)s disetujui oleh %(actor)s (Kepala Dinas) dan menunggu verifikasi kementerian.")
+                    % {"what": what, "actor": _name(actor)},
+                )
+            )
+        if step.notify_province:
+            by = _("Kepala Dinas") if step.action == ReviewAction.HEAD_RETURN else _("kementerian")
+            verb = _("dibuka kembali") if step.action == ReviewAction.REOPEN else _("dikembalikan")
+            subject = _("%(what)s %(verb)s untuk diperbaiki") % {"what": what, "verb": verb}
+            body = _("%(what)s %(verb)s oleh %(by)s (%(actor)s) dengan catatan:\n\n%(note)s") % {
+                "what": what,
+                "verb": verb,
+                "by": by,
+                "actor": _name(actor),
+                "note": note,
+            }
+            messages.append((access.operators_of(province), NotificationKind.RETURNED, subject, body))
+            if getattr(obj, "regency_id", None):
+                # A regency's activity: its regency operators, who entered it, are told too.
+                messages.append(
+                    (access.regency_operators_of(obj.regency_id), NotificationKind.RETURNED, subject, body)
+                )
+        if package and step.action == ReviewAction.VERIFY:
+            body = _("%(what)s telah diverifikasi oleh kementerian (%(actor)s).") % {
+                "what": what,
+                "actor": _name(actor),
+            }
+            subject = _("%(what)s terverifikasi") % {"what": what}
+            messages.append((access.operators_of(province), NotificationKind.VERIFIED, subject, body))
+            messages.append((access.heads_of(province), NotificationKind.VERIFIED, subject, body))
+        for users, kind, subject, body in messages:
+            recipients = users.exclude(pk=actor.pk) if actor is not None else users
+            notify(recipients, kind=kind, subject=subject, body=body, link=link, key=key)
 
 
-def _province_of(obj):
-    return access.province_of(obj)
+def _name(user):
+    if user is None:
+        return _("sistem")
+    return user.get_full_name() or user.get_username()
 
 
-def _mail_returned(obj, note):
-    recipients = list(
-        access.operators_of(_province_of(obj)).exclude(email="").values_list("email", flat=True)
-    )
-    if not recipients:
-        return
+def _period_name(kind, period, year):
+    if kind == PackageKind.QUARTERLY:
+        return _("triwulan %(q)s %(y)s") % {"q": period, "y": year}
+    return _("bulan %(m)s %(y)s") % {"m": MONTHS[period - 1], "y": year}
+
+
+def describe(obj):
+    """The record as a notice names it: "Paket bulan Juni 2020 — Kalimantan Selatan", "Kegiatan “…”"."""
     if isinstance(obj, Activity):
-        what = _("Kegiatan “%(t)s”") % {"t": obj.title}
-        link = reverse("programs:activity_detail", args=[obj.pk])
-    elif isinstance(obj, ReportPackage):
-        from .packages import label_of
-
-        what = label_of(obj)
-        link = reverse("programs:package_detail", args=[obj.pk])
-    elif isinstance(obj, Achievement):
-        allocation = obj.planned_output.allocation
-        what = _("Capaian RO %(ro)s bulan %(m)s tahun %(y)s") % {
-            "ro": obj.planned_output.code,
-            "m": obj.month,
-            "y": allocation.year,
+        return _("Kegiatan “%(t)s”") % {"t": obj.title}
+    if isinstance(obj, ReportPackage):
+        allocation = obj.allocation
+        return _("Paket %(period)s — %(province)s") % {
+            "period": _period_name(obj.kind, obj.period, allocation.year),
+            "province": allocation.province.name,
         }
-        link = reverse("programs:achievements", args=[allocation.pk])
-    else:
-        what = _("Realisasi bulan %(m)s tahun %(y)s") % {"m": obj.month, "y": obj.allocation.year}
-        link = reverse("programs:budget", args=[obj.allocation_id])
-    send_mail(
-        subject=_("[IKM Dekon] %(what)s dikembalikan untuk diperbaiki") % {"what": what},
-        message=_("%(what)s dikembalikan oleh kementerian dengan catatan:\n\n%(note)s\n\nBuka: %(link)s")
-        % {"what": what, "note": note, "link": link},
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-        fail_silently=True,
-    )
+    if isinstance(obj, Achievement):
+        allocation = obj.planned_output.allocation
+        return _("Capaian RO %(ro)s %(period)s — %(province)s") % {
+            "ro": obj.planned_output.code,
+            "period": _period_name(PackageKind.MONTHLY, obj.month, allocation.year),
+            "province": allocation.province.name,
+        }
+    if isinstance(obj, QuarterlyNote):
+        return _("Catatan %(period)s — %(province)s") % {
+            "period": _period_name(PackageKind.QUARTERLY, obj.quarter, obj.allocation.year),
+            "province": obj.allocation.province.name,
+        }
+    if isinstance(obj, Realisation):
+        return _("Realisasi %(period)s — %(province)s") % {
+            "period": _period_name(PackageKind.MONTHLY, obj.month, obj.allocation.year),
+            "province": obj.allocation.province.name,
+        }
+    return str(obj)
+
+
+def link_to(obj):
+    """The record's page, as an absolute path (the mail puts SITE_URL before it)."""
+    if isinstance(obj, Activity):
+        return reverse("programs:activity_detail", args=[obj.pk])
+    if isinstance(obj, ReportPackage):
+        try:
+            return reverse("programs:package_detail", args=[obj.pk])
+        except NoReverseMatch:  # the package pages arrive with their own branch; the budget page until then
+            return reverse("programs:budget", args=[obj.allocation_id])
+    if isinstance(obj, Achievement):
+        return reverse("programs:achievements", args=[obj.planned_output.allocation_id])
+    return reverse("programs:budget", args=[obj.allocation_id])

@@ -602,7 +602,7 @@ def make_plan_more(allocation, n):
     ]
 
 
-def test_the_rpd_page_runs_14_queries(allocation, operator, operator_client, django_assert_num_queries):
+def test_the_rpd_page_runs_15_queries(allocation, operator, operator_client, django_assert_num_queries):
     cashplan.save_cash_plan(allocation=allocation, lines={}, actor=operator, today=D(2025, 1, 6))
     make_realisation(allocation, month=1, amount=MILLION)
     url = reverse("programs:cash_plan", args=[allocation.pk])
@@ -618,15 +618,16 @@ def test_the_rpd_page_runs_14_queries(allocation, operator, operator_client, dja
     # 9. the windows stored for the year
     # 10. whether the user may enter the RPD: the allocation in the provinces they edit, year open
     # 11. the user's province, named in the navigation bar
-    # 12. savepoint
-    # 13. the session saved again (sliding expiry)
-    # 14. release savepoint
-    with django_assert_num_queries(14):
+    # 12. the user's unread notices, counted (the bell in the navigation bar)
+    # 13. savepoint
+    # 14. the session saved again (sliding expiry)
+    # 15. release savepoint
+    with django_assert_num_queries(15):
         response = operator_client.get(url)
     assert response.context["plan"].number == 1
 
 
-def test_the_budget_page_with_a_plan_and_an_rpd_runs_18_queries(
+def test_the_budget_page_with_a_plan_and_an_rpd_runs_19_queries(
     allocation, operator, operator_client, django_assert_num_queries
 ):
     ro = make_plan(allocation, [1_200 * MILLION])[0]
@@ -649,10 +650,11 @@ def test_the_budget_page_with_a_plan_and_an_rpd_runs_18_queries(
     # 13. the realisation lines summed per RO and spending type
     # 14. the user's province, named in the navigation bar
     # 15. the pagu's revisions
-    # 16. savepoint
-    # 17. the session saved again (sliding expiry)
-    # 18. release savepoint
-    with django_assert_num_queries(18):
+    # 16. the user's unread notices, counted (the bell in the navigation bar)
+    # 17. savepoint
+    # 18. the session saved again (sliding expiry)
+    # 19. release savepoint
+    with django_assert_num_queries(19):
         response = operator_client.get(url)
     assert response.context["by_output"][0]["by_type"]["52"] == MILLION
 

@@ -94,7 +94,7 @@ def test_the_queue_uses_the_same_number_of_queries_for_one_or_five_activities(
     assert count() == one
 
 
-def test_the_queue_runs_15_queries_for_ministry_staff(
+def test_the_queue_runs_16_queries_for_ministry_staff(
     client, pusat, operator_b, kadis_b, django_assert_num_queries
 ):
     allocation = make_allocation("63", 2020)
@@ -115,10 +115,11 @@ def test_the_queue_runs_15_queries_for_ministry_staff(
     # 11. ... and handed over
     # 12. the packages the Kepala Dinas approved (a month's realisation and achievements, a quarter's
     #     report), allocation, province, who prepared and who approved joined
-    # 13. savepoint
-    # 14. the session saved again (sliding expiry)
-    # 15. release savepoint
-    with django_assert_num_queries(15):
+    # 13. the user's unread notices, counted (the bell in the navigation bar)
+    # 14. savepoint
+    # 15. the session saved again (sliding expiry)
+    # 16. release savepoint
+    with django_assert_num_queries(16):
         response = client.get(reverse("programs:review_queue"))
     assert len(response.context["activities"]) == len(response.context["packages"]) == 1
 

@@ -90,22 +90,24 @@ def test_province_list_shows_34_provinces_for_2020_and_38_for_2023(user_client):
 
 def test_province_list_uses_a_constant_number_of_queries(user_client, django_assert_max_num_queries):
     user_client.get(reverse("provinces:list"))
-    # session and user (with the sliding-expiry save), then the provinces with their regency counts in one
-    with django_assert_max_num_queries(7):
+    # session and user (with the sliding-expiry save), the bell's unread count, then the provinces with
+    # their regency counts in one
+    with django_assert_max_num_queries(8):
         user_client.get(reverse("provinces:list"), {"tahun": 2023})
 
 
-def test_province_list_runs_8_queries_for_an_operator(client, operator, django_assert_num_queries):
+def test_province_list_runs_9_queries_for_an_operator(client, operator, django_assert_num_queries):
     client.force_login(operator)
     # 1. the session
     # 2. the user
     # 3. the user's groups (roles)
     # 4. the provinces active in the year, each with its regencies counted (correlated subqueries)
     # 5. the user's province, named in the navigation bar
-    # 6. savepoint
-    # 7. the session saved again (sliding expiry)
-    # 8. release savepoint
-    with django_assert_num_queries(8):
+    # 6. the user's unread notices, counted (the bell in the navigation bar)
+    # 7. savepoint
+    # 8. the session saved again (sliding expiry)
+    # 9. release savepoint
+    with django_assert_num_queries(9):
         response = client.get(reverse("provinces:list"), {"tahun": 2023})
     assert response.context["regency_total"] == 514
 
@@ -123,7 +125,7 @@ def test_province_page_uses_the_same_number_of_queries_for_9_or_29_regencies(use
     assert papua[0] == bali[0]
 
 
-def test_province_page_runs_9_queries_for_an_operator(client, operator, django_assert_num_queries):
+def test_province_page_runs_10_queries_for_an_operator(client, operator, django_assert_num_queries):
     client.force_login(operator)
     # 1. the session
     # 2. the user
@@ -132,10 +134,11 @@ def test_province_page_runs_9_queries_for_an_operator(client, operator, django_a
     # 5. its regencies in the year (also those that belonged to it then), province and former province
     #    joined
     # 6. the user's province, named in the navigation bar
-    # 7. savepoint
-    # 8. the session saved again (sliding expiry)
-    # 9. release savepoint
-    with django_assert_num_queries(9):
+    # 7. the user's unread notices, counted (the bell in the navigation bar)
+    # 8. savepoint
+    # 9. the session saved again (sliding expiry)
+    # 10. release savepoint
+    with django_assert_num_queries(10):
         response = client.get(reverse("provinces:detail", args=["91"]), {"tahun": 2020})
     assert "91.01" in {code for _, code in response.context["rows"]}
 

@@ -95,7 +95,7 @@ def test_history_page_uses_a_constant_number_of_queries(client, operator):
     client.force_login(operator)
     url = lambda f: reverse("programs:history", args=["ikm", f.pk])  # noqa: E731
     _queries(client, url(few))  # warm the session
-    assert _queries(client, url(few)) == _queries(client, url(many)) <= 12
+    assert _queries(client, url(few)) == _queries(client, url(many)) <= 13
 
 
 def test_an_activitys_history_page_uses_the_same_number_of_queries_for_2_or_20_changes(client, operator):
@@ -130,7 +130,7 @@ def test_a_history_page_names_the_related_rows_of_its_changes_in_one_query_per_m
     assert _queries(client, url(thrice)) == _queries(client, url(once)), "queries per row named"
 
 
-def test_a_firms_history_page_runs_12_queries_for_an_operator(client, operator, django_assert_num_queries):
+def test_a_firms_history_page_runs_13_queries_for_an_operator(client, operator, django_assert_num_queries):
     firm = make_firm("51", name="IKM Konveksi Lama")
     firm.name = "IKM Konveksi Baru"
     firm.save()
@@ -144,15 +144,16 @@ def test_a_firms_history_page_runs_12_queries_for_an_operator(client, operator, 
     # 7. the provinces named in its changes (one query per related model) ...
     # 8. ... and the regencies
     # 9. the user's province, named in the navigation bar
-    # 10. savepoint
-    # 11. the session saved again (sliding expiry)
-    # 12. release savepoint
-    with django_assert_num_queries(12):
+    # 10. the user's unread notices, counted (the bell in the navigation bar)
+    # 11. savepoint
+    # 12. the session saved again (sliding expiry)
+    # 13. release savepoint
+    with django_assert_num_queries(13):
         response = client.get(reverse("programs:history", args=["ikm", firm.pk]))
     assert [e["type"] for e in response.context["entries"]] == ["Diubah", "Dibuat"]
 
 
-def test_an_activitys_history_page_runs_12_queries_for_an_operator(
+def test_an_activitys_history_page_runs_13_queries_for_an_operator(
     client, operator, django_assert_num_queries
 ):
     activity = make_activity(make_allocation("51", 2020))
@@ -169,10 +170,11 @@ def test_an_activitys_history_page_runs_12_queries_for_an_operator(
     # 7. the allocations named in its changes, with what their names read (province) joined
     # 8. the provinces named in its changes
     # 9. the user's province, named in the navigation bar
-    # 10. savepoint
-    # 11. the session saved again (sliding expiry)
-    # 12. release savepoint
-    with django_assert_num_queries(12):
+    # 10. the user's unread notices, counted (the bell in the navigation bar)
+    # 11. savepoint
+    # 12. the session saved again (sliding expiry)
+    # 13. release savepoint
+    with django_assert_num_queries(13):
         response = client.get(reverse("programs:history", args=["kegiatan", activity.pk]))
     assert [e["type"] for e in response.context["entries"]] == ["Diubah", "Dibuat"]
 

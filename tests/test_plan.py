@@ -525,8 +525,9 @@ def test_the_plan_page_runs_its_exact_queries(pusat_client, planned, django_asse
     # 1. the session  2. the user  3. the user's authenticator (second factor)  4. the user's groups
     # 5. the allocation, province joined  6. the plan's lines
     # 7. the closed years (may the user still enter this year's plan?)
-    # 8. savepoint  9. the session saved again (sliding expiry)  10. release savepoint
-    with django_assert_num_queries(10):
+    # 8. the user's unread notices, counted (the bell in the navigation bar)
+    # 9. savepoint  10. the session saved again (sliding expiry)  11. release savepoint
+    with django_assert_num_queries(11):
         pusat_client.get(reverse("programs:plan", args=[planned.pk]))
 
 

@@ -580,7 +580,11 @@ def test_each_report_page_and_export_uses_a_fixed_number_of_queries_at_1x_and_10
     cases = []
     for name, (url, params, most) in REPORTS.items():
         for fmt in ("", "json", "csv", "xlsx"):
-            cases.append((name, url(), {"tahun": YEAR, **params, **({"format": fmt} if fmt else {})}, most))
+            # + 1 for the page: the user's unread notices, counted for the bell in the navigation bar
+            page = 0 if fmt else 1
+            cases.append(
+                (name, url(), {"tahun": YEAR, **params, **({"format": fmt} if fmt else {})}, most + page)
+            )
     for kind, url in LIST_URLS.items():
         for fmt in ("json", "csv", "xlsx"):
             # + 1 for the activity list: its total counts distinct firms in one query
@@ -599,7 +603,8 @@ def test_each_report_page_and_export_uses_a_fixed_number_of_queries_at_1x_and_10
 # --- Query counts: exactly which queries, for ministry staff ----------------------------------------------
 # Every request of ministry staff starts with the session, the user, the user's authenticator (the second
 # factor the session was verified with) and the user's groups (roles), and ends with the session saved again
-# for its sliding expiry (savepoint, update, release): listed in each test below, as the page's own are.
+# for its sliding expiry (savepoint, update, release): listed in each test below, as the page's own are. A
+# page (not an export) also counts the user's unread notices for the bell in the navigation bar.
 # PostgreSQL keeps tallies of what the unfiltered reports add up (programs/tallies.py); SQLite has none and
 # adds up the records, so those reports differ by backend.
 
@@ -620,7 +625,7 @@ def _params(fmt, **params):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_national_recap_and_its_exports_run_11_queries_on_postgresql_15_on_sqlite(
+def test_the_national_recap_and_its_exports_run_11_queries_on_postgresql_15_on_sqlite_the_page_one_more(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -641,14 +646,15 @@ def test_the_national_recap_and_its_exports_run_11_queries_on_postgresql_15_on_s
     #   10. individual participants per province
     #   11. outputs by province and product type, produced and ordered
     #   12. handovers by province and recipient type
+    # the page only: the user's unread notices (the bell);
     # then savepoint, the session saved again, release savepoint.
-    n = 11 if POSTGRES else 15
+    n = (11 if POSTGRES else 15) + (0 if fmt else 1)
     response, _ = _exactly(client, django_assert_num_queries, n, reverse("reports:national"), _params(fmt))
     assert fmt or response.context["count"] == 38  # every province active in 2031
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_filtered_national_recap_and_its_exports_run_16_queries(
+def test_the_filtered_national_recap_and_its_exports_run_16_queries_the_page_17(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -668,15 +674,16 @@ def test_the_filtered_national_recap_and_its_exports_run_16_queries(
     # 11. their individual participants per province
     # 12. their outputs by province and product type
     # 13. their handovers by province and recipient type
+    # (the page only: the user's unread notices, the bell)
     # 14. savepoint
     # 15. the session saved again (sliding expiry)
     # 16. release savepoint
     params = _params(fmt, jenis="bimtek", covid="ya", verifikasi="terverifikasi", urut="-firms")
-    _exactly(client, django_assert_num_queries, 16, reverse("reports:national"), params)
+    _exactly(client, django_assert_num_queries, 16 + (0 if fmt else 1), reverse("reports:national"), params)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_a_province_report_runs_19_queries_on_postgresql_22_on_sqlite_an_export_one_fewer(
+def test_a_province_report_runs_20_queries_on_postgresql_23_on_sqlite_an_export_two_fewer(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -701,16 +708,17 @@ def test_a_province_report_runs_19_queries_on_postgresql_22_on_sqlite_an_export_
     # then:
     # - realisation per month (the curve)
     # - the page: the activities counted (the pager), the page of activities, regency joined, and the
-    #   page's figures: distinct firms, individual participants, outputs, handovers (one grouped query each)
+    #   page's figures: distinct firms, individual participants, outputs, handovers (one grouped query each),
+    #   and the user's unread notices (the bell in the navigation bar)
     # - an export: the same four figures for every activity, then every activity streamed (no count)
     # - savepoint, the session saved again, release savepoint (for JSON and CSV before the activities are
     #   streamed, which happens after the view returns)
-    n = (19 if POSTGRES else 22) - (1 if fmt else 0)
+    n = (20 if POSTGRES else 23) - (2 if fmt else 0)
     _exactly(client, django_assert_num_queries, n, reverse("reports:province", args=["63"]), _params(fmt))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_covid_report_and_its_exports_run_9_queries_on_postgresql_10_on_sqlite(
+def test_the_covid_report_and_its_exports_run_9_queries_on_postgresql_10_on_sqlite_the_page_one_more(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -725,8 +733,9 @@ def test_the_covid_report_and_its_exports_run_9_queries_on_postgresql_10_on_sqli
     # On SQLite:
     #   6. protective equipment produced and ordered, by province and product type
     #   7. handed over, by province, product type and recipient type
+    # the page only: the user's unread notices (the bell);
     # then savepoint, the session saved again, release savepoint.
-    n = 9 if POSTGRES else 10
+    n = (9 if POSTGRES else 10) + (0 if fmt else 1)
     _exactly(client, django_assert_num_queries, n, reverse("reports:covid"), _params(fmt))
 
 
@@ -740,7 +749,7 @@ def test_the_report_index_uses_the_same_number_of_queries_for_1_or_4_years(clien
     assert _count(client, reverse("reports:index"), {}) == few
 
 
-def test_the_report_index_runs_9_queries_for_ministry_staff(client, pusat, django_assert_num_queries):
+def test_the_report_index_runs_10_queries_for_ministry_staff(client, pusat, django_assert_num_queries):
     client.force_login(pusat)
     make_allocation("63", YEAR)
     # 1. the session
@@ -749,10 +758,11 @@ def test_the_report_index_runs_9_queries_for_ministry_staff(client, pusat, djang
     # 4. the user's groups (roles)
     # 5. the years with an allocation the user may see (the index opens on the newest)
     # 6. the provinces active in that year
-    # 7. savepoint
-    # 8. the session saved again (sliding expiry)
-    # 9. release savepoint
-    with django_assert_num_queries(9):
+    # 7. the user's unread notices, counted (the bell in the navigation bar)
+    # 8. savepoint
+    # 9. the session saved again (sliding expiry)
+    # 10. release savepoint
+    with django_assert_num_queries(10):
         response = client.get(reverse("reports:index"))
     assert response.context["year"] == YEAR
 

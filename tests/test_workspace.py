@@ -117,7 +117,7 @@ def test_activity_page_uses_a_constant_number_of_queries(client, operator, alloc
 # fine if it is listed here, one per row is what the tests above catch.
 
 
-def test_the_activity_list_runs_12_queries_for_an_operator(
+def test_the_activity_list_runs_13_queries_for_an_operator(
     operator_client, allocation, django_assert_num_queries
 ):
     for _ in range(3):
@@ -131,16 +131,17 @@ def test_the_activity_list_runs_12_queries_for_an_operator(
     # 7. the firms of the page's activities, one grouped count
     # 8. the user's province, named in the navigation bar
     # 9. the province choices of the filter form
-    # 10. savepoint
-    # 11. the session saved again (sliding expiry: SESSION_SAVE_EVERY_REQUEST)
-    # 12. release savepoint
-    with django_assert_num_queries(12):
+    # 10. the user's unread notices, counted (the bell in the navigation bar)
+    # 11. savepoint
+    # 12. the session saved again (sliding expiry: SESSION_SAVE_EVERY_REQUEST)
+    # 13. release savepoint
+    with django_assert_num_queries(13):
         response = operator_client.get(reverse("programs:activity_list"))
     assert [a.firm_count for a in response.context["page"]] == [1, 1, 1]
 
 
 @pytest.mark.parametrize("kind", ["firms", "partners", "allocations"])
-def test_the_firm_partner_and_allocation_lists_run_10_queries_for_an_operator(
+def test_the_firm_partner_and_allocation_lists_run_11_queries_for_an_operator(
     operator_client, allocation, kind, django_assert_num_queries
 ):
     _fill(kind, 3, allocation)
@@ -151,15 +152,16 @@ def test_the_firm_partner_and_allocation_lists_run_10_queries_for_an_operator(
     # 5. the user's province, named in the navigation bar
     # 6. the province choices of the filter form
     # 7. the page of rows, province (and regency) joined
-    # 8. savepoint
-    # 9. the session saved again (sliding expiry)
-    # 10. release savepoint
-    with django_assert_num_queries(10):
+    # 8. the user's unread notices, counted (the bell in the navigation bar)
+    # 9. savepoint
+    # 10. the session saved again (sliding expiry)
+    # 11. release savepoint
+    with django_assert_num_queries(11):
         response = operator_client.get(reverse(LISTS[kind]))
     assert len(response.context["page"]) == (1 if kind == "allocations" else 3)
 
 
-def test_the_activity_page_runs_24_queries_for_its_operator(
+def test_the_activity_page_runs_25_queries_for_its_operator(
     operator_client, allocation, django_assert_num_queries
 ):
     activity = make_activity(allocation)
@@ -189,10 +191,11 @@ def test_the_activity_page_runs_24_queries_for_its_operator(
     # 19. the buyer choices of the output form
     # 20. the handover choices of the evidence form
     # 21. its review events, actor joined
-    # 22. savepoint
-    # 23. the session saved again (sliding expiry)
-    # 24. release savepoint
-    with django_assert_num_queries(24):
+    # 22. the user's unread notices, counted (the bell in the navigation bar)
+    # 23. savepoint
+    # 24. the session saved again (sliding expiry)
+    # 25. release savepoint
+    with django_assert_num_queries(25):
         response = operator_client.get(activity.get_absolute_url())
     assert response.context["editable"]
     assert [o.handed_over_total for o in response.context["outputs"]] == [5]
@@ -233,7 +236,7 @@ def test_the_home_page_uses_the_same_number_of_queries_for_1_or_12_records_of_ea
         assert _count_queries(client, reverse("home")) == few[user], user
 
 
-def test_the_home_page_runs_12_queries_for_an_operator(operator_client, django_assert_num_queries):
+def test_the_home_page_runs_13_queries_for_an_operator(operator_client, django_assert_num_queries):
     _this_year_with(returned=1, drafts=1, submitted=1)
     # 1. the session
     # 2. the user
@@ -244,16 +247,17 @@ def test_the_home_page_runs_12_queries_for_an_operator(operator_client, django_a
     # 7. the activities returned to the province, reviewer joined
     # 8. the monthly realisation returned, allocation, province and reviewer joined
     # 9. the drafts the operator may still edit (the year not closed)
-    # 10. savepoint
-    # 11. the session saved again (sliding expiry)
-    # 12. release savepoint
-    with django_assert_num_queries(12):
+    # 10. the user's unread notices, counted (the bell in the navigation bar)
+    # 11. savepoint
+    # 12. the session saved again (sliding expiry)
+    # 13. release savepoint
+    with django_assert_num_queries(13):
         response = operator_client.get(reverse("home"))
     assert response.context["allocation"] is not None
     assert not response.context["fallback"]
 
 
-def test_the_home_page_runs_13_queries_for_ministry_staff(client, pusat, django_assert_num_queries):
+def test_the_home_page_runs_14_queries_for_ministry_staff(client, pusat, django_assert_num_queries):
     _this_year_with(returned=1, drafts=1, submitted=1)
     client.force_login(pusat)
     # 1. the session
@@ -266,10 +270,11 @@ def test_the_home_page_runs_13_queries_for_ministry_staff(client, pusat, django_
     # 8. the monthly realisation waiting for verification, counted
     # 9. the activities returned to the provinces, reviewer joined
     # 10. the monthly realisation returned, allocation, province and reviewer joined
-    # 11. savepoint
-    # 12. the session saved again (sliding expiry)
-    # 13. release savepoint
-    with django_assert_num_queries(13):
+    # 11. the user's unread notices, counted (the bell in the navigation bar)
+    # 12. savepoint
+    # 13. the session saved again (sliding expiry)
+    # 14. release savepoint
+    with django_assert_num_queries(14):
         response = client.get(reverse("home"))
     assert response.context["waiting"] == 2
 
@@ -286,7 +291,7 @@ def test_the_budget_page_uses_the_same_number_of_queries_for_1_or_12_months(oper
     assert _count_queries(operator_client, url) == few
 
 
-def test_the_budget_page_runs_16_queries_for_an_operator(
+def test_the_budget_page_runs_17_queries_for_an_operator(
     operator_client, allocation, django_assert_num_queries
 ):
     make_realisation(allocation, month=1)
@@ -304,10 +309,11 @@ def test_the_budget_page_runs_16_queries_for_an_operator(
     # 11. the realisation lines summed per month and spending type (tests/test_cash_plan.py: with a plan)
     # 12. the user's province, named in the navigation bar
     # 13. the pagu's revisions
-    # 14. savepoint
-    # 15. the session saved again (sliding expiry)
-    # 16. release savepoint
-    with django_assert_num_queries(16):
+    # 14. the user's unread notices, counted (the bell in the navigation bar)
+    # 15. savepoint
+    # 16. the session saved again (sliding expiry)
+    # 17. release savepoint
+    with django_assert_num_queries(17):
         response = operator_client.get(reverse("programs:budget", args=[allocation.pk]))
     assert response.context["form"] is not None
     assert [row["editable"] for row in response.context["table"] if row["row"]] == [True]
@@ -327,7 +333,7 @@ def test_the_firm_page_uses_the_same_number_of_queries_for_1_or_10_activities(op
     assert _count_queries(operator_client, firm.get_absolute_url()) == few
 
 
-def test_the_firm_page_runs_11_queries_for_an_operator(
+def test_the_firm_page_runs_12_queries_for_an_operator(
     operator_client, allocation, django_assert_num_queries
 ):
     firm = make_firm("51")
@@ -340,10 +346,11 @@ def test_the_firm_page_runs_11_queries_for_an_operator(
     # 6. the user's province, named in the navigation bar
     # 7. the activities it took part in, activity and province joined
     # 8. its outputs, activity joined
-    # 9. savepoint
-    # 10. the session saved again (sliding expiry)
-    # 11. release savepoint
-    with django_assert_num_queries(11):
+    # 9. the user's unread notices, counted (the bell in the navigation bar)
+    # 10. savepoint
+    # 11. the session saved again (sliding expiry)
+    # 12. release savepoint
+    with django_assert_num_queries(12):
         response = operator_client.get(firm.get_absolute_url())
     assert len(response.context["outputs"]) == 2
 
