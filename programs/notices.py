@@ -53,3 +53,18 @@ def _mail_returned(obj, note):
         recipient_list=recipients,
         fail_silently=True,
     )
+
+
+def notify(users, *, kind, subject, body, link="", key=""):
+    """Interim (helper NOTICES replaces it): one inbox notice per user, written once per (user, key)."""
+    from .models import Notification
+
+    made = []
+    for user in users:
+        fields = {"kind": kind, "subject": subject, "body": body, "link": link}
+        if key:
+            notice, _created = Notification.objects.get_or_create(recipient=user, key=key, defaults=fields)
+        else:
+            notice = Notification.objects.create(recipient=user, **fields)
+        made.append(notice)
+    return made

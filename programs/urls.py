@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .imports import views as import_views
-from .views import achievements, activities, budget, history, plan, registry, review
+from .views import achievements, activities, budget, calendar, history, plan, registry, review
 
 app_name = "programs"
 urlpatterns = [
@@ -50,6 +50,7 @@ urlpatterns = [
     path("realisasi/<int:pk>/hapus/", budget.realisation_delete, name="realisation_delete"),
     path("realisasi/<int:pk>/<slug:action>/", review.realisation_transition, name="realisation_transition"),
     path("verifikasi/", review.review_queue, name="review_queue"),
+    path("kalender/", calendar.calendar, name="calendar"),
     # Manual achievement (capaian) of the ROs counted by hand; the action pattern last, as above.
     path("anggaran/<int:pk>/capaian/", achievements.achievement_list, name="achievements"),
     path("anggaran/<int:pk>/capaian/tambah/", achievements.achievement_add, name="achievement_add"),
