@@ -30,6 +30,7 @@ def pytest_configure(config):
     settings.STATIC_ROOT = tempfile.mkdtemp(prefix="ikm-test-static-")
     # The working-day calendar is read once per run (see _working_days_read_once below), not once a minute.
     settings.WORKDAYS_CACHE_SECONDS = 24 * 3600
+    _DEVELOPMENT_DATABASE[0] = settings.DATABASES["default"]["NAME"]
 
 
 def pytest_unconfigure(config):
@@ -42,6 +43,7 @@ WORKDAY_YEARS = range(2015, 2031)
 
 
 _READ_AT_GENERATION = [None]
+_DEVELOPMENT_DATABASE = [None]
 
 
 def _read_working_days():
@@ -56,17 +58,22 @@ def _read_working_days():
 def _working_days_read_once(django_db_setup, django_db_blocker):
     """The holidays of the tests' years are loaded into the test database and read into the process's cache
     before any test, so a page's query count never depends on whether an earlier test read them."""
+    from django.db import connection
+
     with django_db_blocker.unblock():
-        _read_working_days()
+        # No test database when no test of the run uses one (pytest-django sets up only those needed): never
+        # the development database.
+        if connection.settings_dict["NAME"] != _DEVELOPMENT_DATABASE[0]:
+            _read_working_days()
 
 
 @pytest.fixture(autouse=True)
-def _working_days_read_again_after_an_amendment(django_db_blocker):
+def _working_days_read_again_after_an_amendment(_working_days_read_once, django_db_blocker):
     """A test that amends the holidays clears the cache and its changes are rolled back: the next test reads
     the calendar again before it starts."""
     from programs import workdays
 
-    if workdays.generation != _READ_AT_GENERATION[0]:
+    if _READ_AT_GENERATION[0] is not None and workdays.generation != _READ_AT_GENERATION[0]:
         workdays.clear_cache()
         with django_db_blocker.unblock():
             _read_working_days()
