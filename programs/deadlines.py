@@ -162,11 +162,12 @@ def _packages(allocation_ids, kinds):
     )
 
 
-def _rows(year, allocations, today, kinds):
+def _rows(years, allocations, today, kinds):
+    """The rows of the allocations of some fiscal years, by year and province: two queries."""
     allocations = list(
-        allocations.filter(year=year)
-        .order_by("province__code")
-        .values("pk", "province_id", "province__code", "province__name")
+        allocations.filter(year__in=years)
+        .order_by("year", "province__code")
+        .values("pk", "year", "province_id", "province__code", "province__name")
     )
     if not allocations:
         return []
@@ -174,10 +175,11 @@ def _rows(year, allocations, today, kinds):
         (p["allocation_id"], p["kind"], p["period"]): p
         for p in _packages([a["pk"] for a in allocations], kinds)
     }
-    schedule = periods(year, kinds)
+    schedules = {year: periods(year, kinds) for year in years}
     out = []
     for allocation in allocations:
-        for kind, period, due in schedule:
+        year = allocation["year"]
+        for kind, period, due in schedules[year]:
             package = packages.get((allocation["pk"], kind, period), {})
             status = package.get("review_status")
             submitted_on = _wib_date(package.get("first_submitted"))
@@ -214,15 +216,15 @@ def rows(year, *, user, today=None, kinds=None):
     """
     today = today or timezone.localdate()
     kinds = tuple(kinds or (PackageKind.MONTHLY, PackageKind.QUARTERLY))
-    return _rows(year, Allocation.objects.visible_to(user), today, kinds)
+    return _rows([year], Allocation.objects.visible_to(user), today, kinds)
 
 
 def for_home(user, year, today=None):
     """A province's due dates for its home page: the next three not yet due, and every missing or returned
     one of the year (with last year's December and fourth quarter, due in this year's January)."""
     today = today or timezone.localdate()
-    found = [r for r in rows(year - 1, user=user, today=today) if r["due"].year >= year]
-    found += rows(year, user=user, today=today)
+    both = _rows([year - 1, year], Allocation.objects.visible_to(user), today, tuple(KIND_NAMES))
+    found = [r for r in both if r["due"].year >= year]
     found.sort(key=lambda r: (r["due"], r["kind"], r["period"]))
     upcoming = [r for r in found if r["state"] == OPEN][:3]
     attention = [r for r in found if r["state"] == MISSING or r["returned"]]
@@ -281,43 +283,45 @@ def send_reminders(today=None):
     operators, heads = {}, {}
     made = []
     with translation.override(settings.LANGUAGE_CODE):
-        for year in (today.year - 1, today.year):
-            for row in _rows(year, Allocation.objects.all(), today, tuple(KIND_NAMES)):
-                province = row["province_id"]
+        for row in _rows([today.year - 1, today.year], Allocation.objects.all(), today, tuple(KIND_NAMES)):
+            year = row["year"]
+            province = row["province_id"]
+            if row["state"] == OPEN and row["due"] <= horizon:
                 if province not in operators:
                     operators[province] = list(access.operators_of(province))
-                if row["state"] == OPEN and row["due"] <= horizon:
-                    made += notices.notify(
-                        operators[province],
-                        kind=NotificationKind.REMINDER,
-                        subject=_("[IKM Dekon] Tenggat laporan %(p)s: %(d)s")
-                        % {
-                            "p": period_label(row["package_kind"], row["period"], year),
-                            "d": _date_text(row["due"]),
-                        },
-                        body=_reminder_body(row),
-                        link=_link(row),
-                        key=reminder_key("reminder", row),
-                    )
-                elif row["state"] == MISSING:
-                    first_after = workdays.add_working_days(row["due"], 1)
-                    if not first_after <= today <= workdays.add_working_days(first_after, window):
-                        continue
-                    if province not in heads:
-                        heads[province] = list(access.heads_of(province))
-                    made += notices.notify(
-                        operators[province] + heads[province],
-                        kind=NotificationKind.MISSED,
-                        subject=_("[IKM Dekon] Laporan %(p)s %(prov)s belum masuk (tenggat %(d)s)")
-                        % {
-                            "p": period_label(row["package_kind"], row["period"], year),
-                            "prov": row["province_name"],
-                            "d": _date_text(row["due"]),
-                        },
-                        body=_missed_body(row),
-                        link=_link(row),
-                        key=reminder_key("missed", row),
-                    )
+                made += notices.notify(
+                    operators[province],
+                    kind=NotificationKind.REMINDER,
+                    subject=_("[IKM Dekon] Tenggat laporan %(p)s: %(d)s")
+                    % {
+                        "p": period_label(row["package_kind"], row["period"], year),
+                        "d": _date_text(row["due"]),
+                    },
+                    body=_reminder_body(row),
+                    link=_link(row),
+                    key=reminder_key("reminder", row),
+                )
+            elif row["state"] == MISSING:
+                first_after = workdays.add_working_days(row["due"], 1)
+                if not first_after <= today <= workdays.add_working_days(first_after, window):
+                    continue
+                if province not in operators:
+                    operators[province] = list(access.operators_of(province))
+                if province not in heads:
+                    heads[province] = list(access.heads_of(province))
+                made += notices.notify(
+                    operators[province] + heads[province],
+                    kind=NotificationKind.MISSED,
+                    subject=_("[IKM Dekon] Laporan %(p)s %(prov)s belum masuk (tenggat %(d)s)")
+                    % {
+                        "p": period_label(row["package_kind"], row["period"], year),
+                        "prov": row["province_name"],
+                        "d": _date_text(row["due"]),
+                    },
+                    body=_missed_body(row),
+                    link=_link(row),
+                    key=reminder_key("missed", row),
+                )
     return made
 
 
