@@ -27,7 +27,7 @@ import time
 
 import holidays
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save
 
 #: The package's categories and the kind of Holiday row each gives.
@@ -88,7 +88,10 @@ def load_year(year, *, refresh=False):
     created = updated = removed = 0
     try:
         with transaction.atomic():
-            existing = {h.date: h for h in Holiday.objects.select_for_update().filter(date__year=year)}
+            existing = {
+                h.date: h
+                for h in Holiday.objects.using(DEFAULT_DB_ALIAS).select_for_update().filter(date__year=year)
+            }
             new = [
                 Holiday(date=day, name=name[:200], kind=kind, source=HolidaySource.PACKAGE)
                 for day, (name, kind) in sorted(wanted.items())
@@ -127,12 +130,18 @@ def _create_with_history(rows):
 def _read(year):
     from .models import Holiday, HolidaySource
 
-    rows = list(Holiday.objects.filter(date__year=year).values_list("date", "name", "is_day_off", "source"))
+    # Always the primary: a report reading from a lagging replica must not cache a year without its days off.
+    def stored():
+        return list(
+            Holiday.objects.using(DEFAULT_DB_ALIAS)
+            .filter(date__year=year)
+            .values_list("date", "name", "is_day_off", "source")
+        )
+
+    rows = stored()
     if not any(source == HolidaySource.PACKAGE for _day, _name, _off, source in rows):
         load_year(year)
-        rows = list(
-            Holiday.objects.filter(date__year=year).values_list("date", "name", "is_day_off", "source")
-        )
+        rows = stored()
     return {day: name for day, name, off, _source in rows if off}
 
 
