@@ -52,6 +52,13 @@ def clear_cache(**kwargs):
         generation += 1
 
 
+def _forget(year):
+    global generation
+    with _lock:
+        _cache.pop(year, None)
+        generation += 1
+
+
 def _clear_now_and_on_commit(sender=None, **kwargs):
     clear_cache()
     # Another request of this process may read the table before the change commits: forget again after.
@@ -114,8 +121,7 @@ def load_year(year, *, refresh=False):
     except IntegrityError:
         # Another process loaded the same year at the same moment: its rows are the same package's.
         return 0, 0, 0
-    with _lock:
-        _cache.pop(year, None)
+    _forget(year)
     return created, updated, removed
 
 

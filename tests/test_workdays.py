@@ -162,3 +162,19 @@ def test_the_command_loads_the_years_asked(capsys):
     )
     call_command("load_holidays", "--year", "2026")
     assert "2026: 0 ditambahkan" in capsys.readouterr().out
+
+
+def test_the_admins_reload_action_takes_the_package_and_keeps_the_ministrys_days(admin_client):
+    from django.urls import reverse
+
+    Holiday.objects.filter(date=D(2025, 8, 17)).update(name="salah ketik")
+    Holiday.objects.filter(date=D(2025, 4, 7)).update(is_day_off=False, source=HolidaySource.MINISTRY)
+    selected = Holiday.objects.get(date=D(2025, 8, 17))
+    response = admin_client.post(
+        reverse("admin:programs_holiday_changelist"),
+        {"action": "reload_from_package", "_selected_action": [selected.pk]},
+        follow=True,
+    )
+    assert "Tahun 2025: 0 ditambahkan, 1 diperbarui, 0 dihapus" in response.content.decode()
+    assert Holiday.objects.get(date=D(2025, 8, 17)).name == "Hari Kemerdekaan Republik Indonesia"
+    assert not Holiday.objects.get(date=D(2025, 4, 7)).is_day_off
