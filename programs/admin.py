@@ -34,7 +34,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from provinces.models import Province
 
-from . import access, notices, services
+from . import access, notices, services, workdays
 from .forms import HandoverForm, OutputForm, QuantityField, QuantityInput, RupiahField
 from .models import (
     Activity,
@@ -46,6 +46,8 @@ from .models import (
     Firm,
     FiscalYear,
     Handover,
+    Holiday,
+    HolidaySource,
     Notification,
     Output,
     Participant,
@@ -1236,6 +1238,84 @@ class PeriodExceptionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None):
         return True
+
+
+# --- The working-day calendar ------------------------------------------------------------------------------
+
+
+class HolidayYearFilter(admin.SimpleListFilter):
+    title = _("tahun")
+    parameter_name = "tahun"
+
+    def lookups(self, request, model_admin):
+        dates = model_admin.get_queryset(request).dates("date", "year")
+        years = sorted({d.year for d in dates}, reverse=True)
+        return [(str(y), str(y)) for y in years]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(date__year=int(value))
+        return queryset
+
+
+@admin.register(Holiday)
+class HolidayAdmin(ProgrammeAdmin):
+    """The days off besides weekends (programs/workdays.py). The package's days are loaded by themselves; the
+    ministry adds a day a decree set, or unticks "hari libur" on a package day that stays a working day.
+    Whatever is saved here becomes the ministry's (source "kementerian"): no reload of the package touches
+    it again."""
+
+    list_display = ["date", "name", "kind", "is_day_off", "source", "note"]
+    list_filter = [HolidayYearFilter, "kind", "source", "is_day_off"]
+    search_fields = ["name", "note"]
+    fields = ["date", "name", "kind", "is_day_off", "note", "source"]
+    readonly_fields = ["source"]
+    actions = ["reload_from_package"]
+
+    def save_model(self, request, obj, form, change):
+        obj.source = HolidaySource.MINISTRY
+        obj._history_user = request.user
+        obj.save()
+
+    def has_delete_permission(self, request, obj=None):
+        # A package day deleted would come back with the next load: it is marked a working day instead.
+        if obj is not None and obj.source == HolidaySource.PACKAGE:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        obj._history_user = request.user
+        obj.delete()
+
+    def delete_queryset(self, request, queryset):
+        kept = queryset.filter(source=HolidaySource.PACKAGE).count()
+        if kept:
+            self.message_user(
+                request,
+                _(
+                    "%(n)s hari dari paket tidak dihapus: hapus centang “hari libur” untuk menjadikannya "
+                    "hari kerja."
+                )
+                % {"n": kept},
+                level="warning",
+            )
+        with transaction.atomic():
+            for obj in queryset.exclude(source=HolidaySource.PACKAGE):
+                self.delete_model(request, obj)
+
+    @admin.action(description=_("Muat ulang dari paket holidays untuk tahun baris terpilih"))
+    def reload_from_package(self, request, queryset):
+        for year in sorted({d.year for d in queryset.dates("date", "year")}):
+            created, updated, removed = workdays.load_year(year, refresh=True)
+            self.message_user(
+                request,
+                _(
+                    "Tahun %(y)s: %(c)s ditambahkan, %(u)s diperbarui, %(r)s dihapus "
+                    "(ubahan kementerian tetap)."
+                )
+                % {"y": year, "c": created, "u": updated, "r": removed},
+            )
 
 
 # --- "View on site" --------------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ class ProgramsConfig(AppConfig):
     verbose_name = _("Program Dekonsentrasi")
 
     def ready(self):
+        from . import workdays  # noqa: F401 - its cache is cleared by the Holiday's save and delete signals
+
         pre_migrate.connect(
             uninstall_derived_triggers_on_sqlite, sender=self, dispatch_uid="programs_derived_triggers_off"
         )

@@ -1,7 +1,19 @@
 from django.urls import path
 
 from .imports import views as import_views
-from .views import achievements, activities, budget, closing, history, inbox, packages, plan, registry, review
+from .views import (
+    achievements,
+    activities,
+    budget,
+    calendar,
+    closing,
+    history,
+    inbox,
+    packages,
+    plan,
+    registry,
+    review,
+)
 
 app_name = "programs"
 urlpatterns = [
@@ -49,6 +61,7 @@ urlpatterns = [
     path("realisasi/<int:pk>/ubah/", budget.realisation_edit, name="realisation_edit"),
     path("realisasi/<int:pk>/hapus/", budget.realisation_delete, name="realisation_delete"),
     path("verifikasi/", review.review_queue, name="review_queue"),
+    path("kalender/", calendar.calendar, name="calendar"),
     path("pemberitahuan/", inbox.inbox, name="inbox"),
     path("pemberitahuan/semua-dibaca/", inbox.inbox_read_all, name="inbox_read_all"),
     path("pemberitahuan/<int:pk>/dibaca/", inbox.inbox_read, name="inbox_read"),

@@ -28,11 +28,56 @@ def pytest_configure(config):
     # reads every file there each time a test client is made (0.08 s a client with the 600 collected files,
     # over a minute a run). The gunicorn of tests/test_concurrency_server.py serves the real one.
     settings.STATIC_ROOT = tempfile.mkdtemp(prefix="ikm-test-static-")
+    # The working-day calendar is read once per run (see _working_days_read_once below), not once a minute.
+    settings.WORKDAYS_CACHE_SECONDS = 24 * 3600
+    _DEVELOPMENT_DATABASE[0] = settings.DATABASES["default"]["NAME"]
 
 
 def pytest_unconfigure(config):
     for folder in (settings.MEDIA_ROOT, settings.STATIC_ROOT):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+#: The fiscal years whose working-day calendar the tests read (programs/workdays.py).
+WORKDAY_YEARS = range(2015, 2031)
+
+
+_READ_AT_GENERATION = [None]
+_DEVELOPMENT_DATABASE = [None]
+
+
+def _read_working_days():
+    from programs import workdays
+
+    for year in WORKDAY_YEARS:
+        workdays.holidays_of(year)
+    _READ_AT_GENERATION[0] = workdays.generation
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _working_days_read_once(django_db_setup, django_db_blocker):
+    """The holidays of the tests' years are loaded into the test database and read into the process's cache
+    before any test, so a page's query count never depends on whether an earlier test read them."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        # No test database when no test of the run uses one (pytest-django sets up only those needed): never
+        # the development database.
+        if connection.settings_dict["NAME"] != _DEVELOPMENT_DATABASE[0]:
+            _read_working_days()
+
+
+@pytest.fixture(autouse=True)
+def _working_days_read_again_after_an_amendment(_working_days_read_once, django_db_blocker):
+    """A test that amends the holidays clears the cache and its changes are rolled back: the next test reads
+    the calendar again before it starts."""
+    from programs import workdays
+
+    if _READ_AT_GENERATION[0] is not None and workdays.generation != _READ_AT_GENERATION[0]:
+        workdays.clear_cache()
+        with django_db_blocker.unblock():
+            _read_working_days()
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -236,22 +236,24 @@ def test_the_home_page_uses_the_same_number_of_queries_for_1_or_12_records_of_ea
         assert _count_queries(client, reverse("home")) == few[user], user
 
 
-def test_the_home_page_runs_13_queries_for_an_operator(operator_client, django_assert_num_queries):
+def test_the_home_page_runs_15_queries_for_an_operator(operator_client, django_assert_num_queries):
     _this_year_with(returned=1, drafts=1, submitted=1)
     # 1. the session
     # 2. the user
     # 3. the user's groups (roles)
     # 4. the province's allocation of the current year, province joined
     # 5. the year's activities counted by status
-    # 6. the user's province, named in the navigation bar
-    # 7. the activities returned to the province, reviewer joined
-    # 8. the monthly realisation returned, allocation, province and reviewer joined
-    # 9. the drafts the operator may still edit (the year not closed)
-    # 10. the user's unread notices, counted (the bell in the navigation bar)
-    # 11. savepoint
-    # 12. the session saved again (sliding expiry)
-    # 13. release savepoint
-    with django_assert_num_queries(13):
+    # 6. the allocations of this year and last (the due dates, programs/deadlines.py)
+    # 7. their report packages, with each one's first handing-over
+    # 8. the user's province, named in the navigation bar
+    # 9. the activities returned to the province, reviewer joined
+    # 10. the monthly realisation returned, allocation, province and reviewer joined
+    # 11. the drafts the operator may still edit (the year not closed)
+    # 12. the user's unread notices, counted (the bell in the navigation bar)
+    # 13. savepoint
+    # 14. the session saved again (sliding expiry)
+    # 15. release savepoint
+    with django_assert_num_queries(15):
         response = operator_client.get(reverse("home"))
     assert response.context["allocation"] is not None
     assert not response.context["fallback"]

@@ -1,13 +1,15 @@
 """The home page: the year's allocation of an operator's province, activities by status, what was returned,
-the drafts, and for the ministry what waits for verification.
+the drafts, the province's due dates (operators and the Kepala Dinas), what awaits the Kepala Dinas's
+approval, and for the ministry what waits for verification.
 """
 
 from django.db.models import Count
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from .. import access, workflow
-from ..models import Activity, ActivityStatus, Allocation, Realisation, ReviewStatus
+from .. import access, deadlines, workflow
+from ..models import Activity, ActivityStatus, Allocation, Realisation, ReportPackage, ReviewStatus
 from ..periods import benchmark_for, benchmarks_text
 from ..workflow import Who
 
@@ -55,6 +57,10 @@ def home(request):
         if access.may_review(user)
         else None
     )
+    reports = access.own_province(user) is not None and (
+        access.may_report(user) or access.is_head_of_office(user)
+    )
+    reports_due = deadlines.for_home(user, year) if reports else None
     return render(
         request,
         "programs/home.html",
@@ -69,5 +75,33 @@ def home(request):
             "returned_realisations": returned_realisations,
             "drafts": drafts,
             "waiting": waiting,
+            "reports_due": reports_due,
+            "calendar_url": reverse("programs:calendar") + f"?tahun={year}",
+            "approval": _awaiting_approval(user),
         },
     )
+
+
+def _url_or_none(name, *args):
+    """The URL of a page another part of issue 16 adds (the packages' pages), or None before it exists."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _awaiting_approval(user):
+    """For a Kepala Dinas: the packages their operators handed over, oldest first (two queries)."""
+    if not access.is_head_of_office(user):
+        return None
+    packages = (
+        ReportPackage.objects.visible_to(user)
+        .filter(review_status=ReviewStatus.PREPARED)
+        .select_related("allocation__province")
+        .order_by("submitted_at", "pk")
+    )
+    return {
+        "count": packages.count(),
+        "items": [(p, _url_or_none("programs:package_detail", p.pk)) for p in packages[:10]],
+        "list_url": _url_or_none("programs:package_list"),
+    }

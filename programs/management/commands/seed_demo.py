@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from provinces.models import Province
 
+from ... import workdays
 from ...numbers import grouped
 from ..demo import DEMO_PASSWORD_DEFAULT, TP_YEAR, ensure_users, seed_2020, seed_tp_year
 from ..synthetic import ACTIVITIES_PER_SCALE, PARTICIPATIONS_PER_ACTIVITY, Synthetic
@@ -98,6 +99,10 @@ class Command(BaseCommand):
 
         started = time.monotonic()
         users = ensure_users(password)
+        # The working-day calendar's rows, so the admin lists them from the start (they load by themselves
+        # the first time a year is asked otherwise).
+        for year in range(2020, time.localtime().tm_year + 2):
+            workdays.load_year(year)
         people = {"ministry": users.ministry, "operators": users.operators, "heads": users.heads}
         # The demo submits and verifies hundreds of records through the workflow: not a line each.
         workflow_log = logging.getLogger("ikm_dekon.workflow")
