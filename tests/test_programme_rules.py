@@ -876,6 +876,12 @@ CONSTRAINT_CASES = {
     ),
     "achievement_month_range": lambda w: _achievement(w, month=0),
     "achievement_quantity_positive": lambda w: _achievement(w, quantity=0),
+    # A period's package (issue 16): one per allocation and period, a month 1-12 or a quarter 1-4, approved
+    # by someone when approved, in a state of the workflow's table.
+    "report_package_one_per_period": lambda w: [_package(w) for _ in range(2)],
+    "report_package_period_range": lambda w: _package(w, kind="triwulanan", period=5),
+    "report_package_approved_by_someone": lambda w: _package(w, approved_at=timezone.now()),
+    "report_package_status_known": lambda w: _package(w, review_status="disetujui"),
 }
 
 
@@ -893,6 +899,12 @@ def _realisation_line_twice(w, with_ro):
     line = _realisation_line(w, planned_output=_ro(w) if with_ro else None, amount=MILLION // 2)
     line.pk = None
     line.save()
+
+
+def _package(w, **fields):
+    from programs.models import ReportPackage
+
+    return ReportPackage.objects.create(**({"allocation": w.alloc, "kind": "bulanan", "period": 6} | fields))
 
 
 def programme_constraints():
