@@ -25,6 +25,15 @@ pytestmark = [
 ]
 
 NOTE = "Lampirkan SP2D realisasi bulan Juni"
+PHONE = {"width": 390, "height": 844}
+
+
+def _fits_a_phone(page):
+    """The page at 390 px wide: nothing scrolls sideways but inside a table's own scroller."""
+    page.set_viewport_size(PHONE)
+    fits = page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return fits
 
 
 def _as(context, live_server, user):
@@ -129,6 +138,7 @@ def test_prepare_return_approve_and_verify_in_bulk(
     expect(queue.locator("input[name=paket]")).to_have_count(4)
     expect(queue).to_contain_text("op-63")
     expect(queue).to_contain_text("kadis-63")
+    assert _fits_a_phone(page), "the queue scrolls sideways at 390 px"
     for package in (june, quarter, *others):
         page.locator(f"#paket-{package.pk}").check()
     shot("ministry-selected")
@@ -148,6 +158,9 @@ def test_prepare_return_approve_and_verify_in_bulk(
     expect(page.locator("#package-events")).to_contain_text(NOTE)
     expect(page.locator("#package-actions")).to_have_count(0)
     shot("op-sees-verified")
+    assert _fits_a_phone(page), "the package's page scrolls sideways at 390 px"
+    page.goto(f"{live_server.url}{reverse('programs:package_list')}")
+    assert _fits_a_phone(page), "the package list scrolls sideways at 390 px"
 
     # 7. the Kepala Dinas of another province: as if it did not exist
     context.clear_cookies()
