@@ -326,12 +326,12 @@ def exception_in_force(exception, today=None):
 
 
 def period_label(year, kind, period):
-    """ "Bulan Juni 2020", "Triwulan 2 2020": a period as the messages name it."""
-    from .periods import MONTHS
+    """ "Bulan Juni 2020", "Triwulan II 2020": a period at the start of a message."""
+    from django.utils.text import capfirst
 
-    if kind == QUARTERLY:
-        return _("Triwulan %(q)s %(y)s") % {"q": period, "y": year}
-    return _("Bulan %(m)s %(y)s") % {"m": MONTHS[period - 1], "y": year}
+    from .periods import period_label as label
+
+    return capfirst(label(kind, period, year))
 
 
 def period_refusal(year, kind, period):

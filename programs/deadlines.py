@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import access, workdays
+from . import periods as calendar_periods
 from .models import (
     PERIODS_OF_KIND,
     Allocation,
@@ -52,7 +53,6 @@ DUE_WORKING_DAY = 5
 #: The calendar's (and the JSON's) name of each package kind.
 KIND_NAMES = {PackageKind.MONTHLY: "monthly", PackageKind.QUARTERLY: "quarterly"}
 PACKAGE_KINDS = {name: kind for kind, name in KIND_NAMES.items()}
-QUARTER_NUMERALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 ON_TIME, LATE, MISSING, OPEN = "on_time", "late", "missing", "open"
 #: Each state's label, its letter on the board (colour is never the only cue) and its Bootstrap colour.
@@ -98,18 +98,15 @@ def periods(year, kinds=None):
 
 
 def period_label(kind, period, year):
-    """ "Juni 2025", "Triwulan II 2025"."""
-    kind = PACKAGE_KINDS.get(kind, kind)
-    if kind == PackageKind.QUARTERLY:
-        return _("Triwulan %(q)s %(y)s") % {"q": QUARTER_NUMERALS[period], "y": year}
-    return f"{MONTHS[period - 1]} {year}"
+    """ "bulan Juni 2025", "triwulan II 2025" (programs/periods.py names them)."""
+    return calendar_periods.period_label(PACKAGE_KINDS.get(kind, kind), period, year)
 
 
 def short_label(kind, period):
     """ "Jun", "TW II": a column of the board."""
     kind = PACKAGE_KINDS.get(kind, kind)
     if kind == PackageKind.QUARTERLY:
-        return _("TW %(q)s") % {"q": QUARTER_NUMERALS[period]}
+        return _("TW %(q)s") % {"q": calendar_periods.QUARTER_NUMERALS[period]}
     return str(MONTHS[period - 1])[:3]
 
 
@@ -292,7 +289,7 @@ def send_reminders(today=None):
                 made += notices.notify(
                     operators[province],
                     kind=NotificationKind.REMINDER,
-                    subject=_("[IKM Dekon] Tenggat laporan %(p)s: %(d)s")
+                    subject=_("Tenggat laporan %(p)s: %(d)s")
                     % {
                         "p": period_label(row["package_kind"], row["period"], year),
                         "d": _date_text(row["due"]),
@@ -312,7 +309,7 @@ def send_reminders(today=None):
                 made += notices.notify(
                     operators[province] + heads[province],
                     kind=NotificationKind.MISSED,
-                    subject=_("[IKM Dekon] Laporan %(p)s %(prov)s belum masuk (tenggat %(d)s)")
+                    subject=_("Laporan %(p)s %(prov)s belum masuk (tenggat %(d)s)")
                     % {
                         "p": period_label(row["package_kind"], row["period"], year),
                         "prov": row["province_name"],

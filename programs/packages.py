@@ -17,24 +17,18 @@ from . import access, workflow
 from .models import (
     PERIODS_OF_KIND,
     Achievement,
+    Allocation,
     CashPlanLine,
     PackageKind,
+    PlanItem,
     QuarterlyNote,
     Realisation,
     ReportPackage,
     ReviewStatus,
 )
-from .periods import MONTHS
+from .periods import MONTHS, period_label  # noqa: F401 - packages.period_label: its callers
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 KINDS = {PackageKind.MONTHLY.value, PackageKind.QUARTERLY.value}
-
-
-def period_label(kind, period, year):
-    """ "bulan Juni 2020" or "triwulan II 2020"."""
-    if kind == PackageKind.QUARTERLY:
-        return _("triwulan %(q)s %(y)s") % {"q": ROMAN[period], "y": year}
-    return _("bulan %(m)s %(y)s") % {"m": MONTHS[period - 1], "y": year}
 
 
 def label_of(package):
@@ -141,6 +135,45 @@ def get_or_start(allocation, kind, period, *, actor):
     except IntegrityError:  # started by someone else in between
         return ReportPackage.objects.get(allocation=allocation, kind=kind, period=period), False
     return package, True
+
+
+def periods_of_record(record):
+    """[(allocation_id, kind, period)] of the package(s) a month's realisation or achievement or a quarter's
+    note belongs to: where it is now and, for a stored record moved to another period, where it was."""
+    if isinstance(record, QuarterlyNote):
+        fields, kind = ("allocation_id", "quarter"), PackageKind.QUARTERLY
+    elif isinstance(record, Realisation):
+        fields, kind = ("allocation_id", "month"), PackageKind.MONTHLY
+    elif isinstance(record, Achievement):
+        fields, kind = ("planned_output__allocation_id", "month"), PackageKind.MONTHLY
+    else:
+        return []
+    if isinstance(record, Achievement):
+        allocation_id = (
+            PlanItem.objects.filter(pk=record.planned_output_id)
+            .values_list("allocation_id", flat=True)
+            .first()
+        )
+        now = (allocation_id, record.month)
+    else:
+        now = (getattr(record, fields[0]), getattr(record, fields[1]))
+    found = {now}
+    if record.pk is not None:
+        stored = type(record)._base_manager.filter(pk=record.pk).values_list(*fields).first()
+        if stored is not None:
+            found.add(tuple(stored))
+    return sorted((a, kind, p) for a, p in found if a is not None and valid_period(kind, p))
+
+
+def hold_periods_of(record, *, actor):
+    """Lock the package of the record's period (started when there is none yet), before the record is
+    written. The package's transitions lock it first too: a realisation saved while its month is being
+    handed over waits, then sees the package's new state (and the rules refuse it), instead of slipping
+    into a handed-over package as a draft."""
+    for allocation_id, kind, period in periods_of_record(record):
+        allocation = Allocation.objects.get(pk=allocation_id)
+        package, _created = get_or_start(allocation, kind, period, actor=actor)
+        ReportPackage.objects.select_for_update().filter(pk=package.pk).values("pk").first()
 
 
 def plan_in_force(allocation):

@@ -26,6 +26,16 @@ MONTHS = [
     _("Desember"),
 ]
 MONTH_CHOICES = list(enumerate(MONTHS, start=1))
+QUARTER_NUMERALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def period_label(kind, period, year):
+    """ "bulan Juni 2020", "triwulan II 2020": a reporting period (kind "bulanan" or "triwulanan", as
+    PackageKind) as the pages, messages and notices name it (capitalise it at a sentence's start)."""
+    if kind == "triwulanan":
+        return _("triwulan %(q)s %(y)s") % {"q": QUARTER_NUMERALS[period], "y": year}
+    return _("bulan %(m)s %(y)s") % {"m": MONTHS[period - 1], "y": year}
+
 
 # Absorption a province should reach by the end of each quarter (the deconcentration monitoring rule), as a
 # cumulative percentage of the pagu.

@@ -306,6 +306,7 @@ def save_edit(instance, *, actor, expected_version=None, m2m=None):
     def write():
         instance._state.adding, instance.pk, instance.version = adding, pk, version  # as before a retry
         _lock_total_parents(instance)
+        packages.hold_periods_of(instance, actor=actor)
         if instance.pk is not None:
             if not editable.filter(pk=instance.pk).exists():
                 raise PermissionDenied(_LOCKED)

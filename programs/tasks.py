@@ -88,17 +88,14 @@ def _mail_body(notice):
 
 
 @task
-def daily_reminders():
+def daily_reminders(day=None):
     """Each morning: the reporting calendar's reminders (before a deadline, the day after a miss), then the
-    next morning's run is queued. The reminders' notices have keys, so a second run on one day adds none."""
-    today = timezone.localdate()
-    try:
-        from .deadlines import send_reminders
-    except (ImportError, AttributeError):
-        # The reporting calendar (programs/deadlines.py) is not installed: nothing to remind of yet.
-        log.warning("daily reminders skipped: programs.deadlines.send_reminders is missing")
-    else:
-        send_reminders(today)
+    next morning's run is queued. The reminders' notices have keys, so a second run on one day adds none.
+    `day` (ISO date) runs a given day's reminders again, e.g. one the workers missed."""
+    from .deadlines import send_reminders
+
+    today = datetime.date.fromisoformat(day) if day else timezone.localdate()
+    send_reminders(today)
     requeue_stuck_mail()
     schedule_daily_reminders()
     return str(today)

@@ -43,6 +43,7 @@ ALLOWED = {
     ("programs/management/demo.py", "reads a user's roles"),
     ("programs/management/demo.py", "tests staff or superuser status"),
     ("programs/management/demo.py", "reads a user's province to scope"),
+    ("programs/management/demo.py", "reads a user's regency to scope"),
     # The user admin's columns and filters show the flags an admin sets.
     ("accounts/admin.py", "tests staff or superuser status"),
     # The fiscal year's own constraint (closed_at and closed_by set together) and its services' writes.

@@ -139,11 +139,11 @@ def test_a_closed_quarter_locks_its_note_and_refuses_a_new_one(
     closing.close_period(year=2020, kind=PackageKind.QUARTERLY, period=1, actor=pusat)
     closing.close_period(year=2020, kind=PackageKind.QUARTERLY, period=2, actor=pusat)
     assert not QuarterlyNote.objects.editable_by(operator).filter(pk=q1.pk).exists()
-    for quarter in (1, 2):
+    for quarter, numeral in ((1, "I"), (2, "II")):
         url = reverse("reports:quarterly_note", kwargs={"code": "51", "quarter": quarter}) + "?tahun=2020"
         response = operator_client.post(url, {"problems": "Baru", "follow_up": "", "physical_progress": ""})
         assert response.status_code == 403
-        assert f"Triwulan {quarter} 2020 sudah ditutup" in response.content.decode()
+        assert f"Triwulan {numeral} 2020 sudah ditutup" in response.content.decode()
     q1.refresh_from_db()
     assert q1.problems == "Lama"
     assert not QuarterlyNote.objects.filter(quarter=2).exists()

@@ -597,3 +597,83 @@ def test_the_2020_capaian_of_every_province_equals_a_count_of_its_verified_recor
     body = _json(client, "/laporan/provinsi/72/capaian/?tahun=2020&bulan=12&format=json")
     (row,) = [r for r in body["rows"] if r["code"] == sulteng.planned_output.code]
     assert row["achieved"] == 10 == sulteng.participations.values("firm").distinct().count()
+
+
+def test_every_province_has_its_kepala_dinas_and_banjarmasin_its_city_operator(django_user_model):
+    heads = django_user_model.objects.filter(groups__name=GROUP_NAMES[Role.HEAD]).select_related("province")
+    assert heads.count() == 38
+    assert all(head.username == f"kadis-{head.province.code}" for head in heads)
+    assert all(len(head.nip) == 18 and head.nip.isdigit() and head.job_title for head in heads)
+    city = django_user_model.objects.select_related("regency", "province").get(username="op-63.71")
+    assert set(city.groups.values_list("name", flat=True)) == {GROUP_NAMES[Role.REGENCY_OPERATOR]}
+    assert (city.province.code, city.regency.code, city.regency.name) == ("63", "63.71", "Kota Banjarmasin")
+
+
+def test_2024_packages_are_a_mix_of_on_time_late_missing_and_returned(django_user_model):
+    """Counted from the packages and their events, independently of the calendar's code, then compared
+    with the board's states."""
+    import datetime
+    import zoneinfo
+
+    from programs import deadlines, workdays
+    from programs.models import ReportPackage, ReviewEvent
+
+    wib = zoneinfo.ZoneInfo("Asia/Jakarta")
+    pusat = django_user_model.objects.get(username="pusat")
+    board = {
+        (r["province_code"], r["kind"], r["period"]): r
+        for r in deadlines.rows(2024, user=pusat)
+        if r["kind"] == "monthly" and r["period"] <= 3
+    }
+    expected = {}
+    for province in Province.objects.active_in(2024):
+        for month in (1, 2, 3):
+            # The 5th working day of the next month, counted here day by day.
+            day, count = datetime.date(2024, month + 1, 1), 0
+            while True:
+                if workdays.is_working_day(day):
+                    count += 1
+                    if count == 5:
+                        break
+                day += datetime.timedelta(days=1)
+            package = ReportPackage.objects.filter(
+                allocation__province=province, allocation__year=2024, kind="bulanan", period=month
+            ).first()
+            first = (
+                ReviewEvent.objects.filter(
+                    object_id=package.pk, action="siapkan", content_type__model="reportpackage"
+                )
+                .order_by("at")
+                .first()
+                if package
+                else None
+            )
+            if first is None:
+                state = "missing"
+            else:
+                state = "on_time" if first.at.astimezone(wib).date() <= day else "late"
+            expected[(province.code, "monthly", month)] = state
+    assert {key: row["state"] for key, row in board.items()} == expected
+    states = set(expected.values())
+    assert states == {"on_time", "late", "missing"}
+    returned = ReportPackage.objects.filter(allocation__year=2024, review_status="dikembalikan")
+    assert returned.count() >= 2
+    assert {
+        e.action
+        for e in ReviewEvent.objects.filter(
+            object_id__in=returned.values("pk"), action__startswith="kembalikan"
+        )
+    } == {
+        "kembalikan",
+        "kembalikan_kadis",
+    }
+    assert all(
+        board[(p.allocation.province.code, "monthly", p.period)]["returned"]
+        for p in returned.select_related("allocation__province")
+    )
+    quarters = set(
+        ReportPackage.objects.filter(allocation__year=2024, kind="triwulanan").values_list(
+            "review_status", flat=True
+        )
+    )
+    assert quarters == {"disiapkan", "diajukan"}

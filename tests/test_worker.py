@@ -201,3 +201,49 @@ def test_a_mail_left_waiting_a_day_is_queued_again_by_the_morning_run(operator):
     assert [m.to for m in mail.outbox] == [["op51@dinas.example"]]
     assert Notification.objects.get(pk=stuck.pk).email_status == EmailStatus.SENT
     assert Notification.objects.get(pk=fresh.pk).email_status == EmailStatus.SENT
+
+
+# --- The reporting calendar's reminders, mailed by the worker -----------------------------------------------
+# 9 April 2025: March's package and the first quarter's report are both due on 14 April 2025 (the 5th working
+# day after Idul Fitri and its cuti bersama), 3 working days ahead (REMINDER_WORKING_DAYS): the operators of a
+# province that has handed neither over are reminded of each, by mail, once.
+
+
+def _remind_on(day):
+    tasks.daily_reminders.enqueue(day)
+    run_worker()
+
+
+def test_the_worker_mails_the_calendars_reminders_once(operator, colleague, settings):
+    settings.REMINDER_WORKING_DAYS = 3
+    make_allocation("51", 2025)
+    _remind_on("2025-04-09")
+    reminders = sorted((m.to[0], m.subject) for m in mail.outbox)
+    assert reminders == [
+        ("op51@dinas.example", "[IKM Dekon] Tenggat laporan bulan Maret 2025: Senin, 14 April 2025"),
+        ("op51@dinas.example", "[IKM Dekon] Tenggat laporan triwulan I 2025: Senin, 14 April 2025"),
+        ("op51b@dinas.example", "[IKM Dekon] Tenggat laporan bulan Maret 2025: Senin, 14 April 2025"),
+        ("op51b@dinas.example", "[IKM Dekon] Tenggat laporan triwulan I 2025: Senin, 14 April 2025"),
+    ]
+    notices_sent = Notification.objects.filter(kind=NotificationKind.REMINDER)
+    assert set(notices_sent.values_list("email_status", flat=True)) == {EmailStatus.SENT}
+    _remind_on("2025-04-09")  # the same morning again (a second worker, a rerun): nothing new
+    _remind_on("2025-04-10")  # the next morning: the same deadlines, already reminded of
+    assert len(mail.outbox) == 4
+    assert notices_sent.count() == 4
+
+
+def test_a_reminder_is_retried_after_a_failing_mail_server_and_sent_once(operator, settings, quick_retries):
+    settings.EMAIL_BACKEND = "tests.mail_backends.FailingTwice"
+    FailingTwice.failures_left = 2
+    make_allocation("51", 2025)
+    _remind_on("2025-04-09")
+    assert sorted(m.subject for m in mail.outbox) == [
+        "[IKM Dekon] Tenggat laporan bulan Maret 2025: Senin, 14 April 2025",
+        "[IKM Dekon] Tenggat laporan triwulan I 2025: Senin, 14 April 2025",
+    ]
+    attempts = sorted(
+        Notification.objects.filter(recipient=operator).values_list("email_attempts", flat=True)
+    )
+    assert sum(attempts) == 2 + 2  # two refusals among them, then each delivered once
+    assert set(Notification.objects.values_list("email_status", flat=True)) == {EmailStatus.SENT}

@@ -25,7 +25,7 @@ from faker import Faker
 from accounts.roles import GROUP_NAMES, Role
 from provinces.models import Province, Regency
 
-from .. import access, packages, services, workflow
+from .. import access, packages, services, workdays, workflow
 from ..bulk import bulk_create_with_history
 from ..models import (
     Achievement,
@@ -54,9 +54,11 @@ from ..models import (
     PlanItem,
     PlanLevel,
     ProductType,
+    QuarterlyNote,
     Realisation,
     RealisationLine,
     RecipientType,
+    ReportPackage,
     ReviewAction,
     ReviewEvent,
     ReviewStatus,
@@ -143,19 +145,21 @@ class DemoUsers:
     viewer: object
     operators: dict = field(default_factory=dict)  # province code -> user
     heads: dict = field(default_factory=dict)  # province code -> its Kepala Dinas
+    regency_operator: object = None  # op-63.71, Kota Banjarmasin
     created: int = 0
     total: int = 0
 
 
 @transaction.atomic
 def ensure_users(password):
-    """admin, pusat, viewer and op-<code> for each of the 38 provinces; passwords set only on creation."""
+    """admin, pusat, viewer, op-<code> and kadis-<code> for each of the 38 provinces and the regency operator
+    op-63.71; passwords set only on creation."""
     User = get_user_model()
     groups = {role: Group.objects.get(name=name) for role, name in GROUP_NAMES.items()}
     hashed = make_password(password)  # once: hashing is deliberately slow, the users share the password
     result = DemoUsers(admin=None, ministry=None, viewer=None)
 
-    def ensure(username, role, *, province=None, staff=False, **names):
+    def ensure(username, role, *, province=None, regency=None, staff=False, **names):
         user, created = User.objects.get_or_create(
             username=username,
             defaults={
@@ -163,12 +167,14 @@ def ensure_users(password):
                 "is_staff": staff,
                 "is_superuser": staff,
                 "province": province,
+                "regency": regency,
                 **names,
             },
         )
-        if not created and (user.province_id, user.is_staff) != (province and province.pk, staff):
-            user.province, user.is_staff = province, staff
-            user.save(update_fields=["province", "is_staff"])
+        where = (province and province.pk, regency and regency.pk, staff)
+        if not created and (user.province_id, user.regency_id, user.is_staff) != where:
+            user.province, user.regency, user.is_staff = province, regency, staff
+            user.save(update_fields=["province", "regency", "is_staff"])
         user.groups.add(groups[role])
         result.created += created
         result.total += 1
@@ -193,6 +199,16 @@ def ensure_users(password):
             nip=_head_nip(province.code),
             job_title=f"Kepala Dinas Perindustrian Provinsi {province.name}",
         )
+    # An operator of a city office for the TP work it runs: Kota Banjarmasin's activities only.
+    banjarmasin = Regency.objects.select_related("province").get(code="63.71")
+    result.regency_operator = ensure(
+        "op-63.71",
+        Role.REGENCY_OPERATOR,
+        province=banjarmasin.province,
+        regency=banjarmasin,
+        first_name="Operator",
+        last_name=banjarmasin.name,
+    )
     return result
 
 
@@ -606,6 +622,96 @@ def review_months(realisations, *, operators, heads, ministry, verify=True):
         services.approve(package=package, actor=heads[code])
         if verify:
             services.verify(obj=package, actor=ministry)
+
+
+def backdate(package, *, submitted=None, approved=None, reviewed=None):
+    """Put a package's steps (and its records', and its events') on the days they are told to have happened:
+    the demo hands over 2024 as it stood in April, not on the day it is seeded. Demo data only — the
+    application's own writes always stamp the moment they happen."""
+    stamps = {"submitted_at": submitted, "approved_at": approved, "reviewed_at": reviewed}
+    stamps = {field: at for field, at in stamps.items() if at is not None and getattr(package, field)}
+    ReportPackage.objects.filter(pk=package.pk).update(**stamps)
+    for part in packages.components(package):
+        fields = {f: at for f, at in stamps.items() if f in ("submitted_at", "reviewed_at")}
+        type(part)._base_manager.filter(pk=part.pk).update(**fields)
+    events = ReviewEvent.objects.filter(
+        content_type=ContentType.objects.get_for_model(ReportPackage), object_id=package.pk
+    )
+    for action, at in (
+        (ReviewAction.PREPARE, submitted),
+        (ReviewAction.APPROVE, approved),
+        (ReviewAction.HEAD_RETURN, reviewed),
+        (ReviewAction.VERIFY, reviewed),
+        (ReviewAction.RETURN, reviewed),
+    ):
+        if at is not None:
+            events.filter(action=action).update(at=at)
+
+
+def _tp_packages(s, index, allocation, realisations, *, operator, head, ministry):
+    """2024's packages in a realistic mix, as the calendar's board shows them (programs/deadlines.py):
+    January and February verified, most handed over by their due date (the 5th working day of the next
+    month), some late; March on time, late, returned by the Kepala Dinas or by the ministry with a note, or
+    still missing; the first quarter's report approved, awaiting its Kepala Dinas, or missing."""
+    from .. import deadlines
+
+    def day_at(day, hour):
+        return at_wib(day, hour)
+
+    for realisation in realisations:
+        month = realisation.month
+        due = deadlines.due_date(TP_YEAR, PackageKind.MONTHLY, month)
+        late = (index + month) % 6 == 0
+        # Drawn whether or not the package is still to be handed over: each run draws the same numbers.
+        early, delay, review_days = s.rng.randint(0, 3), s.rng.randint(1, 4), s.rng.randint(1, 3)
+        if month == 3 and index % 7 == 0:
+            continue  # missing: March never handed over
+        package, _created = packages.get_or_start(allocation, PackageKind.MONTHLY, month, actor=operator)
+        if package.review_status != ReviewStatus.DRAFT:
+            continue
+        handed = workdays.add_working_days(due, delay if late else -early)
+        approved = workdays.add_working_days(handed, 1)
+        reviewed = workdays.add_working_days(approved, review_days)
+        services.prepare(package=package, actor=operator)
+        if month == 3 and index % 7 == 1:
+            note = "Rincian realisasi per RO belum sesuai SPM; mohon diperbaiki."
+            services.transition(package, actor=head, action=ReviewAction.HEAD_RETURN, note=note)
+            backdate(package, submitted=day_at(handed, 9), reviewed=day_at(approved, 14))
+            continue
+        services.approve(package=package, actor=head)
+        if month < 3:
+            services.verify(obj=package, actor=ministry)
+        elif index % 7 == 2:
+            note = "Realisasi belanja barang melebihi RPD bulan ini tanpa penjelasan; lengkapi keterangannya."
+            services.return_for_correction(obj=package, actor=ministry, note=note)
+        else:
+            reviewed = None  # awaiting the ministry
+        backdate(
+            package,
+            submitted=day_at(handed, 9),
+            approved=day_at(approved, 11),
+            reviewed=reviewed and day_at(reviewed, 15),
+        )
+    if index % 3 == 2:
+        return  # the first quarter's report: missing
+    s.ensure(
+        QuarterlyNote,
+        {"allocation": allocation, "quarter": 1},
+        problems="Penyerapan triwulan I rendah karena kegiatan bimtek baru dimulai akhir Februari.",
+        follow_up="Percepatan pelaksanaan pendampingan dan pengadaan bahan praktik pada triwulan II.",
+        physical_progress="Bimtek desain dan mutu produk selesai; wirausaha baru dalam tahap seleksi.",
+    )
+    package, _created = packages.get_or_start(allocation, PackageKind.QUARTERLY, 1, actor=operator)
+    if package.review_status != ReviewStatus.DRAFT:
+        return
+    due = deadlines.due_date(TP_YEAR, PackageKind.QUARTERLY, 1)
+    handed = workdays.add_working_days(due, -1 if index % 2 else 2)
+    services.prepare(package=package, actor=operator)
+    if index % 3 == 1:
+        backdate(package, submitted=day_at(handed, 10))
+        return  # awaiting its Kepala Dinas
+    services.approve(package=package, actor=head)
+    backdate(package, submitted=day_at(handed, 10), approved=day_at(workdays.add_working_days(handed, 1), 13))
 
 
 def at_wib(day, hour=10):
@@ -1186,9 +1292,7 @@ def _tp_province(s, index, province, *, ministry, operator, head):
     for month, (lo, hi) in enumerate(((10, 30), (20, 45), (30, 60)), start=1):
         amount = (pagu * Decimal(s.rng.randint(lo, hi)) / 1000).quantize(Decimal(1))
         realisations.append(realisation_with_lines(s, allocation, month, amount, ros, "Belanja kegiatan"))
-    people = {"operators": {province.code: operator}, "heads": {province.code: head}, "ministry": ministry}
-    review_months(realisations[:2], **people)
-    review_months(realisations[2:], **people, verify=False)
+    _tp_packages(s, index, allocation, realisations, operator=operator, head=head, ministry=ministry)
 
     regencies = list(Regency.objects.in_province(province, TP_YEAR))
     office = s.partner(province, f"Dinas Perindustrian Provinsi {province.name}", PartnerKind.DINAS_PROVINSI)

@@ -129,6 +129,7 @@ class Command(BaseCommand):
             "  op-11 … op-96  operator provinsi, satu per provinsi (mis. op-63 Kalimantan Selatan)"
         )
         self.stdout.write("  kadis-11 … kadis-96  Kepala Dinas provinsi (menyetujui paket laporan operator)")
+        self.stdout.write("  op-63.71  operator Kota Banjarmasin (kegiatan kota itu saja)")
         if users.created < users.total:
             self.stdout.write("Pengguna yang sudah ada sebelumnya tetap memakai kata sandi lamanya.")
 
