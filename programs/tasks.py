@@ -94,10 +94,14 @@ def daily_reminders(day=None):
     `day` (ISO date) runs a given day's reminders again, e.g. one the workers missed."""
     from .deadlines import send_reminders
 
-    today = datetime.date.fromisoformat(day) if day else timezone.localdate()
-    send_reminders(today)
-    requeue_stuck_mail()
-    schedule_daily_reminders()
+    try:
+        today = datetime.date.fromisoformat(day) if day else timezone.localdate()
+        send_reminders(today)
+        requeue_stuck_mail()
+    finally:
+        # The next morning is queued even when this one failed (its error is in the task's result): the
+        # schedule never dies with one bad day.
+        schedule_daily_reminders()
     return str(today)
 
 

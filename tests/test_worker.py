@@ -180,6 +180,15 @@ def test_the_daily_reminders_run_and_queue_the_next_morning():
     assert following.run_after > timezone.now()
 
 
+def test_a_morning_run_that_fails_still_queues_the_next_one():
+    DBTaskResult.objects.all().delete()
+    tasks.daily_reminders.enqueue("2025-02-30")  # a day that does not exist: the run fails
+    run_worker()
+    assert DBTaskResult.objects.get(task_path=REMINDERS, args_kwargs__args=["2025-02-30"]).status == "FAILED"
+    (following,) = DBTaskResult.objects.filter(task_path=REMINDERS, status="READY")
+    assert following.run_after > timezone.now()
+
+
 def test_the_next_morning_is_seven_oclock_wib():
     before_seven = datetime.datetime(2025, 4, 7, 6, 30, tzinfo=WIB)
     after_seven = datetime.datetime(2025, 4, 7, 7, 0, tzinfo=WIB)
