@@ -20,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 from faker import Faker
 
 from accounts.roles import GROUP_NAMES, Role
@@ -44,6 +45,7 @@ from ..models import (
     FundType,
     Handover,
     Measure,
+    Notification,
     Output,
     OutputUnit,
     PackageKind,
@@ -233,6 +235,7 @@ class Seeder:
         self.fake.seed_instance(SEED)
         self._nibs = set()
         self.year = YEAR
+        self.started = timezone.now()
 
     def ensure(self, model, lookup, **values):
         """(object, created): the row matching `lookup`, or a new one validated with full_clean()."""
@@ -778,6 +781,9 @@ def seed_2020(actor, *, ministry, operators, heads):
         heads=heads,
         ministry=ministry,
     )
+    # The notices of 2020's hand-overs were read long ago: the demo's inboxes start with 2024's.
+    unread = Notification.objects.filter(read_at__isnull=True, created_at__gte=s.started)
+    unread.update(read_at=timezone.now())
     if not access.is_year_closed(YEAR):
         services.close_fiscal_year(year=YEAR, actor=ministry)
     return s.created
