@@ -116,6 +116,12 @@ def may_report(user):
     return _editable_scope(user) is not None and _regency_only(user) is None
 
 
+def reads_province_totals(user):
+    """The user may read a province's kept totals (the tallies, whole provinces): everyone who reads the
+    province's activities — not a regency's operators, whose figures are added up from their own records."""
+    return may_read(user) and _regency_only(user) is None
+
+
 def is_head_of_office(user):
     """A Kepala Dinas: their home shows what awaits their approval."""
     return Role.HEAD in roles_of(user) and user.province_id is not None
@@ -385,6 +391,9 @@ def may_take(user, transition, obj, *, closed_years=None, periods=None):
     if transition.who == workflow.Who.REVIEWER:
         return may_review(user)
     if transition.who == workflow.Who.HEAD:
+        # Two tiers are two people: whoever prepared a package never approves or returns it themselves.
+        if getattr(obj, "submitted_by_id", None) == user.pk:
+            return False
         return may_approve(user, _province_of(obj))
     if transition.who == workflow.Who.PROVINCE:
         province = _province_of(obj)
@@ -407,7 +416,10 @@ def refusal(transition):
     if transition.who == workflow.Who.REVIEWER:
         return _("Hanya staf kementerian yang dapat memverifikasi.")
     if transition.who == workflow.Who.HEAD:
-        return _("Hanya Kepala Dinas provinsi ini yang dapat menyetujui atau mengembalikannya.")
+        return _(
+            "Hanya Kepala Dinas provinsi ini yang dapat menyetujui atau mengembalikannya, dan bukan orang "
+            "yang menyiapkannya."
+        )
     return _("Anda tidak berhak mengajukan data ini.")
 
 

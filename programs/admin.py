@@ -1273,6 +1273,13 @@ class HolidayAdmin(ProgrammeAdmin):
     readonly_fields = ["source"]
     actions = ["reload_from_package"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A package day keeps its date (a reload would bring the old date back as a day off): untick "hari
+        # libur" on it and add the right date as a day of the ministry's.
+        if obj is not None and obj.source == HolidaySource.PACKAGE:
+            return [*self.readonly_fields, "date"]
+        return self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         obj.source = HolidaySource.MINISTRY
         obj._history_user = request.user

@@ -84,10 +84,11 @@ def _as_stored(model, pk, *fields):
 
 
 def _handed_over_package(instance, allocation_id, kind, period):
-    """The refusal of a new record (a month's realisation or achievement, a quarter's note) in a period
-    whose package was handed over, or None. As the database's rule `*_in_a_handed_over_package`
-    (programs/plan_rules.py): a record coming in the package's own state (seed data) is let in."""
-    if instance.pk is not None or allocation_id is None or not _is_number(period):
+    """The refusal of a record (a month's realisation or achievement, a quarter's note) added to, or moved
+    into, a period whose package was handed over, or None. As the database's rule
+    `*_in_a_handed_over_package` (programs/plan_rules.py): a record in the package's own state (the
+    package's own records, seed data) is let in."""
+    if allocation_id is None or not _is_number(period):
         return None
     package = (
         ReportPackage.objects.filter(allocation_id=allocation_id, kind=kind, period=period)

@@ -68,7 +68,7 @@ def _active(users):
 def _write(user, *, kind, subject, body, link, key):
     fields = {
         "kind": kind,
-        "subject": str(subject)[:250],
+        "subject": " ".join(str(subject).split())[:250],  # one line: a mail header (a title may hold a break)
         "body": str(body),
         "link": link[:300],
         "email_status": EmailStatus.PENDING if user.email else EmailStatus.NONE,

@@ -123,7 +123,9 @@ _ROW_RULES += tuple(
         table,
         f"""EXISTS (SELECT 1 FROM programs_reportpackage k WHERE {period}
             AND k.review_status IN {_HANDED_OVER} AND k.review_status <> NEW.review_status)""",
-        ("INSERT",),
+        # Also on UPDATE: a record moved into a handed-over period (another month, another allocation), or
+        # whose state is set apart from its package's, is refused as a new one would be.
+        ("INSERT", "UPDATE"),
     )
     for rule, table, period in _PACKAGE_RULES
 )
@@ -135,9 +137,15 @@ MESSAGES = {
     "realisation_line_ro_of_its_allocation": "the line's RO is not an RO of the realisation's allocation",
     "revision_line_ro_of_its_allocation": "the line's RO is not an RO of the revision's allocation",
     "achievement_of_a_manual_ro": "a monthly achievement is entered only for an RO counted by hand",
-    "realisation_in_a_handed_over_package": "the month's package was handed over: no realisation is added",
-    "achievement_in_a_handed_over_package": "the month's package was handed over: no achievement is added",
-    "quarterly_note_in_a_handed_over_package": "the quarter's package was handed over: no note is added",
+    "realisation_in_a_handed_over_package": (
+        "the month's package was handed over: no realisation added or moved in"
+    ),
+    "achievement_in_a_handed_over_package": (
+        "the month's package was handed over: no achievement added or moved in"
+    ),
+    "quarterly_note_in_a_handed_over_package": (
+        "the quarter's package was handed over: no note added or moved in"
+    ),
     "plan_ro_pagu_sum": "the RO pagus of the allocation do not add up to its current pagu",
     "realisation_lines_sum": "the lines of the realisation do not add up to its amount",
 }

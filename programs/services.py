@@ -57,7 +57,9 @@ def _province_of(obj):
 
 def _lock(obj):
     """Re-read the row under a lock so two transitions of one record cannot interleave."""
-    return type(obj).objects.select_for_update().select_related(*_parents(obj)).get(pk=obj.pk)
+    # Only the record's own row (of="self"): the parents joined for reading stay unlocked, so a save that
+    # locks the allocation, then the package (save_edit), and a transition never wait on each other.
+    return type(obj).objects.select_for_update(of=("self",)).select_related(*_parents(obj)).get(pk=obj.pk)
 
 
 def _parents(obj):

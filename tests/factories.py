@@ -250,3 +250,10 @@ def _make_plan(allocation, ros, program, kegiatan, kro):
             )
         made.append(PlanItem.objects.create(**values))
     return made
+
+
+def preparer(code):
+    """An operator of the province who prepares its packages in tests where the cast's operator is not at
+    hand (the two tiers are two people: whoever prepares a package never approves it)."""
+    user = get_user_model().objects.filter(username=f"penyiap-{code}").first()
+    return user or make_user(f"penyiap-{code}", Role.OPERATOR, code)

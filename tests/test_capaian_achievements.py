@@ -142,10 +142,10 @@ def test_workflow_submit_verify_counts_return_needs_a_note(
     _post(operator_client, allocation, manual, month=3, quantity="2")
     record = Achievement.objects.get()
     page = operator_client.get(reverse("programs:achievements", args=[allocation.pk])).content.decode()
-    opening = reverse("programs:package_open", args=[allocation.pk, "bulanan", 3])
-    assert opening in page  # the month's package, from the achievement's row
-    detail = operator_client.get(opening).url
+    # Saving the month's achievement started the month's package: its row links to it.
     package = ReportPackage.objects.get(allocation=allocation, kind="bulanan", period=3)
+    detail = reverse("programs:package_detail", args=[package.pk])
+    assert detail in page
 
     def act(client, slug, **data):
         return client.post(reverse("programs:package_transition", args=[package.pk, slug]), data)

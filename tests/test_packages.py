@@ -5,13 +5,16 @@ period; the data migration gives existing records their package."""
 
 import importlib
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +31,7 @@ from programs.models import (
     ReviewStatus,
 )
 from programs.workflow import ReviewAction
-from tests.factories import make_allocation, make_plan, make_realisation, make_user
+from tests.factories import make_allocation, make_plan, make_realisation, make_user, preparer
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +59,8 @@ def rpd(allocation, operator_b):
 
 
 def _open(client, allocation, kind="bulanan", period=6):
-    return client.get(reverse("programs:package_open", args=[allocation.pk, kind, period]))
+    """The budget page's "Buka paket" button: a POST that starts the period's package."""
+    return client.post(reverse("programs:package_open", args=[allocation.pk, kind, period]))
 
 
 def _act(client, package, slug, **data):
@@ -256,7 +260,7 @@ def approved(admin):
         allocation = make_allocation(code, 2020)
         make_realisation(allocation, month=6, amount=Decimal("1000000"))
         package, _ = packages.get_or_start(allocation, "bulanan", 6, actor=admin)
-        services.prepare(package=package, actor=admin)
+        services.prepare(package=package, actor=preparer(code))
         services.approve(package=package, actor=admin)
         made[code] = package
     return made
@@ -311,7 +315,9 @@ def test_only_ministry_staff_take_the_bulk_action(approved, operator_client, kad
 
 
 def test_the_bulk_action_has_a_bound_on_queries(approved, pusat_client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(25 * len(approved)):
+    # Per package: its lock and records, the transition and its event, and a notice to each of the
+    # province's operators and its Kepala Dinas (here an operator who prepared it and the admin).
+    with django_assert_max_num_queries(30 * len(approved)):
         _bulk(pusat_client, approved.values(), "verifikasi")
     assert {_state(p) for p in approved.values()} == {ReviewStatus.VERIFIED}
 
@@ -332,7 +338,7 @@ def test_the_queue_and_the_list_run_a_constant_number_of_queries(admin, pusat_cl
         for month in months:
             make_realisation(allocation, month=month, amount=Decimal("1000"))
             package, _ = packages.get_or_start(allocation, "bulanan", month, actor=admin)
-            services.prepare(package=package, actor=admin)
+            services.prepare(package=package, actor=preparer("63"))
             services.approve(package=package, actor=admin)
 
     approved_months([1])
@@ -394,11 +400,77 @@ def test_the_data_migration_gives_every_period_its_package(allocation, pusat):
         (allocation.pk, "triwulanan", 1): "terverifikasi",
         (other.pk, "bulanan", 4): "draf",  # a draft achievement beside a submitted month
     }
-    assert Realisation.objects.get(allocation=other, month=4).review_status == "draf"
+    # The records keep their states: the upgrade un-verifies nothing (the package's next step carries them).
+    assert Realisation.objects.get(allocation=other, month=4).review_status == "diajukan"
     verified = ReportPackage.objects.get(allocation=allocation, kind="bulanan", period=1)
     assert verified.reviewed_by == pusat and verified.approved_at is None
     migration.forwards(apps, None)  # again: nothing doubled
     assert ReportPackage.objects.count() == 5
+
+
+def test_the_data_migration_keeps_a_verified_month_verified_and_counts_its_first_handing_over(
+    allocation, pusat
+):
+    migration = importlib.import_module("programs.migrations.0013_packages_from_records")
+    first, later = timezone.now() - timedelta(days=60), timezone.now() - timedelta(days=10)
+    make_realisation(
+        allocation,
+        month=5,
+        review_status=ReviewStatus.VERIFIED,
+        submitted_at=first,
+        reviewed_by=pusat,
+        reviewed_at=later,
+    )
+    QuarterlyNote.objects.create(
+        allocation=allocation, quarter=2, review_status=ReviewStatus.SUBMITTED, submitted_at=later
+    )
+    migration.forwards(apps, None)
+    assert Realisation.objects.get(allocation=allocation, month=5).review_status == "terverifikasi"
+    package = ReportPackage.objects.get(allocation=allocation, kind="bulanan", period=5)
+    assert (package.review_status, package.submitted_at) == ("terverifikasi", first)
+
+
+def test_a_draft_record_cannot_be_moved_into_a_handed_over_month(allocation, operator_b):
+    may = make_realisation(allocation, month=5)
+    june, _created = packages.get_or_start(allocation, "bulanan", 6, actor=operator_b)
+    services.prepare(package=june, actor=operator_b)
+    may = Realisation.objects.get(pk=may.pk)
+    may.month = 6
+    with pytest.raises(ValidationError) as refused:
+        may.full_clean()
+    assert "sudah diajukan" in str(refused.value)
+    with pytest.raises(IntegrityError), transaction.atomic():  # the database's rule, without the form
+        Realisation.objects.filter(pk=may.pk).update(month=6)
+    assert Realisation.objects.get(pk=may.pk).month == 5
+
+
+def test_a_link_to_a_package_not_started_writes_nothing_and_shows_the_budget_page(
+    allocation, kadis_b_client, operator_b_client
+):
+    url = reverse("programs:package_open", args=[allocation.pk, "bulanan", 6])
+    for client in (kadis_b_client, operator_b_client):  # e.g. a missed deadline's notice, or a forged image
+        response = client.get(url)
+        assert response.status_code == 302 and response.url == reverse(
+            "programs:budget", args=[allocation.pk]
+        )
+    assert not ReportPackage.objects.exists()
+    started = operator_b_client.post(url)
+    package = ReportPackage.objects.get()
+    assert started.url == reverse("programs:package_detail", args=[package.pk])
+    assert kadis_b_client.get(url).url == started.url
+
+
+def test_whoever_prepared_a_package_never_approves_it(allocation, operator_b, kadis_b):
+    from accounts.roles import GROUP_NAMES
+
+    operator_b.groups.add(Group.objects.get(name=GROUP_NAMES[Role.HEAD]))  # one person in both roles
+    package, _created = packages.get_or_start(allocation, "bulanan", 6, actor=operator_b)
+    services.prepare(package=package, actor=operator_b)
+    operator_b = type(operator_b).objects.get(pk=operator_b.pk)
+    with pytest.raises(PermissionDenied):
+        services.approve(package=package, actor=operator_b)
+    services.approve(package=package, actor=kadis_b)
+    assert _state(package) == "diajukan"
 
 
 def test_a_ministry_user_without_a_province_has_no_package_to_prepare(allocation, pusat_client):

@@ -631,6 +631,7 @@ def backdate(package, *, submitted=None, approved=None, reviewed=None):
     """Put a package's steps (and its records', and its events') on the days they are told to have happened:
     the demo hands over 2024 as it stood in April, not on the day it is seeded. Demo data only — the
     application's own writes always stamp the moment they happen."""
+    package = ReportPackage.objects.get(pk=package.pk)  # as its transitions left it
     stamps = {"submitted_at": submitted, "approved_at": approved, "reviewed_at": reviewed}
     stamps = {field: at for field, at in stamps.items() if at is not None and getattr(package, field)}
     ReportPackage.objects.filter(pk=package.pk).update(**stamps)

@@ -1,13 +1,19 @@
 """A package (ReportPackage) for every period that already has records: each (allocation, month) with a
-realisation or an achievement, each quarterly note. The package takes its records' state (programs.packages
-.state_of_records: one state → it; several → the least advanced, draft when any is editable) and their latest
-stamps (submitted_at, reviewed_at, reviewed_by, the latest note); approved_at/approved_by stay empty (no
-Kepala Dinas signed what was handed over before issue 16). The records then take their package's state.
-Written in bulk (no history rows: the migration is no one's edit)."""
+realisation or an achievement, each quarterly note. The package takes its records' state (one state → it;
+several → the least advanced, draft when any is editable), the first handing-over (the earliest submitted_at:
+the reporting calendar counts the first) and the latest review (reviewed_at, reviewed_by, its note);
+approved_at/approved_by stay empty (no Kepala Dinas signed what was handed over before issue 16). The records
+keep their own states: nothing the ministry verified is un-verified by an upgrade; the package's next
+transition carries them all, with its event. Written in bulk (no history rows: the migration is no one's
+edit)."""
 
 from django.db import migrations
 
 EDITABLE = {"draf", "dikembalikan"}
+
+
+# From the least advanced: a package of several states takes the first of them here.
+ORDER = ["draf", "dikembalikan", "disiapkan", "diajukan", "terverifikasi"]
 
 
 def _state(statuses):
@@ -16,12 +22,12 @@ def _state(statuses):
         return "draf"
     if len(statuses) == 1:
         return next(iter(statuses))
-    return "draf" if statuses & EDITABLE else "diajukan"
+    return "draf" if statuses & EDITABLE else min(statuses, key=ORDER.index)
 
 
-def _latest(values):
+def _earliest(values):
     values = [v for v in values if v is not None]
-    return max(values) if values else None
+    return min(values) if values else None
 
 
 def forwards(apps, schema_editor):
@@ -41,7 +47,7 @@ def forwards(apps, schema_editor):
             (QuarterlyNote, row)
         )
     existing = set(ReportPackage.objects.values_list("allocation_id", "kind", "period"))
-    packages, moves = [], {}  # moves: (model, state) -> [pk]
+    packages = []
     for key, records in periods.items():
         if key in existing:
             continue
@@ -58,19 +64,13 @@ def forwards(apps, schema_editor):
                 kind=key[1],
                 period=key[2],
                 review_status=state,
-                submitted_at=_latest(row["submitted_at"] for row in rows),
+                submitted_at=_earliest(row["submitted_at"] for row in rows),
                 reviewed_at=reviewed["reviewed_at"] if reviewed else None,
                 reviewed_by_id=reviewed["reviewed_by_id"] if reviewed else None,
                 review_note=reviewed["review_note"] if reviewed else "",
             )
         )
-        for model, row in records:
-            if row["review_status"] != state:
-                moves.setdefault((model, state), []).append(row["pk"])
     ReportPackage.objects.bulk_create(packages, batch_size=500)
-    for (model, state), pks in moves.items():
-        for start in range(0, len(pks), 500):
-            model.objects.filter(pk__in=pks[start : start + 500]).update(review_status=state)
 
 
 class Migration(migrations.Migration):

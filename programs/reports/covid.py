@@ -95,7 +95,7 @@ def covid_report(user, filters, live=False):
         p.pk: p
         for p in provinces_visible_to(user).active_in(year).only("pk", "code", "name").order_by("code")
     }
-    if reads_tallies(filters, live):
+    if reads_tallies(filters, live, user=user):
         outputs, handovers = _covid_sums_from_tallies(user, year)
     else:
         outputs, handovers = _covid_sums(user, filters)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ikm_dekon.db_router import replica_reads
 
-from .. import tallies
+from .. import access, tallies
 from ..access import provinces_visible_to, sees_every_province
 from ..models import (
     Activity,
@@ -117,7 +117,7 @@ def national_recap(user, filters, province=None, live=False):
             if r["allocation__province_id"] in rows:
                 rows[r["allocation__province_id"]]["realised"] = r["amount"]
 
-    if reads_tallies(filters, live):
+    if reads_tallies(filters, live, user=user):
         _recap_from_tallies(user, year, rows, province)
         if filters.fund_type and province is None:
             national_firms = _distinct_firms(user, filters) if sees_every_province(user) else None
@@ -200,9 +200,14 @@ def _recap(filters, rows, province, national_firms):
     return Recap(filters=filters, rows=list(rows.values()), totals=totals)
 
 
-def reads_tallies(filters, live=False):
-    """Whether a report reads the tallies: unfiltered, on PostgreSQL, unless asked to add up the records."""
-    return not (live or filters.narrowed or filters.verified_only) and tallies.enabled()
+def reads_tallies(filters, live=False, *, user):
+    """Whether a report reads the tallies: unfiltered, on PostgreSQL, unless asked to add up the records,
+    for a user who may read whole provinces' totals (access.reads_province_totals)."""
+    return (
+        not (live or filters.narrowed or filters.verified_only)
+        and tallies.enabled()
+        and access.reads_province_totals(user)
+    )
 
 
 def tally_rows(user, year, province=None):

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import access, packages, services, workflow
 from ..access import get_visible_or_404
@@ -51,18 +51,26 @@ def _visible(user):
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def package_open(request, allocation_pk, kind, period):
-    """The allocation's package of a period: started here (GET) when none exists and the user may prepare
-    it; 404 when it does not exist for anyone else."""
+    """The allocation's package of a period (the reminders' links, the budget page's buttons). A GET never
+    writes: it shows the package, or, when none is started yet, the budget page where its operators start
+    it. A POST by someone who may prepare it starts it (404 for anyone else)."""
     if not packages.valid_period(kind, period):
         raise Http404
     allocation = get_visible_or_404(Allocation.objects.all(), request.user, pk=allocation_pk)
     package = ReportPackage.objects.filter(allocation=allocation, kind=kind, period=period).first()
-    if package is None:
+    if package is None and request.method == "POST":
         if not packages.may_prepare(request.user, allocation):
             raise Http404
         package, _created = packages.get_or_start(allocation, kind, period, actor=request.user)
+    if package is None:
+        messages.info(
+            request,
+            _("Paket %(p)s belum dimulai: operator provinsi memulainya dari halaman ini.")
+            % {"p": packages.period_label(kind, period, allocation.year)},
+        )
+        return redirect("programs:budget", allocation.pk)
     return redirect("programs:package_detail", package.pk)
 
 
@@ -156,7 +164,9 @@ def package_bulk(request):
     if action is None:
         messages.error(request, _("Pilih tindakan: verifikasi atau kembalikan."))
         return redirect("programs:review_queue")
-    ids = sorted({int(v) for v in request.POST.getlist("paket") if v.isdigit()})[: BULK_LIMIT + 1]
+    ids = sorted({int(v) for v in request.POST.getlist("paket") if v.isascii() and v.isdigit()})[
+        : BULK_LIMIT + 1
+    ]
     if not ids:
         messages.error(request, _("Belum ada paket yang dipilih."))
         return redirect("programs:review_queue")

@@ -16,7 +16,7 @@ from accounts.roles import Role
 from programs import packages, services
 from programs.models import QuarterlyNote, Realisation, ReportPackage, ReviewEvent, ReviewStatus
 from tests.browser.conftest import sign_in
-from tests.factories import PASSWORD, make_allocation, make_realisation, make_user
+from tests.factories import PASSWORD, make_allocation, make_realisation, make_user, preparer
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -52,7 +52,7 @@ def _approved_elsewhere(code, actor):
     allocation = make_allocation(code, 2020)
     make_realisation(allocation, month=6, amount=Decimal("50000000"))
     package, _ = packages.get_or_start(allocation, "bulanan", 6, actor=actor)
-    services.prepare(package=package, actor=actor)
+    services.prepare(package=package, actor=preparer(code))
     services.approve(package=package, actor=actor)
     return package
 
@@ -76,7 +76,7 @@ def test_prepare_return_approve_and_verify_in_bulk(
     # 1. op-63 opens June from the budget page and hands it to the Kepala Dinas, then the second quarter
     sign_in(page, live_server, operator_b.username, PASSWORD)
     page.goto(f"{live_server.url}{reverse('programs:budget', args=[allocation.pk])}")
-    page.locator("#month-package-6").get_by_role("link", name="Buka paket").click()
+    page.locator("#month-package-6").get_by_role("button", name="Buka paket").click()
     expect(page.get_by_role("heading", name=re.compile("Paket bulan Juni 2020"))).to_be_visible()
     expect(page.locator("#package-realisation")).to_contain_text("Rp 125.000.000")
     shot("op-june-draft")
@@ -85,7 +85,7 @@ def test_prepare_return_approve_and_verify_in_bulk(
     june = ReportPackage.objects.get(allocation=allocation, kind="bulanan", period=6)
     june_url = f"{live_server.url}{reverse('programs:package_detail', args=[june.pk])}"
     page.goto(f"{live_server.url}{reverse('programs:budget', args=[allocation.pk])}")
-    page.locator("#quarter-package-2").get_by_role("link", name="Buka paket").click()
+    page.locator("#quarter-package-2").get_by_role("button", name="Buka paket").click()
     expect(page.locator("#package-note")).to_contain_text("Pengiriman bahan baku masker terlambat")
     page.get_by_role("button", name="Ajukan ke Kepala Dinas").click()
     expect(page.locator("#package-status")).to_have_text("Menunggu persetujuan Kepala Dinas")
