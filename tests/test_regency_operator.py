@@ -362,3 +362,25 @@ def test_the_admin_is_not_theirs(client, regency_operator):
     assert response.status_code == 302 and "/admin/login/" in response.url
     response = client.get(reverse("admin:programs_activity_changelist"))
     assert response.status_code == 302
+
+
+def test_the_recap_and_the_covid_report_add_up_only_their_citys_activities(
+    regency_operator_client, pusat_client, b
+):
+    """The province's kept totals (the tallies) hold every regency's activities: a regency's operator gets
+    the figures of their own activities, added up from the records, never the province's."""
+    _allocation, activities, parts = b
+    mine = activities[MINE]
+    for client, titles in ((regency_operator_client, [MINE]), (pusat_client, [MINE, OTHER, PROVINCE_WIDE])):
+        data = json.loads(_text(client.get(reverse("reports:national"), {"tahun": "2020", "format": "json"})))
+        (row,) = [r for r in data["rows"] if r["province_code"] == "63"]
+        assert row["activities"] == len(titles)
+        expected_budget = sum(activities[t].budget for t in titles)
+        assert int(row["activity_budget"]) == expected_budget
+        assert row["participants"] == len(titles)  # one participant each
+    assert mine.regency.code == "63.71"
+    for client, titles in ((regency_operator_client, [MINE]), (pusat_client, [MINE, OTHER, PROVINCE_WIDE])):
+        covid = json.loads(_text(client.get(reverse("reports:covid"), {"tahun": "2020", "format": "json"})))
+        totals = covid["totals"]
+        assert totals["produced"] == sum(parts[t]["output"].quantity for t in titles)
+        assert totals["handed_over"] == sum(parts[t]["handover"].quantity for t in titles)
