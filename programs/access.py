@@ -149,8 +149,8 @@ def may_close_periods(user):
 
 
 def may_reopen_year(user):
-    return _admin(user)
-
+    """Ministry staff (and admins) reopen a closed year from its page, as they close it (issue 16)."""
+    return may_review(user)
 
 def may_revise_pagu(user):
     """Revisions of the pagu come from the DIPA: recorded by admins."""

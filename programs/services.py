@@ -214,9 +214,9 @@ def close_fiscal_year(*, year, actor):
 
 
 def reopen_fiscal_year(*, year, actor):
-    """An admin opens a closed year again (to repair it); logged as its closing is."""
+    """Ministry staff open a closed year again (a late correction); logged as its closing is."""
     if not access.may_reopen_year(actor):
-        raise PermissionDenied(_("Hanya admin yang dapat membuka kembali tahun anggaran."))
+        raise PermissionDenied(_("Hanya staf kementerian yang dapat membuka kembali tahun anggaran."))
     with transaction.atomic():
         fiscal_year = FiscalYear.objects.select_for_update().get(year=year)
         if not fiscal_year.is_closed:

@@ -207,12 +207,17 @@ def test_closing_a_year_locks_it_for_all_but_admins(admin, pusat, operator, acti
     assert Activity.objects.get(pk=activity.pk).title == "Koreksi admin"
 
 
-def test_only_ministry_closes_and_only_admins_reopen_a_year(admin, pusat, operator):
-    with pytest.raises(PermissionDenied):
-        services.close_fiscal_year(year=2020, actor=operator)
+def test_only_ministry_staff_close_and_reopen_a_year(admin, pusat, operator, kadis):
+    for outsider in (operator, kadis):
+        with pytest.raises(PermissionDenied):
+            services.close_fiscal_year(year=2020, actor=outsider)
     services.close_fiscal_year(year=2020, actor=pusat)
-    with pytest.raises(PermissionDenied):
-        services.reopen_fiscal_year(year=2020, actor=pusat)
+    for outsider in (operator, kadis):
+        with pytest.raises(PermissionDenied):
+            services.reopen_fiscal_year(year=2020, actor=outsider)
+    services.reopen_fiscal_year(year=2020, actor=pusat)
+    assert not access.is_year_closed(2020)
+    services.close_fiscal_year(year=2020, actor=pusat)
     services.reopen_fiscal_year(year=2020, actor=admin)
     assert not access.is_year_closed(2020)
 

@@ -18,6 +18,7 @@ from programs.models import (
     Participant,
     Participation,
     Realisation,
+    ReportPackage,
     ReviewStatus,
 )
 from provinces.models import Regency
@@ -214,6 +215,10 @@ def _this_year_with(returned, drafts, submitted):
         make_realisation(allocation, month=month, review_status=ReviewStatus.RETURNED)
     for month in range(returned + 1, returned + 1 + submitted):
         make_realisation(allocation, month=month, review_status=ReviewStatus.SUBMITTED)
+        # its month's package, approved by the Kepala Dinas: awaiting the ministry
+        ReportPackage.objects.create(
+            allocation=allocation, kind="bulanan", period=month, review_status=ReviewStatus.SUBMITTED
+        )
     return allocation
 
 
@@ -269,7 +274,7 @@ def test_the_home_page_runs_14_queries_for_ministry_staff(client, pusat, django_
     # 5. the current year's allocations (the first two: is there any), province joined
     # 6. the year's activities counted by status
     # 7. the activities waiting for verification, counted
-    # 8. the monthly realisation waiting for verification, counted
+    # 8. the packages waiting for verification (approved by their Kepala Dinas), counted
     # 9. the activities returned to the provinces, reviewer joined
     # 10. the monthly realisation returned, allocation, province and reviewer joined
     # 11. the user's unread notices, counted (the bell in the navigation bar)

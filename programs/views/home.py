@@ -53,7 +53,7 @@ def home(request):
     awaiting = workflow.awaiting(Who.REVIEWER)
     waiting = (
         Activity.objects.visible_to(user).filter(review_status__in=awaiting).count()
-        + Realisation.objects.visible_to(user).filter(review_status__in=awaiting).count()
+        + ReportPackage.objects.visible_to(user).filter(review_status__in=awaiting).count()
         if access.may_review(user)
         else None
     )
