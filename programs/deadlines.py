@@ -279,10 +279,18 @@ def send_reminders(today=None):
     horizon = workdays.add_working_days(today, window)
     operators, heads = {}, {}
     made = []
+    # Nobody is reminded of what can no longer be handed over: a closed year, a period the ministry closed
+    # (unless the province has an exception).
+    closed_years = access.closed_year_set()
+    closed_periods = access.ClosedPeriods(None, today)
     with translation.override(settings.LANGUAGE_CODE):
         for row in _rows([today.year - 1, today.year], Allocation.objects.all(), today, tuple(KIND_NAMES)):
             year = row["year"]
             province = row["province_id"]
+            if year in closed_years or not closed_periods.is_open(
+                province, year, row["package_kind"], row["period"]
+            ):
+                continue
             if row["state"] == OPEN and row["due"] <= horizon:
                 if province not in operators:
                     operators[province] = list(access.operators_of(province))

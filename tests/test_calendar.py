@@ -27,6 +27,7 @@ from programs.models import (
     ReviewStatus,
 )
 from programs.workflow import ReviewAction
+from provinces.models import Province
 from tests.factories import PROVINCE_A, PROVINCE_B, make_allocation
 
 D = datetime.date
@@ -457,3 +458,26 @@ def test_a_missed_due_date_tells_the_operators_and_the_kepala_dinas_the_next_wor
     Notification.objects.all().delete()
     deadlines.send_reminders(D(2025, 6, 2))
     assert not Notification.objects.filter(key__startswith="missed:bulanan:2025:3:").exists()
+
+
+def test_no_reminder_for_a_closed_period_or_year_unless_the_province_is_excepted(bali_2025, pusat, operator):
+    from programs import closing, services
+
+    closure = closing.close_period(year=2025, kind="bulanan", period=3, actor=pusat)
+    closing.grant_exception(
+        closure=closure,
+        province=Province.objects.get(code=PROVINCE_B),
+        until=D(2025, 4, 30),
+        actor=pusat,
+        note="",
+        today=D(2025, 4, 1),
+    )
+    deadlines.send_reminders(D(2025, 4, 9))
+    keys = {key for _user, _kind, key in _notices()}
+    assert "reminder:bulanan:2025:3:51" not in keys  # March closed for Bali
+    assert "reminder:bulanan:2025:3:63" in keys  # Kalimantan Selatan may still hand it over
+    assert "reminder:triwulanan:2025:1:51" in keys
+    services.close_fiscal_year(year=2025, actor=pusat)
+    Notification.objects.all().delete()
+    deadlines.send_reminders(D(2025, 4, 10))
+    assert _notices() == []
