@@ -1148,14 +1148,11 @@ class CashPlanWindowAdmin(ProgrammeAdmin):
                 self.delete_model(request, obj)
 
 
-class CashPlanLineInline(admin.TabularInline):
-    model = CashPlanLine
-    fields = ["month_plain", "spending_type", "amount_rp"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent, written elsewhere (by the workspace's services): read by admins."""
+
     extra = 0
     can_delete = False
-    month_plain = plain_column("month", _("bulan"))
-    amount_rp = rupiah_column("amount", _("rencana"))
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -1165,6 +1162,14 @@ class CashPlanLineInline(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         return access.may_administer(request.user)
+
+
+class CashPlanLineInline(ReadOnlyInline):
+    model = CashPlanLine
+    fields = ["month_plain", "spending_type", "amount_rp"]
+    readonly_fields = fields
+    month_plain = plain_column("month", _("bulan"))
+    amount_rp = rupiah_column("amount", _("rencana"))
 
 
 @admin.register(CashPlan)
@@ -1188,21 +1193,10 @@ class CashPlanAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 # --- Closed periods (issue 16) ----------------------------------------------------------------------------
 
 
-class PeriodExceptionInline(admin.TabularInline):
+class PeriodExceptionInline(ReadOnlyInline):
     model = PeriodException
     fields = ["province", "until", "note", "granted_by", "granted_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return access.may_administer(request.user)
 
 
 @admin.register(PeriodClosure)
