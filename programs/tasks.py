@@ -40,6 +40,12 @@ def deliver_notification(notification_id):
         if not claimed:
             return "skipped"
         notice = Notification.objects.select_related("recipient").get(pk=notification_id)
+        if not (notice.recipient.is_active and notice.recipient.email):
+            # The account was closed, or its address removed, since the notice was written (a retry hours
+            # later): no mail to it; the notice stays in the inbox.
+            notice.email_status = EmailStatus.NONE
+            notice.save(update_fields=["email_status"])
+            return "no address"
         try:
             send_mail(
                 subject=SUBJECT_PREFIX + notice.subject,

@@ -91,6 +91,15 @@ def test_a_reminder_computed_twice_is_mailed_once(operator, colleague):
     assert sorted(m.to[0] for m in mail.outbox) == ["op51@dinas.example", "op51b@dinas.example"]
 
 
+def test_no_mail_goes_to_an_account_closed_before_the_worker_ran(operator):
+    (notice,) = remind([operator])
+    type(operator).objects.filter(pk=operator.pk).update(is_active=False)
+    run_worker()
+    assert mail.outbox == []
+    notice.refresh_from_db()
+    assert notice.email_status == EmailStatus.NONE
+
+
 def test_a_failing_mail_server_is_retried_then_the_mail_is_sent(operator, settings, quick_retries):
     settings.EMAIL_BACKEND = "tests.mail_backends.FailingTwice"
     FailingTwice.failures_left = 2
