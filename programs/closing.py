@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import access
-from .models import PERIODS_OF_KIND, PeriodClosure, PeriodException
+from .models import PERIODS_OF_KIND, PeriodClosure, PeriodException, valid_period
 
 log = logging.getLogger("ikm_dekon.workflow")
 
@@ -33,9 +33,8 @@ def _require(actor):
 def _check_period(kind, period):
     if kind not in PERIODS_OF_KIND:
         raise ValidationError({"kind": _("Jenis periode tidak dikenal.")})
-    last = PERIODS_OF_KIND[kind]
-    if not isinstance(period, int) or not 1 <= period <= last:
-        raise ValidationError({"period": _("Periode harus 1 sampai %(n)s.") % {"n": last}})
+    if not isinstance(period, int) or not valid_period(kind, period):
+        raise ValidationError({"period": _("Periode harus 1 sampai %(n)s.") % {"n": PERIODS_OF_KIND[kind]}})
 
 
 def _log(message, actor, obj, **extra):

@@ -11,6 +11,8 @@ an instance's copies so that the object in memory is right before the database c
 """
 
 import datetime
+import functools
+import operator
 import re
 from decimal import Decimal
 
@@ -1573,6 +1575,17 @@ class PackageKind(models.TextChoices):
 PERIODS_OF_KIND = {PackageKind.MONTHLY: 12, PackageKind.QUARTERLY: 4}
 
 
+def valid_period(kind, period):
+    """Whether `period` is a period of `kind` (a PackageKind value): a month 1–12 or a quarter 1–4."""
+    return kind in PERIODS_OF_KIND and _is_number(period) and 1 <= period <= PERIODS_OF_KIND[kind]
+
+
+def _periods_in_range():
+    """The database's form of `valid_period` (the check constraints of packages and closed periods)."""
+    conditions = [Q(kind=kind, period__gte=1, period__lte=last) for kind, last in PERIODS_OF_KIND.items()]
+    return functools.reduce(operator.or_, conditions)
+
+
 class ReportPackageQuerySet(ScopedQuerySet):
     province_lookup = "allocation__province"
     year_lookup = "allocation__year"
@@ -1636,8 +1649,7 @@ class ReportPackage(Reviewable, Tracked):
                 fields=["allocation", "kind", "period"], name="report_package_one_per_period"
             ),
             models.CheckConstraint(
-                condition=Q(kind=PackageKind.MONTHLY, period__gte=1, period__lte=12)
-                | Q(kind=PackageKind.QUARTERLY, period__gte=1, period__lte=4),
+                condition=_periods_in_range(),
                 name="report_package_period_range",
             ),
             models.CheckConstraint(
@@ -1664,10 +1676,14 @@ class ReportPackage(Reviewable, Tracked):
         return self.allocation.year
 
     def clean(self):
-        if self.kind in PERIODS_OF_KIND and _is_number(self.period):
-            last = PERIODS_OF_KIND[self.kind]
-            if not 1 <= self.period <= last:
-                raise ValidationError({"period": _("Periode harus 1 sampai %(n)s.") % {"n": last}})
+        if (
+            self.kind in PERIODS_OF_KIND
+            and _is_number(self.period)
+            and not valid_period(self.kind, self.period)
+        ):
+            raise ValidationError(
+                {"period": _("Periode harus 1 sampai %(n)s.") % {"n": PERIODS_OF_KIND[self.kind]}}
+            )
 
 
 class PeriodClosure(models.Model):
@@ -1693,8 +1709,7 @@ class PeriodClosure(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["year", "kind", "period"], name="period_closure_one_per_period"),
             models.CheckConstraint(
-                condition=Q(kind=PackageKind.MONTHLY, period__gte=1, period__lte=12)
-                | Q(kind=PackageKind.QUARTERLY, period__gte=1, period__lte=4),
+                condition=_periods_in_range(),
                 name="period_closure_period_range",
             ),
         ]

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from . import access, workflow
 from .models import (
-    PERIODS_OF_KIND,
     Achievement,
     Allocation,
     CashPlanLine,
@@ -25,19 +24,14 @@ from .models import (
     Realisation,
     ReportPackage,
     ReviewStatus,
+    valid_period,
 )
 from .periods import MONTHS, period_label  # noqa: F401 - packages.period_label: its callers
-
-KINDS = {PackageKind.MONTHLY.value, PackageKind.QUARTERLY.value}
 
 
 def label_of(package):
     """ "Paket bulan Juni 2020" (the package's allocation loaded)."""
     return _("Paket %(p)s") % {"p": period_label(package.kind, package.period, package.allocation.year)}
-
-
-def valid_period(kind, period):
-    return kind in KINDS and 1 <= period <= PERIODS_OF_KIND[kind]
 
 
 def months_of_quarter(quarter):

@@ -25,6 +25,7 @@ from ..models import (
     PackageKind,
     PeriodClosure,
     PeriodException,
+    valid_period,
 )
 from ..periods import MONTHS
 from .common import add_errors
@@ -179,11 +180,7 @@ def _period_from_post(request):
         period = int(request.POST.get("periode", ""))
     except ValueError:
         period = None
-    if (
-        not year_form.is_valid()
-        or kind not in PERIODS_OF_KIND
-        or period not in range(1, PERIODS_OF_KIND[kind] + 1)
-    ):
+    if not year_form.is_valid() or not valid_period(kind, period):
         raise Http404
     return year_form.cleaned_data["tahun"], kind, period
 
