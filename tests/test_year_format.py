@@ -122,6 +122,12 @@ def _workspace_pages(w):
         (reverse("programs:achievements", args=[w.allocation.pk]), None),
         (reverse("programs:package_detail", args=[w.package.pk]), None),
         (reverse("programs:package_list"), None),
+        # The reporting cycle's pages (issue 16): the calendar board, closed periods, fiscal years, the inbox
+        (reverse("programs:calendar"), year),
+        (reverse("programs:calendar"), {**year, "format": "json"}),
+        (reverse("programs:periods"), year),
+        (reverse("programs:fiscal_years"), None),
+        (reverse("programs:inbox"), None),
         (reverse("reports:capaian", args=["51"]), year),
         (reverse("programs:realisation_add", args=[w.allocation.pk]), None),
         (reverse("programs:realisation_edit", args=[w.realisation.pk]), None),
