@@ -31,7 +31,7 @@ from .models import (
     Realisation,
     ReportPackage,
 )
-from .periods import MONTHS
+from .periods import period_label
 from .workflow import Flow, ReviewAction, flow_of
 
 log = logging.getLogger("ikm_dekon.notices")
@@ -219,12 +219,6 @@ def _name(user):
     return user.get_full_name() or user.get_username()
 
 
-def _period_name(kind, period, year):
-    if kind == PackageKind.QUARTERLY:
-        return _("triwulan %(q)s %(y)s") % {"q": period, "y": year}
-    return _("bulan %(m)s %(y)s") % {"m": MONTHS[period - 1], "y": year}
-
-
 def describe(obj):
     """The record as a notice names it: "Paket bulan Juni 2020 — Kalimantan Selatan", "Kegiatan “…”"."""
     if isinstance(obj, Activity):
@@ -232,24 +226,24 @@ def describe(obj):
     if isinstance(obj, ReportPackage):
         allocation = obj.allocation
         return _("Paket %(period)s — %(province)s") % {
-            "period": _period_name(obj.kind, obj.period, allocation.year),
+            "period": period_label(obj.kind, obj.period, allocation.year),
             "province": allocation.province.name,
         }
     if isinstance(obj, Achievement):
         allocation = obj.planned_output.allocation
         return _("Capaian RO %(ro)s %(period)s — %(province)s") % {
             "ro": obj.planned_output.code,
-            "period": _period_name(PackageKind.MONTHLY, obj.month, allocation.year),
+            "period": period_label(PackageKind.MONTHLY, obj.month, allocation.year),
             "province": allocation.province.name,
         }
     if isinstance(obj, QuarterlyNote):
         return _("Catatan %(period)s — %(province)s") % {
-            "period": _period_name(PackageKind.QUARTERLY, obj.quarter, obj.allocation.year),
+            "period": period_label(PackageKind.QUARTERLY, obj.quarter, obj.allocation.year),
             "province": obj.allocation.province.name,
         }
     if isinstance(obj, Realisation):
         return _("Realisasi %(period)s — %(province)s") % {
-            "period": _period_name(PackageKind.MONTHLY, obj.month, obj.allocation.year),
+            "period": period_label(PackageKind.MONTHLY, obj.month, obj.allocation.year),
             "province": obj.allocation.province.name,
         }
     return str(obj)
