@@ -9,7 +9,7 @@ from .models import User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     fieldsets = BaseUserAdmin.fieldsets + (
-        (_("Wilayah kerja"), {"fields": ["province", "regency", "nip", "job_title"]}),
+        (_("Wilayah kerja"), {"fields": ["province", "regency", "nip", "job_title", "signing_place"]}),
         (_("Kata sandi"), {"fields": ["must_change_password"]}),
     )
     add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("Wilayah kerja"), {"fields": ["province", "regency"]}),)

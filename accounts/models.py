@@ -40,6 +40,12 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Mis. Kepala Dinas Perindustrian dan Perdagangan Provinsi Kalimantan Selatan."),
     )
+    signing_place = models.CharField(
+        _("tempat penandatanganan"),
+        max_length=100,
+        blank=True,
+        help_text=_("Kota tempat laporan ditandatangani, mis. Banjarbaru; dicetak di blok tanda tangan."),
+    )
     # Set when an admin creates the account or sets its password: that password is the admin's, so the
     # user chooses their own at the next sign-in, before anything else (accounts/middleware.py).
     must_change_password = models.BooleanField(

@@ -6,6 +6,7 @@ The one home of these constants; the budget page, the reports, the forms and the
 import calendar
 import datetime
 import zoneinfo
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -45,6 +46,21 @@ QUARTER_BENCHMARKS = {1: 15, 2: 40, 3: 60, 4: 90}
 def benchmarks_text():
     """15/40/60/90: the benchmarks as labels name them."""
     return "/".join(str(pct) for pct in QUARTER_BENCHMARKS.values())
+
+
+def trajectory_pct(month):
+    """The cumulative absorption (% of the pagu) a province should have reached by the end of `month`
+    (1–12): the quarterly benchmarks at the quarters' ends (March 15, June 40, September 60, December 90)
+    and a straight line between them, from 0 on 1 January — e.g. April 23.33, May 31.67. Two decimals,
+    half up. The one home of "the trajectory": the IKPA early warning, the dashboard's traffic light and the
+    recap's benchmark as of a month all read it here.
+    """
+    if month not in range(1, 13):
+        raise ValueError(month)
+    quarter, offset = divmod(month - 1, 3)  # offset: 0, 1, 2 → the quarter's first, second, last month
+    start = Decimal(QUARTER_BENCHMARKS[quarter]) if quarter else Decimal(0)
+    end = Decimal(QUARTER_BENCHMARKS[quarter + 1])
+    return (start + (end - start) * (offset + 1) / 3).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def benchmark_at_month_end(month):

@@ -447,3 +447,18 @@ def test_a_too_long_closing_note_is_refused_beside_it(pusat_client):
     assert rows[6]["close_form"].errors["note"]
     assert "paling banyak 250 karakter" in response.content.decode() or "250" in response.content.decode()
     assert not PeriodClosure.objects.exists()
+
+
+def test_the_trajectory_meets_each_quarters_benchmark_and_runs_straight_between():
+    from decimal import Decimal
+
+    from programs.periods import trajectory_pct
+
+    # The quarters' ends are the benchmarks themselves; between them a third of the step per month.
+    assert [trajectory_pct(m) for m in (3, 6, 9, 12)] == [Decimal(15), Decimal(40), Decimal(60), Decimal(90)]
+    assert trajectory_pct(1) == Decimal("5.00")
+    assert trajectory_pct(4) == Decimal("23.33")  # 15 + 25/3
+    assert trajectory_pct(5) == Decimal("31.67")  # 15 + 50/3, half up
+    assert trajectory_pct(10) == Decimal("70.00")
+    with pytest.raises(ValueError):
+        trajectory_pct(13)
