@@ -7,7 +7,6 @@ the report's queries nor its code.
 """
 
 import calendar
-import csv
 import datetime
 import io
 import json
@@ -31,6 +30,7 @@ from programs.models import (
 )
 from programs.reports import capaian_report, default_month
 from programs.workflow import ReviewAction
+from tests import csvutil, sheetutil
 from tests.factories import (
     make_activity,
     make_allocation,
@@ -444,7 +444,7 @@ def test_xlsx_and_csv(plan, pusat_client):
     response = pusat_client.get(_url(bulan=6, format="xlsx"))
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(_body(response)), read_only=True).worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = sheetutil.table(sheet)
     assert rows[0][:5] == ("Kode", "Uraian", "Satuan", "Target", "Capaian")
     by_code = {r[0]: r for r in rows[1:-1]}
     assert {code: (r[4], r[8]) for code, r in by_code.items()} == {
@@ -453,7 +453,7 @@ def test_xlsx_and_csv(plan, pusat_client):
     assert by_code["5807.QEA.001"][2] == "IKM"  # the unit's label in the spreadsheets
     assert rows[-1][0] == "Total" and rows[-1][7] == 1_500_000_000 and rows[-1][8] == 15_000_001
     response = pusat_client.get(_url(bulan=6, format="csv"))
-    lines = list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
+    lines = csvutil.rows(response)
     assert lines[0][0] == "Kode" and len(lines) == 1 + len(truth) + 1
     assert {line[0]: int(line[4]) for line in lines[1:-1]} == {c: a for c, (a, _m) in truth.items()}
 

@@ -31,6 +31,7 @@ from programs.models import (
     RealisationLine,
 )
 from provinces.models import Province
+from tests import csvutil, sheetutil
 from tests.factories import make_allocation, make_realisation, make_revision
 
 pytestmark = pytest.mark.django_db
@@ -501,11 +502,12 @@ def test_the_comparison_downloads_as_xlsx_and_csv(allocation, operator, operator
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     sheets = book.worksheets
     assert len(sheets) == 2
-    rows = list(sheets[0].iter_rows(values_only=True))
+    rows = sheetutil.table(sheets[0])
     assert len(rows) == 1 + 36 + 1  # header, months × types, totals
     assert rows[-1][2] == 1_200_000_000  # the planned total
-    csv = b"".join(operator_client.get(url, {"format": "csv"}).streaming_content).decode("utf-8-sig")
-    assert csv.splitlines()[0].startswith("Bulan,Jenis belanja,Rencana (RPD) (Rp)")
+    csv = csvutil.text(operator_client.get(url, {"format": "csv"}))
+    assert csv.splitlines()[0].startswith("Bulan;Jenis belanja;Rencana (RPD) (Rp)")  # Indonesian Excel
+    assert csvutil.rows(csv)[-1][2] == "1200000000"  # whole Rupiah, no thousands separator
 
 
 # --- Scoping ---------------------------------------------------------------------------------------------

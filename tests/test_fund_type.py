@@ -2,10 +2,8 @@
 filtered recap equal to the records of the allocations of that fund type.
 """
 
-import csv
 import datetime
 import importlib
-import io
 import json
 import random
 from decimal import Decimal
@@ -16,6 +14,7 @@ from django.db import connection
 from django.urls import reverse
 
 from programs.models import Activity, Allocation, FundType, Participation, fund_type_for
+from tests import csvutil
 from tests.factories import (
     make_activity,
     make_allocation,
@@ -136,7 +135,7 @@ def test_the_recap_page_filters_and_shows_the_fund_type_of_each_province(pusat_c
 def test_the_recap_csv_has_a_fund_type_column(pusat_client):
     _build(random.Random(4))
     response = pusat_client.get(reverse("reports:national"), {"tahun": YEAR, "format": "csv"})
-    rows = list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
+    rows = csvutil.rows(response)
     header = rows[0]
     column = header.index("Jenis dana")
     by_province = {row[header.index("Kode provinsi")]: row[column] for row in rows[1:] if row[column]}

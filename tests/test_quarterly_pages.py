@@ -2,7 +2,6 @@
 (by aggregate queries), the page lists one page of activities with its own figures, and the exports hold
 every activity."""
 
-import csv
 import datetime
 import io
 import json
@@ -27,6 +26,7 @@ from programs.models import (
 from programs.reports import quarterly
 from programs.reports import views as report_views
 from provinces.models import Province
+from tests import csvutil, sheetutil
 from tests.factories import (
     make_activity,
     make_allocation,
@@ -305,15 +305,11 @@ def test_the_exports_hold_every_activity_and_add_up_to_the_summary(pusat_client,
         assert data["totals"][key] == report.summary[key], key
     assert data["totals"]["target_participants"] == report.summary["participants_target"]
     assert sum(r["done_by_end"] for r in data["rows"]) == report.summary["done_by_end"]
-    rows = list(
-        csv.reader(
-            io.StringIO(_body(pusat_client.get(_url(), {"tahun": YEAR, "format": "csv"})).decode("utf-8-sig"))
-        )
-    )
+    rows = csvutil.rows(pusat_client.get(_url(), {"tahun": YEAR, "format": "csv"}))
     assert [r[0] for r in rows[1 : len(everything) + 1]] == [a.title for a in everything]
     assert rows[len(everything) + 1][0] == "Total"
     book = openpyxl.load_workbook(
         io.BytesIO(_body(pusat_client.get(_url(), {"tahun": YEAR, "format": "xlsx"})))
     )
-    titles = [r[0] for r in book.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    titles = [r[0] for r in sheetutil.table(book.worksheets[0])[1:]]
     assert titles == [a.title for a in everything] + ["Total"]

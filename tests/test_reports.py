@@ -5,7 +5,6 @@ The demo data (seed_demo) is loaded once for the module inside a transaction rol
 other tests build their own data in fiscal year 2031, where the demo has nothing.
 """
 
-import csv
 import datetime
 import io
 import json
@@ -45,6 +44,7 @@ from programs.models import (
     Sector,
 )
 from provinces.models import Province
+from tests import csvutil, sheetutil
 from tests.factories import (
     make_activity,
     make_allocation,
@@ -105,7 +105,7 @@ def _json(response):
 
 def _csv(response):
     assert response.status_code == 200
-    return list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
+    return csvutil.rows(response)
 
 
 def _xlsx(response):
@@ -116,7 +116,7 @@ def _xlsx(response):
 
 def _sheet_rows(sheet):
     """{header: value} per data row (without the totals row) of a sheet."""
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = sheetutil.table(sheet)
     header = rows[0]
     return [dict(zip(header, r, strict=True)) for r in rows[1:] if r[0] != "Total"]
 
@@ -184,7 +184,8 @@ def test_the_real_2020_cases_are_on_the_recap_and_its_exports_carry_the_page_num
 
     book = _xlsx(pusat_client.get(url, {"tahun": 2020, "format": "xlsx"}))
     sheet = book.worksheets[0]
-    assert sheet.freeze_panes == "A2"
+    header_row = sheetutil.header_row_number(sheet)
+    assert sheet.freeze_panes == f"C{header_row + 1}"  # below the header, right of code and name
     xlsx_rows = _sheet_rows(sheet)
     assert len(xlsx_rows) == 34
     labels = {f.key: str(f.label) for f in reports.RECAP_FIGURES}
@@ -198,9 +199,9 @@ def test_the_real_2020_cases_are_on_the_recap_and_its_exports_carry_the_page_num
             assert r[labels[key]] == by_code[r["Kode provinsi"]][key]
     last = list(sheet.iter_rows(values_only=True))[-1]
     assert last[0] == "Total"
-    header = list(sheet.iter_rows(max_row=1, values_only=True))[0]
+    header = sheetutil.table(sheet)[0]
     assert last[header.index(labels["firms"])] == data["totals"]["firms"]
-    money = list(sheet.iter_rows(min_row=2, max_row=2))[0][header.index(labels["pagu"])]
+    money = sheetutil.table_cells(sheet)[1][header.index(labels["pagu"])]
     assert money.number_format == RUPIAH_FORMAT and isinstance(money.value, int)
 
 
@@ -883,18 +884,15 @@ def test_text_that_a_spreadsheet_would_run_comes_out_as_text(pusat_client):
     assert owner[header.index("Tenaga kerja")] == "5"
 
     sheet = _xlsx(pusat_client.get(reverse("programs:firm_list"), {"format": "xlsx"})).worksheets[0]
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == f"C{sheetutil.header_row_number(sheet) + 1}"  # right of the id and the name
     cells = {r["Nama IKM"]: r for r in _sheet_rows(sheet)}
     assert "'" + evil in cells and "'-2+3" in cells
     assert cells["'" + evil]["Tenaga kerja"] == 5  # numbers stay numbers
-    for row in sheet.iter_rows(min_row=2):
+    for row in sheet.iter_rows():
         for cell in row:
             assert cell.data_type != "f", cell.coordinate  # no formula anywhere
     last = list(sheet.iter_rows(values_only=True))[-1]
-    assert (
-        last[0] == "Total"
-        and last[list(sheet.iter_rows(max_row=1, values_only=True))[0].index("Tenaga kerja")] >= 8
-    )
+    assert last[0] == "Total" and last[sheetutil.table(sheet)[0].index("Tenaga kerja")] >= 8
     data = _json(pusat_client.get(reverse("programs:firm_list"), {"format": "json"}))
     assert evil in [r["name"] for r in data["rows"]]  # JSON carries the data as it is
 
@@ -915,8 +913,8 @@ def test_every_list_exports_with_the_page_filters(pusat_client):
     sheet = _xlsx(
         pusat_client.get(reverse("programs:allocation_list"), {"tahun": YEAR, "format": "xlsx"})
     ).worksheets[0]
-    header = list(sheet.iter_rows(max_row=1, values_only=True))[0]
-    pagu = list(sheet.iter_rows(min_row=2, max_row=2))[0][header.index("Pagu awal (Rp)")]
+    header = sheetutil.table(sheet)[0]
+    pagu = sheetutil.table_cells(sheet)[1][header.index("Pagu awal (Rp)")]
     assert pagu.value == 1_500_000_000 and pagu.number_format == RUPIAH_FORMAT
     assert pusat_client.get(url, {"format": "pdf"}).status_code == 404
     page = pusat_client.get(url).content.decode()

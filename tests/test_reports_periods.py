@@ -2,7 +2,6 @@
 and the quarterly report as it stood at the quarter's end (status from the history, orders by the day they
 were placed, each firm once)."""
 
-import csv
 import datetime
 import io
 import json
@@ -23,6 +22,7 @@ from programs.models import (
     ProductType,
     RecipientType,
 )
+from tests import csvutil, sheetutil
 from tests.factories import (
     make_activity,
     make_allocation,
@@ -106,15 +106,7 @@ def test_the_covid_report_tells_how_many_masks_went_to_the_task_forces(pusat_cli
             product = next(p for p in data["by_product"]["rows"] if p["product"] == product_type.label)
             assert product[f"handed_over_{recipient_type}"] == _independent(product_type, recipient_type)
 
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                _body(pusat_client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "csv"})).decode(
-                    "utf-8-sig"
-                )
-            )
-        )
-    )
+    rows = csvutil.rows(pusat_client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "csv"}))
     header = next(r for r in rows if r and r[0] == "Penerima")
     task_force_row = next(r for r in rows if r and r[0] == RecipientType.TASK_FORCE_PROVINCE.label)
     assert task_force_row[header.index(ProductType.MASK.label)] == str(masks_to_task_forces)
@@ -123,7 +115,7 @@ def test_the_covid_report_tells_how_many_masks_went_to_the_task_forces(pusat_cli
         io.BytesIO(_body(pusat_client.get(reverse("reports:covid"), {"tahun": YEAR, "format": "xlsx"})))
     )
     sheet = next(s for s in book.worksheets if s.title.startswith("Per jenis penerima"))
-    values = list(sheet.iter_rows(values_only=True))
+    values = sheetutil.table(sheet)
     row = next(r for r in values if r[0] == RecipientType.TASK_FORCE_PROVINCE.label)
     assert row[list(values[0]).index(ProductType.MASK.label)] == masks_to_task_forces
 

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 
 from programs.models import Achievement, QuarterlyNote, Realisation, ReportPackage, ReviewStatus
 from programs.views.history import HISTORY_MODELS
+from tests import sheetutil
 from tests.factories import (
     make_activity,
     make_allocation,
@@ -223,7 +224,7 @@ def test_xlsx_year_and_id_columns_carry_no_thousands_format_but_quantities_do(cl
     workbook = _xlsx(client, reverse(name, kwargs=kwargs), params)
     naming = quantities = 0
     for sheet in workbook.worksheets:
-        rows = list(sheet.iter_rows())
+        rows = sheetutil.table_cells(sheet)
         if len(rows) < 2:
             continue
         for index, header in enumerate(rows[0]):
@@ -242,6 +243,6 @@ def test_xlsx_year_and_id_columns_carry_no_thousands_format_but_quantities_do(cl
 def test_the_xlsx_year_is_the_number_2020(client, world):
     client.force_login(world.users["pusat"])
     sheet = _xlsx(client, reverse("programs:activity_list"), {"tahun": YEAR}).worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = sheetutil.table(sheet)
     column = rows[0].index("Tahun")
     assert rows[1][column] == YEAR

@@ -122,6 +122,9 @@ def national(request):
                 Table("rows", _("Rekap nasional"), _recap_columns(recap.figures), rows, totals=recap.totals)
             ],
             meta={"year": filters.year, "filters": filters.as_dict()},
+            title=_("Rekapitulasi nasional"),
+            filters=exports.filters_text(form),
+            unverified=exports.unverified_in(request.user, filters),
         )
         return exports.respond(request, export, fmt)
     groups = []
@@ -243,6 +246,9 @@ def province_report(request, code):
                 "filters": filters.as_dict(),
             },
             province=province.pk,
+            title=_("Laporan provinsi %(province)s") % {"province": province.name},
+            filters=exports.filters_text(form),
+            unverified=exports.unverified_in(user, filters, province),
         )
         return exports.respond(request, export, fmt)
     page = Paginator(activities, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("halaman"))
@@ -395,6 +401,10 @@ def quarterly(request, code, quarter):
                 "benchmark_pct": report.benchmark_pct,
             },
             province=province.pk,
+            title=_("Laporan Triwulan %(quarter)s %(province)s")
+            % {"quarter": ("I", "II", "III", "IV")[quarter - 1], "province": province.name},
+            filters=exports.filters_text(form),
+            unverified=exports.unverified_in(request.user, filters, province, last_month=quarter * 3),
         )
         return exports.respond(request, export, fmt)
     page = Paginator(report.activities.queryset, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("halaman"))
@@ -505,6 +515,14 @@ def capaian(request, code):
                 "as_of": report.as_of,
             },
             province=province.pk,
+            title=_("Capaian RO %(province)s s.d. %(month)s")
+            % {"province": province.name, "month": MONTHS[report.month - 1]},
+            scope=province.name,
+            filters=exports.filters_text(form, skip=("tahun", "bulan")),
+            # Achievements count verified activities only; the money is every month entered up to the month.
+            unverified=exports.unverified_in(
+                request.user, reports.Filters(year=year), province, last_month=report.month, activities=False
+            ),
         )
         return exports.respond(request, export, fmt)
     form.fields["tahun"].widget.attrs["placeholder"] = str(year)
@@ -592,6 +610,9 @@ def covid(request):
                 ),
             ],
             meta={"year": filters.year, "filters": filters.as_dict()},
+            title=_("Penanganan Covid-19: produksi dan penyerahan APD"),
+            filters=exports.filters_text(form),
+            unverified=exports.unverified_in(request.user, filters),
         )
         return exports.respond(request, export, fmt)
     recipient_keys = [key for key, _label in recipient_labels]

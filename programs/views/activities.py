@@ -72,7 +72,7 @@ def activity_list(request):
             0,
         )
     )
-    if response := exports.list_export(request, exported, "kegiatan"):
+    if response := exports.list_export(request, exported, "kegiatan", form=filterset.form):
         return response
     page = paginate(request, activities)
     # Firms per activity for this page only: one grouped query, not a join over every visible activity.

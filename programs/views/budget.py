@@ -38,7 +38,9 @@ from .common import (
 def allocation_list(request):
     queryset = Allocation.objects.visible_to(request.user).select_related("province")
     filterset = AllocationFilter(request.GET or None, queryset=queryset, user=request.user)
-    if response := exports.list_export(request, filterset.qs if filterset.is_bound else queryset, "anggaran"):
+    if response := exports.list_export(
+        request, filterset.qs if filterset.is_bound else queryset, "anggaran", form=filterset.form
+    ):
         return response
     page = paginate(request, filterset.qs if filterset.is_bound else queryset, size=40)
     return render(
@@ -267,6 +269,10 @@ def _rpd_export(request, allocation, comparison, fmt):
             ),
         ],
         province=allocation.province_id,
+        title=_("RPD dan realisasi %(province)s") % {"province": allocation.province.name},
+        scope=allocation.province.name,
+        year=allocation.year,
+        unverified=exports.unverified_months(allocation),
     )
     return exports.respond(request, export, fmt)
 

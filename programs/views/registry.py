@@ -18,7 +18,9 @@ from .common import delete_page, editable_part, form_page, paginate, query_witho
 def firm_list(request):
     queryset = Firm.objects.visible_to(request.user).select_related("province", "regency")
     filterset = FirmFilter(request.GET or None, queryset=queryset, user=request.user)
-    if response := exports.list_export(request, filterset.qs if filterset.is_bound else queryset, "ikm"):
+    if response := exports.list_export(
+        request, filterset.qs if filterset.is_bound else queryset, "ikm", form=filterset.form
+    ):
         return response
     page = paginate(request, filterset.qs if filterset.is_bound else queryset)
     return render(
@@ -88,7 +90,9 @@ def firm_delete(request, pk):
 def partner_list(request):
     queryset = Partner.objects.visible_to(request.user).select_related("province", "regency")
     filterset = PartnerFilter(request.GET or None, queryset=queryset, user=request.user)
-    if response := exports.list_export(request, filterset.qs if filterset.is_bound else queryset, "mitra"):
+    if response := exports.list_export(
+        request, filterset.qs if filterset.is_bound else queryset, "mitra", form=filterset.form
+    ):
         return response
     page = paginate(request, filterset.qs if filterset.is_bound else queryset)
     return render(
