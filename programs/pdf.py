@@ -15,6 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
@@ -38,7 +40,15 @@ def static_path(url):
     path = unquote(parts.path)
     if f"{parts.scheme}://{parts.netloc}/" != BASE_URL or not path.startswith(prefix) or ".." in path:
         return None
-    return finders.find(path[len(prefix) :]) or None
+    name = path[len(prefix) :]
+    # Collected (and hashed, as the templates name them in production) under STATIC_ROOT, else the source
+    # directories (development, tests).
+    try:
+        if staticfiles_storage.exists(name):
+            return staticfiles_storage.path(name)
+    except (NotImplementedError, SuspiciousFileOperation):
+        pass
+    return finders.find(name) or None
 
 
 def _fetcher():

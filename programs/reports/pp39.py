@@ -396,6 +396,7 @@ class Status:
     trajectory_pct: Decimal
     outputs: list
     deadlines: list
+    more_late: int = 0  # missing or returned reports beyond those listed (one page)
 
     @property
     def month_label(self):
@@ -411,6 +412,11 @@ class Status:
         if self.absorption_pct is None:
             return None
         return self.trajectory_pct - self.absorption_pct
+
+
+#: The status fits one page: at most this many missing or returned reports, and the next due.
+STATUS_LATE = 4
+STATUS_UPCOMING = 2
 
 
 def status(user, province, year, month, *, today=None):
@@ -435,16 +441,22 @@ def status(user, province, year, month, *, today=None):
         realised = sum((a for a, _s in months), ZERO)
         unverified = sum((a for a, s in months if s != ReviewStatus.VERIFIED), ZERO)
     outputs = capaian_report(user, province, year, month).rows if allocation is not None else []
-    due = []
+    late, upcoming = [], []
     if allocation is not None:
-        for row in deadlines.rows(year, user=user, today=today):
-            # The calendar of the provinces the user sees; this page shows this province's rows.
+        rows = sorted(deadlines.rows(year, user=user, today=today), key=lambda r: r["due"])
+        for row in rows:
+            # The calendar of the provinces the user sees; this page shows this province's rows. What needs
+            # doing: a report missing after its due date or returned for correction, and the next two due.
+            # One handed over late is history, not a task: the calendar board shows it.
             if row["province_code"] != province.code:
                 continue
-            if row["state"] in (deadlines.MISSING, deadlines.LATE) or row["returned"]:
-                due.append(deadlines.decorate(row))
-            elif row["state"] == deadlines.OPEN and len([d for d in due if d["state"] == deadlines.OPEN]) < 2:
-                due.append(deadlines.decorate(row))  # the next two not yet due
+            last_month = row["period"] * 3 if row["kind"] == "quarterly" else row["period"]
+            if last_month > month and row["state"] != deadlines.OPEN:
+                continue  # a period after the as-of month: not part of this status
+            if row["state"] == deadlines.MISSING or row["returned"]:
+                late.append(deadlines.decorate(row))
+            elif row["state"] == deadlines.OPEN and len(upcoming) < STATUS_UPCOMING:
+                upcoming.append(deadlines.decorate(row))
     return Status(
         province=province,
         year=year,
@@ -456,7 +468,8 @@ def status(user, province, year, month, *, today=None):
         absorption_pct=absorption_pct(realised or ZERO, pagu) if pagu is not None else None,
         trajectory_pct=trajectory_pct(month),
         outputs=outputs,
-        deadlines=due,
+        deadlines=late[:STATUS_LATE] + upcoming,
+        more_late=max(0, len(late) - STATUS_LATE),
     )
 
 
