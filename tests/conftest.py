@@ -219,7 +219,15 @@ def kadis(db):
 def kadis_b(db):
     """The head of province B's office."""
     return make_user(
-        "kadis-63", Role.HEAD, PROVINCE_B, email="kadis63@dinas.example", signing_place="Banjarbaru"
+        "kadis-63",
+        Role.HEAD,
+        PROVINCE_B,
+        email="kadis63@dinas.example",
+        first_name="Ahmad",
+        last_name="Fauzi",
+        nip="197003151996031004",
+        job_title="Kepala Dinas Perindustrian dan Perdagangan Provinsi Kalimantan Selatan",
+        signing_place="Banjarbaru",
     )
 
 
