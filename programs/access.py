@@ -152,6 +152,7 @@ def may_reopen_year(user):
     """Ministry staff (and admins) reopen a closed year from its page, as they close it (issue 16)."""
     return may_review(user)
 
+
 def may_revise_pagu(user):
     """Revisions of the pagu come from the DIPA: recorded by admins."""
     return _admin(user)
@@ -213,6 +214,13 @@ def heads_of(province_id):
     """The active Kepala Dinas of a province (told when a package awaits their approval)."""
     return get_user_model().objects.filter(
         province_id=province_id, groups__name=GROUP_NAMES[Role.HEAD], is_active=True
+    )
+
+
+def heads_of_provinces(province_ids):
+    """The active Kepala Dinas of several provinces at once (the national bundle's signature blocks)."""
+    return get_user_model().objects.filter(
+        province_id__in=province_ids, groups__name=GROUP_NAMES[Role.HEAD], is_active=True
     )
 
 

@@ -12,6 +12,12 @@ urlpatterns = [
     path("covid/", views.covid, name="covid"),
     path("provinsi/<str:code>/", views.province_report, name="province"),
     path("provinsi/<str:code>/capaian/", views.capaian, name="capaian"),
+    # The PP 39/2006 forms (issue 17): every province's Form C of a quarter; a province's status to share.
+    *(
+        path(f"nasional/triwulan/{q}/", views.national_forms, {"quarter": q}, name="national_forms")
+        for q in QUARTERS
+    ),
+    path("provinsi/<str:code>/status/", views.province_status, name="province_status"),
     # One pattern per quarter: the quarter is one of four fixed path segments, never a free number.
     # Reverse them with keywords, e.g. {% url 'reports:quarterly' code=province.code quarter=3 %}.
     *(

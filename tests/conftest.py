@@ -204,14 +204,31 @@ def operator_b(db):
 def kadis(db):
     """The head of province A's office (Kepala Dinas): approves or returns what its operators prepared."""
     return make_user(
-        "kadis-51", Role.HEAD, PROVINCE_A, email="kadis51@dinas.example", first_name="Kepala Dinas Bali"
+        "kadis-51",
+        Role.HEAD,
+        PROVINCE_A,
+        email="kadis51@dinas.example",
+        first_name="Kepala Dinas Bali",
+        nip="196805121994031002",
+        job_title="Kepala Dinas Perindustrian dan Perdagangan Provinsi Bali",
+        signing_place="Denpasar",
     )
 
 
 @pytest.fixture
 def kadis_b(db):
     """The head of province B's office."""
-    return make_user("kadis-63", Role.HEAD, PROVINCE_B, email="kadis63@dinas.example")
+    return make_user(
+        "kadis-63",
+        Role.HEAD,
+        PROVINCE_B,
+        email="kadis63@dinas.example",
+        first_name="Ahmad",
+        last_name="Fauzi",
+        nip="197003151996031004",
+        job_title="Kepala Dinas Perindustrian dan Perdagangan Provinsi Kalimantan Selatan",
+        signing_place="Banjarbaru",
+    )
 
 
 @pytest.fixture

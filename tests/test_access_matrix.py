@@ -425,6 +425,58 @@ CASES = [
         None,
         R,
     ),
+    # the PP 39/2006 forms (issue 17, part A): a province's forms as PDF, the national bundle of Form C
+    # (everyone signed in: it holds the provinces they see), a province's status to share
+    (
+        "allocation",
+        "forms-pdf",
+        "get",
+        lambda w: (
+            reverse("reports:quarterly", kwargs={"code": "51", "quarter": 2}) + "?tahun=2020&format=pdf"
+        ),
+        None,
+        R,
+    ),
+    (
+        "allocation",
+        "national-forms",
+        "get",
+        lambda w: reverse("reports:national_forms", kwargs={"quarter": 2}) + "?tahun=2020",
+        None,
+        L,
+    ),
+    (
+        "allocation",
+        "national-forms-pdf",
+        "get",
+        lambda w: reverse("reports:national_forms", kwargs={"quarter": 2}) + "?tahun=2020&format=pdf",
+        None,
+        L,
+    ),
+    (
+        "allocation",
+        "status",
+        "get",
+        lambda w: reverse("reports:province_status", args=["51"]) + "?tahun=2020&bulan=6",
+        None,
+        R,
+    ),
+    (
+        "allocation",
+        "status-pdf",
+        "get",
+        lambda w: reverse("reports:province_status", args=["51"]) + "?tahun=2020&bulan=6&format=pdf",
+        None,
+        R,
+    ),
+    (
+        "allocation",
+        "status-png",
+        "get",
+        lambda w: reverse("reports:province_status", args=["51"]) + "?tahun=2020&bulan=6&format=png",
+        None,
+        R,
+    ),
     # evidence
     ("attachment", "download", "get", _page("programs:attachment_download", "attachment"), None, RA),
     ("attachment", "delete", "post", _post("programs:attachment_delete", "attachment"), lambda w: {}, WA),
@@ -524,10 +576,22 @@ def test_access_matrix(client, world, role, model, action, method, url, data, ex
         body = b"".join(response.streaming_content) if response.streaming else response.content
         if "format=xlsx" in target:
             body = _xlsx_text(body)
+        if "format=pdf" in target:
+            body = _pdf_text(body)
+        if "format=png" in target:  # an image of the page whose PDF the row before reads
+            body = ""
         text = body.decode() if isinstance(body, bytes) else body
         assert world.activity.title not in text, target
         if role in OUTSIDE:
             assert world.firm.name not in text and world.partner.name not in text, target
+
+
+def _pdf_text(content):
+    import io
+
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def _xlsx_text(content):

@@ -145,6 +145,9 @@ def _workspace_pages(w):
         (reverse("reports:province", args=["51"]), year),
         (reverse("reports:quarterly", kwargs={"code": "51", "quarter": 2}), year),
         (reverse("reports:quarterly_note", kwargs={"code": "51", "quarter": 2}), year),
+        # The PP 39/2006 forms' pages (issue 17, part A): the national bundle's list, a province's status
+        (reverse("reports:national_forms", kwargs={"quarter": 2}), year),
+        (reverse("reports:province_status", args=["51"]), {**year, "bulan": 6}),
     ]
     pages += [(reverse("programs:history", args=[kind, obj.pk]), None) for kind, obj in w.objects.items()]
     return pages

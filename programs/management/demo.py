@@ -152,6 +152,52 @@ class DemoUsers:
     total: int = 0
 
 
+#: Where each province's Kepala Dinas signs: the seat of the provincial government (ibu kota provinsi) as the
+#: law establishing the province names it (e.g. Kalimantan Selatan: Banjarbaru since UU 8/2022; Papua
+#: Pegunungan: Jayawijaya, signed in its town Wamena, UU 16/2022), as listed in the Wikipedia article
+#: "Provinsi di Indonesia" (https://id.wikipedia.org/wiki/Provinsi_di_Indonesia, table "Daftar provinsi").
+SIGNING_PLACES = {
+    "11": "Banda Aceh",
+    "12": "Medan",
+    "13": "Padang",
+    "14": "Pekanbaru",
+    "15": "Jambi",
+    "16": "Palembang",
+    "17": "Bengkulu",
+    "18": "Bandar Lampung",
+    "19": "Pangkalpinang",
+    "21": "Tanjungpinang",
+    "31": "Jakarta",
+    "32": "Bandung",
+    "33": "Semarang",
+    "34": "Yogyakarta",
+    "35": "Surabaya",
+    "36": "Serang",
+    "51": "Denpasar",
+    "52": "Mataram",
+    "53": "Kupang",
+    "61": "Pontianak",
+    "62": "Palangka Raya",
+    "63": "Banjarbaru",
+    "64": "Samarinda",
+    "65": "Tanjung Selor",
+    "71": "Manado",
+    "72": "Palu",
+    "73": "Makassar",
+    "74": "Kendari",
+    "75": "Gorontalo",
+    "76": "Mamuju",
+    "81": "Ambon",
+    "82": "Sofifi",
+    "91": "Jayapura",
+    "92": "Manokwari",
+    "93": "Merauke",
+    "94": "Nabire",
+    "95": "Wamena",
+    "96": "Sorong",
+}
+
+
 @transaction.atomic
 def ensure_users(password):
     """admin, pusat, viewer, op-<code> and kadis-<code> for each of the 38 provinces and the regency operator
@@ -200,7 +246,12 @@ def ensure_users(password):
             first_name=f"Kepala Dinas {province.name}",
             nip=_head_nip(province.code),
             job_title=f"Kepala Dinas Perindustrian Provinsi {province.name}",
+            signing_place=SIGNING_PLACES[province.code],
         )
+        head = result.heads[province.code]
+        if not head.signing_place:  # an account seeded before the signing place existed
+            head.signing_place = SIGNING_PLACES[province.code]
+            head.save(update_fields=["signing_place"])
     # An operator of a city office for the TP work it runs: Kota Banjarmasin's activities only.
     banjarmasin = Regency.objects.select_related("province").get(code="63.71")
     result.regency_operator = ensure(

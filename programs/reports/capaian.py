@@ -7,8 +7,9 @@ part in (COUNT DISTINCT per RO, never a sum of per-activity counts).
 
 The number of queries is fixed whatever the amount of data: the allocation, its ROs, one grouped query per
 measure kind the ROs use (grouped by RO, never one query per RO), the realisation lines per RO and the
-month's realisation in all (what is not split over the ROs is said beside the totals). It never
-writes; the page is `reports.views.capaian`.
+month's realisation in all (what is not split over the ROs is said beside the totals) — for one province
+or for many at once (`capaian_of_allocations`, the national bundle of Form C). It never writes; the page
+is `reports.views.capaian`.
 """
 
 import calendar
@@ -181,39 +182,62 @@ def _achieved(user, ros, end, month):
 
 
 @replica_reads()
-def capaian_report(user, province, year, month=None):
+def capaian_report(user, province, year, month=None, *, verified_money=False):
     """The capaian of `province`'s allocation of `year` as of the end of `month` (default: `default_month`).
 
     Every queryset starts from `visible_to(user)`: a province outside the user's scope has no allocation
     here (the page answers 404 before asking). A year without a plan (no RO) gives no rows.
+    `verified_money`: count only the verified months' realisation (the PP 39/2006 forms); by default every
+    month recorded, as the capaian page always has.
     """
     month = month or default_month(year)
-    allocation = Allocation.objects.visible_to(user).filter(province=province, year=year).first()
-    report = Capaian(province=province, year=year, month=month, allocation=allocation)
-    zero = Decimal(0)
-    report.totals = {"pagu": zero, "realised": zero, "absorption_pct": None}
+    allocation = (
+        Allocation.objects.visible_to(user)
+        .filter(province=province, year=year)
+        .select_related("province")
+        .first()
+    )
     if allocation is None:
-        return report
+        return _empty(province, year, month, None)
+    return capaian_of_allocations(user, [allocation], year, month, verified_money=verified_money)[allocation.pk]
+
+
+def _empty(province, year, month, allocation):
+    zero = Decimal(0)
+    report = Capaian(province=province, year=year, month=month, allocation=allocation)
+    report.totals = {"pagu": zero, "realised": zero, "absorption_pct": None}
+    return report
+
+
+def capaian_of_allocations(user, allocations, year, month, *, verified_money=False):
+    """{allocation id: Capaian} of many allocations of one year (e.g. every province's, for the national
+    bundle of Form C) by the same fixed number of grouped queries as one: their ROs, one query per measure
+    kind, the realisation lines per RO, the recorded realisation per allocation. `allocations`: Allocation
+    objects the caller found through `visible_to(user)`, their province loaded.
+    """
+    zero = Decimal(0)
+    reports = {a.pk: _empty(a.province, year, month, a) for a in allocations}
+    if not reports:
+        return reports
     ros = list(
         PlanItem.objects.visible_to(user)
-        .filter(allocation=allocation, level=PlanLevel.RO)
-        .order_by("code", "pk")
+        .filter(allocation_id__in=list(reports), level=PlanLevel.RO)
+        .order_by("allocation_id", "code", "pk")
     )
     if not ros:
-        return report
+        return reports
     end = month_end(year, month)
     achieved = _achieved(user, ros, end, month)
-    realised = dict(
-        RealisationLine.objects.visible_to(user)
-        .filter(planned_output_id__in=[ro.pk for ro in ros], realisation__month__lte=month)
-        .order_by()
-        .values_list("planned_output_id")
-        .annotate(amount=Sum("amount"))
+    lines = RealisationLine.objects.visible_to(user).filter(
+        planned_output_id__in=[ro.pk for ro in ros], realisation__month__lte=month
     )
+    if verified_money:
+        lines = lines.filter(_verified("realisation__"))
+    realised = dict(lines.order_by().values_list("planned_output_id").annotate(amount=Sum("amount")))
     for ro in ros:
         value = achieved.get(ro.pk, 0)
         money = realised.get(ro.pk) or zero
-        report.rows.append(
+        reports[ro.allocation_id].rows.append(
             {
                 "id": ro.pk,
                 "code": ro.code,
@@ -231,14 +255,15 @@ def capaian_report(user, province, year, month=None):
                 "absorption_pct": absorption_pct(money, ro.pagu),
             }
         )
-    pagu = sum((r["pagu"] or zero for r in report.rows), zero)
-    spent = sum((r["realised"] for r in report.rows), zero)
-    report.totals = {"pagu": pagu, "realised": spent, "absorption_pct": absorption_pct(spent, pagu)}
-    recorded = (
-        Realisation.objects.visible_to(user)
-        .filter(allocation=allocation, month__lte=month)
-        .aggregate(total=Sum("amount"))["total"]
-        or zero
-    )
-    report.unattributed = recorded - spent
-    return report
+    with_plan = [pk for pk, report in reports.items() if report.rows]
+    recorded = Realisation.objects.visible_to(user).filter(allocation_id__in=with_plan, month__lte=month)
+    if verified_money:
+        recorded = recorded.filter(_verified())
+    recorded = dict(recorded.order_by().values_list("allocation_id").annotate(total=Sum("amount")))
+    for pk in with_plan:
+        report = reports[pk]
+        pagu = sum((r["pagu"] or zero for r in report.rows), zero)
+        spent = sum((r["realised"] for r in report.rows), zero)
+        report.totals = {"pagu": pagu, "realised": spent, "absorption_pct": absorption_pct(spent, pagu)}
+        report.unattributed = (recorded.get(pk) or zero) - spent
+    return reports

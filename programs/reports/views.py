@@ -15,13 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import access, exports, reports
+from .. import access, exports, pdf, reports
 from ..access import allocations_open_for_reporting, get_visible_or_404, provinces_visible_to
 from ..exports import Column, Export, Table
 from ..forms import CapaianFilterForm, QuarterlyNoteForm, ReportFilterForm
 from ..models import Allocation, FundType, QuarterlyNote, RecipientType, fund_type_for
-from ..periods import MONTHS, QUARTER_BENCHMARKS, benchmarks_text
+from ..periods import MONTHS, QUARTER_BENCHMARKS, QUARTER_NUMERALS, benchmarks_text, quarter_end
 from ..views.common import save_form
+from . import pp39
+from .capaian import default_month
 
 ACTIVITY_PAGE_SIZE = 25  # as the activity list
 ALL = ("tahun", "jenis", "tujuan", "sektor", "covid", "verifikasi", "urut")
@@ -355,14 +357,31 @@ def _quarter(quarter):
     return quarter
 
 
+def _signatory(user, allocation, quarter):
+    """Who signs the quarter's report (pp39.approvals), None without an allocation."""
+    if allocation is None:
+        return None
+    return pp39.approvals(user, [allocation], quarter)[allocation.pk][2]
+
+
 def quarterly(request, code, quarter):
     quarter = _quarter(quarter)
     province = _province(request, code)
     form, filters, _sort = _filters(request, YEAR_ONLY)
+    if request.GET.get("format") == PDF:
+        # The PP 39/2006 forms (verified data whatever `verifikasi` says), not one of exports.FORMATS.
+        forms = pp39.province_forms(request.user, province, filters.year, quarter)
+        return pdf.pdf_response(
+            request,
+            "reports/pdf/forms.html",
+            {"forms": forms, "province": province, "year": filters.year, "printed_at": forms.printed_at},
+            filename=f"formulir-pp39-triwulan-{quarter}-{province.code}-{filters.year}",
+        )
     report = reports.quarterly_report(request.user, province, filters.year, quarter, filters.verified_only)
     fmt = exports.requested_format(request)
     if fmt:
         note = report.note
+        forms = pp39.province_forms(request.user, province, filters.year, quarter)
         export = Export(
             name=f"laporan-triwulan-{quarter}-{province.code}-{filters.year}",
             tables=[
@@ -386,6 +405,8 @@ def quarterly(request, code, quarter):
                         }
                     ],
                 ),
+                # The PP 39/2006 forms after the report's own sheets (JSON keys form_a, form_b, form_c).
+                *_forms_tables(forms, labels=fmt != "json"),
             ],
             meta={
                 "year": filters.year,
@@ -423,8 +444,100 @@ def quarterly(request, code, quarter):
             "can_edit_note": _note_editable(request.user, report.allocation, report.note, quarter),
             "quarters": [1, 2, 3, 4],
             "printed_at": timezone.localtime(),
+            "signatory": _signatory(request.user, report.allocation, quarter),
             "query": _query(request),
+            "forms_query": _query(request, verifikasi=None),
         },
+    )
+
+
+# --- The PP 39/2006 forms: as spreadsheets, the national bundle, a province's status to share -------------
+
+PDF, PNG = "pdf", "png"
+
+FORM_A_COLUMNS = [
+    Column("code", gettext_lazy("Kode")),
+    Column("level", gettext_lazy("Tingkat"), get=lambda r: r["level_label"]),
+    Column("name", gettext_lazy("Uraian")),
+    Column("target", gettext_lazy("Volume"), "int"),
+    Column("unit", gettext_lazy("Satuan")),
+    Column("pagu", gettext_lazy("Pagu (Rp)"), "money"),
+]
+FORM_B_COLUMNS = [
+    Column("label", gettext_lazy("Bulan")),
+    Column("planned", gettext_lazy("Target kumulatif RPD (Rp)"), "money"),
+    Column("planned_pct", gettext_lazy("Target RPD (%)"), "percent"),
+    Column("benchmark_pct", gettext_lazy("Lintasan target triwulan (%)"), "percent"),
+    Column("realised_month", gettext_lazy("Realisasi bulan ini, terverifikasi (Rp)"), "money"),
+    Column("realised", gettext_lazy("Realisasi kumulatif, terverifikasi (Rp)"), "money"),
+    Column("realised_pct", gettext_lazy("Realisasi (%)"), "percent"),
+    Column("deviation_pct", gettext_lazy("Deviasi dari RPD (%)"), "percent"),
+]
+
+
+def _forms_tables(forms, *, labels):
+    """Form A, B and C as export tables (Form C: the capaian table's columns, verified data)."""
+    form_c = forms.form_c
+    return [
+        Table("form_a", _("Formulir A"), FORM_A_COLUMNS, forms.plan),
+        Table("form_b", _("Formulir B"), FORM_B_COLUMNS, forms.months),
+        Table("form_c", _("Formulir C"), _capaian_columns(labels=labels), form_c.rows, totals=form_c.totals),
+    ]
+
+
+def national_forms(request, quarter):
+    """Form C of every province the user sees, for a quarter: the page lists them, `format=pdf` is the file
+    (each province on a new page, in code order)."""
+    quarter = _quarter(quarter)
+    fmt = request.GET.get("format") or None
+    if fmt not in (None, PDF):
+        raise Http404
+    form, filters, _sort = _filters(request, ("tahun",))
+    forms = pp39.national_forms_c(request.user, filters.year, quarter)
+    context = {
+        "forms": forms,
+        "year": filters.year,
+        "quarter": quarter,
+        "numeral": QUARTER_NUMERALS[quarter],
+        "end": quarter_end(filters.year, quarter),
+        "printed_at": timezone.localtime(),
+    }
+    if fmt == PDF:
+        return pdf.pdf_response(
+            request,
+            "reports/pdf/national.html",
+            context,
+            filename=f"formulir-c-triwulan-{quarter}-{filters.year}-nasional",
+        )
+    return render(
+        request,
+        "reports/national_forms.html",
+        {**context, "filter": form, "filters": filters, "quarters": [1, 2, 3, 4], "query": _query(request)},
+    )
+
+
+def province_status(request, code):
+    """A province's status as of a month, on one page to share in a chat: `format=pdf` or `format=png`
+    (about 1080 pixels wide); without a format, the same page in the browser with both links."""
+    province = _province(request, code)
+    fmt = request.GET.get("format") or None
+    if fmt not in (None, PDF, PNG):
+        raise Http404
+    form = CapaianFilterForm(request.GET, default_year=lambda: _default_year(request))
+    year, month = form.year_and_month()
+    month = month or default_month(year)
+    status = pp39.status(request.user, province, year, month)
+    context = {"status": status, "printed_at": timezone.localtime()}
+    name = f"status-{province.code}-{year:04d}-{month:02d}"
+    if fmt == PDF:
+        return pdf.pdf_response(request, "reports/pdf/status.html", context, filename=name)
+    if fmt == PNG:
+        return pdf.png_response(request, "reports/pdf/status.html", context, filename=name)
+    form.fields["tahun"].widget.attrs["placeholder"] = str(year)
+    return render(
+        request,
+        "reports/status.html",
+        {**context, "province": province, "year": year, "filter": form, "query": _query(request)},
     )
 
 
