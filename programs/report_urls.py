@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .reports import views
+from .reports import ikpa_views, views
 
 app_name = "reports"
 QUARTERS = (1, 2, 3, 4)
@@ -12,6 +12,8 @@ urlpatterns = [
     path("covid/", views.covid, name="covid"),
     path("provinsi/<str:code>/", views.province_report, name="province"),
     path("provinsi/<str:code>/capaian/", views.capaian, name="capaian"),
+    path("ikpa/", ikpa_views.ranking, name="ikpa"),
+    path("ikpa/<str:code>/", ikpa_views.province, name="ikpa_province"),
     # One pattern per quarter: the quarter is one of four fixed path segments, never a free number.
     # Reverse them with keywords, e.g. {% url 'reports:quarterly' code=province.code quarter=3 %}.
     *(

@@ -85,7 +85,7 @@ def _held_by(end, prefix=""):
     return Coalesce(f"{prefix}actual_end", f"{prefix}planned_end"), end
 
 
-def _verified(prefix=""):
+def _verified_records(prefix=""):
     return Q(**{f"{prefix}review_status": ReviewStatus.VERIFIED})
 
 
@@ -93,15 +93,20 @@ def _by_ro(rows, key="ro", value="n"):
     return {r[key]: r[value] or 0 for r in rows}
 
 
-def _achieved(user, ros, end, month):
-    """{RO id: achieved}, by one grouped query per measure kind the ROs use."""
+def achieved_by_ro(user, ros, end, month, *, verified_only=True):
+    """{RO id: achieved}, by one grouped query per measure kind the ROs use — the ROs of one allocation or
+    of many (the IKPA early warning asks for every province's at once). `verified_only=False` counts the
+    records in every review state (what is recorded, not yet verified), each the same way."""
     ids = {}
     for ro in ros:
         ids.setdefault(ro.measure, []).append(ro.pk)
     achieved = {}
 
+    def _verified(prefix=""):
+        return _verified_records(prefix) if verified_only else Q()
+
     def parts(model):
-        """Parts of the verified activities of these ROs held by the end of the month."""
+        """Parts of the (verified) activities of these ROs held by the end of the month."""
         held, day = _held_by(end, "activity__")
         return (
             model.objects.visible_to(user)
@@ -202,7 +207,7 @@ def capaian_report(user, province, year, month=None):
     if not ros:
         return report
     end = month_end(year, month)
-    achieved = _achieved(user, ros, end, month)
+    achieved = achieved_by_ro(user, ros, end, month)
     realised = dict(
         RealisationLine.objects.visible_to(user)
         .filter(planned_output_id__in=[ro.pk for ro in ros], realisation__month__lte=month)
