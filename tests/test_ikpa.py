@@ -317,6 +317,20 @@ def test_the_xlsx_carries_the_same_scores(pusat_client, world):
     assert first[header.index("Kategori")] == "Cukup"
 
 
+def test_the_drill_downs_xlsx_writes_months_and_semesters_as_codes_not_quantities(pusat_client, world):
+    url = reverse("reports:ikpa_province", args=["51"])
+    response = pusat_client.get(url, {"tahun": YEAR, "bulan": 6, "format": "xlsx"})
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    naming = []
+    for sheet in book.worksheets:
+        rows = list(sheet.iter_rows())
+        for index, header in enumerate(rows[0]):
+            if header.value in ("Bulan", "Semester", "Peringkat"):
+                naming += [row[index] for row in rows[1:] if isinstance(row[index].value, int)]
+    assert len(naming) == 1 + 3 + 6  # the rank, three revisions' semesters, six months
+    assert all(cell.number_format == "0" for cell in naming)
+
+
 # --- Scope --------------------------------------------------------------------------------------------------
 
 
