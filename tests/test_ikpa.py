@@ -325,9 +325,9 @@ def test_the_drill_downs_xlsx_writes_months_and_semesters_as_codes_not_quantitie
     for sheet in book.worksheets:
         rows = list(sheet.iter_rows())
         for index, header in enumerate(rows[0]):
-            if header.value in ("Bulan", "Semester", "Peringkat"):
+            if header.value in ("Bulan", "Semester"):
                 naming += [row[index] for row in rows[1:] if isinstance(row[index].value, int)]
-    assert len(naming) == 1 + 3 + 6  # the rank, three revisions' semesters, six months
+    assert len(naming) == 3 + 6  # three revisions' semesters, six months
     assert all(cell.number_format == "0" for cell in naming)
 
 

@@ -144,9 +144,8 @@ def _workspace_pages(w):
         (reverse("reports:province", args=["51"]), year),
         (reverse("reports:quarterly", kwargs={"code": "51", "quarter": 2}), year),
         (reverse("reports:quarterly_note", kwargs={"code": "51", "quarter": 2}), year),
-        # The IKPA early warning (issue 17): the ranking, the drill-down and the ranking's JSON
+        # The IKPA early warning (issue 17): the ranking and the drill-down
         (reverse("reports:ikpa"), {**year, "bulan": 6}),
-        (reverse("reports:ikpa"), {**year, "bulan": 6, "format": "json"}),
         (reverse("reports:ikpa_province", args=["51"]), {**year, "bulan": 6}),
     ]
     pages += [(reverse("programs:history", args=[kind, obj.pk]), None) for kind, obj in w.objects.items()]

@@ -144,7 +144,8 @@ def province(request, code):
         export = Export(
             name=f"ikpa-{place.code}-{report.as_of}",
             tables=[
-                Table("rows", _("Nilai IKPA"), RANKING_COLUMNS, [row]),
+                # the rank is the ranking's (of the provinces the user sees), not the drill-down's
+                Table("rows", _("Nilai IKPA"), RANKING_COLUMNS[1:], [row]),
                 Table("revisions", _("Revisi DIPA"), REVISION_COLUMNS, row.revisions),
                 Table("months", _("Deviasi halaman III DIPA"), MONTH_COLUMNS, row.months),
                 Table("outputs", _("Capaian output"), OUTPUT_COLUMNS, row.outputs),
