@@ -9,10 +9,10 @@ Services (keyword-only, with the acting user, atomic, the parent allocation lock
   has a plan; its amount is their sum, written with them in one transaction, under every rule of
   `Realisation` (one per month, cumulative within the current pagu).
 
-The read side, `compare`: per month the plan in force against the realisation, per spending type and in
-total, the deviation |realised − planned| / planned × 100 per month and cumulative, and the cumulative
-absorption against the 15/40/60/90 % benchmarks. A realisation without lines counts wholly as belanja
-barang (52), under no RO.
+The read side, `compare` (one allocation; `compare_each` for many in a fixed number of queries): per month
+the plan in force against the realisation, per spending type and in total, the deviation
+|realised − planned| / planned × 100 per month and cumulative, and the cumulative absorption against the
+15/40/60/90 % benchmarks. A realisation without lines counts wholly as belanja barang (52), under no RO.
 
 This module never decides who may do what by itself (it asks `programs.access`) and never computes a working
 day (it asks `programs.workdays`).
@@ -305,10 +305,11 @@ def deviation_pct(realised, planned):
     return percent(abs(realised - planned), planned)
 
 
-def realised_by_month_and_type(allocation, realisations=None):
+def realised_by_month_and_type(allocation, realisations=None, lines=None):
     """{(month, spending type): Decimal} of the allocation's recorded realisation: the lines where a month
-    has them, the whole amount as belanja barang (52) where it has none. One query, and one more for the
-    months' amounts unless `realisations` (the allocation's Realisation rows) are given."""
+    has them, the whole amount as belanja barang (52) where it has none. One query unless `lines` (the
+    allocation's (month, spending type, amount) line sums) are given, and one more for the months' amounts
+    unless `realisations` (the allocation's Realisation rows) are given."""
     if realisations is None:
         months = list(
             Realisation.objects.filter(allocation=allocation).order_by().values_list("month", "amount")
@@ -316,12 +317,14 @@ def realised_by_month_and_type(allocation, realisations=None):
     else:
         months = [(r.month, r.amount) for r in realisations]
     realised = defaultdict(lambda: ZERO)
-    rows = (
-        RealisationLine.objects.filter(realisation__allocation=allocation)
-        .values_list("realisation__month", "spending_type")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
+    rows = lines
+    if rows is None:
+        rows = (
+            RealisationLine.objects.filter(realisation__allocation=allocation)
+            .values_list("realisation__month", "spending_type")
+            .annotate(total=Sum("amount"))
+            .order_by()
+        )
     split = set()
     for month, spending_type, total in rows:
         realised[(month, spending_type)] += total
@@ -386,23 +389,30 @@ class Comparison:
             }
 
 
-def compare(allocation, *, plan=None, plan_lines=None, realisations=None):
+def compare(allocation, *, plan=None, plan_lines=None, realisations=None, realisation_lines=None):
     """The RPD in force against the recorded realisation, per month (four queries at most: the version in
-    force, its lines, the realisation lines, the months; `plan`, its lines and the allocation's
-    realisations may be given when the caller has them).
+    force, its lines, the realisation lines, the months; `plan`, its lines, the allocation's realisations
+    and its realisation line sums may be given when the caller has them — `compare_each` does, for many
+    allocations at once).
 
     A month after the last one with a recorded realisation has no deviation yet (None): nothing is reported
     for it, so nothing can deviate. Percentages by `numbers.percent` (two decimals, half up).
     """
     if plan is None:
         plan = plan_in_force(allocation)
+    if plan is not None and plan_lines is None:
+        plan_lines = plan.lines.values_list("month", "spending_type", "amount")
+    realised = realised_by_month_and_type(allocation, realisations, realisation_lines)
+    return _comparison(allocation, plan, plan_lines or (), realised)
+
+
+def _comparison(allocation, plan, plan_lines, realised):
+    """`compare` from what it read: the version in force (or None), its lines, and the realisation by
+    month and type with the months reported (`realised_by_month_and_type`). No query."""
+    realised, reported = realised
     planned = defaultdict(lambda: ZERO)
-    if plan is not None:
-        if plan_lines is None:
-            plan_lines = plan.lines.values_list("month", "spending_type", "amount")
-        for month, spending_type, amount in plan_lines:
-            planned[(month, spending_type)] += amount
-    realised, reported = realised_by_month_and_type(allocation, realisations)
+    for month, spending_type, amount in plan_lines:
+        planned[(month, spending_type)] += amount
     reported_through = max(reported, default=0)
     months = []
     cum_planned = cum_realised = ZERO
@@ -442,3 +452,49 @@ def compare(allocation, *, plan=None, plan_lines=None, realisations=None):
         reported_through=reported_through,
         warning=differs_from_pagu(allocation, planned_total),
     )
+
+
+def compare_each(allocations, *, realisations=None, in_force_at=None):
+    """{allocation id: Comparison} of many allocations in four queries whatever their number (the versions,
+    the lines of those in force, the realisation line sums, the months — the last one skipped when
+    `realisations`, the allocations' Realisation rows, are given). Each Comparison is `compare`'s own.
+    `in_force_at` (a moment): the plan in force then, the latest version entered before it (default: the
+    latest version).
+
+    The allocations are the caller's, already scoped (`Allocation.objects.visible_to(user)`): this reads
+    what belongs to them and nothing else.
+    """
+    allocations = list(allocations)
+    ids = [a.pk for a in allocations]
+    in_force = {}
+    versions = CashPlan.objects.filter(allocation_id__in=ids).order_by("allocation_id", "number")
+    if in_force_at is not None:
+        versions = versions.filter(entered_at__lt=in_force_at)
+    for plan in versions:
+        in_force[plan.allocation_id] = plan  # ordered by number: the latest version stays
+    plan_lines = defaultdict(list)
+    lines = CashPlanLine.objects.filter(cash_plan__in=[p.pk for p in in_force.values()]).order_by()
+    for plan_id, month, spending_type, amount in lines.values_list(
+        "cash_plan_id", "month", "spending_type", "amount"
+    ):
+        plan_lines[plan_id].append((month, spending_type, amount))
+    if realisations is None:
+        realisations = Realisation.objects.filter(allocation_id__in=ids).order_by()
+    months = defaultdict(list)
+    for realisation in realisations:
+        months[realisation.allocation_id].append(realisation)
+    line_sums = defaultdict(list)
+    rows = (
+        RealisationLine.objects.filter(realisation__allocation_id__in=ids)
+        .values_list("realisation__allocation_id", "realisation__month", "spending_type")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for allocation_id, month, spending_type, total in rows:
+        line_sums[allocation_id].append((month, spending_type, total))
+    result = {}
+    for allocation in allocations:
+        plan = in_force.get(allocation.pk)
+        realised = realised_by_month_and_type(allocation, months[allocation.pk], line_sums[allocation.pk])
+        result[allocation.pk] = _comparison(allocation, plan, plan_lines[plan.pk] if plan else (), realised)
+    return result

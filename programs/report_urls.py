@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .reports import views
+from .reports import ikpa_views, views
 
 app_name = "reports"
 QUARTERS = (1, 2, 3, 4)
@@ -18,6 +18,8 @@ urlpatterns = [
         for q in QUARTERS
     ),
     path("provinsi/<str:code>/status/", views.province_status, name="province_status"),
+    path("ikpa/", ikpa_views.ranking, name="ikpa"),
+    path("ikpa/<str:code>/", ikpa_views.province, name="ikpa_province"),
     # One pattern per quarter: the quarter is one of four fixed path segments, never a free number.
     # Reverse them with keywords, e.g. {% url 'reports:quarterly' code=province.code quarter=3 %}.
     *(

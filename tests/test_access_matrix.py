@@ -536,6 +536,34 @@ CASES = [
         None,
         None,
     ),
+    # the IKPA early warning (issue 17): the ranking answers every role (holding the provinces it may read;
+    # nothing for a regency operator); a province's drill-down as a province report, but never for a
+    # regency operator, who does not read a whole province's totals
+    ("allocation", "ikpa", "get", lambda w: reverse("reports:ikpa") + "?tahun=2020&bulan=6", None, L),
+    (
+        "allocation",
+        "ikpa-export",
+        "get",
+        lambda w: reverse("reports:ikpa") + "?tahun=2020&format=json",
+        None,
+        L,
+    ),
+    (
+        "allocation",
+        "ikpa-province",
+        "get",
+        lambda w: reverse("reports:ikpa_province", args=["51"]) + "?tahun=2020&bulan=6",
+        None,
+        {**R, "regop_a": 404},
+    ),
+    (
+        "allocation",
+        "ikpa-province-export",
+        "get",
+        lambda w: reverse("reports:ikpa_province", args=["51"]) + "?tahun=2020&format=xlsx",
+        None,
+        {**R, "regop_a": 404},
+    ),
     # the plan (DIPA): every role reads the plans it sees; ministry staff and admins enter them
     ("planitem", "plan", "get", _page("programs:plan", "allocation"), None, R),
     ("planitem", "edit", "get", _page("programs:plan_edit", "allocation"), None, P),

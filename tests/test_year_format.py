@@ -148,6 +148,9 @@ def _workspace_pages(w):
         # The PP 39/2006 forms' pages (issue 17, part A): the national bundle's list, a province's status
         (reverse("reports:national_forms", kwargs={"quarter": 2}), year),
         (reverse("reports:province_status", args=["51"]), {**year, "bulan": 6}),
+        # The IKPA early warning (issue 17): the ranking and the drill-down
+        (reverse("reports:ikpa"), {**year, "bulan": 6}),
+        (reverse("reports:ikpa_province", args=["51"]), {**year, "bulan": 6}),
     ]
     pages += [(reverse("programs:history", args=[kind, obj.pk]), None) for kind, obj in w.objects.items()]
     return pages

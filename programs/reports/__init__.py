@@ -10,8 +10,9 @@ province and year, so the figures of a year group by those columns without joini
 only the activity filters (kind, purpose, sector, Covid-19, verified) reach through `activity__`.
 
 `filters` (what is asked), `figures` (what is shown, described once), `recap` (national), `province`,
-`quarterly`, `covid`, `capaian` (each RO's physical progress as of a month), `as_verified` (a locked
-activity as it was when locked) and `views` (the report pages).
+`quarterly`, `covid`, `capaian` (each RO's physical progress as of a month), `ikpa` (the IKPA early
+warning, from every record before the month closes), `as_verified` (a locked activity as it was when locked),
+`views` (the report pages) and `ikpa_views` (the IKPA pages).
 The stored totals the recap reads are kept by the database (programs/tallies.py, beside programs/derived.py).
 """
 

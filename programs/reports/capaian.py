@@ -86,7 +86,7 @@ def _held_by(end, prefix=""):
     return Coalesce(f"{prefix}actual_end", f"{prefix}planned_end"), end
 
 
-def _verified(prefix=""):
+def _verified_records(prefix=""):
     return Q(**{f"{prefix}review_status": ReviewStatus.VERIFIED})
 
 
@@ -94,15 +94,20 @@ def _by_ro(rows, key="ro", value="n"):
     return {r[key]: r[value] or 0 for r in rows}
 
 
-def _achieved(user, ros, end, month):
-    """{RO id: achieved}, by one grouped query per measure kind the ROs use."""
+def achieved_by_ro(user, ros, end, month, *, verified_only=True):
+    """{RO id: achieved}, by one grouped query per measure kind the ROs use — the ROs of one allocation or
+    of many (the IKPA early warning asks for every province's at once). `verified_only=False` counts the
+    records in every review state (what is recorded, not yet verified), each the same way."""
     ids = {}
     for ro in ros:
         ids.setdefault(ro.measure, []).append(ro.pk)
     achieved = {}
 
+    def _verified(prefix=""):
+        return _verified_records(prefix) if verified_only else Q()
+
     def parts(model):
-        """Parts of the verified activities of these ROs held by the end of the month."""
+        """Parts of the (verified) activities of these ROs held by the end of the month."""
         held, day = _held_by(end, "activity__")
         return (
             model.objects.visible_to(user)
@@ -199,7 +204,9 @@ def capaian_report(user, province, year, month=None, *, verified_money=False):
     )
     if allocation is None:
         return _empty(province, year, month, None)
-    return capaian_of_allocations(user, [allocation], year, month, verified_money=verified_money)[allocation.pk]
+    return capaian_of_allocations(user, [allocation], year, month, verified_money=verified_money)[
+        allocation.pk
+    ]
 
 
 def _empty(province, year, month, allocation):
@@ -227,12 +234,12 @@ def capaian_of_allocations(user, allocations, year, month, *, verified_money=Fal
     if not ros:
         return reports
     end = month_end(year, month)
-    achieved = _achieved(user, ros, end, month)
+    achieved = achieved_by_ro(user, ros, end, month)
     lines = RealisationLine.objects.visible_to(user).filter(
         planned_output_id__in=[ro.pk for ro in ros], realisation__month__lte=month
     )
     if verified_money:
-        lines = lines.filter(_verified("realisation__"))
+        lines = lines.filter(_verified_records("realisation__"))
     realised = dict(lines.order_by().values_list("planned_output_id").annotate(amount=Sum("amount")))
     for ro in ros:
         value = achieved.get(ro.pk, 0)
@@ -258,7 +265,7 @@ def capaian_of_allocations(user, allocations, year, month, *, verified_money=Fal
     with_plan = [pk for pk, report in reports.items() if report.rows]
     recorded = Realisation.objects.visible_to(user).filter(allocation_id__in=with_plan, month__lte=month)
     if verified_money:
-        recorded = recorded.filter(_verified())
+        recorded = recorded.filter(_verified_records())
     recorded = dict(recorded.order_by().values_list("allocation_id").annotate(total=Sum("amount")))
     for pk in with_plan:
         report = reports[pk]
