@@ -144,6 +144,10 @@ def _workspace_pages(w):
         (reverse("reports:province", args=["51"]), year),
         (reverse("reports:quarterly", kwargs={"code": "51", "quarter": 2}), year),
         (reverse("reports:quarterly_note", kwargs={"code": "51", "quarter": 2}), year),
+        # Issue 17, part C: the national dashboard (the home of those who see every province) and the
+        # recap as of a month, with their month and year choices
+        (reverse("home"), {**year, "bulan": 6}),
+        (reverse("reports:national"), {**year, "bulan": 6}),
     ]
     pages += [(reverse("programs:history", args=[kind, obj.pk]), None) for kind, obj in w.objects.items()]
     return pages

@@ -23,6 +23,8 @@ from .recap import national_recap
 
 #: How many of the oldest waiting packages and activities the queue lists (the rest are in the queue).
 QUEUE_ITEMS = 5
+#: How many overdue periods a province's row names (the calendar board has them all).
+MISSING_NAMED = 4
 
 
 def default_dashboard_month(year, today=None):
@@ -103,7 +105,7 @@ def national_dashboard(user, year, month, *, with_queue, today=None):
 
 
 def _no_calendar():
-    return {"missing": [], "late": 0, "returned": 0, "next": None}
+    return {"missing": [], "missing_named": "", "missing_more": 0, "late": 0, "returned": 0, "next": None}
 
 
 def _calendar_by_province(rows, today):
@@ -122,6 +124,10 @@ def _calendar_by_province(rows, today):
             entry["next"] = deadlines.decorate(row)
     for entry in out.values():
         entry["missing"].sort(key=lambda r: r["due"])
+        # A past year can miss all sixteen: the oldest few by name keep the row short
+        names = [deadlines.short_label(r["package_kind"], r["period"]) for r in entry["missing"]]
+        entry["missing_named"] = ", ".join(str(n) for n in names[:MISSING_NAMED])
+        entry["missing_more"] = max(len(names) - MISSING_NAMED, 0)
         if entry["next"] is not None:
             entry["next"]["days"] = (entry["next"]["due"] - today).days
     return out
