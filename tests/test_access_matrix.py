@@ -477,6 +477,25 @@ CASES = [
         None,
         R,
     ),
+    # issue 17, part C: the home page (the national dashboard for those who see every province, everyone
+    # else's own home) and the recap as of a month answer every role, with nothing out of their sight
+    ("allocation", "dashboard", "get", lambda w: reverse("home") + "?tahun=2020&bulan=6", None, L),
+    (
+        "allocation",
+        "recap-as-of",
+        "get",
+        lambda w: reverse("reports:national") + "?tahun=2020&bulan=6",
+        None,
+        L,
+    ),
+    (
+        "allocation",
+        "recap-as-of-export",
+        "get",
+        lambda w: reverse("reports:national") + "?tahun=2020&bulan=6&format=xlsx",
+        None,
+        L,
+    ),
     # evidence
     ("attachment", "download", "get", _page("programs:attachment_download", "attachment"), None, RA),
     ("attachment", "delete", "post", _post("programs:attachment_delete", "attachment"), lambda w: {}, WA),

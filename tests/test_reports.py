@@ -180,7 +180,8 @@ def test_the_real_2020_cases_are_on_the_recap_and_its_exports_carry_the_page_num
     figures = [c["figure"].key for c in page.context["groups"][0]["columns"]]
     for key, cell in zip(figures, totals, strict=True):
         expected = cell["value"]
-        assert data["totals"][key] == (float(expected) if key == "absorption_pct" else expected), key
+        # percentages (absorption, and since issue 17 the benchmark as of the month and its gap) are numbers
+        assert data["totals"][key] == (float(expected) if key.endswith("_pct") else expected), key
 
     book = _xlsx(pusat_client.get(url, {"tahun": 2020, "format": "xlsx"}))
     sheet = book.worksheets[0]
@@ -636,7 +637,7 @@ def _params(fmt, **params):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_national_recap_and_its_exports_run_11_queries_on_postgresql_15_on_sqlite_the_page_one_more(
+def test_the_national_recap_and_its_exports_run_12_queries_on_postgresql_16_on_sqlite_the_page_one_more(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -647,19 +648,21 @@ def test_the_national_recap_and_its_exports_run_11_queries_on_postgresql_15_on_s
     # 4. the user's groups (roles)
     # 5. the provinces active in the year
     # 6. their allocations: pagu, current pagu, realised total (kept by the database)
+    # 7. the realisation to the as-of month per province, summed and counted (issue 17: the recap is as of
+    #    a month, by default December of a past year; a province with none recorded has no data, not 0 %)
     # On PostgreSQL:
-    #   7. the year's tallies, every province and measure
-    #   8. the year's distinct firms nationally (a firm in two provinces counts once)
+    #   8. the year's tallies, every province and measure
+    #   9. the year's distinct firms nationally (a firm in two provinces counts once)
     # On SQLite, the records added up:
-    #   7. activities by province and status: count, budget, participants targeted and actual
-    #   8. distinct firms per province
-    #   9. distinct firms nationally
-    #   10. individual participants per province
-    #   11. outputs by province and product type, produced and ordered
-    #   12. handovers by province and recipient type
+    #   8. activities by province and status: count, budget, participants targeted and actual
+    #   9. distinct firms per province
+    #   10. distinct firms nationally
+    #   11. individual participants per province
+    #   12. outputs by province and product type, produced and ordered
+    #   13. handovers by province and recipient type
     # the page only: the user's unread notices (the bell);
     # then savepoint, the session saved again, release savepoint.
-    n = (11 if POSTGRES else 15) + (0 if fmt else 1)
+    n = (12 if POSTGRES else 16) + (0 if fmt else 1)
     response, _ = _exactly(client, django_assert_num_queries, n, reverse("reports:national"), _params(fmt))
     assert fmt or response.context["count"] == 38  # every province active in 2031
 
@@ -678,7 +681,8 @@ def test_the_filtered_national_recap_and_its_exports_run_16_queries_the_page_17(
     # 4. the user's groups (roles)
     # 5. the provinces active in the year
     # 6. their allocations
-    # 7. the verified months of realisation per province (the running total holds every month)
+    # 7. the verified months of realisation to the as-of month per province (the running total holds
+    #    every month)
     # 8. the activities asked for, by province and status
     # 9. their distinct firms per province
     # 10. their distinct firms nationally
@@ -992,7 +996,14 @@ def test_every_figure_of_the_recap_json_is_documented_in_the_readme(pusat_client
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## National recap JSON", 1)[1].split("\n## ", 1)[0]
     data = _json(pusat_client.get(reverse("reports:national"), {"tahun": 2020, "format": "json"}))
-    assert set(data) == {"year", "filters", "rows", "totals"}
-    for key in [*data["rows"][0], *data["filters"]]:
-        assert f"`{key}`" in section or key in data["filters"], key
-    assert set(data["totals"]) == set(data["rows"][0]) - {"province_code", "province", "fund_type"}
+    # issue 17: the recap is as of a month (`bulan`), which the JSON names with its benchmark
+    assert set(data) == {"year", "month", "as_of", "benchmark_pct", "filters", "rows", "totals"}
+    for key in [*data, *data["rows"][0], *data["filters"]]:
+        assert f"`{key}`" in section or f'"{key}"' in section or key in data["filters"], key
+    # the standing is a word (a text column): the JSON's totals carry figures only
+    assert set(data["totals"]) == set(data["rows"][0]) - {
+        "province_code",
+        "province",
+        "fund_type",
+        "standing",
+    }

@@ -151,6 +151,10 @@ def _workspace_pages(w):
         # The IKPA early warning (issue 17): the ranking and the drill-down
         (reverse("reports:ikpa"), {**year, "bulan": 6}),
         (reverse("reports:ikpa_province", args=["51"]), {**year, "bulan": 6}),
+        # Issue 17, part C: the national dashboard (the home of those who see every province) and the
+        # recap as of a month, with their month and year choices
+        (reverse("home"), {**year, "bulan": 6}),
+        (reverse("reports:national"), {**year, "bulan": 6}),
     ]
     pages += [(reverse("programs:history", args=[kind, obj.pk]), None) for kind, obj in w.objects.items()]
     return pages

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import reports
 from ..models import ActivityKind, ActivityPurpose, FundType, QuarterlyNote, Sector
+from .achievements import CapaianFilterForm
 from .fields import ScopedForm
 
 BLANK = [("", gettext_lazy("Semua"))]
@@ -78,3 +79,14 @@ class QuarterlyNoteForm(ScopedForm):
         model = QuarterlyNote
         fields = ["problems", "follow_up", "physical_progress"]
         widgets = {name: forms.Textarea(attrs={"rows": 5}) for name in fields}
+
+
+class RecapFilterForm(ReportFilterForm):
+    """The national recap's filters and its as-of month (`bulan`, the same field as the capaian report's:
+    a month outside 1-12 is said beside the field and the default month is shown instead)."""
+
+    bulan = CapaianFilterForm.base_fields["bulan"]
+
+    def month(self, year):
+        """The month asked, else the default: the current month for the current year, else December."""
+        return getattr(self, "cleaned_data", {}).get("bulan") or reports.default_month(year)

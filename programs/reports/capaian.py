@@ -15,7 +15,7 @@ is `reports.views.capaian`.
 import calendar
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
@@ -274,3 +274,55 @@ def capaian_of_allocations(user, allocations, year, month, *, verified_money=Fal
         report.totals = {"pagu": pagu, "realised": spent, "absorption_pct": absorption_pct(spent, pagu)}
         report.unattributed = (recorded.get(pk) or zero) - spent
     return reports
+
+
+@replica_reads()
+def output_achievement_by_province(user, year, month):
+    """Each visible province's output achievement of a year as of the end of `month`, counted per RO exactly
+    as `capaian_report` counts it (the same `achieved_by_ro`), for every province at once: the ROs in one query,
+    then one grouped query per measure kind, never a query per province.
+
+    {province code: {"ros": n, "reached": ROs at or above target, "pct": the mean of the ROs' achievement
+    capped at 100 % (an RO beyond its target does not make up for another), or None without an RO with a
+    target; "scored", "sum_pct": how many ROs had a target and the sum of their capped percentages, for a
+    national mean}}. An RO's unit differs from the next one's, so their quantities are never added up.
+    """
+    ros = list(
+        PlanItem.objects.visible_to(user)
+        .filter(allocation__year=year, level=PlanLevel.RO)
+        .order_by()
+        .values_list("pk", "allocation__province__code", "measure", "target", named=True)
+    )
+    if not ros:
+        return {}
+    achieved = achieved_by_ro(user, [_Ro(r.pk, r.measure) for r in ros], month_end(year, month), month)
+    out = {}
+    hundred = Decimal(100)
+    for ro in ros:
+        entry = out.setdefault(
+            ro.allocation__province__code, {"ros": 0, "reached": 0, "sum_pct": Decimal(0), "scored": 0}
+        )
+        entry["ros"] += 1
+        value = achieved.get(ro.pk, 0)
+        pct = percent(value, ro.target)
+        if pct is None:
+            continue
+        entry["scored"] += 1
+        entry["sum_pct"] += min(pct, hundred)
+        entry["reached"] += value >= ro.target
+    for entry in out.values():
+        entry["pct"] = mean_pct(entry["sum_pct"], entry["scored"])
+    return out
+
+
+def mean_pct(total, n):
+    """A mean of percentages, two decimals half up (None of nothing)."""
+    return (Decimal(total) / n).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if n else None
+
+
+@dataclass(frozen=True)
+class _Ro:
+    """What `achieved_by_ro` reads of an RO: its id and measure."""
+
+    pk: int
+    measure: str

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ikm_dekon.db_router import replica_reads
 
-from .. import access, tallies
+from .. import access, benchmarks, tallies
 from ..access import provinces_visible_to, sees_every_province
 from ..models import (
     Activity,
@@ -36,6 +36,7 @@ from .figures import (
     SORT_KEYS,
     STATUS_KEYS,
     TALLY_KEYS,
+    Figure,
 )
 from .filters import Filters
 
@@ -53,6 +54,13 @@ class Recap:
     rows: list
     totals: dict
     figures: list = field(default_factory=lambda: RECAP_FIGURES)
+    #: The as-of month (1-12) when one was asked: the money is then realised to its end, and every row
+    #: carries the benchmark as of that month, its gap and its standing (programs/benchmarks.py).
+    month: int | None = None
+
+    @property
+    def benchmark_pct(self):
+        return benchmarks.benchmark_pct(self.month) if self.month else None
 
     def sorted_rows(self, sort):
         """The rows ordered by an allowed column ("-key" descending); unknown keys keep province order."""
@@ -66,8 +74,24 @@ class Recap:
         return present + missing
 
 
+def as_of_figures(month):
+    """The recap's figures as of a month: the money figures, then the benchmark as of the month and the gap
+    to it, then the rest (the benchmark's label names the month)."""
+    extra = [
+        Figure(
+            "benchmark_pct",
+            _("Target s.d. %(m)s (%%)") % {"m": MONTHS[month - 1]},
+            "percent",
+            "money",
+        ),
+        Figure("gap_pct", _("Selisih terhadap target (poin)"), "percent", "money"),
+    ]
+    cut = [f.key for f in RECAP_FIGURES].index("absorption_pct") + 1
+    return [*RECAP_FIGURES[:cut], *extra, *RECAP_FIGURES[cut:]]
+
+
 @replica_reads()
-def national_recap(user, filters, province=None, live=False):
+def national_recap(user, filters, province=None, live=False, month=None):
     """One row per province active in the year (and visible to the user), with a totals row.
 
     `province` narrows the recap to one province the caller has already found visible. Unfiltered, on
@@ -103,19 +127,21 @@ def national_recap(user, filters, province=None, live=False):
                 realised=a["realised_total"],
                 fund_type=a["fund_type"],
             )
-    if filters.verified_only:
-        # Only the months the ministry verified count; the running total holds every month.
+    if filters.verified_only or month is not None:
+        # Only the months the ministry verified count, or the months to `month`: the running total holds
+        # every month of the year.
         for row in rows.values():
             row["realised"] = Decimal(0)
-        verified = (
-            scoped(Realisation, "allocation__year", "allocation__province")
-            .filter(review_status=ReviewStatus.VERIFIED)
-            .values("allocation__province_id")
-            .annotate(amount=Sum("amount"))
-        )
-        for r in verified:
+            row["recorded"] = 0
+        realisations = scoped(Realisation, "allocation__year", "allocation__province")
+        if filters.verified_only:
+            realisations = realisations.filter(review_status=ReviewStatus.VERIFIED)
+        if month is not None:
+            realisations = realisations.filter(month__lte=month)
+        summed = realisations.values("allocation__province_id").annotate(amount=Sum("amount"), n=Count("pk"))
+        for r in summed:
             if r["allocation__province_id"] in rows:
-                rows[r["allocation__province_id"]]["realised"] = r["amount"]
+                rows[r["allocation__province_id"]].update(realised=r["amount"], recorded=r["n"])
 
     if reads_tallies(filters, live, user=user):
         _recap_from_tallies(user, year, rows, province)
@@ -123,7 +149,7 @@ def national_recap(user, filters, province=None, live=False):
             national_firms = _distinct_firms(user, filters) if sees_every_province(user) else None
         else:
             national_firms = _national_firms(user, year)
-        return _recap(filters, rows, province, national_firms=national_firms)
+        return _recap(filters, rows, province, national_firms=national_firms, month=month)
 
     activities = (
         scoped(Activity)
@@ -184,10 +210,10 @@ def national_recap(user, filters, province=None, live=False):
         if row is not None:
             row[HANDED_OVER_KEYS[h["recipient_type"]]] += h["quantity"] or 0
 
-    return _recap(filters, rows, province, national_firms)
+    return _recap(filters, rows, province, national_firms, month=month)
 
 
-def _recap(filters, rows, province, national_firms):
+def _recap(filters, rows, province, national_firms, month=None):
     for row in rows.values():
         row["absorption_pct"] = absorption_pct(row["realised"], row["current_pagu"])
     totals = {"province_code": None, "province": str(_("Total"))}
@@ -197,7 +223,28 @@ def _recap(filters, rows, province, national_firms):
         national_firms = sum(r["firms"] for r in rows.values())
     totals["firms"] = national_firms
     totals["absorption_pct"] = absorption_pct(totals["realised"], totals["current_pagu"])
-    return Recap(filters=filters, rows=list(rows.values()), totals=totals)
+    if month is None:
+        for row in rows.values():
+            row.pop("recorded", None)  # asked for the verified months only: not a figure of its own
+        return Recap(filters=filters, rows=list(rows.values()), totals=totals)
+    totals["recorded"] = sum(row["recorded"] for row in rows.values())
+    benchmark = benchmarks.benchmark_pct(month)
+    for row in [*rows.values(), totals]:
+        _stand(row, benchmark)
+    return Recap(
+        filters=filters, rows=list(rows.values()), totals=totals, figures=as_of_figures(month), month=month
+    )
+
+
+def _stand(row, benchmark):
+    """The benchmark as of the month, the gap to it and the standing (programs/benchmarks.py) of a row."""
+    standing = benchmarks.standing(row["absorption_pct"], benchmark, recorded=row.pop("recorded") > 0)
+    row["benchmark_pct"] = benchmark
+    known = standing is not benchmarks.NO_DATA
+    row["gap_pct"] = benchmarks.gap(row["absorption_pct"], benchmark) if known else None
+    row["standing"] = standing.key
+    row["standing_label"] = str(standing.label)
+    row["standing_icon"] = standing.icon
 
 
 def reads_tallies(filters, live=False, *, user):

@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import access, exports, pdf, reports
+from .. import access, benchmarks, exports, pdf, reports
 from ..access import allocations_open_for_reporting, get_visible_or_404, provinces_visible_to
 from ..exports import Column, Export, Table
 from ..forms import CapaianFilterForm, QuarterlyNoteForm, ReportFilterForm
+from ..forms.reports import RecapFilterForm
 from ..models import Allocation, FundType, QuarterlyNote, RecipientType, fund_type_for
 from ..periods import MONTHS, QUARTER_BENCHMARKS, QUARTER_NUMERALS, benchmarks_text, quarter_end
 from ..views.common import save_form
@@ -112,18 +113,38 @@ def _sort_link(request, key, current, numeric):
     }
 
 
+def _standing_column(*, labels):
+    """The row's standing against the benchmark (programs/benchmarks.py): its code in JSON, its words in
+    the spreadsheets."""
+    return Column(
+        "standing",
+        _("Status terhadap target"),
+        get=(lambda r: r["standing_label"]) if labels else (lambda r: r["standing"]),
+    )
+
+
 def national(request):
-    form, filters, sort = _filters(request, NATIONAL)
-    recap = reports.national_recap(request.user, filters)
+    form = RecapFilterForm(
+        request.GET, fields=(*NATIONAL, "bulan"), default_year=lambda: _default_year(request)
+    )
+    filters, sort = form.filters(), form.sort()
+    form.fields["tahun"].widget.attrs["placeholder"] = str(filters.year)
+    month = form.month(filters.year)
+    recap = reports.national_recap(request.user, filters, month=month)
     rows = recap.sorted_rows(sort)
     fmt = exports.requested_format(request)
     if fmt:
+        columns = [*_recap_columns(recap.figures), _standing_column(labels=fmt != "json")]
         export = Export(
-            name=f"rekap-nasional-{filters.year}",
-            tables=[
-                Table("rows", _("Rekap nasional"), _recap_columns(recap.figures), rows, totals=recap.totals)
-            ],
-            meta={"year": filters.year, "filters": filters.as_dict()},
+            name=f"rekap-nasional-{filters.year}-{month:02d}",
+            tables=[Table("rows", _("Rekap nasional"), columns, rows, totals=recap.totals)],
+            meta={
+                "year": filters.year,
+                "month": month,
+                "as_of": f"{filters.year:04d}-{month:02d}",
+                "benchmark_pct": exports.plain(recap.benchmark_pct, "percent"),
+                "filters": filters.as_dict(),
+            },
             title=_("Rekapitulasi nasional"),
             filters=exports.filters_text(form),
             unverified=exports.unverified_in(request.user, filters),
@@ -139,25 +160,47 @@ def national(request):
             {
                 "title": title,
                 "columns": [{"figure": f, **_sort_link(request, f.key, sort, numeric=True)} for f in figures],
+                "standing": group == "money",
                 "rows": [
                     {
                         "code": r["province_code"],
                         "name": r["province"],
                         "fund_type": r["fund_type"],
                         "cells": _cells(r, figures),
+                        "standing": benchmarks.BY_KEY[r["standing"]],
                     }
                     for r in rows
                 ],
                 "totals": _cells(recap.totals, figures),
+                "total_standing": benchmarks.BY_KEY[recap.totals["standing"]],
             }
         )
     chart = {
-        "figures": [{"key": f.key, "label": str(f.label), "kind": f.kind} for f in recap.figures],
+        "figures": [
+            {"key": f.key, "label": str(f.label), "kind": f.kind}
+            for f in recap.figures
+            if f.key != "benchmark_pct"  # the same for every province: drawn as a line instead
+        ],
         "rows": [
-            {"code": r["province_code"], "name": r["province"], **_plain_row(r, recap.figures)} for r in rows
+            {
+                "code": r["province_code"],
+                "name": r["province"],
+                "standing": r["standing"],
+                **_plain_row(r, recap.figures),
+            }
+            for r in rows
         ],
         "default": "absorption_pct",
         "geojson": static("maps/indonesia-provinces.geojson"),
+        "benchmark": {
+            "pct": exports.plain(recap.benchmark_pct, "percent"),
+            "label": str(
+                _("Target s.d. %(m)s: %(p)s %%") % {"m": MONTHS[month - 1], "p": recap.benchmark_pct}
+            ),
+        },
+        # The steps of the map's scale for absorption and its gap: the traffic light's rule, sent from its
+        # one home so that the script never redefines it.
+        "steps": benchmarks.legend(),
     }
     return render(
         request,
@@ -170,6 +213,10 @@ def national(request):
             "province_sort": _sort_link(request, "province", sort, numeric=False),
             "chart": chart,
             "count": len(rows),
+            "month": month,
+            "month_label": MONTHS[month - 1],
+            "benchmark_pct": recap.benchmark_pct,
+            "steps": [*benchmarks.STEPS, benchmarks.NO_DATA],
             "query": _query(request),
         },
     )

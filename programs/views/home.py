@@ -1,6 +1,11 @@
 """The home page: the year's allocation of an operator's province, activities by status, what was returned,
 the drafts, the province's due dates (operators and the Kepala Dinas), what awaits the Kepala Dinas's
-approval, and for the ministry what waits for verification.
+approval; for those who see every province (ministry staff, admins, national viewers) the national
+dashboard instead (programs/reports/dashboard.py: every province against the benchmark, output
+achievement, deadlines, and for ministry staff and admins the verification queue).
+
+It never shows a province's data to someone outside it: every figure comes from querysets that start from
+`visible_to(user)`, and the dashboard is asked only for users who see every province.
 """
 
 from django.db.models import Count
@@ -9,17 +14,18 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .. import access, deadlines, workflow
+from ..forms import CapaianFilterForm
 from ..models import Activity, ActivityStatus, Allocation, Realisation, ReportPackage, ReviewStatus
-from ..periods import benchmark_for, benchmarks_text
+from ..periods import MONTHS, benchmark_for, benchmarks_text
+from ..reports.dashboard import default_dashboard_month, national_dashboard
 from ..workflow import Who
 
 # --- Home ------------------------------------------------------------------------------------------------
 
 
-def home(request):
-    user = request.user
+def _year_with_data(allocations):
+    """(year, fallback, its first two allocations): the current year, else the latest with data."""
     year = timezone.localdate().year
-    allocations = Allocation.objects.visible_to(user).select_related("province")
     current = list(allocations.filter(year=year)[:2])
     fallback = False
     if not current:
@@ -27,6 +33,15 @@ def home(request):
         if latest:
             year, fallback = latest, True
             current = list(allocations.filter(year=year)[:2])
+    return year, fallback, current
+
+
+def home(request):
+    user = request.user
+    allocations = Allocation.objects.visible_to(user).select_related("province")
+    if access.sees_every_province(user):
+        return _dashboard(request, allocations)
+    year, fallback, current = _year_with_data(allocations)
     own = current[0] if access.own_province(user) is not None and current else None
     activities = Activity.objects.visible_to(user).filter(year=year)
     by_status = dict(activities.values_list("status").annotate(n=Count("pk")).order_by())
@@ -78,6 +93,36 @@ def home(request):
             "reports_due": reports_due,
             "calendar_url": reverse("programs:calendar") + f"?tahun={year}",
             "approval": _awaiting_approval(user),
+        },
+    )
+
+
+def _dashboard(request, allocations):
+    """The national dashboard of a year (default: as the other homes choose it) as of a month (`bulan`,
+    default: the last closed month); a year or month that does not validate is said beside its field and
+    the default is shown."""
+    found = {}
+
+    def default_year():
+        found["year"], found["fallback"], _current = _year_with_data(allocations)
+        return found["year"]
+
+    form = CapaianFilterForm(request.GET, default_year=default_year)
+    year, month = form.year_and_month()
+    month = month or default_dashboard_month(year)
+    form.fields["tahun"].widget.attrs["placeholder"] = str(year)
+    user = request.user
+    board = national_dashboard(user, year, month, with_queue=access.may_review(user))
+    return render(
+        request,
+        "programs/home.html",
+        {
+            "dashboard": board,
+            "filter": form,
+            "year": year,
+            "fallback": found.get("fallback", False),
+            "month_label": MONTHS[month - 1],
+            "calendar_url": reverse("programs:calendar") + f"?tahun={year}",
         },
     )
 

@@ -9,6 +9,12 @@
 
   var PALETTE = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
   var NO_DATA = "#e9ecef";
+  var HATCH = "url(#map-no-data)";
+  /* The standing against the benchmark: its colours (as .standing-* in static/css/app.css). Which province
+   * stands where is decided in programs/benchmarks.py: the rows carry it, and the steps arrive in the page's
+   * data for the map's merged shapes. */
+  var STANDING = { on_track: "#198754", slightly_behind: "#ffc107", behind: "#fd7e14", far_behind: "#dc3545", no_data: NO_DATA };
+  var BY_STANDING = { absorption_pct: true, gap_pct: true };
   var COLORS = { blue: "#0d6efd", grey: "#6c757d", orange: "#fd7e14", green: "#198754", red: "#dc3545" };
   var integer = new Intl.NumberFormat("id-ID", { maximumFractionDigits: 0 });
   var decimal = new Intl.NumberFormat("id-ID", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -68,17 +74,35 @@
     });
     select.value = data["default"];
 
+    var benchmark = data.benchmark || {};
     var chart = new Chart(canvas, {
       type: "bar",
-      data: { labels: data.rows.map(function (r) { return r.name; }), datasets: [{ data: [], backgroundColor: COLORS.blue }] },
+      data: {
+        labels: data.rows.map(function (r) { return r.name; }),
+        datasets: [
+          { data: [], backgroundColor: COLORS.blue },
+          // The benchmark as of the month: a line across the provinces, shown with the absorption only.
+          {
+            type: "line",
+            label: benchmark.label || "",
+            data: [],
+            borderColor: COLORS.grey,
+            borderDash: [6, 4],
+            borderWidth: 2,
+            pointRadius: 0,
+            fill: false,
+            hidden: true,
+          },
+        ],
+      },
       options: {
         indexAxis: "y",
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
         plugins: {
-          legend: { display: false },
-          tooltip: { callbacks: { label: function (ctx) { return format(ctx.parsed.x, figures[select.value].kind); } } },
+          legend: { display: true, labels: { filter: function (item) { return item.datasetIndex === 1 && !item.hidden; } } },
+          tooltip: { callbacks: { label: function (ctx) { return (ctx.datasetIndex === 1 ? benchmark.label : format(ctx.parsed.x, figures[select.value].kind)); } } },
         },
         scales: {
           x: { beginAtZero: true, ticks: { callback: function (v) { return compact(v, figures[select.value].kind); } } },
@@ -90,8 +114,15 @@
 
     function show() {
       var figure = figures[select.value];
-      chart.data.datasets[0].data = data.rows.map(function (r) { return r[figure.key]; });
-      chart.data.datasets[0].label = figure.label;
+      var bars = chart.data.datasets[0];
+      var line = chart.data.datasets[1];
+      bars.data = data.rows.map(function (r) { return r[figure.key]; });
+      bars.label = figure.label;
+      bars.backgroundColor = BY_STANDING[figure.key]
+        ? data.rows.map(function (r) { return STANDING[r.standing] || COLORS.blue; })
+        : COLORS.blue;
+      line.hidden = !(figure.key === "absorption_pct" && benchmark.pct !== null && benchmark.pct !== undefined);
+      line.data = data.rows.map(function () { return benchmark.pct; });
       chart.update();
       if (printed) printed.textContent = figure.label;
       map.paint(figure);
@@ -101,18 +132,23 @@
   }
 
   /* The value a map shape shows: the sum over the provinces it draws (absorption from the summed money). */
-  function shapeValue(codes, rowsByCode, figure) {
+  function shapeValue(codes, rowsByCode, figure, benchmarkPct) {
     var rows = codes.map(function (c) { return rowsByCode[c]; }).filter(Boolean);
-    if (!rows.length) return { value: null, names: [] };
+    if (!rows.length) return { value: null, names: [], rows: [], absorption: null };
     var names = rows.map(function (r) { return r.name; });
-    if (figure.key === "absorption_pct") {
-      var realised = 0, pagu = 0;
-      rows.forEach(function (r) { realised += r.realised || 0; pagu += r.current_pagu || 0; });
-      return { value: pagu ? (realised * 100) / pagu : null, names: names };
+    var realised = 0, pagu = 0;
+    rows.forEach(function (r) { realised += r.realised || 0; pagu += r.current_pagu || 0; });
+    var absorption = pagu ? (realised * 100) / pagu : null;
+    var known = rows.filter(function (r) { return r.standing !== "no_data"; });
+    if (figure.key === "absorption_pct" || figure.key === "gap_pct") {
+      if (!known.length) absorption = null;
+      var value = absorption;
+      if (figure.key === "gap_pct" && value !== null) value = value - benchmarkPct;
+      return { value: value, names: names, rows: rows, absorption: absorption };
     }
     var sum = 0, any = false;
     rows.forEach(function (r) { if (r[figure.key] !== null && r[figure.key] !== undefined) { sum += r[figure.key]; any = true; } });
-    return { value: any ? sum : null, names: names };
+    return { value: any ? sum : null, names: names, rows: rows, absorption: absorption };
   }
 
   function classBreaks(values) {
@@ -126,6 +162,43 @@
     if (value === null) return -1;
     if (!breaks.step) return PALETTE.length - 1;
     return Math.min(PALETTE.length - 1, Math.floor((value - breaks.min) / breaks.step));
+  }
+
+  /* The step of a gap to the benchmark (points), by the bounds programs/benchmarks.py sent. */
+  function stepOf(gap, steps) {
+    if (gap === null) return null;
+    for (var i = 0; i < steps.length; i++) {
+      var step = steps[i];
+      if (step.key === "no_data") continue;
+      if (step.min_gap === null || gap >= step.min_gap) return step;
+    }
+    return null;
+  }
+
+  /* An SVG pattern of thin diagonal lines for "no data": never a colour of the scale. */
+  function addHatch(map) {
+    var svg = map.getPanes().overlayPane.querySelector("svg");
+    if (!svg || svg.querySelector("#map-no-data")) return;
+    var ns = "http://www.w3.org/2000/svg";
+    var defs = document.createElementNS(ns, "defs");
+    var pattern = document.createElementNS(ns, "pattern");
+    pattern.setAttribute("id", "map-no-data");
+    pattern.setAttribute("patternUnits", "userSpaceOnUse");
+    pattern.setAttribute("width", "6");
+    pattern.setAttribute("height", "6");
+    pattern.setAttribute("patternTransform", "rotate(45)");
+    var back = document.createElementNS(ns, "rect");
+    back.setAttribute("width", "6");
+    back.setAttribute("height", "6");
+    back.setAttribute("fill", "#ffffff");
+    var stripe = document.createElementNS(ns, "rect");
+    stripe.setAttribute("width", "1.5");
+    stripe.setAttribute("height", "6");
+    stripe.setAttribute("fill", "#868e96");
+    pattern.appendChild(back);
+    pattern.appendChild(stripe);
+    defs.appendChild(pattern);
+    svg.insertBefore(defs, svg.firstChild);
   }
 
   function provinceMap(element, data) {
@@ -157,14 +230,35 @@
       title.className = "list-inline-item fw-semibold me-3";
       title.textContent = figure.label + ":";
       legend.appendChild(title);
-      if (present) {
+      if (BY_STANDING[figure.key] && data.steps) {
+        data.steps.forEach(function (step) {
+          if (step.key !== "no_data") item(step.css, step.icon + " " + step.label);
+        });
+      } else if (present) {
         PALETTE.forEach(function (_color, i) {
           var low = breaks.min + breaks.step * i;
           var high = i === PALETTE.length - 1 ? breaks.max : breaks.min + breaks.step * (i + 1);
           item("map-c" + i, compact(low, figure.kind) + " – " + compact(high, figure.kind));
         });
       }
-      item("map-none", "tanpa data");
+      var none = (data.steps || []).filter(function (step) { return step.key === "no_data"; })[0];
+      item("standing-no_data", none ? none.label : "Tidak ada data");
+    }
+
+    /* The colour of a shape: by its standing for absorption and its gap, else on the figure's own scale;
+     * hatched where there is no data (no allocation, no realisation recorded), never the scale's lightest. */
+    function fillOf(shape, figure, breaks) {
+      if (BY_STANDING[figure.key] && data.steps) {
+        var rows = shape.shown.rows;
+        if (!rows.length || rows.every(function (r) { return r.standing === "no_data"; })) return HATCH;
+        if (rows.length === 1) return STANDING[rows[0].standing] || HATCH;
+        // A shape drawing several provinces: their summed money against the benchmark.
+        var gap = shape.shown.absorption === null ? null : shape.shown.absorption - data.benchmark.pct;
+        var step = stepOf(gap, data.steps);
+        return step ? STANDING[step.key] : HATCH;
+      }
+      var index = classOf(shape.shown.value, breaks);
+      return index < 0 ? HATCH : PALETTE[index];
     }
 
     function paint(figure) {
@@ -172,19 +266,19 @@
       if (!layer) return;
       var values = [];
       layer.eachLayer(function (shape) {
-        shape.shown = shapeValue(shape.feature.properties.codes, rowsByCode, figure);
+        shape.shown = shapeValue(shape.feature.properties.codes, rowsByCode, figure, (data.benchmark || {}).pct);
         if (shape.shown.value !== null) values.push(shape.shown.value);
       });
       var breaks = classBreaks(values);
       layer.eachLayer(function (shape) {
-        var index = classOf(shape.shown.value, breaks);
-        shape.setStyle({ fillColor: index < 0 ? NO_DATA : PALETTE[index] });
+        shape.setStyle({ fillColor: fillOf(shape, figure, breaks) });
         var tip = document.createElement("div");
         var name = document.createElement("strong");
         name.textContent = shape.shown.names.length ? shape.shown.names.join(" + ") : shape.feature.properties.source_name;
         tip.appendChild(name);
         tip.appendChild(document.createElement("br"));
-        tip.appendChild(document.createTextNode(format(shape.shown.value, figure.kind)));
+        var text = shape.shown.value === null && BY_STANDING[figure.key] ? "Tidak ada data" : format(shape.shown.value, figure.kind);
+        tip.appendChild(document.createTextNode(text));
         shape.unbindTooltip();
         shape.bindTooltip(tip, { sticky: true });
       });
@@ -200,7 +294,15 @@
         layer = L.geoJSON(geojson, {
           style: function () { return { color: "#ffffff", weight: 0.8, fillOpacity: 0.9, fillColor: NO_DATA }; },
         }).addTo(map);
+        addHatch(map);
         map.fitBounds(layer.getBounds());
+        // Printed, the map has another size than on screen: fit the whole country again, before and after.
+        function refit() {
+          map.invalidateSize();
+          map.fitBounds(layer.getBounds());
+        }
+        window.addEventListener("beforeprint", refit);
+        window.addEventListener("afterprint", refit);
         element.dataset.ready = "1";
         if (current) paint(current);
       })
