@@ -279,8 +279,8 @@ def capaian_of_allocations(user, allocations, year, month, *, verified_money=Fal
 @replica_reads()
 def output_achievement_by_province(user, year, month):
     """Each visible province's output achievement of a year as of the end of `month`, counted per RO exactly
-    as `capaian_report` counts it (the same `achieved_by_ro`), for every province at once: the ROs in one query,
-    then one grouped query per measure kind, never a query per province.
+    as `capaian_report` counts it (the same `achieved_by_ro`), for every province at once: the ROs in one
+    query, then one grouped query per measure kind, never a query per province.
 
     {province code: {"ros": n, "reached": ROs at or above target, "pct": the mean of the ROs' achievement
     capped at 100 % (an RO beyond its target does not make up for another), or None without an RO with a
