@@ -415,9 +415,10 @@ def province_year(code, operator):
     )
 
 
-# The ranking: the session and user (2), the navbar's bell and inbox (its own queries, counted in the margin),
-# the provinces, the allocations, the revisions, the realisations, the RPD versions and their lines, the
-# realisation line sums, the ROs, two grouped achievement queries per measure kind (firms, manual) twice.
+# The ranking (15): the session, the user and their roles; the provinces, the allocations, the revisions, the
+# realisations, the RPD versions, their lines, the realisation line sums, the ROs; the achievements by one
+# grouped query per measure kind the ROs use (here firms and manual), once over every record and once
+# verified only; the navbar's bell. The margin: the session's save (3) and a second look at the roles.
 RANKING_QUERIES = 24
 
 
