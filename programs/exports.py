@@ -67,6 +67,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOLD = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=14)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+HEADER_LINE_HEIGHT = 15  # points: one line of the default 11 pt font
 # The leading columns that name a row (repeated at the left of every printed page, frozen on screen) are
 # those whose key is one of these; a table may say how many instead (Table.name_columns).
 NAME_KEYS = frozenset(
@@ -452,6 +453,17 @@ def _width(column):
     return min(max(base, longest_word + 2), MAX_WIDTH)
 
 
+def _wrapped_lines(text, width):
+    """How many lines `text` takes wrapped at word boundaries in a column `width` characters wide."""
+    lines, used = 1, 0
+    for word in str(text).split():
+        if used and used + 1 + len(word) > width:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
+
+
 def _footer_text(text):
     return str(text).replace("&", "&&")  # "&" starts a code in a header/footer (&P, &N)
 
@@ -459,8 +471,14 @@ def _footer_text(text):
 def _set_up_sheet(sheet, export, table, header_row):
     """Print and view settings, written by openpyxl in the sheet's head (before the rows) or tail."""
     names = table.names()
+    lines = 1
     for index, column in enumerate(table.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _width(column)
+        width = _width(column)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+        lines = max(lines, _wrapped_lines(column.label, width - 1))
+    # Spreadsheets do not grow a row for wrapped text they did not lay out themselves: the header row is
+    # given the height of its longest label.
+    sheet.row_dimensions[header_row].height = HEADER_LINE_HEIGHT * lines
     sheet.freeze_panes = f"{get_column_letter(names + 1)}{header_row + 1}"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = A4
