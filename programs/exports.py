@@ -132,7 +132,7 @@ class Export:
     # The XLSX title block. Defaults keep every call working: the first table's title, meta's province
     # name (else "Nasional"), meta's year, no filters line, the moment of the export.
     title: str | None = None
-    scope: str | None = None  # the province's name, or "Nasional"
+    scope: str | Callable | None = None  # the province's name, or "Nasional"; a callable: see scope_of
     year: int | None = None
     filters: str = ""  # in words: "Jenis: Bimtek; Sektor: Sandang" (filters_text)
     as_of: datetime.datetime | None = None
@@ -143,7 +143,8 @@ class Export:
     def title_lines(self):
         """[(text, font)] of the title block, the report's title first."""
         year = self.year if self.year is not None else self.meta.get("year")
-        scope = self.scope or self.meta.get("province") or NATIONAL
+        scope = self.scope() if callable(self.scope) else self.scope
+        scope = scope or self.meta.get("province") or NATIONAL
         as_of = timezone.localtime(self.as_of or timezone.now())
         lines = [(str(self.title or self.tables[0].title), TITLE_FONT)]
         lines.append((f"{_('Wilayah')}: {scope}", None))
@@ -156,6 +157,21 @@ class Export:
         if unverified:
             lines.append((str(_("Memuat data yang belum diverifikasi")), BOLD))
         return lines
+
+
+def scope_of(user):
+    """A callable for Export.scope: "Nasional" for whoever sees every province, else the names of the
+    provinces the user sees (an operator's national recap holds their own province only). Asked only when
+    an XLSX is written (one query)."""
+    from . import access
+
+    def ask():
+        if access.sees_every_province(user):
+            return str(NATIONAL)
+        names = access.provinces_visible_to(user).order_by("code").values_list("name", flat=True)
+        return ", ".join(names) or str(NATIONAL)
+
+    return ask
 
 
 def unverified_months(allocation):
@@ -731,7 +747,7 @@ def list_export(request, queryset, kind, form=None):
         title=_("Daftar %(list)s") % {"list": title},
         # A province's staff list their own province; the ministry's list is national (a province filter,
         # if chosen, is in the filters line).
-        scope=user.province.name if getattr(user, "province_id", None) else NATIONAL,
+        scope=scope_of(user),
         year=int(filters["tahun"]) if filters.get("tahun", "").isdigit() else None,
         filters=filters_text(form) if form is not None else "",
         unverified=unverified,

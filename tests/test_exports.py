@@ -130,6 +130,7 @@ def test_an_operators_unverified_warning_looks_at_their_own_province_only(operat
     Realisation.objects.filter(allocation=seed["bali"]).update(review_status=ReviewStatus.VERIFIED)
     sheet = _book(_recap(operator_client, format="xlsx")).worksheets[0]
     assert "Memuat data yang belum diverifikasi" not in sheetutil.title_block(sheet)
+    assert "Wilayah: Bali" in sheetutil.title_block(sheet)  # their recap is not the nation's
     assert [r[0] for r in sheetutil.table(sheet)[1:]] == ["51", "Total"]
 
 
