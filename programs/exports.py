@@ -67,6 +67,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOLD = Font(bold=True)
 TITLE_FONT = Font(bold=True, size=14)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+HEADER_LINE_HEIGHT = 15  # points: one line of the default 11 pt font
 # The leading columns that name a row (repeated at the left of every printed page, frozen on screen) are
 # those whose key is one of these; a table may say how many instead (Table.name_columns).
 NAME_KEYS = frozenset(
@@ -131,7 +132,7 @@ class Export:
     # The XLSX title block. Defaults keep every call working: the first table's title, meta's province
     # name (else "Nasional"), meta's year, no filters line, the moment of the export.
     title: str | None = None
-    scope: str | None = None  # the province's name, or "Nasional"
+    scope: str | Callable | None = None  # the province's name, or "Nasional"; a callable: see scope_of
     year: int | None = None
     filters: str = ""  # in words: "Jenis: Bimtek; Sektor: Sandang" (filters_text)
     as_of: datetime.datetime | None = None
@@ -142,7 +143,8 @@ class Export:
     def title_lines(self):
         """[(text, font)] of the title block, the report's title first."""
         year = self.year if self.year is not None else self.meta.get("year")
-        scope = self.scope or self.meta.get("province") or NATIONAL
+        scope = self.scope() if callable(self.scope) else self.scope
+        scope = scope or self.meta.get("province") or NATIONAL
         as_of = timezone.localtime(self.as_of or timezone.now())
         lines = [(str(self.title or self.tables[0].title), TITLE_FONT)]
         lines.append((f"{_('Wilayah')}: {scope}", None))
@@ -155,6 +157,21 @@ class Export:
         if unverified:
             lines.append((str(_("Memuat data yang belum diverifikasi")), BOLD))
         return lines
+
+
+def scope_of(user):
+    """A callable for Export.scope: "Nasional" for whoever sees every province, else the names of the
+    provinces the user sees (an operator's national recap holds their own province only). Asked only when
+    an XLSX is written (one query)."""
+    from . import access
+
+    def ask():
+        if access.sees_every_province(user):
+            return str(NATIONAL)
+        names = access.provinces_visible_to(user).order_by("code").values_list("name", flat=True)
+        return ", ".join(names) or str(NATIONAL)
+
+    return ask
 
 
 def unverified_months(allocation):
@@ -452,6 +469,17 @@ def _width(column):
     return min(max(base, longest_word + 2), MAX_WIDTH)
 
 
+def _wrapped_lines(text, width):
+    """How many lines `text` takes wrapped at word boundaries in a column `width` characters wide."""
+    lines, used = 1, 0
+    for word in str(text).split():
+        if used and used + 1 + len(word) > width:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
+
+
 def _footer_text(text):
     return str(text).replace("&", "&&")  # "&" starts a code in a header/footer (&P, &N)
 
@@ -459,8 +487,14 @@ def _footer_text(text):
 def _set_up_sheet(sheet, export, table, header_row):
     """Print and view settings, written by openpyxl in the sheet's head (before the rows) or tail."""
     names = table.names()
+    lines = 1
     for index, column in enumerate(table.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _width(column)
+        width = _width(column)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+        lines = max(lines, _wrapped_lines(column.label, width - 1))
+    # Spreadsheets do not grow a row for wrapped text they did not lay out themselves: the header row is
+    # given the height of its longest label.
+    sheet.row_dimensions[header_row].height = HEADER_LINE_HEIGHT * lines
     sheet.freeze_panes = f"{get_column_letter(names + 1)}{header_row + 1}"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = A4
@@ -713,7 +747,7 @@ def list_export(request, queryset, kind, form=None):
         title=_("Daftar %(list)s") % {"list": title},
         # A province's staff list their own province; the ministry's list is national (a province filter,
         # if chosen, is in the filters line).
-        scope=user.province.name if getattr(user, "province_id", None) else NATIONAL,
+        scope=scope_of(user),
         year=int(filters["tahun"]) if filters.get("tahun", "").isdigit() else None,
         filters=filters_text(form) if form is not None else "",
         unverified=unverified,

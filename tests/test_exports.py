@@ -84,6 +84,9 @@ def test_the_recap_xlsx_prints_landscape_one_page_wide_with_titles_repeated(pusa
     widths = {c: sheet.column_dimensions[c].width for c in ("A", "B")}
     assert widths["B"] >= 25 > widths["A"]
     assert all(cell.alignment.wrap_text for cell in sheet[header])
+    # A long label ("Diserahkan ke Gugus Tugas Covid-19 kabupaten/kota" in an 11-wide column) takes lines:
+    # the header row is made tall enough, as no spreadsheet grows it for a file it did not lay out.
+    assert sheet.row_dimensions[header].height >= 3 * 15
 
 
 def test_the_title_block_says_what_where_when_and_the_filters_in_words(pusat_client, seed):
@@ -127,6 +130,7 @@ def test_an_operators_unverified_warning_looks_at_their_own_province_only(operat
     Realisation.objects.filter(allocation=seed["bali"]).update(review_status=ReviewStatus.VERIFIED)
     sheet = _book(_recap(operator_client, format="xlsx")).worksheets[0]
     assert "Memuat data yang belum diverifikasi" not in sheetutil.title_block(sheet)
+    assert "Wilayah: Bali" in sheetutil.title_block(sheet)  # their recap is not the nation's
     assert [r[0] for r in sheetutil.table(sheet)[1:]] == ["51", "Total"]
 
 

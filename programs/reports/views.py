@@ -146,6 +146,7 @@ def national(request):
                 "filters": filters.as_dict(),
             },
             title=_("Rekapitulasi nasional"),
+            scope=exports.scope_of(request.user),
             filters=exports.filters_text(form),
             unverified=exports.unverified_in(request.user, filters),
         )
@@ -771,6 +772,7 @@ def covid(request):
             ],
             meta={"year": filters.year, "filters": filters.as_dict()},
             title=_("Penanganan Covid-19: produksi dan penyerahan APD"),
+            scope=exports.scope_of(request.user),
             filters=exports.filters_text(form),
             unverified=exports.unverified_in(request.user, filters),
         )
