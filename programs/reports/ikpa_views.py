@@ -94,6 +94,12 @@ def ranking(request):
             name=f"ikpa-{report.as_of}",
             tables=[Table("rows", _("Peringatan dini IKPA"), RANKING_COLUMNS, report.rows)],
             meta=_meta(report),
+            title=_("Peringatan dini IKPA (70 % bobot yang dihitung aplikasi)"),
+            scope=exports.scope_of(request.user),
+            year=report.year,
+            filters=_("Keadaan s.d. akhir bulan %(m)s") % {"m": report.month},
+            # An early warning counts what is recorded, verified or not: the title block says so when it is.
+            unverified=bool(report.unverified_realised) or any(r.unverified_outputs for r in report.rows),
         )
         return exports.respond(request, export, fmt)
     return render(request, "reports/ikpa.html", _context(report, form, _query(request)))
@@ -160,6 +166,11 @@ def province(request, code):
                 "trajectory_pct": exports.plain(report.trajectory_pct, "percent"),
             },
             province=place.pk,
+            title=_("Peringatan dini IKPA: rincian (70 % bobot yang dihitung aplikasi)"),
+            scope=place.name,
+            year=report.year,
+            filters=_("Keadaan s.d. akhir bulan %(m)s") % {"m": report.month},
+            unverified=bool(row.unverified_realised) or bool(row.unverified_outputs),
         )
         return exports.respond(request, export, fmt)
     context = _context(report, form, _query(request))
