@@ -199,7 +199,9 @@ def capaian_report(user, province, year, month=None, *, verified_money=False):
     )
     if allocation is None:
         return _empty(province, year, month, None)
-    return capaian_of_allocations(user, [allocation], year, month, verified_money=verified_money)[allocation.pk]
+    return capaian_of_allocations(user, [allocation], year, month, verified_money=verified_money)[
+        allocation.pk
+    ]
 
 
 def _empty(province, year, month, allocation):
