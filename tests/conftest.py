@@ -223,8 +223,6 @@ def kadis_b(db):
         Role.HEAD,
         PROVINCE_B,
         email="kadis63@dinas.example",
-        first_name="Ahmad",
-        last_name="Fauzi",
         nip="197003151996031004",
         job_title="Kepala Dinas Perindustrian dan Perdagangan Provinsi Kalimantan Selatan",
         signing_place="Banjarbaru",

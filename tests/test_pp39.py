@@ -228,11 +228,11 @@ def test_the_kepala_dinas_who_approved_signs_with_place_date_title_name_and_nip(
     day = formats.date_format(timezone.localtime(package.approved_at).date(), "j F Y")
     assert f"Banjarbaru, {day}" in text
     assert "Kepala Dinas Perindustrian dan Perdagangan Provinsi Kalimantan" in text
-    assert "Ahmad Fauzi" in text and "NIP 197003151996031004" in text
+    assert "kadis-63" in text and "NIP 197003151996031004" in text
     assert "belum disetujui" not in text
     assert "PSBB menunda pendampingan luring." in text and "Pendampingan dilanjutkan secara daring." in text
     # The trail: prepared by the operator, approved by the Kepala Dinas, not verified yet (said so).
-    assert "Disetujui: Ahmad Fauzi" in text
+    assert "Disetujui: kadis-63" in text
     assert "belum diverifikasi" in text
     assert "Catatan permasalahan dan tindak lanjut belum diverifikasi" in text
 
@@ -242,7 +242,7 @@ def test_before_approval_the_province_s_kepala_dinas_is_named_and_the_form_says_
 ):
     text = flat(pages(pusat_client.get(_url(format="pdf")))[-1])
     assert "(belum disetujui)" in text
-    assert "Ahmad Fauzi" in text and "NIP 197003151996031004" in text and "Banjarbaru," in text
+    assert "kadis-63" in text and "NIP 197003151996031004" in text and "Banjarbaru," in text
     assert "belum dimulai" in text
 
 

@@ -564,7 +564,10 @@ REPORTS = {
         7 + 8 + 1,
     ),
     "province": (lambda: reverse("reports:province", args=["63"]), {}, 7 + 1 + 8 + 1 + 2 + 4),
-    "quarterly": (lambda: _quarter_url("63", 3), {}, 7 + 5 + 5 + 2 + 4),
+    # + 17 (issue 17): the page's signer (the quarter's package, its events, the Kepala Dinas); the exports'
+    # PP 39/2006 forms (allocation, pagu at the quarter's end, RPD and its lines, verified months, Form A,
+    # capaian's ROs, up to six measure queries, RO lines, months in all, notes, package, events, Kepala Dinas)
+    "quarterly": (lambda: _quarter_url("63", 3), {}, 7 + 5 + 5 + 2 + 4 + 17),
     "covid": (lambda: reverse("reports:covid"), {}, 7 + 3),
 }
 LIST_URLS = {
