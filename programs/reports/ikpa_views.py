@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from .. import access, exports
 from ..exports import Column, Export, Table
 from ..forms import CapaianFilterForm
-from ..periods import benchmarks_text
+from ..periods import MONTHS, benchmarks_text
 from . import ikpa
 from .recap import years_visible
 
@@ -97,7 +97,7 @@ def ranking(request):
             title=_("Peringatan dini IKPA (70 % bobot yang dihitung aplikasi)"),
             scope=exports.scope_of(request.user),
             year=report.year,
-            filters=_("Keadaan s.d. akhir bulan %(m)s") % {"m": report.month},
+            filters=_("Keadaan s.d. akhir %(m)s") % {"m": MONTHS[report.month - 1]},
             # An early warning counts what is recorded, verified or not: the title block says so when it is.
             unverified=bool(report.unverified_realised) or any(r.unverified_outputs for r in report.rows),
         )
@@ -169,7 +169,7 @@ def province(request, code):
             title=_("Peringatan dini IKPA: rincian (70 % bobot yang dihitung aplikasi)"),
             scope=place.name,
             year=report.year,
-            filters=_("Keadaan s.d. akhir bulan %(m)s") % {"m": report.month},
+            filters=_("Keadaan s.d. akhir %(m)s") % {"m": MONTHS[report.month - 1]},
             unverified=bool(row.unverified_realised) or bool(row.unverified_outputs),
         )
         return exports.respond(request, export, fmt)
