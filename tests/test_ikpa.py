@@ -40,6 +40,7 @@ from tests.factories import (
     make_realisation,
     make_revision,
 )
+from tests.sheetutil import table, table_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -310,7 +311,7 @@ def test_the_ranking_page_shows_the_scores_with_their_band(pusat_client, world):
 def test_the_xlsx_carries_the_same_scores(pusat_client, world):
     response = pusat_client.get(reverse("reports:ikpa"), {"tahun": YEAR, "bulan": 6, "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = table(sheet)  # from the header row, below the title block
     header, first = rows[0], rows[1]
     assert first[header.index("Kode provinsi")] == "51"
     assert first[header.index("Nilai IKPA (dari bobot yang dihitung)")] == 84.29
@@ -323,7 +324,7 @@ def test_the_drill_downs_xlsx_writes_months_and_semesters_as_codes_not_quantitie
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     naming = []
     for sheet in book.worksheets:
-        rows = list(sheet.iter_rows())
+        rows = table_cells(sheet)  # from the header row, below the title block
         for index, header in enumerate(rows[0]):
             if header.value in ("Bulan", "Semester"):
                 naming += [row[index] for row in rows[1:] if isinstance(row[index].value, int)]

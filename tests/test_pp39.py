@@ -27,6 +27,7 @@ from tests.factories import (
     make_plan,
     make_realisation,
 )
+from tests.sheetutil import table
 
 pytestmark = pytest.mark.django_db
 
@@ -312,8 +313,8 @@ def test_the_xlsx_carries_forms_a_b_c_after_the_report_s_sheets_with_the_json_s_
     assert len(book.sheetnames) == 6  # the quarterly report's three, then the forms
     data = _json(pusat_client.get(_url(format="json")))
     sheet = book["Formulir C"]
-    header = [c.value for c in sheet[1]]
-    got = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
+    header, *body = table(sheet)  # from the header row, below the title block
+    got = [dict(zip(header, row, strict=True)) for row in body]
     for row, expected in zip(got, data["form_c"]["rows"], strict=False):
         assert row["Kode"] == expected["code"]
         assert row["Target"] == expected["target"] and row["Capaian"] == expected["achieved"]

@@ -87,7 +87,7 @@ def test_the_status_pdf_says_on_track_in_words_with_the_month_s_figures(pusat_cl
 def test_behind_the_trajectory_is_said_with_the_gap(pusat_client, province_b_2020):
     # June: still 250.000.000 = 25,00 % against 40,00 %: 15,00 % of the pagu behind.
     text = _pdf_text(pusat_client.get(_url(bulan=6, format="pdf")))
-    assert "TERTINGGAL DARI TARGET 40,00 %: kurang 15,00 % pagu" in text
+    assert "▼ TERTINGGAL (target 40,00 %; selisih -15,00 poin)" in text
     assert "Juni 2020" in text
 
 

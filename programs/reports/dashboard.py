@@ -72,6 +72,7 @@ def national_dashboard(user, year, month, *, with_queue, today=None):
                 "name": row["province"],
                 "fund_type": row["fund_type"],
                 "current_pagu": row["current_pagu"],
+                "pagu_in_force": row["pagu_in_force"],  # the absorption's divisor (programs/reports/pagu.py)
                 "realised": row["realised"],
                 "absorption_pct": row["absorption_pct"],
                 "benchmark_pct": row["benchmark_pct"],
@@ -85,6 +86,7 @@ def national_dashboard(user, year, month, *, with_queue, today=None):
     scored = sum(a["scored"] for a in achievement.values())
     board.totals = {
         "current_pagu": totals["current_pagu"],
+        "pagu_in_force": totals["pagu_in_force"],
         "realised": totals["realised"],
         "absorption_pct": totals["absorption_pct"],
         "benchmark_pct": totals["benchmark_pct"],

@@ -55,6 +55,7 @@ from ..cashplan import compare_each, deviation_pct
 from ..models import Activity, Allocation, BudgetRevision, PlanItem, PlanLevel, Realisation, ReviewStatus
 from ..numbers import absorption_pct, percent
 from ..periods import MONTHS, end_of_day, trajectory_pct
+from . import pagu
 from .capaian import achieved_by_ro, default_month, month_end
 
 # --- The rules: the one home of the weights, the bands and the thresholds ----------------------------------
@@ -295,7 +296,7 @@ def _penyerapan(row, revisions, realisations, month):
     allocation = row.allocation
     if allocation is None:
         return
-    row.pagu = revisions[-1].new_pagu if revisions else allocation.pagu
+    row.pagu = pagu.in_force(allocation.pagu, revisions, month_end(allocation.year, month))
     for r in realisations:
         if r.month <= month:
             row.realised += r.amount

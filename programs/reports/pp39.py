@@ -27,10 +27,9 @@ from django.utils import timezone
 
 from ikm_dekon.db_router import replica_reads
 
-from .. import access, cashplan
+from .. import access, benchmarks, cashplan
 from ..models import (
     Allocation,
-    BudgetRevision,
     PackageKind,
     PlanItem,
     PlanLevel,
@@ -41,8 +40,16 @@ from ..models import (
     ReviewStatus,
 )
 from ..numbers import absorption_pct
-from ..periods import MONTHS, QUARTER_BENCHMARKS, QUARTER_NUMERALS, quarter_end, trajectory_pct
+from ..periods import (
+    MONTHS,
+    QUARTER_BENCHMARKS,
+    QUARTER_NUMERALS,
+    end_of_day,
+    quarter_end,
+    trajectory_pct,
+)
 from .capaian import capaian_of_allocations
+from .pagu import pagu_in_force
 
 ZERO = Decimal(0)
 #: Form A's levels: the plan by code down to the RO (komponen and akun lines are the DIPA's detail).
@@ -188,14 +195,21 @@ def form_a(user, allocation):
 
 
 def form_b(user, allocation, quarter, pagu_at_end):
-    """January to the quarter's last month: the cumulative target of the RPD in force (the latest version)
-    and the trajectory of the quarterly benchmarks (`periods.trajectory_pct`) against the cumulative
-    realisation of the verified months, each as a share of the pagu at the quarter's end.
+    """January to the quarter's last month: the cumulative target of the RPD in force at the quarter's end
+    (the latest version entered by then) and the trajectory of the quarterly benchmarks
+    (`periods.trajectory_pct`) against the cumulative realisation of the verified months, each as a share of
+    the pagu in force at the quarter's end; the deviation from the RPD per month.
     (rows, the RPD version) — four queries at most."""
     last = quarter * 3
     if allocation is None:
         return [], None
-    plan = cashplan.plan_in_force(allocation)
+    # The RPD in force at the quarter's end (the latest version entered by then): a version entered after the
+    # quarter, fitted to what was spent, would show no deviation at all.
+    plan = (
+        allocation.cash_plans.filter(entered_at__lt=end_of_day(quarter_end(allocation.year, quarter)))
+        .order_by("-number")
+        .first()
+    )
     planned = {}
     if plan is not None:
         for line in plan.lines.values_list("month", "amount"):
@@ -220,8 +234,11 @@ def form_b(user, allocation, quarter, pagu_at_end):
                 "realised_month": verified.get(month),
                 "realised": cum_realised,
                 "realised_pct": absorption_pct(cum_realised, pagu_at_end),
+                # Per month, as page III of the DIPA and the IKPA measure it: |realised − planned| / planned.
                 "deviation_pct": (
-                    cashplan.deviation_pct(cum_realised, cum_planned) if plan is not None else None
+                    cashplan.deviation_pct(verified.get(month, ZERO), planned.get(month, ZERO))
+                    if plan is not None
+                    else None
                 ),
             }
         )
@@ -330,15 +347,8 @@ def empty_form_c(province):
 
 
 def _pagu_at(user, allocation, end):
-    """The pagu in force on the quarter's last day: the latest revision dated by then, else the DIPA's."""
-    revised = (
-        BudgetRevision.objects.visible_to(user)
-        .filter(allocation=allocation, revised_on__lte=end)
-        .order_by("-revised_on", "-pk")
-        .values_list("new_pagu", flat=True)
-        .first()
-    )
-    return allocation.pagu if revised is None else revised
+    """The pagu in force on `end` (programs/reports/pagu.py)."""
+    return pagu_in_force(user, [allocation], end)[allocation.pk]
 
 
 @replica_reads()
@@ -397,21 +407,26 @@ class Status:
     outputs: list
     deadlines: list
     more_late: int = 0  # missing or returned reports beyond those listed (one page)
+    recorded: bool = False  # whether any month's realisation is recorded to the as-of month
 
     @property
     def month_label(self):
         return MONTHS[self.month - 1]
 
     @property
+    def standing(self):
+        """Where the province stands against the trajectory: the rule of programs/benchmarks.py (the
+        dashboard's traffic light), "tidak ada data" while no realisation is recorded."""
+        return benchmarks.standing(self.absorption_pct, self.trajectory_pct, recorded=self.recorded)
+
+    @property
     def on_track(self):
-        return self.absorption_pct is not None and self.absorption_pct >= self.trajectory_pct
+        return self.standing is benchmarks.ON_TRACK
 
     @property
     def gap(self):
-        """Points below the trajectory (positive when behind), None without a pagu."""
-        if self.absorption_pct is None:
-            return None
-        return self.trajectory_pct - self.absorption_pct
+        """Absorption minus the trajectory, in points (negative when behind), None without a pagu."""
+        return benchmarks.gap(self.absorption_pct, self.trajectory_pct)
 
 
 #: The status fits one page: at most this many missing or returned reports, and the next due.
@@ -465,6 +480,7 @@ def status(user, province, year, month, *, today=None):
         pagu=pagu,
         realised=realised or ZERO,
         unverified=unverified,
+        recorded=bool(months) if allocation is not None else False,
         absorption_pct=absorption_pct(realised or ZERO, pagu) if pagu is not None else None,
         trajectory_pct=trajectory_pct(month),
         outputs=outputs,

@@ -26,6 +26,7 @@ from ..models import (
 )
 from ..numbers import HUNDRED, absorption_pct, percent  # noqa: F401 - reports.percent: the selectors' API
 from ..periods import MONTHS, QUARTER_BENCHMARKS, end_of_day, quarter_end  # noqa: F401
+from .capaian import month_end
 from .figures import (
     ADDITIVE,
     HANDED_OVER_KEYS,
@@ -39,6 +40,7 @@ from .figures import (
     Figure,
 )
 from .filters import Filters
+from .pagu import pagu_in_force
 
 
 def _row(province):
@@ -79,6 +81,12 @@ def as_of_figures(month):
     to it, then the rest (the benchmark's label names the month)."""
     extra = [
         Figure(
+            "pagu_in_force",
+            _("Pagu yang berlaku akhir %(m)s (Rp)") % {"m": MONTHS[month - 1]},
+            "money",
+            "money",
+        ),
+        Figure(
             "benchmark_pct",
             _("Target s.d. %(m)s (%%)") % {"m": MONTHS[month - 1]},
             "percent",
@@ -86,8 +94,9 @@ def as_of_figures(month):
         ),
         Figure("gap_pct", _("Selisih terhadap target (poin)"), "percent", "money"),
     ]
-    cut = [f.key for f in RECAP_FIGURES].index("absorption_pct") + 1
-    return [*RECAP_FIGURES[:cut], *extra, *RECAP_FIGURES[cut:]]
+    cut = [f.key for f in RECAP_FIGURES].index("absorption_pct")
+    # The pagu in force just before the absorption it divides; the benchmark and the gap just after it.
+    return [*RECAP_FIGURES[:cut], extra[0], RECAP_FIGURES[cut], *extra[1:], *RECAP_FIGURES[cut + 1 :]]
 
 
 @replica_reads()
@@ -116,9 +125,16 @@ def national_recap(user, filters, province=None, live=False, month=None):
             qs = qs.filter(**{province_lookup: province})
         return qs
 
-    allocations = scoped(Allocation).values(
-        "province_id", "pagu", "current_pagu", "realised_total", "fund_type"
+    allocations = list(
+        scoped(Allocation).values("pk", "province_id", "pagu", "current_pagu", "realised_total", "fund_type")
     )
+    if month is not None:
+        # As of a month, absorption is against the pagu in force at its end (programs/reports/pagu.py), as the
+        # IKPA, the status card and Form B measure it; "Pagu terkini" stays today's.
+        in_force = pagu_in_force(user, [(a["pk"], a["pagu"]) for a in allocations], month_end(year, month))
+        for a in allocations:
+            if a["province_id"] in rows:
+                rows[a["province_id"]]["pagu_in_force"] = in_force[a["pk"]]
     for a in allocations:
         if a["province_id"] in rows:
             rows[a["province_id"]].update(
@@ -214,18 +230,22 @@ def national_recap(user, filters, province=None, live=False, month=None):
 
 
 def _recap(filters, rows, province, national_firms, month=None):
+    divisor = "current_pagu" if month is None else "pagu_in_force"
     for row in rows.values():
-        row["absorption_pct"] = absorption_pct(row["realised"], row["current_pagu"])
+        row.setdefault("pagu_in_force", Decimal(0))  # a province without an allocation (month asked)
+        row["absorption_pct"] = absorption_pct(row["realised"], row[divisor])
     totals = {"province_code": None, "province": str(_("Total"))}
     totals.update({key: sum(row[key] for row in rows.values()) for key in ADDITIVE})
     if province is not None or national_firms is None:
         # One province, or a user who sees one province only: the distinct firms are that province's.
         national_firms = sum(r["firms"] for r in rows.values())
     totals["firms"] = national_firms
-    totals["absorption_pct"] = absorption_pct(totals["realised"], totals["current_pagu"])
+    totals["pagu_in_force"] = sum((row["pagu_in_force"] for row in rows.values()), Decimal(0))
+    totals["absorption_pct"] = absorption_pct(totals["realised"], totals[divisor])
     if month is None:
-        for row in rows.values():
+        for row in [*rows.values(), totals]:
             row.pop("recorded", None)  # asked for the verified months only: not a figure of its own
+            row.pop("pagu_in_force")  # not asked: today's pagu is the divisor
         return Recap(filters=filters, rows=list(rows.values()), totals=totals)
     totals["recorded"] = sum(row["recorded"] for row in rows.values())
     benchmark = benchmarks.benchmark_pct(month)

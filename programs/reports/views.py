@@ -148,7 +148,7 @@ def national(request):
             title=_("Rekapitulasi nasional"),
             scope=exports.scope_of(request.user),
             filters=exports.filters_text(form),
-            unverified=exports.unverified_in(request.user, filters),
+            unverified=exports.unverified_in(request.user, filters, last_month=month),
         )
         return exports.respond(request, export, fmt)
     groups = []
