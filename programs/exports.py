@@ -692,7 +692,7 @@ def _filters_of(request):
     return {k: v for k, v in request.GET.items() if k not in ("format", "halaman") and v != ""}
 
 
-def _list_unverified(queryset, kind):
+def _list_unverified(user, queryset, kind):
     """Whether a list's download holds records the ministry has not verified (one EXISTS, asked only for
     an XLSX): activities, or the months of realisation of the listed allocations. Registries (firms,
     partners) are not verified at all: not said."""
@@ -702,11 +702,18 @@ def _list_unverified(queryset, kind):
         return lambda: queryset.exclude(review_status=ReviewStatus.VERIFIED).exists()
     if kind == "anggaran":
         return lambda: (
-            Realisation.objects.filter(allocation__in=queryset.values("pk"))
+            Realisation.objects.visible_to(user)
+            .filter(allocation__in=queryset.values("pk"))
             .exclude(review_status=ReviewStatus.VERIFIED)
             .exists()
         )
     return None
+
+
+def _year_of(text):
+    """A fiscal year typed in a list's filter, for the title block; None unless four ASCII digits ("²" and a
+    4,400-digit number are digits to str.isdigit, not years)."""
+    return int(text) if len(text) == 4 and text.isascii() and text.isdecimal() else None
 
 
 def list_export(request, queryset, kind, form=None):
@@ -720,7 +727,7 @@ def list_export(request, queryset, kind, form=None):
         return None
     title = LIST_TITLES[kind]
     columns = LISTS[kind]
-    unverified = _list_unverified(queryset, kind)
+    unverified = _list_unverified(request.user, queryset, kind)
     if kind == "kegiatan":
         # A firm in two of the listed activities is one IKM: the total counts firms once (as the reports
         # do), not the rows' per-activity counts added up.
@@ -748,7 +755,7 @@ def list_export(request, queryset, kind, form=None):
         # A province's staff list their own province; the ministry's list is national (a province filter,
         # if chosen, is in the filters line).
         scope=scope_of(user),
-        year=int(filters["tahun"]) if filters.get("tahun", "").isdigit() else None,
+        year=_year_of(filters.get("tahun", "")),
         filters=filters_text(form) if form is not None else "",
         unverified=unverified,
     )

@@ -41,6 +41,8 @@ def static_path(url):
     if f"{parts.scheme}://{parts.netloc}/" != BASE_URL or not path.startswith(prefix) or ".." in path:
         return None
     name = path[len(prefix) :]
+    if not name or name.startswith("/") or "\\" in name or "\x00" in name:
+        return None  # an absolute path, a Windows separator or a NUL is never a static file's name
     # Collected (and hashed, as the templates name them in production) under STATIC_ROOT, else the source
     # directories (development, tests).
     try:
@@ -48,7 +50,10 @@ def static_path(url):
             return staticfiles_storage.path(name)
     except (NotImplementedError, SuspiciousFileOperation):
         pass
-    return finders.find(name) or None
+    try:
+        return finders.find(name) or None
+    except SuspiciousFileOperation:
+        return None
 
 
 def _fetcher():

@@ -426,7 +426,8 @@ CASES = [
         R,
     ),
     # the PP 39/2006 forms (issue 17, part A): a province's forms as PDF, the national bundle of Form C
-    # (everyone signed in: it holds the provinces they see), a province's status to share
+    # (everyone signed in: it holds the provinces they see), a province's status to share — each a whole
+    # province's totals, which a regency operator never reads (404)
     (
         "allocation",
         "forms-pdf",
@@ -435,7 +436,7 @@ CASES = [
             reverse("reports:quarterly", kwargs={"code": "51", "quarter": 2}) + "?tahun=2020&format=pdf"
         ),
         None,
-        R,
+        {**R, "regop_a": 404},
     ),
     (
         "allocation",
@@ -443,7 +444,7 @@ CASES = [
         "get",
         lambda w: reverse("reports:national_forms", kwargs={"quarter": 2}) + "?tahun=2020",
         None,
-        L,
+        {**L, "regop_a": 404, "regop_b": 404},
     ),
     (
         "allocation",
@@ -451,7 +452,7 @@ CASES = [
         "get",
         lambda w: reverse("reports:national_forms", kwargs={"quarter": 2}) + "?tahun=2020&format=pdf",
         None,
-        L,
+        {**L, "regop_a": 404, "regop_b": 404},
     ),
     (
         "allocation",
@@ -459,7 +460,7 @@ CASES = [
         "get",
         lambda w: reverse("reports:province_status", args=["51"]) + "?tahun=2020&bulan=6",
         None,
-        R,
+        {**R, "regop_a": 404},
     ),
     (
         "allocation",
@@ -467,7 +468,7 @@ CASES = [
         "get",
         lambda w: reverse("reports:province_status", args=["51"]) + "?tahun=2020&bulan=6&format=pdf",
         None,
-        R,
+        {**R, "regop_a": 404},
     ),
     (
         "allocation",
@@ -475,7 +476,7 @@ CASES = [
         "get",
         lambda w: reverse("reports:province_status", args=["51"]) + "?tahun=2020&bulan=6&format=png",
         None,
-        R,
+        {**R, "regop_a": 404},
     ),
     # issue 17, part C: the home page (the national dashboard for those who see every province, everyone
     # else's own home) and the recap as of a month answer every role, with nothing out of their sight

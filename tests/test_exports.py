@@ -280,3 +280,14 @@ def test_the_downloads_say_which_csv_is_which(pusat_client, seed):
     html = _recap(pusat_client).content.decode()
     assert "format=csv&amp;dialek=excel-id" in html and "format=csv&amp;dialek=standar" in html
     assert "CSV Excel Indonesia" in html and "CSV standar" in html
+
+
+@pytest.mark.parametrize("year", ["²", "1" * 4400, "２０２０"])
+def test_a_year_that_is_digits_but_no_year_never_breaks_a_list_download(pusat_client, seed, year):
+    """str.isdigit() holds for "²", full-width digits and a 4,400-digit number; int() refuses the first and
+    the last. The list's download still answers, its title block without a year."""
+    for path in ("/kegiatan/", "/anggaran/"):
+        response = pusat_client.get(path, {"format": "xlsx", "tahun": year})
+        assert response.status_code == 200, (path, year)
+        book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+        assert not any("Tahun anggaran" in str(line) for line in sheetutil.title_block(book.worksheets[0]))

@@ -431,6 +431,9 @@ def test_only_static_files_are_fetched():
         pdf.BASE_URL + "media/evidence/bast.pdf",
         pdf.BASE_URL + "static/../ikm_dekon/settings.py",
         "file:///etc/passwd",
+        # an absolute name after the prefix: refused, not an exception out of the static finders
+        pdf.BASE_URL + "static//etc/passwd",
+        pdf.BASE_URL + "static/css\\..\\..\\settings.py",
     ):
         assert pdf.static_path(url) is None, url
 
@@ -439,3 +442,14 @@ def test_a_remote_image_is_refused_and_the_document_still_made(caplog):
     document = pdf.html_to_pdf('<p>Uji</p><img src="https://example.com/x.png">')
     assert document.startswith(b"%PDF-")
     assert any("pdf_refused_url" in r.getMessage() for r in caplog.records)
+
+
+def test_a_regency_operator_gets_no_province_form(client, regency_operator, plan_b):
+    """The forms are the province's totals signed by its Kepala Dinas: never built from a regency operator's
+    share of the records — no PDF, no form sheets, no bundle."""
+    client.force_login(regency_operator)
+    assert client.get(_url(format="pdf")).status_code == 404
+    data = _json(client.get(_url(format="json")))
+    assert "form_c" not in data and "form_a" not in data
+    assert client.get(_national_url()).status_code == 404
+    assert client.get(_national_url(format="pdf")).status_code == 404

@@ -251,9 +251,7 @@ def form_b(user, allocation, quarter, pagu_at_end):
 def _signatories(packages, province_ids):
     """{province id: Signatory}: the approver of each approved package; for the others the province's Kepala
     Dinas (the first active one by user name). One query."""
-    heads = {}
-    for user in access.heads_of_provinces(province_ids).order_by("username"):
-        heads.setdefault(user.province_id, user)
+    heads = access.heads_of_provinces(province_ids)
     result = {}
     for province_id in province_ids:
         package = packages.get(province_id)

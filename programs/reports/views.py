@@ -333,6 +333,7 @@ def province_report(request, code):
             if row
             else [],
             "progress": reports.physical_progress(row) if row else None,
+            "with_status": access.reads_province_totals(user),  # the shareable status: province totals
             "months": months,
             "realised_total": sum((m["realised"] or 0) for m in months),
             "page": page,
@@ -416,7 +417,12 @@ def quarterly(request, code, quarter):
     quarter = _quarter(quarter)
     province = _province(request, code)
     form, filters, _sort = _filters(request, YEAR_ONLY)
+    # The PP 39/2006 forms are the province's official totals, signed by its Kepala Dinas: never made from
+    # a regency operator's share of the records (access.reads_province_totals).
+    with_forms = access.reads_province_totals(request.user)
     if request.GET.get("format") == PDF:
+        if not with_forms:
+            raise Http404
         # The PP 39/2006 forms (verified data whatever `verifikasi` says), not one of exports.FORMATS.
         forms = pp39.province_forms(request.user, province, filters.year, quarter)
         return pdf.pdf_response(
@@ -429,7 +435,7 @@ def quarterly(request, code, quarter):
     fmt = exports.requested_format(request)
     if fmt:
         note = report.note
-        forms = pp39.province_forms(request.user, province, filters.year, quarter)
+        forms = pp39.province_forms(request.user, province, filters.year, quarter) if with_forms else None
         export = Export(
             name=f"laporan-triwulan-{quarter}-{province.code}-{filters.year}",
             tables=[
@@ -454,7 +460,7 @@ def quarterly(request, code, quarter):
                     ],
                 ),
                 # The PP 39/2006 forms after the report's own sheets (JSON keys form_a, form_b, form_c).
-                *_forms_tables(forms, labels=fmt != "json"),
+                *(_forms_tables(forms, labels=fmt != "json") if forms is not None else []),
             ],
             meta={
                 "year": filters.year,
@@ -471,7 +477,7 @@ def quarterly(request, code, quarter):
             },
             province=province.pk,
             title=_("Laporan Triwulan %(quarter)s %(province)s")
-            % {"quarter": ("I", "II", "III", "IV")[quarter - 1], "province": province.name},
+            % {"quarter": QUARTER_NUMERALS[quarter], "province": province.name},
             filters=exports.filters_text(form),
             unverified=exports.unverified_in(request.user, filters, province, last_month=quarter * 3),
         )
@@ -493,6 +499,7 @@ def quarterly(request, code, quarter):
             "quarters": [1, 2, 3, 4],
             "printed_at": timezone.localtime(),
             "signatory": _signatory(request.user, report.allocation, quarter),
+            "with_forms": with_forms,
             "query": _query(request),
             "forms_query": _query(request, verifikasi=None),
         },
@@ -538,8 +545,8 @@ def national_forms(request, quarter):
     (each province on a new page, in code order)."""
     quarter = _quarter(quarter)
     fmt = request.GET.get("format") or None
-    if fmt not in (None, PDF):
-        raise Http404
+    if fmt not in (None, PDF) or not access.reads_province_totals(request.user):
+        raise Http404  # a regency operator reads no province's Form C (see `quarterly`)
     form, filters, _sort = _filters(request, ("tahun",))
     forms = pp39.national_forms_c(request.user, filters.year, quarter)
     context = {
@@ -569,8 +576,8 @@ def province_status(request, code):
     (about 1080 pixels wide); without a format, the same page in the browser with both links."""
     province = _province(request, code)
     fmt = request.GET.get("format") or None
-    if fmt not in (None, PDF, PNG):
-        raise Http404
+    if fmt not in (None, PDF, PNG) or not access.reads_province_totals(request.user):
+        raise Http404  # the province's totals: never a regency operator's share of them
     form = CapaianFilterForm(request.GET, default_year=lambda: _default_year(request))
     year, month = form.year_and_month()
     month = month or default_month(year)
