@@ -253,7 +253,8 @@
         if (!rows.length || rows.every(function (r) { return r.standing === "no_data"; })) return HATCH;
         if (rows.length === 1) return STANDING[rows[0].standing] || HATCH;
         // A shape drawing several provinces: their summed money against the benchmark.
-        var gap = shape.shown.absorption === null ? null : shape.shown.absorption - data.benchmark.pct;
+        // Rounded to two decimals, as programs/benchmarks.gap rounds it, so an edge (-5.00) falls alike.
+        var gap = shape.shown.absorption === null ? null : Math.round((shape.shown.absorption - data.benchmark.pct) * 100) / 100;
         var step = stepOf(gap, data.steps);
         return step ? STANDING[step.key] : HATCH;
       }
