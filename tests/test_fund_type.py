@@ -163,7 +163,7 @@ def _count(client, url, params):
     return len(queries)
 
 
-def test_the_recap_filtered_by_fund_type_runs_11_queries_on_postgresql_15_on_sqlite_the_page_one_more(
+def test_the_recap_filtered_by_fund_type_runs_13_queries_on_postgresql_17_on_sqlite_the_page_one_more(
     pusat_client, django_assert_num_queries
 ):
     rng = random.Random(8)
@@ -174,6 +174,8 @@ def test_the_recap_filtered_by_fund_type_runs_11_queries_on_postgresql_15_on_sql
     # 4. the user's groups (roles)
     # 5. the provinces active in the year whose allocation has the fund type
     # 6. their allocations: pagu, current pagu, realised total, fund type
+    # 6a. the realisation to the as-of month per province (issue 17: the recap is as of a month)
+    # 6b. the revisions dated by the month's end: the pagu in force then (programs/reports/pagu.py)
     # On PostgreSQL:
     #   7. the year's tallies (each province's are exact: a province-year is of one fund type)
     #   8. the distinct firms of those provinces' activities (the national tally counts every province)
@@ -186,7 +188,7 @@ def test_the_recap_filtered_by_fund_type_runs_11_queries_on_postgresql_15_on_sql
     #   12. handovers by province and recipient type
     # the page only: the user's unread notices (the bell in the navigation bar);
     # then savepoint, the session saved again, release savepoint. The same at any size.
-    n = 11 if POSTGRES else 15
+    n = 13 if POSTGRES else 17
     url = reverse("reports:national")
     for fmt in ("", "json"):
         params = {"tahun": YEAR, "dana": "DK", **({"format": fmt} if fmt else {})}

@@ -561,7 +561,8 @@ REPORTS = {
     "national-filtered": (
         lambda: reverse("reports:national"),
         {"jenis": "bimtek", "covid": "ya", "verifikasi": "terverifikasi", "urut": "-firms"},
-        7 + 8 + 1,
+        # + 1 (issue 17): the pagu in force at the as-of month's end (programs/reports/pagu.py)
+        7 + 8 + 1 + 1,
     ),
     "province": (lambda: reverse("reports:province", args=["63"]), {}, 7 + 1 + 8 + 1 + 2 + 4),
     # + 17 (issue 17): the page's signer (the quarter's package, its events, the Kepala Dinas); the exports'
@@ -640,7 +641,7 @@ def _params(fmt, **params):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_national_recap_and_its_exports_run_12_queries_on_postgresql_16_on_sqlite_the_page_one_more(
+def test_the_national_recap_and_its_exports_run_13_queries_on_postgresql_17_on_sqlite_the_page_one_more(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -653,6 +654,8 @@ def test_the_national_recap_and_its_exports_run_12_queries_on_postgresql_16_on_s
     # 6. their allocations: pagu, current pagu, realised total (kept by the database)
     # 7. the realisation to the as-of month per province, summed and counted (issue 17: the recap is as of
     #    a month, by default December of a past year; a province with none recorded has no data, not 0 %)
+    # 8. the revisions dated by the month's end: the pagu in force then, the absorption's divisor
+    #    (programs/reports/pagu.py)
     # On PostgreSQL:
     #   8. the year's tallies, every province and measure
     #   9. the year's distinct firms nationally (a firm in two provinces counts once)
@@ -663,15 +666,16 @@ def test_the_national_recap_and_its_exports_run_12_queries_on_postgresql_16_on_s
     #   11. individual participants per province
     #   12. outputs by province and product type, produced and ordered
     #   13. handovers by province and recipient type
-    # the page only: the user's unread notices (the bell);
+    # the page only: the user's unread notices (the bell); an XLSX only: whether unverified records are in
+    # it, for its title block (one EXISTS);
     # then savepoint, the session saved again, release savepoint.
-    n = (12 if POSTGRES else 16) + (0 if fmt else 1)
+    n = (13 if POSTGRES else 17) + (0 if fmt else 1) + (fmt == "xlsx")
     response, _ = _exactly(client, django_assert_num_queries, n, reverse("reports:national"), _params(fmt))
     assert fmt or response.context["count"] == 38  # every province active in 2031
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_filtered_national_recap_and_its_exports_run_16_queries_the_page_17(
+def test_the_filtered_national_recap_and_its_exports_run_17_queries_the_page_18(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -686,6 +690,7 @@ def test_the_filtered_national_recap_and_its_exports_run_16_queries_the_page_17(
     # 6. their allocations
     # 7. the verified months of realisation to the as-of month per province (the running total holds
     #    every month)
+    # 7a. the revisions dated by the month's end: the pagu in force then (programs/reports/pagu.py)
     # 8. the activities asked for, by province and status
     # 9. their distinct firms per province
     # 10. their distinct firms nationally
@@ -697,7 +702,8 @@ def test_the_filtered_national_recap_and_its_exports_run_16_queries_the_page_17(
     # 15. the session saved again (sliding expiry)
     # 16. release savepoint
     params = _params(fmt, jenis="bimtek", covid="ya", verifikasi="terverifikasi", urut="-firms")
-    _exactly(client, django_assert_num_queries, 16 + (0 if fmt else 1), reverse("reports:national"), params)
+    # (verified records only: the XLSX's title block needs no query to say so)
+    _exactly(client, django_assert_num_queries, 17 + (0 if fmt else 1), reverse("reports:national"), params)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -731,7 +737,8 @@ def test_a_province_report_runs_20_queries_on_postgresql_23_on_sqlite_an_export_
     # - an export: the same four figures for every activity, then every activity streamed (no count)
     # - savepoint, the session saved again, release savepoint (for JSON and CSV before the activities are
     #   streamed, which happens after the view returns)
-    n = (20 if POSTGRES else 23) - (2 if fmt else 0)
+    # - an XLSX only: whether unverified records are in it, for its title block (one EXISTS)
+    n = (20 if POSTGRES else 23) - (2 if fmt else 0) + (fmt == "xlsx")
     _exactly(client, django_assert_num_queries, n, reverse("reports:province", args=["63"]), _params(fmt))
 
 
@@ -751,9 +758,10 @@ def test_the_covid_report_and_its_exports_run_9_queries_on_postgresql_10_on_sqli
     # On SQLite:
     #   6. protective equipment produced and ordered, by province and product type
     #   7. handed over, by province, product type and recipient type
-    # the page only: the user's unread notices (the bell);
+    # the page only: the user's unread notices (the bell); an XLSX only: whether unverified records are in
+    # it, for its title block (one EXISTS);
     # then savepoint, the session saved again, release savepoint.
-    n = (9 if POSTGRES else 10) + (0 if fmt else 1)
+    n = (9 if POSTGRES else 10) + (0 if fmt else 1) + (fmt == "xlsx")
     _exactly(client, django_assert_num_queries, n, reverse("reports:covid"), _params(fmt))
 
 
@@ -797,9 +805,12 @@ def test_a_list_export_runs_7_queries_for_an_operator_the_activities_8(
     # 3. the user's groups (roles)
     # 4. the list's own queryset (scoped, filtered), streamed in chunks
     # 5. activities only: the distinct firms of all the listed activities, for the totals row
+    # an XLSX only: the title block's scope (the names of the provinces the operator sees) and, for the
+    # verified kinds (activities, allocations), whether unverified records are in it (one EXISTS)
     # then savepoint, the session saved again, release savepoint: before the rows for JSON and CSV (the
     # response is streamed after the view returns), after them for XLSX (written whole, then sent).
-    n = 8 if kind == "kegiatan" else 7
+    xlsx = (1 + (kind in ("kegiatan", "anggaran"))) if fmt == "xlsx" else 0
+    n = (8 if kind == "kegiatan" else 7) + xlsx
     _, body = _exactly(client, django_assert_num_queries, n, reverse(LIST_URLS[kind]), _params(fmt))
     assert body
 
