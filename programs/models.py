@@ -1151,6 +1151,23 @@ class Unit(models.TextChoices):
     PCS = "pcs", _("pcs")
     SET = "set", _("set")
 
+    @classmethod
+    def of_product_type(cls, product_type):
+        """The units an output of this product type is counted in, the usual one first (the form's default,
+        the bulk grid's list). The one home of this list: forms, grids, the admin and the rule ask here."""
+        return UNITS_OF_PRODUCT_TYPE.get(product_type, list(cls))
+
+
+#: Masks are counted in pieces (pcs; a cloth mask also as helai), face shields per piece, hazmat suits per
+#: suit (buah) or set (with its hood and covers). "Produk lainnya" may be counted in any unit.
+UNITS_OF_PRODUCT_TYPE = {
+    ProductType.MASK: [Unit.PCS, Unit.HELAI, Unit.BUAH],
+    ProductType.FACE_SHIELD: [Unit.PCS, Unit.BUAH],
+    ProductType.HAZMAT: [Unit.BUAH, Unit.SET, Unit.PCS],
+    ProductType.OTHER_PPE: [Unit.PCS, Unit.BUAH, Unit.SET],
+    ProductType.OTHER: list(Unit),
+}
+
 
 class Output(CopiesFromParent, Tracked):
     """What a participating firm produced in an activity."""
@@ -1275,6 +1292,17 @@ class RecipientType(models.TextChoices):
     HEALTH_FACILITY = "faskes", _("Fasilitas kesehatan")
     PUBLIC = "masyarakat", _("Masyarakat umum")
     OTHER = "lainnya", _("Lainnya")
+
+    @classmethod
+    def of_partner(cls, partner):
+        """The recipient type a handover to this partner has: a task force of a regency or city when the
+        partner names one, else the province's; a health facility; any other institution "lainnya". The
+        public (masyarakat) is never a partner: it is named in the handover's recipient name."""
+        if partner.kind == PartnerKind.GUGUS_TUGAS:
+            return cls.TASK_FORCE_REGENCY if partner.regency_id else cls.TASK_FORCE_PROVINCE
+        if partner.kind == PartnerKind.FASKES:
+            return cls.HEALTH_FACILITY
+        return cls.OTHER
 
 
 class Handover(CopiesFromParent, Tracked):
