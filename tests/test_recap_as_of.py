@@ -214,7 +214,7 @@ def test_the_recap_as_of_a_month_runs_as_many_queries_for_2_or_6_provinces(
     for code in codes[:2]:
         allocation = make_allocation(code, YEAR)
         make_realisation(allocation, month=2)
-    bound = 17  # the unfiltered recap's 12 (tests/test_reports.py) plus headroom for SQLite's live sums
+    bound = 17  # the unfiltered recap's 12 (tests/seeded/test_reports.py), headroom for SQLite's live sums
     few = _count(pusat_client, django_assert_max_num_queries, bound, params)
     for code in [*codes[2:], "12"]:
         allocation = make_allocation(code, YEAR)

@@ -1,8 +1,8 @@
 """Reports: the national recap, a province's report, the quarterly report, the Covid-19 response report,
 and the exports of every report and list.
 
-The demo data (seed_demo) is loaded once for the module inside a transaction rolled back at the end; the
-other tests build their own data in fiscal year 2031, where the demo has nothing.
+The demo data (seed_demo) is seeded once for the package (tests/seeded/conftest.py), rolled back at the end;
+the other tests build their own data in fiscal year 2031, where the demo has nothing.
 """
 
 import datetime
@@ -11,12 +11,10 @@ import json
 import random
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from io import StringIO
 
 import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -56,28 +54,16 @@ from tests.factories import (
     make_partner,
     make_realisation,
 )
+from tests.seeded.conftest import GROUP
 
 pytestmark = [
     pytest.mark.django_db,
-    # The demo data is built once per process that runs this module (about 15 s): in one worker, once.
-    pytest.mark.xdist_group("reports"),
+    # The demo data is seeded once for the package (tests/seeded/conftest.py): its modules in one worker.
+    pytest.mark.xdist_group(GROUP),
 ]
 
 YEAR = 2031  # a year the demo data leaves empty
 REGENCIES = {"51": "51.06", "63": "63.71", "72": "72.71"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            call_command("seed_demo", force=True, stdout=StringIO(), stderr=StringIO(), verbosity=0)
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 # The demo data brings its own people, named as the cast's (README: Demo data): here they are the cast.
@@ -1007,7 +993,7 @@ def test_ministry_staff_read_the_note_but_do_not_write_it(pusat_client):
 def test_every_figure_of_the_recap_json_is_documented_in_the_readme(pusat_client):
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## National recap JSON", 1)[1].split("\n## ", 1)[0]
     data = _json(pusat_client.get(reverse("reports:national"), {"tahun": 2020, "format": "json"}))
     # issue 17: the recap is as of a month (`bulan`), which the JSON names with its benchmark

@@ -1,7 +1,7 @@
 """seed_demo: the demo users, the real cases of 2020 (DOMAIN.md) and the synthetic --scale years.
 
-Seeding takes seconds, so it runs once for the module (the demo plus one synthetic province-year, Bali
-2021) inside a transaction rolled back at the end; each test runs in a savepoint within it.
+The demo plus one synthetic province-year (Bali 2021) is seeded once for the package
+(tests/seeded/conftest.py) inside a transaction rolled back at the end; each test runs in a savepoint.
 """
 
 from datetime import date
@@ -37,33 +37,13 @@ from programs.models import (
     ReviewEvent,
 )
 from provinces.models import Province, Regency
+from tests.seeded.conftest import GROUP, SYNTHETIC_BALI_2021, seed
 
 pytestmark = [
     pytest.mark.django_db,
-    # The demo data is built once per process that runs this module (about 15 s): in one worker, once.
-    pytest.mark.xdist_group("seed_demo"),
+    # The demo data is seeded once for the package (tests/seeded/conftest.py): its modules in one worker.
+    pytest.mark.xdist_group(GROUP),
 ]
-
-
-def seed(**options):
-    out = StringIO()
-    call_command("seed_demo", force=True, stdout=out, stderr=StringIO(), verbosity=0, **options)
-    return out.getvalue()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def demo_output(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield seed(**SYNTHETIC_BALI_2021)
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
-SYNTHETIC_BALI_2021 = {"scale": 1, "provinces": ["51"], "years": [2021]}
 
 
 def counts():

@@ -21,12 +21,9 @@ import json
 import re
 import zoneinfo
 from decimal import ROUND_HALF_UP, Decimal
-from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import transaction
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -45,8 +42,9 @@ from programs.models import (
     Realisation,
     RealisationLine,
 )
+from tests.seeded.conftest import GROUP
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("seed_demo")]
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group(GROUP)]
 
 WIB = zoneinfo.ZoneInfo("Asia/Jakarta")
 CENTS = Decimal("0.01")
@@ -54,19 +52,6 @@ HUNDRED = Decimal(100)
 WEIGHTS = {"revisi": 10, "deviasi": 15, "penyerapan": 20, "capaian_output": 25}
 NOT_COUNTED = {"ADM", "KEB"}  # the documented codes of revisions left out
 QUARTER_ENDS = {0: 0, 3: 15, 6: 40, 9: 60, 12: 90}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            call_command("seed_demo", force=True, stdout=StringIO(), stderr=StringIO(), verbosity=0)
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 @pytest.fixture
