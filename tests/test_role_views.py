@@ -131,10 +131,10 @@ def test_the_ministrys_recap_keeps_every_province_and_its_map(pusat_client, prov
     for code in PLAN:
         assert Decimal(str(by_code[code]["absorption_pct"])) == _expected(code, 6)[0]
     assert 'id="recap-map"' in response.text
-    # The totals row is the national average the provinces are set against.
-    assert response.context["groups"][0]["totals"]
-    totals = {c["kind"]: c for c in response.context["groups"][0]["totals"]}
-    assert totals
+    # The ministry's totals row is the national average the provinces are set against.
+    export = pusat_client.get(URL, {"tahun": YEAR, "bulan": 6, "format": "json"})
+    data = json.loads(b"".join(export.streaming_content))
+    assert Decimal(str(data["totals"]["absorption_pct"])) == _expected("51", 6)[1]
 
 
 def test_the_maps_legend_never_repeats_a_range(pusat_client, provinces):
@@ -174,22 +174,43 @@ def test_ranges_that_read_alike_once_rounded_are_one_class():
 # --- Empty states: what to do next, with the year, for whom can do it ----------------------------------
 
 
-def test_an_empty_year_tells_the_operator_to_add_an_activity_and_a_reader_what_is_missing(
+def test_an_empty_year_tells_the_operator_to_add_an_activity_and_a_reader_who_records_it(
     operator_client, kadis_client, pusat_client, db
 ):
     make_allocation("51", 2023, pagu=Decimal("1000000000"))
     create = reverse("programs:activity_create")
     page = operator_client.get(reverse("reports:province", args=["51"]), {"tahun": 2023})
-    assert "Belum ada kegiatan tahun 2023" in page.text and f'href="{create}' in page.text
+    assert "Belum ada kegiatan Bali tahun 2023" in page.text and f'href="{create}' in page.text
     for client in (kadis_client, pusat_client):
         page = client.get(reverse("reports:province", args=["51"]), {"tahun": 2023})
-        assert "Belum ada kegiatan tahun 2023" in page.text and f'href="{create}' not in page.text
-    home = operator_client.get(reverse("programs:home"))
-    assert "tambahkan kegiatan" in home.text.lower()
+        assert "Belum ada kegiatan Bali tahun 2023" in page.text and f'href="{create}' not in page.text
+    home = operator_client.get(reverse("home"))
+    assert "Belum ada data tahun 2023 — tambahkan kegiatan" in home.text and f'href="{create}"' in home.text
+    home = kadis_client.get(reverse("home"))
+    assert "Belum ada kegiatan tahun 2023." in home.text and "tambahkan kegiatan" not in home.text
+    recap = operator_client.get(URL, {"tahun": 2023})
+    assert "Belum ada data tahun 2023" in recap.text and 'id="recap-empty"' in recap.text
+    assert f'href="{create}"' in recap.text
+    recap = kadis_client.get(URL, {"tahun": 2023})
+    assert "Belum ada data tahun 2023" in recap.text and f'href="{create}"' not in recap.text
+    assert "dicatat oleh operator provinsi" in recap.text
+
+
+def test_a_year_without_an_allocation_says_the_ministry_records_it(operator_client, db):
+    make_allocation("51", 2020, pagu=Decimal("1000000000"))
+    recap = operator_client.get(URL, {"tahun": 2020, "bulan": 6})
+    assert 'id="recap-empty"' in recap.text  # an allocation, nothing recorded yet
+    make_allocation("63", 2023, pagu=Decimal("1000000000"))  # another province's year: not Bali's
+    recap = operator_client.get(URL, {"tahun": 2023})
+    assert "Belum ada data tahun 2023: belum ada alokasi anggaran." in recap.text
+    assert "dicatat oleh Kementerian" in recap.text
+    covid = operator_client.get(reverse("reports:covid"), {"tahun": 2020})
+    assert "Belum ada APD atau masker yang tercatat tahun 2020." in covid.text
+    assert f'href="{reverse("programs:activity_list")}?tahun=2020"' in covid.text
 
 
 def test_an_activity_makes_the_empty_state_go(operator_client, db):
     allocation = make_allocation("51", 2023, pagu=Decimal("1000000000"))
     make_activity(allocation)
     page = operator_client.get(reverse("reports:province", args=["51"]), {"tahun": 2023})
-    assert "Belum ada kegiatan tahun 2023" not in page.text
+    assert "Belum ada kegiatan Bali tahun 2023" not in page.text and "province-empty" not in page.text

@@ -75,6 +75,17 @@ def _plain_row(row, figures):
     return {f.key: exports.plain(row[f.key], f.kind) for f in figures}
 
 
+def add_activity_url(user, year, province=None):
+    """The new-activity page when the user may add an activity of the year (of `province`): an allocation
+    open to them for entry, else None — asked only when a list is empty (one query, none for readers)."""
+    if not access.may_enter_data(user):
+        return None
+    allocations = access.allocations_open_for_entry(user).filter(year=year)
+    if province is not None:
+        allocations = allocations.filter(province=province)
+    return reverse("programs:activity_create") if allocations.exists() else None
+
+
 def _cells(row, figures):
     return [{"value": row[f.key], "kind": f.kind} for f in figures]
 
@@ -331,9 +342,23 @@ def national(request):
             "benchmark_pct": recap.benchmark_pct,
             "steps": [*benchmarks.STEPS, benchmarks.NO_DATA],
             "comparison": comparison,
+            "empty": _recap_empty(request.user, recap, filters),
             "query": _query(request),
         },
     )
+
+
+def _recap_empty(user, recap, filters):
+    """What an empty recap says (None when it holds something): no allocation of the year yet (recorded by
+    the ministry), or allocations without any activity or realisation (the province's operators add them)."""
+    if filters.narrowed or filters.verified_only or not recap.rows:
+        return None  # a filter that matches nothing, or no province: the table says so
+    if not any(r["fund_type"] for r in recap.rows):
+        return {"allocation": False}
+    totals = recap.totals
+    if totals["activities"] or totals["realised"]:
+        return None
+    return {"allocation": True, "add_activity": add_activity_url(user, filters.year)}
 
 
 def _comparison_chart(comparison):
@@ -478,6 +503,10 @@ def province_report(request, code):
             "page": page,
             "chart": chart,
             "quarters": [1, 2, 3, 4],
+            "unfiltered": not (filters.narrowed or filters.verified_only),
+            "add_activity": add_activity_url(user, filters.year, province)
+            if not len(page) and not (filters.narrowed or filters.verified_only)
+            else None,
             "query": _query(request),
         },
     )
@@ -623,6 +652,7 @@ def quarterly(request, code, quarter):
         return exports.respond(request, export, fmt)
     page = Paginator(report.activities.queryset, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("halaman"))
     page.object_list = report.activities.rows(page)
+    unfiltered = not (filters.narrowed or filters.verified_only)
     return render(
         request,
         "reports/quarterly.html",
@@ -639,6 +669,10 @@ def quarterly(request, code, quarter):
             "printed_at": timezone.localtime(),
             "signatory": _signatory(request.user, report.allocation, quarter),
             "with_forms": with_forms,
+            "unfiltered": unfiltered,
+            "add_activity": add_activity_url(request.user, filters.year, province)
+            if not page.object_list and unfiltered
+            else None,
             "query": _query(request),
             "forms_query": _query(request, verifikasi=None),
         },
@@ -945,6 +979,9 @@ def covid(request):
             # Product type × recipient type (each row a product; the columns the recipients).
             "matrix": [{**p, "recipients": [p[k] for k in recipient_keys]} for p in report.by_product],
             "total_recipients": [report.totals[k] for k in recipient_keys],
+            "record_outputs": reverse("programs:activity_list") + f"?tahun={filters.year}"
+            if access.may_enter_data(request.user)
+            else None,
             "chart": chart,
             "query": _query(request),
         },
