@@ -171,6 +171,16 @@ def test_ranges_that_read_alike_once_rounded_are_one_class():
     assert classes["shapes"] == {"51": 0, "64": len(labels) - 1}
 
 
+def test_counts_get_whole_ranges_that_never_overlap():
+    firms = next(f for f in RECAP_FIGURES if f.key == "firms")
+    rows = [{"province_code": c, "firms": n} for c, n in (("51", 0), ("63", 33), ("72", 14), ("16", 3))]
+    classes = map_classes(rows, firms)
+    assert [c["label"] for c in classes["classes"]] == ["0 – 6", "7 – 13", "14 – 20", "21 – 27", "28 – 33"]
+    assert classes["shapes"] == {"51": 0, "63": 4, "72": 2, "16": 0}
+    rows = [{"province_code": c, "firms": n} for c, n in (("51", 1), ("63", 3))]
+    assert [c["label"] for c in map_classes(rows, firms)["classes"]] == ["1", "2", "3"]
+
+
 # --- Empty states: what to do next, with the year, for whom can do it ----------------------------------
 
 

@@ -25,6 +25,7 @@ from ..exports import Column, Export, Table
 from ..forms import CapaianFilterForm, QuarterlyNoteForm, ReportFilterForm
 from ..forms.reports import RecapFilterForm
 from ..models import Allocation, FundType, QuarterlyNote, RecipientType, fund_type_for
+from ..numbers import grouped
 from ..periods import MONTHS, QUARTER_BENCHMARKS, QUARTER_NUMERALS, benchmarks_text, quarter_end
 from ..views.common import save_form
 from . import pp39
@@ -140,9 +141,9 @@ def map_classes(rows, figure):
     """The map's colour classes of a figure (not the absorption and its gap, which the benchmark's steps
     colour): {"classes": [{"css", "label"}], "shapes": {shape code: class index}}.
 
-    Equal intervals over the shapes' values (a shape's value: the sum over the provinces it draws), at most
-    five; classes whose ranges read the same once rounded are one class, so the legend never repeats a
-    range — one province, or every province alike, is one class named by its value."""
+    At most five classes over the shapes' values (a shape's value: the sum over the provinces it draws):
+    whole ranges for counts, equal intervals for money; never two classes that read alike, so the legend
+    never repeats a range — one province, or every province alike, is one class named by its value."""
     by_code = {r["province_code"]: r for r in rows}
     values = {}
     for shape, codes in _map_shapes().items():
@@ -153,15 +154,42 @@ def map_classes(rows, figure):
     if not values:
         return {"classes": [], "shapes": {}}
     low, high = min(values.values()), max(values.values())
+    if figure.kind == "int":
+        labels, shapes = _count_classes(values, int(low), int(high))
+    else:
+        labels, shapes = _range_classes(values, low, high, figure.kind)
+    last = len(labels) - 1
+
+    def css(n):
+        # The palette spread over the classes there are: one class takes the darkest.
+        return f"map-c{MAP_PALETTE - 1 if not last else round(n * (MAP_PALETTE - 1) / last)}"
+
+    return {"classes": [{"css": css(n), "label": text} for n, text in enumerate(labels)], "shapes": shapes}
+
+
+def _count_classes(values, low, high):
+    """Counts: whole, non-overlapping ranges ("0 – 6", "7 – 13" … or "3" alone), at most five."""
+    width = -(-(high - low + 1) // MAP_PALETTE)  # rounded up: five ranges cover low..high
+    labels, start = [], low
+    while start <= high:
+        end = min(high, start + width - 1)
+        labels.append(grouped(start) if start == end else f"{grouped(start)} – {grouped(end)}")
+        start = end + 1
+    return labels, {shape: (int(value) - low) // width for shape, value in values.items()}
+
+
+def _range_classes(values, low, high, kind):
+    """Money (and percentages): equal intervals, each named by its rounded bounds; a step that would read
+    as its neighbour joins it."""
     steps = 1 if low == high else MAP_PALETTE
     width = (high - low) / steps
     bounds = [[low + width * i, high if i == steps - 1 else low + width * (i + 1)] for i in range(steps)]
 
     def label(lower, upper):
-        a, b = _compact(lower, figure.kind), _compact(upper, figure.kind)
+        a, b = _compact(lower, kind), _compact(upper, kind)
         return a if a == b else f"{a} – {b}"
 
-    merged = []  # [[lower, upper, [step indices]]]: a step that would read as its neighbour joins it
+    merged = []  # [[lower, upper, [step indices]]]
     for i, (lower, upper) in enumerate(bounds):
         if merged:
             previous = label(merged[-1][0], merged[-1][1])
@@ -171,19 +199,11 @@ def map_classes(rows, figure):
                 continue
         merged.append([lower, upper, [i]])
     step_class = {i: n for n, group in enumerate(merged) for i in group[2]}
-    last = len(merged) - 1
-
-    def css(n):
-        # The palette spread over the classes there are: one class takes the darkest.
-        return f"map-c{MAP_PALETTE - 1 if not last else round(n * (MAP_PALETTE - 1) / last)}"
-
-    return {
-        "classes": [{"css": css(n), "label": label(g[0], g[1])} for n, g in enumerate(merged)],
-        "shapes": {
-            shape: step_class[0 if not width else min(steps - 1, int((value - low) // width))]
-            for shape, value in values.items()
-        },
+    shapes = {
+        shape: step_class[0 if not width else min(steps - 1, int((value - low) // width))]
+        for shape, value in values.items()
     }
+    return [label(g[0], g[1]) for g in merged], shapes
 
 
 # --- Index -------------------------------------------------------------------------------------------------
