@@ -25,7 +25,6 @@ from ..exports import Column, Export, Table
 from ..forms import CapaianFilterForm, QuarterlyNoteForm, ReportFilterForm
 from ..forms.reports import RecapFilterForm
 from ..models import Allocation, FundType, QuarterlyNote, RecipientType, fund_type_for
-from ..numbers import grouped
 from ..periods import MONTHS, QUARTER_BENCHMARKS, QUARTER_NUMERALS, benchmarks_text, quarter_end
 from ..views.common import save_form
 from . import pp39
@@ -139,7 +138,9 @@ def _compact(value, kind):
 
 def map_classes(rows, figure):
     """The map's colour classes of a figure (not the absorption and its gap, which the benchmark's steps
-    colour): {"classes": [{"css", "label"}], "shapes": {shape code: class index}}.
+    colour): {"classes": [{"css", "label"} or {"css", "low", "high"}], "shapes": {shape code: class index}}.
+    A count's class carries its whole bounds, which the script writes with the page's grouping (a count
+    such as 2.001 must not pass for a year in the page's source); money's its label, rounded as here.
 
     At most five classes over the shapes' values (a shape's value: the sum over the provinces it draws):
     whole ranges for counts, equal intervals for money; never two classes that read alike, so the legend
@@ -164,16 +165,16 @@ def map_classes(rows, figure):
         # The palette spread over the classes there are: one class takes the darkest.
         return f"map-c{MAP_PALETTE - 1 if not last else round(n * (MAP_PALETTE - 1) / last)}"
 
-    return {"classes": [{"css": css(n), "label": text} for n, text in enumerate(labels)], "shapes": shapes}
+    return {"classes": [{"css": css(n), **own} for n, own in enumerate(labels)], "shapes": shapes}
 
 
 def _count_classes(values, low, high):
-    """Counts: whole, non-overlapping ranges ("0 – 6", "7 – 13" … or "3" alone), at most five."""
+    """Counts: whole, non-overlapping ranges (0 – 6, 7 – 13 … or 3 alone), at most five."""
     width = -(-(high - low + 1) // MAP_PALETTE)  # rounded up: five ranges cover low..high
     labels, start = [], low
     while start <= high:
         end = min(high, start + width - 1)
-        labels.append(grouped(start) if start == end else f"{grouped(start)} – {grouped(end)}")
+        labels.append({"low": start, "high": end})
         start = end + 1
     return labels, {shape: (int(value) - low) // width for shape, value in values.items()}
 
@@ -203,7 +204,7 @@ def _range_classes(values, low, high, kind):
         shape: step_class[0 if not width else min(steps - 1, int((value - low) // width))]
         for shape, value in values.items()
     }
-    return [label(g[0], g[1]) for g in merged], shapes
+    return [{"label": label(g[0], g[1])} for g in merged], shapes
 
 
 # --- Index -------------------------------------------------------------------------------------------------

@@ -262,7 +262,11 @@
           if (step.key !== "no_data") item(step.css, step.icon + " " + step.label);
         });
       } else {
-        classesOf(figure).classes.forEach(function (c) { item(c.css, c.label); });
+        classesOf(figure).classes.forEach(function (c) {
+          // A count's class comes as its whole bounds; money's as its label (rounded by the server).
+          var text = c.label !== undefined ? c.label : c.low === c.high ? integer.format(c.low) : integer.format(c.low) + " – " + integer.format(c.high);
+          item(c.css, text);
+        });
       }
       var none = (data.steps || []).filter(function (step) { return step.key === "no_data"; })[0];
       item("standing-no_data", none ? none.label : "Tidak ada data");
