@@ -231,7 +231,8 @@ def test_page_two_lists_the_next_activities_with_their_own_figures(pusat_client,
 def test_the_empty_states_are_unchanged(pusat_client):
     make_allocation("63", YEAR)
     html = pusat_client.get(_url(), {"tahun": YEAR}).content.decode()
-    assert "Belum ada kegiatan tahun ini." in html
+    # issue 18: the empty list names the province and the year, and what comes next (readers: who records)
+    assert f"Belum ada kegiatan Kalimantan Selatan tahun {YEAR}." in html and 'id="quarterly-empty"' in html
     assert 'class="pagination' not in html and "0 data" not in html
     response = pusat_client.get(_url("51"), {"tahun": YEAR})  # no allocation at all
     assert "Belum ada alokasi anggaran provinsi ini untuk tahun tersebut." in response.content.decode()

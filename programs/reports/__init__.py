@@ -41,7 +41,7 @@ from .province import (
     province_activities,
 )
 from .quarterly import Quarterly, as_at, quarterly_report
-from .recap import Recap, national_recap, years_visible
+from .recap import Comparison, Recap, national_recap, province_against_nation, years_visible
 
 __all__ = [
     "COVID_PRODUCT_KEYS",
@@ -55,6 +55,7 @@ __all__ = [
     "SORT_KEYS",
     "STATUS_KEYS",
     "Capaian",
+    "Comparison",
     "Covid",
     "Figure",
     "Filters",
@@ -72,6 +73,7 @@ __all__ = [
     "percent",
     "physical_progress",
     "province_activities",
+    "province_against_nation",
     "quarterly_report",
     "years_visible",
 ]

@@ -8,6 +8,8 @@ by it: a 2020 refocusing of April lowered the pagu, and March's absorption is me
 March. Today's pagu (`Allocation.current_pagu`) stays the recap's "Pagu terkini". This module never writes.
 """
 
+from django.db.models import Count
+
 from ..models import BudgetRevision
 
 
@@ -34,3 +36,25 @@ def pagu_in_force(user, allocations, day):
     ):
         latest[allocation_id] = new_pagu  # ordered by date, then entry: the newest stays
     return {pk: latest.get(pk, pagu) for pk, pagu in pagus.items()}
+
+
+def national_pagu_in_force(allocations, day):
+    """The sum of the pagu in force on `day` of every allocation in `allocations` (an Allocation queryset),
+    by one aggregate query: the same rule as `in_force` (the newest revision dated by then, by date, then by
+    entry; else the DIPA's pagu). Only the sum leaves the database, never one allocation's pagu: the caller
+    may pass allocations the user does not see row by row (see `recap.national_average`)."""
+    from django.db.models import DecimalField, OuterRef, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    newest = (
+        BudgetRevision.objects.filter(allocation=OuterRef("pk"), revised_on__lte=day)
+        .order_by("-revised_on", "-pk")
+        .values("new_pagu")[:1]
+    )
+    field = DecimalField(max_digits=15, decimal_places=0)
+    summed = (
+        allocations.order_by()
+        .annotate(in_force=Coalesce(Subquery(newest, output_field=field), "pagu", output_field=field))
+        .aggregate(total=Sum("in_force"), n=Count("pk"))
+    )
+    return summed["total"], summed["n"]

@@ -24,7 +24,7 @@ from ..models import (
     ReviewStatus,
     Tally,
 )
-from ..numbers import HUNDRED, absorption_pct, percent  # noqa: F401 - reports.percent: the selectors' API
+from ..numbers import HUNDRED, absorption_pct, decimal_text, percent  # noqa: F401 - reports.percent: the selectors' API
 from ..periods import MONTHS, QUARTER_BENCHMARKS, end_of_day, quarter_end  # noqa: F401
 from .capaian import month_end
 from .figures import (
@@ -40,7 +40,7 @@ from .figures import (
     Figure,
 )
 from .filters import Filters
-from .pagu import pagu_in_force
+from .pagu import national_pagu_in_force, pagu_in_force
 
 
 def _row(province):
@@ -326,4 +326,105 @@ def years_visible(user):
     """The fiscal years with an allocation the user may see, newest first."""
     return list(
         Allocation.objects.visible_to(user).order_by("-year").values_list("year", flat=True).distinct()
+    )
+
+
+# --- A province against the nation: the recap of those who see one province --------------------------------
+
+
+@dataclass
+class Comparison:
+    """One province's absorption as of a month beside the national average and the benchmark.
+
+    The national average is the absorption of every province together (their realisation to the month over
+    their pagu in force at its end, as the ministry's totals row divides): a figure of the whole programme,
+    never another province's row.
+    """
+
+    year: int
+    month: int
+    province: dict  # the province's recap row as of the month
+    national_realised: Decimal | None
+    national_pagu: Decimal | None
+    national_pct: Decimal | None
+    #: how many allocations (provinces) of the year the average covers
+    provinces: int
+    #: how many months of realisation (all provinces) were recorded to the month: none, no data
+    recorded: int
+    benchmark_pct: Decimal
+
+    @property
+    def standing(self):
+        return benchmarks.BY_KEY[self.province["standing"]]
+
+    @property
+    def gap_pct(self):
+        return self.province["gap_pct"]
+
+    @property
+    def national_standing(self):
+        return benchmarks.standing(self.national_pct, self.benchmark_pct, recorded=self.recorded > 0)
+
+    @property
+    def national_gap_pct(self):
+        return benchmarks.gap(self.national_pct, self.benchmark_pct)
+
+    @property
+    def gap_to_national(self):
+        """The province's absorption minus the national average, in points (None if either is unknown)."""
+        if self.standing is benchmarks.NO_DATA or self.national_pct is None:
+            return None
+        return benchmarks.gap(self.province["absorption_pct"], self.national_pct)
+
+    @property
+    def distance_to_national(self):
+        """The gap to the national average without its sign, in words' digits ("3,20"), for the sentence."""
+        gap = self.gap_to_national
+        return None if gap is None else decimal_text(abs(gap), 2)
+
+    @property
+    def above_national(self):
+        gap = self.gap_to_national
+        return None if gap is None else gap >= 0
+
+
+@replica_reads()
+def national_average(user, filters, month):
+    """(realised, pagu in force, absorption %, allocations counted, months recorded) of every province
+    together, as of the end of `month`: two aggregate queries whatever the number of provinces.
+
+    The one read of the recap that does not start from `visible_to(user)`: it returns sums only, which every
+    reader of a province may set their province against (`access.may_read`); it never returns a row of
+    another province. The same filters as the recap's money: the fund type narrows the provinces, "verified
+    only" the months."""
+    if not access.may_read(user):
+        return None, None, None, 0, 0
+    allocations = Allocation.objects.filter(year=filters.year)
+    if filters.fund_type:
+        allocations = allocations.filter(fund_type=filters.fund_type)
+    pagu, counted = national_pagu_in_force(allocations, month_end(filters.year, month))
+    realisations = Realisation.objects.filter(allocation__in=allocations.values("pk"), month__lte=month)
+    if filters.verified_only:
+        realisations = realisations.filter(review_status=ReviewStatus.VERIFIED)
+    summed = realisations.order_by().aggregate(total=Sum("amount"), n=Count("pk"))
+    realised, pagu = summed["total"] or Decimal(0), pagu or Decimal(0)
+    return realised, pagu, absorption_pct(realised, pagu) if counted else None, counted, summed["n"]
+
+
+def province_against_nation(user, recap):
+    """The Comparison of the one province a recap as of a month holds (None for a recap of several
+    provinces, or of none, or not as of a month)."""
+    if recap.month is None or len(recap.rows) != 1:
+        return None
+    realised, pagu, pct, counted, recorded = national_average(user, recap.filters, recap.month)
+    return Comparison(
+        year=recap.filters.year,
+        month=recap.month,
+        province=recap.rows[0],
+        national_realised=realised,
+        national_pagu=pagu,
+        national_pct=pct,
+        provinces=counted,
+        recorded=recorded,
+        benchmark_pct=recap.benchmark_pct,
     )

@@ -4,7 +4,11 @@ A province's pages are found through the scoping mechanism (`provinces_visible_t
 report answers 404, so nobody learns what exists elsewhere.
 """
 
+import functools
+import json
+
 from django.contrib import messages
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -71,8 +75,136 @@ def _plain_row(row, figures):
     return {f.key: exports.plain(row[f.key], f.kind) for f in figures}
 
 
+def add_activity_url(user, year, province=None):
+    """The new-activity page when the user may add an activity of the year (of `province`): an allocation
+    open to them for entry, else None — asked only when a list is empty (one query, none for readers)."""
+    if not access.may_enter_data(user):
+        return None
+    allocations = access.allocations_open_for_entry(user).filter(year=year)
+    if province is not None:
+        allocations = allocations.filter(province=province)
+    return reverse("programs:activity_create") if allocations.exists() else None
+
+
 def _cells(row, figures):
     return [{"value": row[f.key], "kind": f.kind} for f in figures]
+
+
+# --- The map's colour classes -------------------------------------------------------------------------------
+
+MAP_GEOJSON = "maps/indonesia-provinces.geojson"
+#: The map's colour steps (static/css/app.css .map-c0 … .map-c4, lightest first).
+MAP_PALETTE = 5
+#: The figures the map colours by the benchmark's steps (programs/benchmarks.py), as static/js/reports.js's
+#: BY_STANDING: every other figure by its own classes (`map_classes`).
+BY_STEPS = ("absorption_pct", "gap_pct")
+
+
+@functools.cache
+def _map_shapes():
+    """{shape code: [province codes it draws]} of the map's boundaries (a shape of the source may draw
+    several provinces: Kalimantan Utara inside Kalimantan Timur, the Papua provinces since 2022)."""
+    path = finders.find(MAP_GEOJSON)
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as source:
+        features = json.load(source)["features"]
+    return {f["properties"]["code"]: list(f["properties"]["codes"]) for f in features}
+
+
+def _compact(value, kind):
+    """A value in short, Indonesian style, as the chart's axis writes it: "Rp 1,20 M", "350 jt", "22,8 %"."""
+    prefix = "Rp " if kind == "money" else ""
+    value = float(value)
+
+    def fixed(number, places):
+        text = f"{number:,.{places}f}"
+        return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+    if kind == "percent":
+        text = fixed(value, 1)
+        return (text[:-2] if text.endswith(",0") else text) + " %"
+    size = abs(value)
+    if size >= 1e12:
+        return f"{prefix}{fixed(value / 1e12, 2)} T"
+    if size >= 1e9:
+        return f"{prefix}{fixed(value / 1e9, 2)} M"
+    if size >= 1e6:
+        return f"{prefix}{fixed(value / 1e6, 0)} jt"
+    if size >= 1e3 and kind != "money":
+        return f"{fixed(value / 1e3, 0)} rb"
+    return prefix + fixed(value, 0)
+
+
+def map_classes(rows, figure):
+    """The map's colour classes of a figure (not the absorption and its gap, which the benchmark's steps
+    colour): {"classes": [{"css", "label"} or {"css", "low", "high"}], "shapes": {shape code: class index}}.
+    A count's class carries its whole bounds, which the script writes with the page's grouping (a count
+    such as 2.001 must not pass for a year in the page's source); money's its label, rounded as here.
+
+    At most five classes over the shapes' values (a shape's value: the sum over the provinces it draws):
+    whole ranges for counts, equal intervals for money; never two classes that read alike, so the legend
+    never repeats a range — one province, or every province alike, is one class named by its value."""
+    by_code = {r["province_code"]: r for r in rows}
+    values = {}
+    for shape, codes in _map_shapes().items():
+        present = [by_code[c][figure.key] for c in codes if c in by_code]
+        present = [v for v in present if v is not None]
+        if present:
+            values[shape] = float(sum(present))
+    if not values:
+        return {"classes": [], "shapes": {}}
+    low, high = min(values.values()), max(values.values())
+    if figure.kind == "int":
+        labels, shapes = _count_classes(values, int(low), int(high))
+    else:
+        labels, shapes = _range_classes(values, low, high, figure.kind)
+    last = len(labels) - 1
+
+    def css(n):
+        # The palette spread over the classes there are: one class takes the darkest.
+        return f"map-c{MAP_PALETTE - 1 if not last else round(n * (MAP_PALETTE - 1) / last)}"
+
+    return {"classes": [{"css": css(n), **own} for n, own in enumerate(labels)], "shapes": shapes}
+
+
+def _count_classes(values, low, high):
+    """Counts: whole, non-overlapping ranges (0 – 6, 7 – 13 … or 3 alone), at most five."""
+    width = -(-(high - low + 1) // MAP_PALETTE)  # rounded up: five ranges cover low..high
+    labels, start = [], low
+    while start <= high:
+        end = min(high, start + width - 1)
+        labels.append({"low": start, "high": end})
+        start = end + 1
+    return labels, {shape: (int(value) - low) // width for shape, value in values.items()}
+
+
+def _range_classes(values, low, high, kind):
+    """Money (and percentages): equal intervals, each named by its rounded bounds; a step that would read
+    as its neighbour joins it."""
+    steps = 1 if low == high else MAP_PALETTE
+    width = (high - low) / steps
+    bounds = [[low + width * i, high if i == steps - 1 else low + width * (i + 1)] for i in range(steps)]
+
+    def label(lower, upper):
+        a, b = _compact(lower, kind), _compact(upper, kind)
+        return a if a == b else f"{a} – {b}"
+
+    merged = []  # [[lower, upper, [step indices]]]
+    for i, (lower, upper) in enumerate(bounds):
+        if merged:
+            previous = label(merged[-1][0], merged[-1][1])
+            if previous in (label(lower, upper), label(merged[-1][0], upper)):
+                merged[-1][1] = upper
+                merged[-1][2].append(i)
+                continue
+        merged.append([lower, upper, [i]])
+    step_class = {i: n for n, group in enumerate(merged) for i in group[2]}
+    shapes = {
+        shape: step_class[0 if not width else min(steps - 1, int((value - low) // width))]
+        for shape, value in values.items()
+    }
+    return [{"label": label(g[0], g[1])} for g in merged], shapes
 
 
 # --- Index -------------------------------------------------------------------------------------------------
@@ -203,6 +335,18 @@ def national(request):
         # one home so that the script never redefines it.
         "steps": benchmarks.legend(),
     }
+    # Who sees one province (an operator, a Kepala Dinas, a regency operator, a province's viewer) gets it
+    # against the national average and the benchmark instead of a one-bar chart and a one-province map.
+    comparison = (
+        None
+        if access.sees_every_province(request.user)
+        else reports.province_against_nation(request.user, recap)
+    )
+    if comparison is None:
+        # The other figures' colour classes (absorption and its gap: the benchmark's steps above).
+        chart["classes"] = {f.key: map_classes(rows, f) for f in recap.figures if f.key not in BY_STEPS}
+    else:
+        chart["comparison"] = _comparison_chart(comparison)
     return render(
         request,
         "reports/national.html",
@@ -218,9 +362,50 @@ def national(request):
             "month_label": MONTHS[month - 1],
             "benchmark_pct": recap.benchmark_pct,
             "steps": [*benchmarks.STEPS, benchmarks.NO_DATA],
+            "comparison": comparison,
+            "empty": _recap_empty(request.user, recap, filters),
             "query": _query(request),
         },
     )
+
+
+def _recap_empty(user, recap, filters):
+    """What an empty recap says (None when it holds something): no allocation of the year yet (recorded by
+    the ministry), or allocations without any activity or realisation (the province's operators add them)."""
+    if filters.narrowed or filters.verified_only or not recap.rows:
+        return None  # a filter that matches nothing, or no province: the table says so
+    if not any(r["fund_type"] for r in recap.rows):
+        return {"allocation": False}
+    totals = recap.totals
+    if totals["activities"] or totals["realised"]:
+        return None
+    return {"allocation": True, "add_activity": add_activity_url(user, filters.year)}
+
+
+def _comparison_chart(comparison):
+    """The comparison's three bars for the script: the province, the national average, the benchmark."""
+    row = comparison.province
+    known = row["standing"] != "no_data"
+    return {
+        "bars": [
+            {
+                "label": row["province"],
+                "pct": exports.plain(row["absorption_pct"], "percent") if known else None,
+                "standing": row["standing"],
+            },
+            {
+                "label": str(_("Rata-rata nasional")),
+                "pct": exports.plain(comparison.national_pct, "percent"),
+                "standing": comparison.national_standing.key,
+            },
+            {
+                "label": str(_("Target s.d. %(m)s") % {"m": MONTHS[comparison.month - 1]}),
+                "pct": exports.plain(comparison.benchmark_pct, "percent"),
+                "standing": "benchmark",
+            },
+        ],
+        "title": str(_("Penyerapan (%)")),
+    }
 
 
 # --- Province report ---------------------------------------------------------------------------------------
@@ -339,6 +524,10 @@ def province_report(request, code):
             "page": page,
             "chart": chart,
             "quarters": [1, 2, 3, 4],
+            "unfiltered": not (filters.narrowed or filters.verified_only),
+            "add_activity": add_activity_url(user, filters.year, province)
+            if not len(page) and not (filters.narrowed or filters.verified_only)
+            else None,
             "query": _query(request),
         },
     )
@@ -484,6 +673,7 @@ def quarterly(request, code, quarter):
         return exports.respond(request, export, fmt)
     page = Paginator(report.activities.queryset, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("halaman"))
     page.object_list = report.activities.rows(page)
+    unfiltered = not (filters.narrowed or filters.verified_only)
     return render(
         request,
         "reports/quarterly.html",
@@ -500,6 +690,10 @@ def quarterly(request, code, quarter):
             "printed_at": timezone.localtime(),
             "signatory": _signatory(request.user, report.allocation, quarter),
             "with_forms": with_forms,
+            "unfiltered": unfiltered,
+            "add_activity": add_activity_url(request.user, filters.year, province)
+            if not page.object_list and unfiltered
+            else None,
             "query": _query(request),
             "forms_query": _query(request, verifikasi=None),
         },
@@ -806,6 +1000,9 @@ def covid(request):
             # Product type × recipient type (each row a product; the columns the recipients).
             "matrix": [{**p, "recipients": [p[k] for k in recipient_keys]} for p in report.by_product],
             "total_recipients": [report.totals[k] for k in recipient_keys],
+            "record_outputs": reverse("programs:activity_list") + f"?tahun={filters.year}"
+            if access.may_enter_data(request.user)
+            else None,
             "chart": chart,
             "query": _query(request),
         },

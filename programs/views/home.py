@@ -18,6 +18,7 @@ from ..forms import CapaianFilterForm
 from ..models import Activity, ActivityStatus, Allocation, Realisation, ReportPackage, ReviewStatus
 from ..periods import MONTHS, benchmark_for, benchmarks_text
 from ..reports.dashboard import default_dashboard_month, national_dashboard
+from ..reports.views import add_activity_url
 from ..workflow import Who
 
 # --- Home ------------------------------------------------------------------------------------------------
@@ -76,6 +77,7 @@ def home(request):
         access.may_report(user) or access.is_head_of_office(user)
     )
     reports_due = deadlines.for_home(user, year) if reports else None
+    counted = sum(by_status.values())
     return render(
         request,
         "programs/home.html",
@@ -86,6 +88,9 @@ def home(request):
             "benchmark": benchmark_for(year),
             "benchmarks": benchmarks_text(),
             "by_status": [(label, by_status.get(value, 0)) for value, label in ActivityStatus.choices],
+            # No activity in the year yet: what to do next (the new-activity page for who may add one).
+            "no_activities": not counted,
+            "add_activity": add_activity_url(user, year) if not counted else None,
             "returned": returned,
             "returned_realisations": returned_realisations,
             "drafts": drafts,

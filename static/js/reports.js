@@ -131,6 +131,40 @@
     show();
   }
 
+  /* One province's recap (who sees one province): its absorption beside the national average and the
+   * benchmark, three bars coloured by their standing (the page's table has the same figures). */
+  function comparison() {
+    var data = pageData("recap-data");
+    var canvas = document.getElementById("comparison-chart");
+    if (!data || !data.comparison || !canvas) return;
+    var bars = data.comparison.bars;
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: bars.map(function (b) { return b.label; }),
+        datasets: [{
+          label: data.comparison.title,
+          data: bars.map(function (b) { return b.pct; }),
+          backgroundColor: bars.map(function (b) { return b.standing === "benchmark" ? COLORS.grey : (STANDING[b.standing] || COLORS.blue); }),
+        }],
+      },
+      options: {
+        indexAxis: "y",
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: function (ctx) { return format(ctx.parsed.x, "percent"); } } },
+        },
+        scales: {
+          x: { beginAtZero: true, suggestedMax: 100, ticks: { callback: function (v) { return compact(v, "percent"); } } },
+          y: { ticks: { autoSkip: false } },
+        },
+      },
+    });
+  }
+
   /* The value a map shape shows: the sum over the provinces it draws (absorption from the summed money). */
   function shapeValue(codes, rowsByCode, figure, benchmarkPct) {
     var rows = codes.map(function (c) { return rowsByCode[c]; }).filter(Boolean);
@@ -149,19 +183,6 @@
     var sum = 0, any = false;
     rows.forEach(function (r) { if (r[figure.key] !== null && r[figure.key] !== undefined) { sum += r[figure.key]; any = true; } });
     return { value: any ? sum : null, names: names, rows: rows, absorption: absorption };
-  }
-
-  function classBreaks(values) {
-    var max = Math.max.apply(null, values.concat([0]));
-    var min = Math.min.apply(null, values.concat([max]));
-    var step = (max - min) / PALETTE.length;
-    return { min: min, max: max, step: step };
-  }
-
-  function classOf(value, breaks) {
-    if (value === null) return -1;
-    if (!breaks.step) return PALETTE.length - 1;
-    return Math.min(PALETTE.length - 1, Math.floor((value - breaks.min) / breaks.step));
   }
 
   /* The step of a gap to the benchmark (points), by the bounds programs/benchmarks.py sent. */
@@ -214,7 +235,13 @@
     var current = null;
     var legend = document.getElementById("recap-map-classes");
 
-    function paintLegend(figure, breaks, present) {
+    /* A figure's colour classes come with the page (programs/reports/views.py map_classes): ranges that
+     * read alike once rounded are one class, so the legend never repeats a range. */
+    function classesOf(figure) {
+      return (data.classes || {})[figure.key] || { classes: [], shapes: {} };
+    }
+
+    function paintLegend(figure) {
       if (!legend) return;
       legend.textContent = "";
       function item(css, text) {
@@ -234,11 +261,11 @@
         data.steps.forEach(function (step) {
           if (step.key !== "no_data") item(step.css, step.icon + " " + step.label);
         });
-      } else if (present) {
-        PALETTE.forEach(function (_color, i) {
-          var low = breaks.min + breaks.step * i;
-          var high = i === PALETTE.length - 1 ? breaks.max : breaks.min + breaks.step * (i + 1);
-          item("map-c" + i, compact(low, figure.kind) + " – " + compact(high, figure.kind));
+      } else {
+        classesOf(figure).classes.forEach(function (c) {
+          // A count's class comes as its whole bounds; money's as its label (rounded by the server).
+          var text = c.label !== undefined ? c.label : c.low === c.high ? integer.format(c.low) : integer.format(c.low) + " – " + integer.format(c.high);
+          item(c.css, text);
         });
       }
       var none = (data.steps || []).filter(function (step) { return step.key === "no_data"; })[0];
@@ -247,7 +274,7 @@
 
     /* The colour of a shape: by its standing for absorption and its gap, else on the figure's own scale;
      * hatched where there is no data (no allocation, no realisation recorded), never the scale's lightest. */
-    function fillOf(shape, figure, breaks) {
+    function fillOf(shape, figure) {
       if (BY_STANDING[figure.key] && data.steps) {
         var rows = shape.shown.rows;
         if (!rows.length || rows.every(function (r) { return r.standing === "no_data"; })) return HATCH;
@@ -258,21 +285,20 @@
         var step = stepOf(gap, data.steps);
         return step ? STANDING[step.key] : HATCH;
       }
-      var index = classOf(shape.shown.value, breaks);
-      return index < 0 ? HATCH : PALETTE[index];
+      var own = classesOf(figure);
+      var index = own.shapes[shape.feature.properties.code];
+      if (index === undefined || shape.shown.value === null) return HATCH;
+      return PALETTE[Number(own.classes[index].css.replace("map-c", ""))];
     }
 
     function paint(figure) {
       current = figure;
       if (!layer) return;
-      var values = [];
       layer.eachLayer(function (shape) {
         shape.shown = shapeValue(shape.feature.properties.codes, rowsByCode, figure, (data.benchmark || {}).pct);
-        if (shape.shown.value !== null) values.push(shape.shown.value);
       });
-      var breaks = classBreaks(values);
       layer.eachLayer(function (shape) {
-        shape.setStyle({ fillColor: fillOf(shape, figure, breaks) });
+        shape.setStyle({ fillColor: fillOf(shape, figure) });
         var tip = document.createElement("div");
         var name = document.createElement("strong");
         name.textContent = shape.shown.names.length ? shape.shown.names.join(" + ") : shape.feature.properties.source_name;
@@ -283,7 +309,7 @@
         shape.unbindTooltip();
         shape.bindTooltip(tip, { sticky: true });
       });
-      paintLegend(figure, breaks, values.length > 0);
+      paintLegend(figure);
     }
 
     fetch(element.dataset.geojson, { credentials: "same-origin" })
@@ -394,6 +420,7 @@
       Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
       resizeOnPrint();
       recap();
+      comparison();
       monthly();
       covid();
     }
