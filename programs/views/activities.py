@@ -225,6 +225,13 @@ def activity_detail(request, pk, forms=None):
     actions = workflow.available_actions(activity, user, closed_years=closed)
     # The rows a bulk action just wrote, marked once (the fragment of the redirect marks a single one).
     just_changed = set(request.session.pop(JUST_CHANGED, None) or [])
+    marked = {"participation": participations, "output": outputs, "participant": participants}
+    for prefix, rows in marked.items():
+        for row in rows:
+            row.just_changed = f"{prefix}-{row.pk}" in just_changed
+    for output in outputs:
+        for handover in output.handovers.all():
+            handover.just_changed = f"handover-{handover.pk}" in just_changed
     return render(
         request,
         "programs/activity_detail.html",
@@ -240,7 +247,6 @@ def activity_detail(request, pk, forms=None):
             "forms": forms,
             "events": events,
             "note_form": forms.get("note") or NoteForm(auto_id="review-%s"),
-            "just_changed": just_changed,
             "province_actions": [t for t in actions if t.who == Who.PROVINCE],
             "review_actions": [t for t in actions if t.who == Who.REVIEWER],
             "reviewer": access.may_review(user)
@@ -322,7 +328,11 @@ def participant_add(request, pk):
 def participant_edit(request, pk):
     participant = editable_part(request, Participant, pk, ["activity"])
     form = ParticipantForm(
-        request.POST or None, instance=participant, user=request.user, activity=participant.activity
+        request.POST or None,
+        instance=participant,
+        user=request.user,
+        activity=participant.activity,
+        auto_id=f"participant-{pk}-%s",
     )
     if request.method == "POST" and save_form(request, form):
         messages.success(request, _("Peserta perorangan diperbarui."))
@@ -352,7 +362,13 @@ def output_add(request, pk):
 
 def output_edit(request, pk):
     output = editable_part(request, Output, pk, ["activity"])
-    form = OutputForm(request.POST or None, instance=output, user=request.user, activity=output.activity)
+    form = OutputForm(
+        request.POST or None,
+        instance=output,
+        user=request.user,
+        activity=output.activity,
+        auto_id=f"output-{pk}-%s",
+    )
     if request.method == "POST" and save_form(request, form):
         messages.success(request, _("Hasil produksi diperbarui."))
         return redirect(at(output.activity, f"output-{output.pk}"))
@@ -392,7 +408,13 @@ def handover_add(request, pk):
 
 def handover_edit(request, pk):
     handover = editable_part(request, Handover, pk, ["activity", "output"])
-    form = HandoverForm(request.POST or None, instance=handover, user=request.user, output=handover.output)
+    form = HandoverForm(
+        request.POST or None,
+        instance=handover,
+        user=request.user,
+        output=handover.output,
+        auto_id=f"handover-edit-{pk}-%s",
+    )
     if request.method == "POST" and save_form(request, form):
         output = handover.output
         output.refresh_from_db(fields=["handed_over_total"])
