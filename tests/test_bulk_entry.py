@@ -223,9 +223,12 @@ def test_handovers_of_several_outputs_to_one_recipient_prefilled_with_what_is_le
 ):
     outputs = _with_outputs(activity, [3000, 300])
     make_handover(outputs[0], quantity=300)
-    html = _page(operator_client, activity)
+    # the grid loads when opened on the activity page (as the single handover forms do)
+    assert f'hx-get="{_url("handover_bulk", activity)}"' in _page(operator_client, activity)
+    html = operator_client.get(_url("handover_bulk", activity)).content.decode()
     assert 'value="2.700"' in _row(html, f"bulk-handover-row-{outputs[0].pk}")
     assert 'value="300"' in _row(html, f"bulk-handover-row-{outputs[1].pk}")
+    assert 'name="bast_number"' not in _page(operator_client, activity)  # not on the page until opened
     response = operator_client.post(
         _url("handover_bulk", activity), _handovers_post(outputs, ["2.000", "300"])
     )
@@ -273,7 +276,7 @@ def test_the_service_refuses_beyond_what_is_left_under_the_outputs_lock(operator
 def test_a_partner_chosen_as_recipient_gives_the_recipient_type(operator_client, activity):
     outputs = _with_outputs(activity, [100, 100])
     task_force = make_partner("51", kind=PartnerKind.GUGUS_TUGAS)
-    html = _page(operator_client, activity)
+    html = operator_client.get(_url("handover_bulk", activity)).content.decode()
     assert f'value="{task_force.pk}" data-recipient-type="gugus_tugas_provinsi"' in html
     data = _handovers_post(
         outputs, ["100", "100"], recipient=task_force.pk, recipient_name="", recipient_type=""

@@ -206,7 +206,7 @@ def activity_detail(request, pk, forms=None):
         forms.setdefault("attachment", AttachmentForm(activity=activity, user=user, **ATTACHMENT_IDS))
         forms.setdefault("bulk_firms", BulkFirmsForm(user=user, activity=activity))
         forms.setdefault("bulk_outputs", BulkOutputForm(activity=activity, participations=participations))
-        forms.setdefault("bulk_handovers", BulkHandoverForm(user=user, activity=activity, outputs=outputs))
+        # The handover grid loads when opened (handover_bulk's GET), as the single handover forms do.
         # A handover form only where one came back with errors; the others load when opened (handover_add).
         for output in outputs:
             output.handover_form = forms.get(("handover", output.pk))
@@ -252,6 +252,7 @@ def activity_detail(request, pk, forms=None):
             "reviewer": access.may_review(user)
             and access.year_open_for(user, activity.year, closed_years=closed),
             "attachments": _attachments_of(activity),
+            "outputs_left": sum(1 for o in outputs if o.remaining > 0),
         },
     )
 
@@ -508,7 +509,6 @@ def output_bulk(request, pk):
     return activity_detail(request, pk, forms={"bulk_outputs": form})
 
 
-@require_POST
 def handover_bulk(request, pk):
     activity = _editable_activity(request, pk)
     outputs = list(
@@ -517,7 +517,9 @@ def handover_bulk(request, pk):
         .select_related("participation__firm")
         .order_by("produced_on", "pk")
     )
-    form = BulkHandoverForm(request.POST, user=request.user, activity=activity, outputs=outputs)
+    form = BulkHandoverForm(request.POST or None, user=request.user, activity=activity, outputs=outputs)
+    if request.method != "POST":  # the grid alone, opened from the activity page (or without JavaScript)
+        return render(request, "programs/bulk_handover_page.html", {"activity": activity, "f": form})
     if form.is_valid():
         try:
             created, after = services.record_handovers(
