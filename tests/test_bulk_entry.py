@@ -403,3 +403,34 @@ def test_two_bulk_handovers_racing_never_hand_over_more_than_was_produced(operat
         output.refresh_from_db()
     assert [o.handed_over_total for o in outputs] == [300, 300]
     assert set(Handover.objects.values_list("bast_number", flat=True)) == {"BAST/TAB-1"}
+
+
+def test_every_action_on_the_page_returns_to_where_the_user_was(operator_client, activity):
+    base = activity.get_absolute_url()
+    firm = make_firm("51")
+    response = operator_client.post(_url("participation_add", activity), {"firm": firm.pk})
+    participation = Participation.objects.get(activity=activity, firm=firm)
+    assert response["Location"] == f"{base}#participation-{participation.pk}"
+    response = operator_client.post(
+        _url("output_add", activity),
+        {
+            "participation": participation.pk,
+            "product": "Masker kain",
+            "product_type": "masker",
+            "quantity": "3.000",
+            "unit": "pcs",
+            "produced_on": "01/07/2020",
+        },
+    )
+    output = Output.objects.get(participation=participation)
+    assert response["Location"] == f"{base}#output-{output.pk}" and output.quantity == 3000
+    response = operator_client.post(_url("participant_add", activity), {"name": "Siti", "sex": "P"})
+    participant = activity.participants.get()
+    assert response["Location"] == f"{base}#participant-{participant.pk}"
+    delete = reverse("programs:output_delete", args=[output.pk])
+    assert operator_client.post(delete, {"version": output.version})["Location"] == f"{base}#outputs"
+    delete = reverse("programs:participation_delete", args=[participation.pk])
+    assert operator_client.post(delete, {"version": 1})["Location"] == f"{base}#firms"
+    # a form refused comes back where it was sent from: its action carries the section
+    html = _page(operator_client, activity)
+    assert f'action="{_url("participant_add", activity)}#participants"' in html
