@@ -347,6 +347,7 @@ def test_the_activity_page_has_unique_ids_and_every_delete_asks_first(operator_c
     html = _page(operator_client, activity, "?cari_ikm=Konveksi")
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    assert "{#" not in html and "#}" not in html  # no template comment shown as text
     # the handover form loaded into the page (htmx) has ids of its own too
     slot = operator_client.get(reverse("programs:handover_add", args=[outputs[1].pk])).content.decode()
     assert f'id="handover-{outputs[1].pk}-quantity"' in slot
