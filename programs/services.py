@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import access, notices, packages, workflow
+from . import access, notices, numbers, packages, workflow
 from .models import (
     Achievement,
     Activity,
@@ -349,3 +349,151 @@ def delete_record(instance, *, actor, expected_version=None):
         instance.delete()
 
     retried(write)
+
+
+# --- Bulk entry on the activity page (issue 18) ----------------------------------------------------------
+# Many firms, outputs or handovers of one activity in one request: all or nothing, every row checked by its
+# model's rules (handovers again under the lock of their outputs), one history row per record stamped with
+# the acting user. The rows are inserted by programs/bulk.py; the database's triggers keep their copies and
+# totals.
+
+BULK_REASON = "Entri massal"
+
+
+class RowsRefused(Exception):
+    """A bulk write refused; nothing was written. `rows`: {row key: [messages]}; `shared`: {field: [messages]}
+    for the values filled once for every row (None: the form as a whole)."""
+
+    def __init__(self, rows=None, shared=None):
+        super().__init__("bulk write refused")
+        self.rows = rows or {}
+        self.shared = shared or {}
+
+
+def _editable_activity_or_refuse(activity, actor):
+    if not Activity.objects.editable_by(actor).filter(pk=activity.pk).exists():
+        raise PermissionDenied(_LOCKED)
+
+
+def _check_rows(instances, row_fields):
+    """full_clean() of every instance; their errors split into the row's (fields in `row_fields`) and the
+    shared fields' (each message once). Raises RowsRefused when any."""
+    rows, shared = {}, {}
+    for key, instance in instances.items():
+        try:
+            instance.full_clean(validate_unique=False)
+        except ValidationError as e:
+            for field, messages in e.message_dict.items():
+                target = rows.setdefault(key, []) if field in row_fields else shared.setdefault(field, [])
+                target.extend(m for m in messages if m not in target)
+    if rows or shared:
+        raise RowsRefused(rows, shared)
+
+
+def _insert(model, instances, actor):
+    from . import bulk
+
+    created = bulk.bulk_create_with_history(list(instances), model, user=actor, reason=BULK_REASON)
+    # The same scope decides where the rows landed (as save_edit's): outside it, everything is rolled back.
+    if model.objects.editable_by(actor).filter(pk__in=[o.pk for o in created]).count() != len(created):
+        raise PermissionDenied(_LOCKED)
+    return created
+
+
+def add_participations(*, activity, firms, actor, note=""):
+    """Add `firms` (of the activity's province, none of them in it yet) to an editable activity at once."""
+    from .models import Participation
+
+    def write():
+        _editable_activity_or_refuse(activity, actor)
+        taken = set(
+            Participation.objects.filter(activity=activity, firm__in=firms).values_list("firm_id", flat=True)
+        )
+        rows = {
+            firm.pk: Participation(
+                activity=activity, firm=firm, note=note, province_id=activity.province_id, year=activity.year
+            )
+            for firm in firms
+        }
+        refused = {
+            pk: [_("%(firm)s sudah tercatat sebagai peserta kegiatan ini.") % {"firm": rows[pk].firm}]
+            for pk in taken
+        }
+        if refused:
+            raise RowsRefused(refused)
+        _check_rows(rows, {"firm"})
+        return _insert(Participation, rows.values(), actor)
+
+    return retried(write)
+
+
+def record_outputs(*, activity, quantities, actor, **shared):
+    """One output per participation with a quantity: `quantities` = {participation: quantity}; `shared` the
+    values filled once (product, product_type, unit, produced_on, meets_standard)."""
+    from .models import Output
+
+    def write():
+        _editable_activity_or_refuse(activity, actor)
+        rows = {}
+        for participation, quantity in quantities.items():
+            if participation.activity_id != activity.pk:
+                raise PermissionDenied(_LOCKED)
+            rows[participation.pk] = Output(
+                participation=participation,
+                activity_id=activity.pk,
+                province_id=activity.province_id,
+                year=activity.year,
+                quantity=quantity,
+                **shared,
+            )
+        _check_rows(rows, {"quantity", "participation"})
+        return _insert(Output, rows.values(), actor)
+
+    return retried(write)
+
+
+def record_handovers(*, activity, quantities, actor, **shared):
+    """One handover per output with a quantity, to one recipient: `quantities` = {output pk: quantity};
+    `shared` the values filled once (recipient_type, recipient, recipient_name, handed_on, bast_number).
+
+    The outputs are locked first, in key order (as every handover's write does: TOTAL_PARENTS), and read
+    again under the lock: two bulk handovers at once never hand over more than was produced; the second
+    sees what the first left and is refused on the rows it no longer fits."""
+    from .models import Output
+
+    def write():
+        _editable_activity_or_refuse(activity, actor)
+        locked = {
+            o.pk: o
+            for o in Output.objects.select_for_update(of=("self",))
+            .filter(activity=activity, pk__in=list(quantities))
+            .order_by("pk")
+        }
+        if len(locked) != len(quantities):
+            raise PermissionDenied(_LOCKED)
+        rows, refused = {}, {}
+        for pk, quantity in quantities.items():
+            output = locked[pk]
+            if quantity > output.remaining:
+                refused[pk] = [
+                    _("Melebihi sisa hasil ini: tersisa %(n)s %(u)s.")
+                    % {"n": numbers.grouped(output.remaining), "u": output.unit}
+                ]
+            rows[pk] = Handover(
+                output=output,
+                activity_id=activity.pk,
+                province_id=output.province_id,
+                year=output.year,
+                product_type=output.product_type,
+                output_produced_on=output.produced_on,
+                quantity=quantity,
+                **shared,
+            )
+        if refused:
+            raise RowsRefused(refused)
+        _check_rows(rows, {"quantity", "output"})
+        created = _insert(Handover, rows.values(), actor)
+        # What is left of each output now (the triggers updated their totals): one query.
+        return created, Output.objects.in_bulk(sorted(locked))
+
+    return retried(write)

@@ -1,10 +1,11 @@
 """Every form of the app, one home each: `fields` (the number and date fields and the scoped bases),
-`workspace` (the operator's pages), `filters` (the list filters), `reports` (the report filters and the
-quarter's note), `achievements` (the capaian's month and the manual achievement), `imports` (the
-upload) and `plan` (the plan's RO rows). Import them from here.
+`workspace` (the operator's pages), `bulk` (the activity page's bulk entry), `filters` (the list filters),
+`reports` (the report filters and the quarter's note), `achievements` (the capaian's month and the manual
+achievement), `imports` (the upload) and `plan` (the plan's RO rows). Import them from here.
 """
 
 from .achievements import AchievementForm, CapaianFilterForm
+from .bulk import BulkFirmsForm, BulkHandoverForm, BulkOutputForm
 from .cashplan import CashPlanForm
 from .fields import (
     DATE_WIDGET,
@@ -42,6 +43,9 @@ __all__ = [
     "AllocationFilter",
     "AttachmentForm",
     "BudgetRevisionForm",
+    "BulkFirmsForm",
+    "BulkHandoverForm",
+    "BulkOutputForm",
     "CapaianFilterForm",
     "CashPlanForm",
     "FirmFilter",

@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from .. import access, exports, services, workflow
@@ -22,6 +24,9 @@ from ..forms import (
     ActivityFilter,
     ActivityForm,
     AttachmentForm,
+    BulkFirmsForm,
+    BulkHandoverForm,
+    BulkOutputForm,
     HandoverForm,
     NewFirmParticipationForm,
     NoteForm,
@@ -30,6 +35,7 @@ from ..forms import (
     ParticipationForm,
 )
 from ..models import Activity, Attachment, Firm, Handover, Output, Participant, Participation, ReviewEvent
+from ..numbers import grouped
 from ..reports import as_verified
 from ..workflow import Who
 from .common import (
@@ -122,6 +128,27 @@ def _editable_activity(request, pk):
     )
 
 
+PARTICIPANT_IDS = {"auto_id": "participant-%s"}
+NEW_FIRM_IDS = {"auto_id": "new-firm-%s"}
+ATTACHMENT_IDS = {"auto_id": "attachment-%s"}
+JUST_CHANGED = "just_changed"
+COLLIDED = _lazy("Data bertabrakan dengan perubahan lain yang baru saja disimpan. Periksa lalu simpan lagi.")
+
+
+def _handover_ids(output_pk):
+    return {"auto_id": f"handover-{output_pk}-%s"}
+
+
+def at(obj_or_activity, anchor):
+    """The activity page opened where the user was: `#anchor` (static/css/app.css marks it)."""
+    return f"{obj_or_activity.get_absolute_url()}#{anchor}"
+
+
+def mark_changed(request, ids):
+    """Rows the activity page marks (.just-changed) the next time it is shown."""
+    request.session[JUST_CHANGED] = list(ids)
+
+
 def activity_update(request, pk):
     activity = _editable_activity(request, pk)
     form = ActivityForm(request.POST or None, instance=activity, user=request.user)
@@ -171,10 +198,15 @@ def activity_detail(request, pk, forms=None):
             .order_by("name")[:20]
         )
     if editable:
-        forms.setdefault("participant", ParticipantForm(user=user, activity=activity))
+        # Each form its own element ids (auto_id): the page holds several forms with a "name" or a
+        # "quantity"; the single output form keeps Django's default ids.
+        forms.setdefault("participant", ParticipantForm(user=user, activity=activity, **PARTICIPANT_IDS))
         forms.setdefault("output", OutputForm(user=user, activity=activity))
-        forms.setdefault("new_firm", NewFirmParticipationForm(user=user, activity=activity))
-        forms.setdefault("attachment", AttachmentForm(activity=activity, user=user))
+        forms.setdefault("new_firm", NewFirmParticipationForm(user=user, activity=activity, **NEW_FIRM_IDS))
+        forms.setdefault("attachment", AttachmentForm(activity=activity, user=user, **ATTACHMENT_IDS))
+        forms.setdefault("bulk_firms", BulkFirmsForm(user=user, activity=activity))
+        forms.setdefault("bulk_outputs", BulkOutputForm(activity=activity, participations=participations))
+        # The handover grid loads when opened (handover_bulk's GET), as the single handover forms do.
         # A handover form only where one came back with errors; the others load when opened (handover_add).
         for output in outputs:
             output.handover_form = forms.get(("handover", output.pk))
@@ -191,6 +223,15 @@ def activity_detail(request, pk, forms=None):
         "handed_over": sum(o.handed_over_total for o in outputs),
     }
     actions = workflow.available_actions(activity, user, closed_years=closed)
+    # The rows a bulk action just wrote, marked once (the fragment of the redirect marks a single one).
+    just_changed = set(request.session.pop(JUST_CHANGED, None) or [])
+    marked = {"participation": participations, "output": outputs, "participant": participants}
+    for prefix, rows in marked.items():
+        for row in rows:
+            row.just_changed = f"{prefix}-{row.pk}" in just_changed
+    for output in outputs:
+        for handover in output.handovers.all():
+            handover.just_changed = f"handover-{handover.pk}" in just_changed
     return render(
         request,
         "programs/activity_detail.html",
@@ -205,12 +246,13 @@ def activity_detail(request, pk, forms=None):
             "firm_results": firm_results,
             "forms": forms,
             "events": events,
-            "note_form": forms.get("note") or NoteForm(),
+            "note_form": forms.get("note") or NoteForm(auto_id="review-%s"),
             "province_actions": [t for t in actions if t.who == Who.PROVINCE],
             "review_actions": [t for t in actions if t.who == Who.REVIEWER],
             "reviewer": access.may_review(user)
             and access.year_open_for(user, activity.year, closed_years=closed),
             "attachments": _attachments_of(activity),
+            "outputs_left": sum(1 for o in outputs if o.remaining > 0),
         },
     )
 
@@ -232,23 +274,22 @@ def participation_add(request, pk):
     form = ParticipationForm(request.POST, user=request.user, activity=activity)
     if save_form(request, form):
         messages.success(request, _("%(firm)s ditambahkan sebagai peserta.") % {"firm": form.instance.firm})
-        return redirect(activity)
+        return redirect(at(activity, f"participation-{form.instance.pk}"))
     messages.error(request, " ".join(m for msgs in form.errors.values() for m in msgs))
-    return redirect(activity)
+    return redirect(at(activity, "firms"))
 
 
 @require_POST
 def participation_new_firm(request, pk):
     activity = _editable_activity(request, pk)
-    form = NewFirmParticipationForm(request.POST, user=request.user, activity=activity)
+    form = NewFirmParticipationForm(request.POST, user=request.user, activity=activity, **NEW_FIRM_IDS)
     if form.is_valid():
+        added = Participation(activity=activity, note=form.cleaned_data["note"])
 
         def register():
             services.save_edit(form.instance, actor=request.user)
-            services.save_edit(
-                Participation(activity=activity, firm=form.instance, note=form.cleaned_data["note"]),
-                actor=request.user,
-            )
+            added.firm, added.pk, added._state.adding = form.instance, None, True
+            services.save_edit(added, actor=request.user)
 
         firm, adding, firm_pk = form.instance, form.instance._state.adding, form.instance.pk
 
@@ -263,7 +304,7 @@ def participation_new_firm(request, pk):
             collided(form)
         else:
             messages.success(request, _("IKM baru didaftarkan dan ditambahkan sebagai peserta."))
-            return redirect(activity)
+            return redirect(at(activity, f"participation-{added.pk}"))
     else:
         show_hidden_field_errors(form)
     return activity_detail(request, pk, forms={"new_firm": form})
@@ -272,27 +313,31 @@ def participation_new_firm(request, pk):
 @require_POST
 def participation_delete(request, pk):
     participation = editable_part(request, Participation, pk, ["activity"])
-    return delete_page(request, participation, participation.activity, _("Peserta IKM"))
+    return delete_page(request, participation, at(participation.activity, "firms"), _("Peserta IKM"))
 
 
 @require_POST
 def participant_add(request, pk):
     activity = _editable_activity(request, pk)
-    form = ParticipantForm(request.POST, user=request.user, activity=activity)
+    form = ParticipantForm(request.POST, user=request.user, activity=activity, **PARTICIPANT_IDS)
     if save_form(request, form):
         messages.success(request, _("Peserta perorangan ditambahkan."))
-        return redirect(activity)
+        return redirect(at(activity, f"participant-{form.instance.pk}"))
     return activity_detail(request, pk, forms={"participant": form})
 
 
 def participant_edit(request, pk):
     participant = editable_part(request, Participant, pk, ["activity"])
     form = ParticipantForm(
-        request.POST or None, instance=participant, user=request.user, activity=participant.activity
+        request.POST or None,
+        instance=participant,
+        user=request.user,
+        activity=participant.activity,
+        auto_id=f"participant-{pk}-%s",
     )
     if request.method == "POST" and save_form(request, form):
         messages.success(request, _("Peserta perorangan diperbarui."))
-        return redirect(participant.activity)
+        return redirect(at(participant.activity, f"participant-{participant.pk}"))
     return form_page(
         request, form, title=_("Ubah peserta perorangan"), back=participant.activity.get_absolute_url()
     )
@@ -301,7 +346,9 @@ def participant_edit(request, pk):
 @require_POST
 def participant_delete(request, pk):
     participant = editable_part(request, Participant, pk, ["activity"])
-    return delete_page(request, participant, participant.activity, _("Peserta perorangan"))
+    return delete_page(
+        request, participant, at(participant.activity, "participants"), _("Peserta perorangan")
+    )
 
 
 @require_POST
@@ -310,23 +357,35 @@ def output_add(request, pk):
     form = OutputForm(request.POST, user=request.user, activity=activity)
     if save_form(request, form):
         messages.success(request, _("Hasil produksi dicatat."))
-        return redirect(activity)
+        return redirect(at(activity, f"output-{form.instance.pk}"))
     return activity_detail(request, pk, forms={"output": form})
 
 
 def output_edit(request, pk):
     output = editable_part(request, Output, pk, ["activity"])
-    form = OutputForm(request.POST or None, instance=output, user=request.user, activity=output.activity)
+    form = OutputForm(
+        request.POST or None,
+        instance=output,
+        user=request.user,
+        activity=output.activity,
+        auto_id=f"output-{pk}-%s",
+    )
     if request.method == "POST" and save_form(request, form):
         messages.success(request, _("Hasil produksi diperbarui."))
-        return redirect(output.activity)
+        return redirect(at(output.activity, f"output-{output.pk}"))
     return form_page(request, form, title=_("Ubah hasil produksi"), back=output.activity.get_absolute_url())
 
 
 @require_POST
 def output_delete(request, pk):
     output = editable_part(request, Output, pk, ["activity"])
-    return delete_page(request, output, output.activity, _("Hasil produksi"))
+    return delete_page(
+        request,
+        output,
+        at(output.activity, "outputs"),
+        _("Hasil produksi"),
+        kept_at=at(output.activity, f"output-{output.pk}"),
+    )
 
 
 def handover_add(request, pk):
@@ -334,32 +393,158 @@ def handover_add(request, pk):
     if request.method != "POST":  # the form alone, opened from the activity page (or without JavaScript)
         return form_page(
             request,
-            HandoverForm(user=request.user, output=output),
+            HandoverForm(user=request.user, output=output, **_handover_ids(output.pk)),
             title=_("Catat penyerahan: %(o)s") % {"o": output},
             back=output.activity.get_absolute_url(),
             form_class="handover-form narrow-form",
             submit_label=_("Simpan penyerahan"),
         )
-    form = HandoverForm(request.POST, user=request.user, output=output)
+    form = HandoverForm(request.POST, user=request.user, output=output, **_handover_ids(output.pk))
     if save_form(request, form):
-        messages.success(request, _("Penyerahan dicatat."))
-        return redirect(output.activity)
+        output.refresh_from_db(fields=["handed_over_total"])
+        messages.success(request, _handed_over_message(form.instance.quantity, output))
+        return redirect(at(output.activity, f"handover-{form.instance.pk}"))
     return activity_detail(request, output.activity_id, forms={("handover", output.pk): form})
 
 
 def handover_edit(request, pk):
     handover = editable_part(request, Handover, pk, ["activity", "output"])
-    form = HandoverForm(request.POST or None, instance=handover, user=request.user, output=handover.output)
+    form = HandoverForm(
+        request.POST or None,
+        instance=handover,
+        user=request.user,
+        output=handover.output,
+        auto_id=f"handover-edit-{pk}-%s",
+    )
     if request.method == "POST" and save_form(request, form):
-        messages.success(request, _("Penyerahan diperbarui."))
-        return redirect(handover.activity)
+        output = handover.output
+        output.refresh_from_db(fields=["handed_over_total"])
+        messages.success(
+            request, _("Penyerahan diperbarui: %(n)s %(u)s, sisa %(r)s.") % _left(handover.quantity, output)
+        )
+        return redirect(at(handover.activity, f"handover-{handover.pk}"))
     return form_page(request, form, title=_("Ubah penyerahan"), back=handover.activity.get_absolute_url())
 
 
 @require_POST
 def handover_delete(request, pk):
     handover = editable_part(request, Handover, pk, ["activity"])
-    return delete_page(request, handover, handover.activity, _("Penyerahan"))
+    back = at(handover.activity, f"output-{handover.output_id}")
+    return delete_page(
+        request, handover, back, _("Penyerahan"), kept_at=at(handover.activity, f"handover-{pk}")
+    )
+
+
+def _left(quantity, output):
+    return {"n": grouped(quantity), "u": output.unit, "r": grouped(output.remaining)}
+
+
+def _handed_over_message(quantity, output):
+    """ "Penyerahan dicatat: 300 pcs, sisa 2.700." """
+    return _("Penyerahan dicatat: %(n)s %(u)s, sisa %(r)s.") % _left(quantity, output)
+
+
+# --- Bulk entry: many firms, outputs or handovers at once (programs/forms/bulk.py) ---
+
+
+@require_POST
+def participation_bulk(request, pk):
+    activity = _editable_activity(request, pk)
+    form = BulkFirmsForm(request.POST, user=request.user, activity=activity)
+    if form.is_valid():
+        try:
+            created = services.add_participations(
+                activity=activity, firms=form.chosen, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except services.RowsRefused as e:
+            refused = [m for texts in e.rows.values() for m in texts]
+            refused += [m for texts in e.shared.values() for m in texts]
+            form.add_error("nibs", refused)
+        except IntegrityError:  # a firm added from another tab meanwhile: nothing was saved
+            form.add_error("nibs", COLLIDED)
+        else:
+            count = len(created)
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)s IKM ditambahkan sebagai peserta.", "%(n)s IKM ditambahkan sebagai peserta.", count
+                )
+                % {"n": grouped(count)},
+            )
+            mark_changed(request, (f"participation-{p.pk}" for p in created))
+            return redirect(at(activity, "firms"))
+    return activity_detail(request, pk, forms={"bulk_firms": form})
+
+
+@require_POST
+def output_bulk(request, pk):
+    activity = _editable_activity(request, pk)
+    participations = list(
+        Participation.objects.editable_by(request.user)
+        .filter(activity=activity)
+        .select_related("firm")
+        .order_by("firm__name")
+    )
+    form = BulkOutputForm(request.POST, activity=activity, participations=participations)
+    if form.is_valid():
+        by_pk = {p.pk: p for p in participations}
+        try:
+            created = services.record_outputs(
+                activity=activity,
+                quantities={by_pk[key]: quantity for key, quantity in form.quantities().items()},
+                actor=request.user,
+                **form.shared(),
+            )
+        except services.RowsRefused as e:
+            form.refuse(e)
+        else:
+            unit = form.cleaned_data["unit"]
+            messages.success(
+                request,
+                _("Hasil produksi %(count)s IKM dicatat: %(n)s %(u)s.")
+                % {"count": len(created), "n": grouped(sum(o.quantity for o in created)), "u": unit},
+            )
+            mark_changed(request, (f"output-{o.pk}" for o in created))
+            return redirect(at(activity, "outputs"))
+    return activity_detail(request, pk, forms={"bulk_outputs": form})
+
+
+def handover_bulk(request, pk):
+    activity = _editable_activity(request, pk)
+    outputs = list(
+        Output.objects.editable_by(request.user)
+        .filter(activity=activity)
+        .select_related("participation__firm")
+        .order_by("produced_on", "pk")
+    )
+    form = BulkHandoverForm(request.POST or None, user=request.user, activity=activity, outputs=outputs)
+    if request.method != "POST":  # the grid alone, opened from the activity page (or without JavaScript)
+        return render(request, "programs/bulk_handover_page.html", {"activity": activity, "f": form})
+    if form.is_valid():
+        try:
+            created, after = services.record_handovers(
+                activity=activity, quantities=form.quantities(), actor=request.user, **form.shared()
+            )
+        except services.RowsRefused as e:
+            form.refuse(e)
+        else:
+            by_unit = {}
+            for handover in created:
+                output = after[handover.output_id]
+                handed, left = by_unit.get(output.unit, (0, 0))
+                by_unit[output.unit] = (handed + handover.quantity, left + output.remaining)
+            parts = [
+                _("%(n)s %(u)s, sisa %(r)s") % {"n": grouped(n), "u": unit, "r": grouped(r)}
+                for unit, (n, r) in by_unit.items()
+            ]
+            messages.success(
+                request,
+                _("Penyerahan dicatat untuk %(count)s hasil produksi: %(parts)s.")
+                % {"count": len(created), "parts": "; ".join(parts)},
+            )
+            mark_changed(request, (f"handover-{h.pk}" for h in created))
+            return redirect(at(activity, "outputs"))
+    return activity_detail(request, pk, forms={"bulk_handovers": form})
 
 
 # --- Evidence files ---
@@ -375,7 +560,7 @@ def _activity_taking_attachments(request, pk):
 @require_POST
 def attachment_add(request, pk):
     activity = _activity_taking_attachments(request, pk)
-    form = AttachmentForm(request.POST, request.FILES, activity=activity, user=request.user)
+    form = AttachmentForm(request.POST, request.FILES, activity=activity, user=request.user, **ATTACHMENT_IDS)
     if form.is_valid():
         try:
             services.save_edit(form.instance, actor=request.user)
@@ -385,7 +570,7 @@ def attachment_add(request, pk):
             messages.success(
                 request, _("Lampiran %(name)s diunggah.") % {"name": form.instance.original_name}
             )
-            return redirect(f"{activity.get_absolute_url()}#attachments")
+            return redirect(at(activity, f"attachment-{form.instance.pk}"))
     return activity_detail(request, pk, forms={"attachment": form})
 
 
@@ -423,4 +608,4 @@ def attachment_delete(request, pk):
     # The file goes with the record once the delete is committed (programs/evidence.py).
     services.delete_record(attachment, actor=request.user)
     messages.success(request, _("Lampiran dihapus."))
-    return redirect(f"{attachment.activity.get_absolute_url()}#attachments")
+    return redirect(at(attachment.activity, "attachments"))
