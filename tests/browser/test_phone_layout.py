@@ -1,5 +1,5 @@
 """Every page of every role on a phone (390 × 844): nothing scrolls sideways, the main controls are big
-enough to tap, and the navigation bar of a laptop (1366 px) stays one line high.
+enough to tap, no id is used twice, and the navigation bar of a laptop (1366 px) stays one line high.
 
 The pages are the project's URL conf: every named URL is either a page here (how to build it for the world
 of tests/test_access_matrix.py) or in NOT_PAGES with the reason, so a new URL fails
@@ -236,6 +236,11 @@ WIDEST = """(limit) => {
     + [...el.classList].map((c) => '.' + c).join('')
     + ' ' + Math.round(el.getBoundingClientRect().right) + 'px');
 }"""
+DUPLICATE_IDS = """() => {
+  const seen = new Set(), twice = new Set();
+  for (const el of document.querySelectorAll('[id]')) (seen.has(el.id) ? twice : seen).add(el.id);
+  return [...twice];
+}"""
 # The main controls a finger hits: buttons, fields, the menu's toggler and links, pagination.
 SMALL_TARGETS = """(tap) => {
   const sel = 'main .btn, main .form-control, main .form-select, .navbar-toggler, .navbar .nav-link, '
@@ -274,6 +279,9 @@ def check_phone(page, role, slug, url, problems):
     if width > PHONE["width"]:
         wide = page.evaluate(WIDEST, PHONE["width"])
         problems.append(f"{role} {slug} ({url}): scrollWidth {width} px > 390; widest: {wide}")
+    duplicates = page.evaluate(DUPLICATE_IDS)
+    if duplicates:
+        problems.append(f"{role} {slug} ({url}): duplicate ids {duplicates}")
     small = page.evaluate(SMALL_TARGETS, TAP)
     if small:
         problems.append(f"{role} {slug} ({url}): tap targets under 44 px: {small}")
