@@ -15,6 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
@@ -94,7 +95,10 @@ def qr_svg(data):
     """The QR code as inline SVG markup (no data: URI, no script: fits the Content Security Policy)."""
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, border=2)
     svg = image.to_string(encoding="unicode")
-    svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"', '<svg class="qr-code" role="img"', svg)
+    # named for a screen reader, which cannot read the picture (the key is also shown as text)
+    label = escape(_("Kode QR untuk aplikasi autentikator"))
+    head = f'<svg class="qr-code" role="img" aria-label="{label}"'
+    svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"', head, svg)
     # Accepted: our own markup from the QR generator, whose only input (the otpauth URL) is drawn as modules,
     # never copied into the markup.
     return mark_safe(svg)  # noqa: S308  # nosec B308, B703
