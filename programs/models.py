@@ -56,6 +56,11 @@ PHONE_VALIDATOR = RegexValidator(
     _("Nomor telepon hanya berisi angka, spasi atau tanda hubung, mis. 0812-3456-7890."),
 )
 NON_NEGATIVE_MONEY = MinValueValidator(Decimal(0), _("Jumlah uang tidak boleh negatif."))
+#: An activity's budget, on the model field and the form's Rupiah field alike.
+BUDGET_HELP = _(
+    "Anggaran kegiatan ini dari pagu alokasi, dalam Rupiah tanpa sen (mis. 150.000.000); "
+    "realisasi belanja dicatat per bulan pada alokasi."
+)
 POSITIVE_QUANTITY = MinValueValidator(1, _("Jumlah harus bilangan bulat positif (minimal 1)."))
 
 
@@ -336,7 +341,12 @@ class Allocation(Tracked):
         Province, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("provinsi")
     )
     year = models.PositiveSmallIntegerField(_("tahun anggaran"), validators=YEAR_VALIDATORS)
-    pagu = models.DecimalField(_("pagu awal (Rp)"), validators=[NON_NEGATIVE_MONEY], **MONEY)
+    pagu = models.DecimalField(
+        _("pagu awal (Rp)"),
+        validators=[NON_NEGATIVE_MONEY],
+        help_text=_("Pagu menurut DIPA awal; revisi dicatat terpisah sebagai revisi anggaran."),
+        **MONEY,
+    )
     current_pagu = models.DecimalField(_("pagu terkini (Rp)"), editable=False, **MONEY)
     realised_total = models.DecimalField(_("realisasi kumulatif (Rp)"), default=0, editable=False, **MONEY)
     dipa_number = models.CharField(_("nomor DIPA"), max_length=100)
@@ -347,7 +357,11 @@ class Allocation(Tracked):
         choices=FundType.choices,
         blank=True,
         default="",  # save() takes the year's regime (fund_type_for) when none is given
-        help_text=_("Dekonsentrasi (DK) sampai 2023; tugas pembantuan (TP) mulai tahun anggaran 2024."),
+        help_text=_(
+            "Dekonsentrasi (DK): dana dilimpahkan ke gubernur untuk urusan kementerian; "
+            "tugas pembantuan (TP): tugas yang ditugaskan ke daerah. "
+            "DK sampai 2023; TP mulai tahun anggaran 2024."
+        ),
     )
 
     objects = AllocationQuerySet.as_manager()
@@ -857,10 +871,35 @@ class Activity(CopiesFromParent, Reviewable, Tracked):
     description = models.TextField(
         _("uraian"), blank=True, help_text=_("Mis. materi, protokol kesehatan, mitra.")
     )
-    kind = models.CharField(_("jenis kegiatan"), max_length=20, choices=ActivityKind.choices)
-    purpose = models.CharField(_("tujuan"), max_length=20, choices=ActivityPurpose.choices)
-    sector = models.CharField(_("sektor"), max_length=20, choices=Sector.choices)
-    covid_response = models.BooleanField(_("penanganan dampak Covid-19"), default=False)
+    kind = models.CharField(
+        _("jenis kegiatan"),
+        max_length=20,
+        choices=ActivityKind.choices,
+        help_text=_(
+            "Bimtek: pelatihan teknis; pendampingan: bimbingan di tempat usaha; penumbuhan wirausaha baru: "
+            "mencetak wirausaha industri baru; fasilitasi: bantuan sertifikasi, mesin/peralatan atau pasar."
+        ),
+    )
+    purpose = models.CharField(
+        _("tujuan"),
+        max_length=20,
+        choices=ActivityPurpose.choices,
+        help_text=_(
+            "Penumbuhan: menumbuhkan IKM atau wirausaha baru; pengembangan: meningkatkan IKM yang sudah ada; "
+            "penyebaran: menyebarkan industri ke daerah yang belum banyak IKM-nya."
+        ),
+    )
+    sector = models.CharField(
+        _("sektor"),
+        max_length=20,
+        choices=Sector.choices,
+        help_text=_("Sektor IKM sasaran; IKM baru yang didaftarkan di kegiatan ini memakai sektor ini."),
+    )
+    covid_response = models.BooleanField(
+        _("penanganan dampak Covid-19"),
+        default=False,
+        help_text=_("Centang bila kegiatan untuk IKM terdampak Covid-19 (masuk laporan Covid-19)."),
+    )
     regency = models.ForeignKey(
         Regency,
         on_delete=models.PROTECT,
@@ -869,20 +908,54 @@ class Activity(CopiesFromParent, Reviewable, Tracked):
         related_name="activities",
         verbose_name=_("kabupaten/kota"),
     )
-    mode = models.CharField(_("metode pelaksanaan"), max_length=10, choices=DeliveryMode.choices)
+    mode = models.CharField(
+        _("metode pelaksanaan"),
+        max_length=10,
+        choices=DeliveryMode.choices,
+        help_text=_(
+            "Daring: secara online; luring: tatap muka; kombinasi: sebagian daring, sebagian luring."
+        ),
+    )
     planned_start = models.DateField(_("rencana mulai"))
     planned_end = models.DateField(_("rencana selesai"))
-    actual_start = models.DateField(_("realisasi mulai"), null=True, blank=True)
-    actual_end = models.DateField(_("realisasi selesai"), null=True, blank=True)
+    actual_start = models.DateField(
+        _("realisasi mulai"),
+        null=True,
+        blank=True,
+        help_text=_("Tanggal kegiatan benar-benar dimulai; wajib bila status selesai."),
+    )
+    actual_end = models.DateField(
+        _("realisasi selesai"),
+        null=True,
+        blank=True,
+        help_text=_("Tanggal kegiatan benar-benar selesai; wajib bila status selesai."),
+    )
     status = models.CharField(
         _("status pelaksanaan"), max_length=10, choices=ActivityStatus.choices, default=ActivityStatus.PLANNED
     )
     status_reason = models.CharField(
         _("alasan penundaan/pembatalan"), max_length=250, blank=True, help_text=_("Mis. kebijakan PSBB.")
     )
-    budget = models.DecimalField(_("anggaran kegiatan (Rp)"), validators=[NON_NEGATIVE_MONEY], **MONEY)
-    target_participants = models.PositiveIntegerField(_("target peserta"), validators=[POSITIVE_QUANTITY])
-    actual_participants = models.PositiveIntegerField(_("realisasi peserta"), null=True, blank=True)
+    budget = models.DecimalField(
+        _("anggaran kegiatan (Rp)"),
+        validators=[NON_NEGATIVE_MONEY],
+        help_text=BUDGET_HELP,
+        **MONEY,
+    )
+    target_participants = models.PositiveIntegerField(
+        _("target peserta"),
+        validators=[POSITIVE_QUANTITY],
+        help_text=_(
+            "Jumlah orang yang direncanakan ikut (bukan jumlah IKM); "
+            "IKM yang ikut dicatat sebagai IKM peserta."
+        ),
+    )
+    actual_participants = models.PositiveIntegerField(
+        _("realisasi peserta"),
+        null=True,
+        blank=True,
+        help_text=_("Jumlah orang yang benar-benar hadir (bukan jumlah IKM); isi setelah kegiatan berjalan."),
+    )
     partners = models.ManyToManyField(Partner, blank=True, related_name="activities", verbose_name=_("mitra"))
     planned_output = models.ForeignKey(
         "PlanItem",
@@ -892,7 +965,10 @@ class Activity(CopiesFromParent, Reviewable, Tracked):
         related_name="activities",
         limit_choices_to={"level": "ro"},
         verbose_name=_("RO"),
-        help_text=_("Rincian output DIPA yang dicapai kegiatan ini; wajib bila tahunnya punya rencana."),
+        help_text=_(
+            "RO (rincian output) DIPA yang dicapai kegiatan ini, mis. 5807.QEA.001 IKM yang difasilitasi; "
+            "wajib bila tahunnya punya rencana."
+        ),
     )
 
     objects = ActivityQuerySet.as_manager()
@@ -1012,7 +1088,11 @@ class Participation(CopiesFromParent, Tracked):
         Activity, on_delete=models.CASCADE, related_name="participations", verbose_name=_("kegiatan")
     )
     firm = models.ForeignKey(
-        Firm, on_delete=models.PROTECT, related_name="participations", verbose_name=_("IKM")
+        Firm,
+        on_delete=models.PROTECT,
+        related_name="participations",
+        verbose_name=_("IKM"),
+        help_text=_("IKM (usaha) yang ikut kegiatan; orang yang ikut dicatat sebagai peserta perorangan."),
     )
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", editable=False)
     year = models.PositiveSmallIntegerField(editable=False)
@@ -1169,6 +1249,15 @@ UNITS_OF_PRODUCT_TYPE = {
 }
 
 
+def unit_fits_product_type():
+    """The condition "an output's unit is one of its product type's", built from UNITS_OF_PRODUCT_TYPE (the
+    one list): the database constraint output_unit_fits_product_type."""
+    condition = Q()
+    for product_type, units in UNITS_OF_PRODUCT_TYPE.items():
+        condition |= Q(product_type=product_type, unit__in=[str(u) for u in units])
+    return condition
+
+
 class Output(CopiesFromParent, Tracked):
     """What a participating firm produced in an activity."""
 
@@ -1179,13 +1268,46 @@ class Output(CopiesFromParent, Tracked):
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+", editable=False)
     year = models.PositiveSmallIntegerField(editable=False)
     product = models.CharField(_("produk"), max_length=200, help_text=_("Mis. masker kain 2 lapis."))
-    product_type = models.CharField(_("jenis produk"), max_length=15, choices=ProductType.choices)
-    quantity = models.PositiveIntegerField(_("jumlah diproduksi"), validators=[POSITIVE_QUANTITY])
-    unit = models.CharField(_("satuan"), max_length=10, choices=Unit.choices)
-    produced_on = models.DateField(_("tanggal produksi"))
-    meets_standard = models.BooleanField(_("memenuhi standar"), default=False)
+    product_type = models.CharField(
+        _("jenis produk"),
+        max_length=15,
+        choices=ProductType.choices,
+        help_text=_(
+            "Golongan produk untuk laporan Covid-19 (masker, face shield, baju hazmat, APD lain); "
+            "menentukan satuan yang boleh dipakai."
+        ),
+    )
+    quantity = models.PositiveIntegerField(
+        _("jumlah diproduksi"),
+        validators=[POSITIVE_QUANTITY],
+        help_text=_("Dalam satuan di bawah, mis. 3.000."),
+    )
+    unit = models.CharField(
+        _("satuan"),
+        max_length=10,
+        choices=Unit.choices,
+        help_text=_(
+            "Sesuai jenis produk: masker pcs/helai/buah, face shield pcs/buah, baju hazmat buah/set/pcs; "
+            "bila kosong dipakai satuan yang lazim."
+        ),
+    )
+    produced_on = models.DateField(
+        _("tanggal produksi"),
+        help_text=_("Di dalam tahun anggaran kegiatan; tidak setelah penyerahan pertama."),
+    )
+    meets_standard = models.BooleanField(
+        _("memenuhi standar"),
+        default=False,
+        help_text=_("Centang bila produk lolos standar yang disyaratkan (mis. standar kesehatan masker)."),
+    )
     ordered_quantity = models.PositiveIntegerField(
-        _("jumlah pesanan"), null=True, blank=True, validators=[POSITIVE_QUANTITY]
+        _("jumlah pesanan"),
+        null=True,
+        blank=True,
+        validators=[POSITIVE_QUANTITY],
+        help_text=_(
+            "Bila ada pembeli yang memesan (mis. Gugus Tugas): jumlah yang dipesan; isi juga pemesan."
+        ),
     )
     ordered_on = models.DateField(
         _("tanggal pesanan"),
@@ -1200,6 +1322,7 @@ class Output(CopiesFromParent, Tracked):
         blank=True,
         related_name="orders",
         verbose_name=_("pemesan"),
+        help_text=_("Mitra yang memesan produk ini; kosongkan bila tidak ada pesanan."),
     )
     handed_over_total = models.PositiveIntegerField(_("jumlah diserahkan"), default=0, editable=False)
 
@@ -1231,6 +1354,7 @@ class Output(CopiesFromParent, Tracked):
                 condition=Q(ordered_on__isnull=True) | Q(ordered_on__year=F("year"), buyer__isnull=False),
                 name="output_ordered_on_an_order_in_fiscal_year",
             ),
+            models.CheckConstraint(condition=unit_fits_product_type(), name="output_unit_fits_product_type"),
         ]
         # Covering (PostgreSQL): live output sums (a filtered recap or Covid-19 report) from the index alone.
         indexes = [
@@ -1257,6 +1381,14 @@ class Output(CopiesFromParent, Tracked):
             errors[field] = _("Pesanan harus mencantumkan jumlah pesanan dan pemesannya.")
         elif self.ordered_on is not None and self.buyer_id is None:
             errors["ordered_on"] = _("Tanggal pesanan hanya diisi bila ada pesanan (jumlah dan pemesan).")
+        if self.product_type in ProductType.values and self.unit:
+            units = Unit.of_product_type(self.product_type)
+            if self.unit not in units:
+                errors["unit"] = _("Satuan %(u)s tidak dipakai untuk %(t)s; pilih %(ok)s.") % {
+                    "u": self.unit,
+                    "t": ProductType(self.product_type).label.lower(),
+                    "ok": ", ".join(str(u.label) for u in units),
+                }
         handed_over = _as_stored(Output, self.pk, "handed_over_total") or 0
         if _is_number(self.quantity) and self.quantity < handed_over:
             errors["quantity"] = _(
@@ -1320,7 +1452,15 @@ class Handover(CopiesFromParent, Tracked):
         _("jenis produk"), max_length=15, choices=ProductType.choices, editable=False
     )
     output_produced_on = models.DateField(_("tanggal produksi"), editable=False)
-    recipient_type = models.CharField(_("jenis penerima"), max_length=25, choices=RecipientType.choices)
+    recipient_type = models.CharField(
+        _("jenis penerima"),
+        max_length=25,
+        choices=RecipientType.choices,
+        help_text=_(
+            "Golongan penerima untuk laporan; bila penerima mitra dipilih, jenisnya mengikuti mitra itu "
+            "(Gugus Tugas, fasilitas kesehatan). Masyarakat umum: tulis nama penerimanya."
+        ),
+    )
     recipient = models.ForeignKey(
         Partner,
         on_delete=models.PROTECT,
@@ -1328,13 +1468,26 @@ class Handover(CopiesFromParent, Tracked):
         blank=True,
         related_name="handovers_received",
         verbose_name=_("penerima (mitra)"),
+        help_text=_("Mitra terdaftar yang menerima (mis. Gugus Tugas Covid-19 provinsi)."),
     )
     recipient_name = models.CharField(
         _("nama penerima"), max_length=200, blank=True, help_text=_("Bila penerima bukan mitra terdaftar.")
     )
-    handed_on = models.DateField(_("tanggal penyerahan"))
-    quantity = models.PositiveIntegerField(_("jumlah diserahkan"), validators=[POSITIVE_QUANTITY])
-    bast_number = models.CharField(_("nomor BAST"), max_length=100)
+    handed_on = models.DateField(
+        _("tanggal penyerahan"), help_text=_("Tanggal pada BAST; tidak sebelum tanggal produksinya.")
+    )
+    quantity = models.PositiveIntegerField(
+        _("jumlah diserahkan"),
+        validators=[POSITIVE_QUANTITY],
+        help_text=_("Tidak melebihi sisa hasil produksi yang belum diserahkan."),
+    )
+    bast_number = models.CharField(
+        _("nomor BAST"),
+        max_length=100,
+        help_text=_(
+            "Nomor berita acara serah terima, bukti penyerahan; unggah juga pindaian BAST di bagian Lampiran."
+        ),
+    )
 
     objects = ActivityPartQuerySet.as_manager()
     history = HistoricalRecords()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import access, notices, numbers, packages, workflow
+from . import access, checklist, notices, numbers, packages, workflow
 from .models import (
     Achievement,
     Activity,
@@ -112,6 +112,9 @@ def transition(obj, *, actor, action, note=""):
                 changes.update(submitted_by=actor, approved_at=None, approved_by=None)
                 if current.kind == PackageKind.MONTHLY:
                     changes["cash_plan"] = packages.plan_in_force(current.allocation)
+            else:
+                # What the activity lacks, as its checklist page says it, under the row lock.
+                checklist.check_submittable(current)
         elif step.stamp == "approved":
             changes.update(approved_at=now, approved_by=actor)
         else:

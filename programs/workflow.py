@@ -100,6 +100,9 @@ class Transition:
     short: str = ""
     button_style: str = "btn-success"
     done: str = ""
+    #: The button leads first to a page of what the record still lacks (programs/checklist.py); the final
+    #: button is there, and the service refuses the action while an item of it refuses.
+    checklist: bool = False
 
     @property
     def label(self):
@@ -126,6 +129,7 @@ TRANSITIONS = {
         button=_("Ajukan untuk verifikasi"),
         short=_("Ajukan"),
         done=_("Diajukan untuk verifikasi."),
+        checklist=True,
     ),
     ReviewAction.PREPARE: Transition(
         action=ReviewAction.PREPARE,

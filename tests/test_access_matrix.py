@@ -234,6 +234,15 @@ CASES = [
     ("activity", "create", "get", _page("programs:activity_create"), None, C),
     ("activity", "update", "get", _page("programs:activity_update", "activity"), None, EA),
     ("activity", "submit", "post", _page("programs:activity_transition", "activity", "ajukan"), None, WA),
+    # the checklist before submitting (programs/checklist.py): for who may submit it
+    (
+        "activity",
+        "submit-checklist",
+        "get",
+        _page("programs:activity_transition", "activity", "ajukan"),
+        None,
+        EA,
+    ),
     ("activity", "history", "get", _history("kegiatan", "activity"), None, RA),
     ("activity", "admin", "get", _admin("activity"), None, A),
     # firms

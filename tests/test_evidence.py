@@ -13,6 +13,7 @@ from tests.factories import (
     make_firm,
     make_handover,
     make_output,
+    make_participant,
     make_participation,
 )
 
@@ -132,6 +133,7 @@ def test_no_upload_to_another_provinces_or_a_submitted_activity(client, operator
     client.force_login(operator)
     other = make_activity(make_allocation("63", 2020))
     assert _upload(client, other, "bast.pdf", PDF).status_code == 404
+    make_participant(activity)  # submittable: it has a participant (programs/checklist.py)
     services.submit(obj=activity, actor=operator)
     assert _upload(client, activity, "bast.pdf", PDF).status_code == 403
     assert not Attachment.objects.exists()

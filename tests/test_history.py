@@ -4,7 +4,14 @@ import pytest
 from django.urls import reverse
 
 from programs.models import Activity, Firm
-from tests.factories import make_activity, make_allocation, make_firm, make_output, make_participation
+from tests.factories import (
+    make_activity,
+    make_allocation,
+    make_firm,
+    make_output,
+    make_participant,
+    make_participation,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +76,7 @@ def test_history_page_is_404_outside_the_scope(client, operator, viewer):
 
 def test_workflow_transitions_appear_in_the_history_with_the_actor(client, operator):
     activity = make_activity(make_allocation("51", 2020))
+    make_participant(activity)  # submittable: it has a participant (programs/checklist.py)
     client.force_login(operator)
     client.post(reverse("programs:activity_transition", args=[activity.pk, "ajukan"]))
     record = Activity.history.filter(id=activity.pk).latest()

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from programs import notices, services
 from programs.models import EmailStatus, Notification, NotificationKind, PackageKind, ReportPackage
 from programs.workflow import TRANSITIONS, ReviewAction
-from tests.factories import make_activity, make_allocation, make_user
+from tests.factories import make_activity, make_allocation, make_participant, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,9 @@ DELIVER = "programs.tasks.deliver_notification"
 
 @pytest.fixture
 def activity(db):
-    return make_activity(make_allocation("51", 2020), title="Bimtek kemasan Gianyar")
+    activity = make_activity(make_allocation("51", 2020), title="Bimtek kemasan Gianyar")
+    make_participant(activity)  # submittable: it has a participant (programs/checklist.py)
+    return activity
 
 
 @pytest.fixture
@@ -105,6 +107,7 @@ def test_a_regency_activity_returned_tells_its_regency_operators_too(operator_b,
     banjarmasin = make_activity(allocation, regency=Regency.objects.get(code="63.71"))
     elsewhere = make_activity(allocation, regency=Regency.objects.get(code="63.72"))  # Kota Banjarbaru
     for activity in (banjarmasin, elsewhere):
+        make_participant(activity)  # submittable: it has a participant (programs/checklist.py)
         services.submit(obj=activity, actor=operator_b)
         services.return_for_correction(obj=activity, actor=pusat, note="Perbaiki")
     assert _recipients(link=banjarmasin.get_absolute_url()) == ["op-63", "op-63.71"]

@@ -22,7 +22,7 @@ from ikm_dekon.db_router import ReportReplicaRouter, replica_reads
 from ikm_dekon.logging import JsonFormatter
 from programs import services
 from programs.models import Activity, Allocation
-from tests.factories import PASSWORD, make_activity, make_allocation, make_firm
+from tests.factories import PASSWORD, make_activity, make_allocation, make_firm, make_participant
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -362,6 +362,7 @@ def test_refused_access_to_another_provinces_record_is_logged_with_who_and_where
 @pytest.mark.django_db
 def test_workflow_transitions_are_logged_with_user_province_and_object(operator, caplog):
     activity = make_activity(make_allocation("51", 2020))
+    make_participant(activity)  # submittable: it has a participant (programs/checklist.py)
     with caplog.at_level(logging.INFO, logger="ikm_dekon"):
         services.submit(obj=activity, actor=operator)
     entry = _json(next(r for r in caplog.records if r.name == "ikm_dekon.workflow"))

@@ -819,6 +819,10 @@ CONSTRAINT_CASES = {
     "output_order_has_buyer_and_quantity": lambda w: make_output(w.participation, ordered_quantity=100),
     "output_handed_over_within_produced": lambda w: make_handover(w.output, quantity=w.output.quantity + 1),
     "output_produced_in_fiscal_year": lambda w: make_output(w.participation, produced_on=D(2019, 12, 31)),
+    # a face shield is counted per piece, never per sheet (programs.models.UNITS_OF_PRODUCT_TYPE)
+    "output_unit_fits_product_type": lambda w: make_output(
+        w.participation, product_type="face_shield", unit="helai"
+    ),
     "output_ordered_on_an_order_in_fiscal_year": lambda w: make_output(
         w.participation, ordered_quantity=100, buyer=w.partner, ordered_on=D(2021, 1, 5)
     ),

@@ -85,9 +85,10 @@ def test_without_a_proxy_the_header_is_ignored(settings, operator):
 def submitted(operator):
     """Province A's operator, a draft activity of theirs, and the call that submits it."""
     from programs import services
-    from tests.factories import make_activity, make_allocation
+    from tests.factories import make_activity, make_allocation, make_firm, make_participation
 
     activity = make_activity(make_allocation("51"))
+    make_participation(activity, make_firm("51"))  # submittable: it has a participant (programs/checklist.py)
     return operator, activity, lambda: services.submit(obj=activity, actor=operator)
 
 

@@ -18,7 +18,7 @@ from django_tasks_db.models import DBTaskResult
 
 from programs import notices, services, tasks
 from programs.models import EmailStatus, Notification, NotificationKind
-from tests.factories import make_activity, make_allocation
+from tests.factories import make_activity, make_allocation, make_participant
 from tests.mail_backends import FailingTwice
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -54,6 +54,7 @@ def quick_retries(settings):
 def test_a_return_in_a_request_sends_no_mail_the_worker_sends_it_once(operator, pusat_client, settings):
     settings.SITE_URL = "https://ikm-dekon.example"
     activity = make_activity(make_allocation("51", 2020), title="Bimtek kemasan Gianyar")
+    make_participant(activity)  # submittable: it has a participant (programs/checklist.py)
     services.submit(obj=activity, actor=operator)
     response = pusat_client.post(
         reverse("programs:activity_transition", args=[activity.pk, "kembalikan"]),

@@ -12,6 +12,7 @@ from tests.factories import (
     make_allocation,
     make_firm,
     make_output,
+    make_participant,
     make_participation,
 )
 
@@ -20,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def activity(db):
-    return make_activity(make_allocation("51", 2020))
+    activity = make_activity(make_allocation("51", 2020))
+    make_participant(activity)  # submittable: it has a participant (programs/checklist.py)
+    return activity
 
 
 @pytest.fixture

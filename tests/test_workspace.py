@@ -622,6 +622,7 @@ def test_ministry_staff_see_every_province_and_the_queue(client, operator, pusat
 
     activity = make_activity(allocation, title="Kegiatan Bali diajukan")
     make_activity(make_allocation("63", 2020), title="Kegiatan Kalsel draf")
+    make_participant(activity)  # submittable: it has a participant (programs/checklist.py)
     services.submit(obj=activity, actor=operator)
     client.force_login(pusat)
     html = client.get(reverse("programs:activity_list")).content.decode()

@@ -3,6 +3,7 @@ module; every message is in Bahasa Indonesia; money and quantities accept Indone
 100.000): every model form derives from `fields.ModelForm`, whose quantity fields are `QuantityField`s.
 """
 
+import datetime
 import re
 from decimal import Decimal
 
@@ -10,12 +11,15 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..access import allocations_open_for_entry, own_regency, provinces_editable_by, regencies_for
 from ..cashplan import SPENDING_TYPES, UNSPLIT_TYPE, planned_outputs
 from ..evidence import MAX_EVIDENCE_BYTES
 from ..models import (
+    BUDGET_HELP,
+    UNITS_OF_PRODUCT_TYPE,
     Activity,
     Attachment,
     AttachmentKind,
@@ -29,7 +33,9 @@ from ..models import (
     PlanItem,
     PlanLevel,
     Realisation,
+    RecipientType,
     SpendingType,
+    Unit,
 )
 from ..numbers import indonesian_number, is_quantity, rupiah  # noqa: F401 - forms.is_quantity
 from ..periods import MONTH_CHOICES  # noqa: F401
@@ -38,6 +44,57 @@ from .fields import RupiahField, ScopedForm
 
 def _open_allocations(user):
     return allocations_open_for_entry(user).select_related("province").order_by("-year", "province__code")
+
+
+def current_allocation(allocations, today=None):
+    """The allocation a new activity starts on, of `allocations` (the open ones a user may use): of one
+    province only (else None: the user picks), the year containing today if it is open, else the latest open
+    year."""
+    if len({a.province_id for a in allocations}) != 1:
+        return None
+    today = today or timezone.localdate()
+    this_year = [a for a in allocations if a.year == today.year]
+    return this_year[0] if this_year else max(allocations, key=lambda a: a.year)
+
+
+def within_year(day, year):
+    """`day` moved into the fiscal year `year` (its first or last day when outside it)."""
+    return min(max(day, datetime.date(year, 1, 1)), datetime.date(year, 12, 31))
+
+
+class UnitSelect(forms.Select):
+    """The units of an output, each option naming the product types it fits (data-product-types), so that
+    static/js/forms.js shows only the units of the chosen product type."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value:
+            fits = [str(t) for t, units in UNITS_OF_PRODUCT_TYPE.items() if value in units]
+            option["attrs"]["data-product-types"] = " ".join(fits)
+        return option
+
+
+class ProductTypeSelect(forms.Select):
+    """The product types, each option naming its units, the usual first (data-units): static/js/forms.js
+    narrows the unit list and picks the usual unit when the product type changes."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value:
+            option["attrs"]["data-units"] = " ".join(str(u) for u in Unit.of_product_type(value))
+        return option
+
+
+class RecipientSelect(forms.Select):
+    """The recipient partners, each option naming the recipient type a handover to it has
+    (data-recipient-type, RecipientType.of_partner): static/js/forms.js sets the type when one is picked."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        partner = getattr(value, "instance", None)
+        if partner is not None:
+            option["attrs"]["data-recipient-type"] = RecipientType.of_partner(partner)
+        return option
 
 
 def _province_and_regency_choices(form):
@@ -55,7 +112,7 @@ def _province_and_regency_choices(form):
 
 
 class ActivityForm(ScopedForm):
-    budget = RupiahField(label=_("Anggaran kegiatan (Rp)"))
+    budget = RupiahField(label=_("Anggaran kegiatan (Rp)"), help_text=BUDGET_HELP)
 
     class Meta:
         model = Activity
@@ -97,8 +154,8 @@ class ActivityForm(ScopedForm):
             self.fields["partners"].queryset = self.fields["partners"].queryset.filter(
                 province_id=self.instance.province_id
             )
-        elif self.fields["allocation"].queryset.count() == 1:
-            self.fields["allocation"].initial = self.fields["allocation"].queryset.first()
+        else:
+            self._start_on_current_allocation()
         # The RO: of the allocations this user may link the activity to (its own allocation once saved).
         allocations = (
             [self.instance.allocation_id] if self.instance.pk else self.fields["allocation"].queryset
@@ -115,6 +172,22 @@ class ActivityForm(ScopedForm):
         self.fields["planned_output"].error_messages["invalid_choice"] = _(
             "RO ini bukan RO dari rencana alokasi yang dapat Anda pakai."
         )
+
+    def _start_on_current_allocation(self):
+        """A new activity starts on the province's current open allocation, its planned dates today (moved
+        into that year); the help text says how it was chosen."""
+        allocations = list(self.fields["allocation"].queryset)
+        current = current_allocation(allocations)
+        if current is None:
+            return
+        today = timezone.localdate()
+        self.fields["allocation"].initial = current.pk
+        self.fields["allocation"].help_text = _(
+            "Terpilih: alokasi tahun berjalan (%(y)s) bila masih terbuka, bila tidak tahun terbuka terakhir. "
+            "Tanggal kegiatan harus di dalam tahun anggaran alokasinya."
+        ) % {"y": today.year}
+        for field in ("planned_start", "planned_end"):
+            self.fields[field].initial = within_year(today, current.year)
 
     def clean(self):
         cleaned = super().clean()
@@ -203,6 +276,10 @@ class NewFirmParticipationForm(FirmForm):
         self.fields["regency"].queryset = self.fields["regency"].queryset.filter(
             Q(province_id=activity.province_id) | Q(former_province_id=activity.province_id)
         )
+        # A firm registered in place is most likely of the activity's regency and sector.
+        if activity.regency_id and self.fields["regency"].initial is None:
+            self.fields["regency"].initial = activity.regency_id
+        self.fields["sector"].initial = activity.sector
 
 
 class ParticipantForm(ActivityPartForm):
@@ -267,6 +344,31 @@ class OutputForm(ActivityPartForm):
         self.fields["buyer"].queryset = Partner.objects.choices_for(self.user).filter(
             province_id=self.activity.province_id
         )
+        self.fields["product_type"].widget = ProductTypeSelect(choices=self.fields["product_type"].choices)
+        self.fields["unit"].widget = UnitSelect(choices=self.fields["unit"].choices)
+        # Blank: the product type's usual unit (clean_unit); the browser preselects it (static/js/forms.js).
+        self.fields["unit"].required = False
+        if not self.instance.pk:
+            produced = produced_on_default(self.activity)
+            if produced is not None:
+                self.fields["produced_on"].initial = produced
+
+    def clean_unit(self):
+        unit = self.cleaned_data.get("unit")
+        product_type = self.cleaned_data.get("product_type")
+        if not unit and product_type:
+            return Unit.of_product_type(product_type)[0]
+        if not unit:
+            raise ValidationError(self.fields["unit"].error_messages["required"], code="required")
+        return unit
+
+
+def produced_on_default(activity, today=None):
+    """A new output's date: the activity's actual end, else its planned end, never after today; None when
+    that falls outside the activity's fiscal year (nothing produced yet)."""
+    today = today or timezone.localdate()
+    day = min(activity.actual_end or activity.planned_end, today)
+    return day if day.year == activity.year else None
 
 
 class HandoverForm(ScopedForm):
@@ -281,6 +383,27 @@ class HandoverForm(ScopedForm):
         self.fields["recipient"].queryset = Partner.objects.choices_for(self.user).filter(
             province_id=output.province_id
         )
+        self.fields["recipient"].widget = RecipientSelect(choices=self.fields["recipient"].choices)
+        self.fields["recipient"].widget.attrs["data-sets-recipient-type"] = "recipient_type"
+        # Blank with a partner chosen: the partner's type (clean_recipient_type).
+        self.fields["recipient_type"].required = False
+        if not self.instance.pk:
+            today = timezone.localdate()
+            if today.year == output.year and today >= output.produced_on:
+                self.fields["handed_on"].initial = today
+            if output.remaining > 0:
+                self.fields["quantity"].initial = output.remaining
+
+    def clean(self):
+        cleaned = super().clean()
+        partner = cleaned.get("recipient")
+        if not cleaned.get("recipient_type") and "recipient_type" not in self.errors:
+            if partner is not None:
+                cleaned["recipient_type"] = RecipientType.of_partner(partner)
+            elif "recipient" not in self.errors:
+                message = _("Pilih jenis penerima, atau pilih penerima mitra agar jenisnya terisi.")
+                self.add_error("recipient_type", message)
+        return cleaned
 
 
 class RealisationForm(ScopedForm):

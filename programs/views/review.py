@@ -7,9 +7,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
-from .. import access, packages, reports, services, workflow
+from .. import access, checklist, packages, reports, services, workflow
 from ..forms import NoteForm
 from ..models import Activity, ReportPackage
 from ..workflow import Flow, Who
@@ -40,15 +40,39 @@ def take_action(request, obj, slug):
     return None
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def activity_transition(request, pk, action):
+    """POST: take the action. GET (of an action with a checklist, the submit): what the activity still lacks,
+    each item linked to where it is fixed, and the final button only when nothing refuses."""
     activity = visible_activity(request, pk)
+    if request.method == "GET":
+        return _checklist_page(request, activity, action)
     failed_form = take_action(request, activity, action)
     if failed_form is not None:
         return activity_detail(request, pk, forms={"note": failed_form})
     if request.POST.get("next") == "antrean":
         return redirect("programs:review_queue")
     return redirect(activity)
+
+
+def _checklist_page(request, activity, slug):
+    step = workflow.by_slug(slug)
+    if step is None or not step.checklist or Flow.ACTIVITY not in step.applies_to:
+        raise Http404
+    access.require(access.may_take(request.user, step, activity))
+    items = checklist.items(activity)
+    in_state = activity.review_status in step.from_states
+    return render(
+        request,
+        "programs/submit_checklist.html",
+        {
+            "activity": activity,
+            "step": step,
+            "items": items,
+            "refused": any(item.refuses for item in items),
+            "in_state": in_state,
+        },
+    )
 
 
 # --- Ministry queue --------------------------------------------------------------------------------------

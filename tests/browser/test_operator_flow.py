@@ -119,6 +119,9 @@ def test_operator_enters_submits_corrects_and_ministry_verifies(
     shot("attachment")
 
     # 6. submits for verification
+    # the button opens the checklist of what is missing (programs/checklist.py), then submits
+    page.get_by_role("link", name="Ajukan untuk verifikasi…").click()
+    expect(page.locator("#check-participants")).to_contain_text("2 IKM peserta")
     page.get_by_role("button", name="Ajukan untuk verifikasi").click()
     expect(page.locator("#review-status")).to_have_text("Diajukan")
     expect(page.locator("#edit-activity")).to_have_count(0)
@@ -148,6 +151,7 @@ def test_operator_enters_submits_corrects_and_ministry_verifies(
     page.get_by_label("Realisasi peserta").fill("18")
     page.get_by_role("button", name="Simpan").click()
     expect(page.locator("main")).to_contain_text("18 / target 20")
+    page.get_by_role("link", name="Ajukan untuk verifikasi…").click()
     page.get_by_role("button", name="Ajukan untuk verifikasi").click()
     expect(page.locator("#review-status")).to_have_text("Diajukan")
     shot("resubmitted")
