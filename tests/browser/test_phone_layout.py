@@ -84,6 +84,11 @@ PAGES = {
     "programs:participant_edit": {"participant-edit": _args("programs:participant_edit", _pk("participant"))},
     "programs:output_edit": {"output-edit": _args("programs:output_edit", _pk("output"))},
     "programs:handover_add": {"handover-new": _args("programs:handover_add", _pk("output"))},
+    "programs:handover_bulk": {"handover-bulk": _args("programs:handover_bulk", _pk("activity"))},
+    # a GET of the submit action is its checklist (programs/checklist.py); the other actions are POSTs
+    "programs:activity_transition": {
+        "submit-checklist": lambda w: reverse("programs:activity_transition", args=[w.activity.pk, "ajukan"])
+    },
     "programs:handover_edit": {"handover-edit": _args("programs:handover_edit", _pk("handover"))},
     "programs:firm_list": {"firms": _args("programs:firm_list")},
     "programs:firm_create": {"firm-new": _args("programs:firm_create")},
@@ -142,11 +147,12 @@ NOT_PAGES = {
     "accounts:recovery_codes_new": POST_ONLY,
     "accounts:otp_disable": POST_ONLY,
     "programs:activity_delete": POST_ONLY,
-    "programs:activity_transition": POST_ONLY,
     "programs:participation_add": POST_ONLY,
     "programs:participation_new_firm": POST_ONLY,
     "programs:participant_add": POST_ONLY,
     "programs:output_add": POST_ONLY,
+    "programs:output_bulk": POST_ONLY,
+    "programs:participation_bulk": POST_ONLY,
     "programs:participation_delete": POST_ONLY,
     "programs:participant_delete": POST_ONLY,
     "programs:output_delete": POST_ONLY,
