@@ -122,6 +122,18 @@ def reads_province_totals(user):
     return may_read(user) and _regency_only(user) is None
 
 
+#: The fewest provinces a national figure shown to one province's reader may add up: with two, the reader's
+#: own and one other, subtracting their own would reveal the other's.
+NATIONAL_FIGURE_MIN_PROVINCES = 3
+
+
+def reads_national_average(user):
+    """The user may set their province against the national average (the recap of those who see one
+    province): a sum over every province of at least NATIONAL_FIGURE_MIN_PROVINCES, never another
+    province's row (programs/reports/recap.py, `national_average`)."""
+    return may_read(user)
+
+
 def is_head_of_office(user):
     """A Kepala Dinas: their home shows what awaits their approval."""
     return Role.HEAD in roles_of(user) and user.province_id is not None

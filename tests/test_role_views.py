@@ -114,7 +114,8 @@ def test_the_standing_and_gaps_follow_the_month(operator_b_client, provinces):
 
 
 def test_without_any_realisation_the_province_has_no_data_not_0_percent(operator_client, db):
-    make_allocation("51", YEAR, pagu=Decimal("1000000000"))
+    for code in ("51", "63", "72"):  # three provinces: the fewest a national average is shown for
+        make_allocation(code, YEAR, pagu=Decimal("1000000000"))
     response = operator_client.get(URL, {"tahun": YEAR, "bulan": 6})
     comparison = response.context["comparison"]
     assert comparison.standing.key == "no_data" and comparison.national_standing.key == "no_data"
@@ -231,3 +232,22 @@ def test_an_activity_makes_the_empty_state_go(operator_client, db):
     make_activity(allocation)
     page = operator_client.get(reverse("reports:province", args=["51"]), {"tahun": 2023})
     assert "Belum ada kegiatan Bali tahun 2023" not in page.text and "province-empty" not in page.text
+
+
+def test_a_national_average_of_fewer_than_three_provinces_is_not_shown(operator_client, db):
+    # Bali and one other province: Bali's operator would get the other's figure by subtracting their own.
+    bali = make_allocation("51", YEAR, pagu=Decimal("1000000000"))
+    other = make_allocation("63", YEAR, pagu=Decimal("2000000000"))
+    make_realisation(bali, month=2, amount=Decimal("100000000"))
+    make_realisation(other, month=3, amount=Decimal("654321000"))
+    response = operator_client.get(URL, {"tahun": YEAR, "bulan": 6})
+    comparison = response.context["comparison"]
+    assert comparison.too_few_provinces and comparison.national_pct is None
+    assert comparison.province["absorption_pct"] == Decimal("10.00")  # their own 100 jt of 1 M
+    assert "kurang dari tiga provinsi" in response.text
+    for leaked in ("654.321.000", "3.000.000.000", "754.321.000", "25,14"):  # the other's, or both together
+        assert leaked not in response.text
+    make_allocation("72", YEAR, pagu=Decimal("1000000000"))  # a third province: the average is shown
+    comparison = operator_client.get(URL, {"tahun": YEAR, "bulan": 6}).context["comparison"]
+    assert not comparison.too_few_provinces
+    assert comparison.national_pct == Decimal("18.86")  # 754,321 jt / 4 M

@@ -370,6 +370,11 @@ class Comparison:
         return benchmarks.gap(self.national_pct, self.benchmark_pct)
 
     @property
+    def too_few_provinces(self):
+        """The average would add up fewer provinces than may be shown to one province's reader."""
+        return self.provinces < access.NATIONAL_FIGURE_MIN_PROVINCES
+
+    @property
     def gap_to_national(self):
         """The province's absorption minus the national average, in points (None if either is unknown)."""
         if self.standing is benchmarks.NO_DATA or self.national_pct is None:
@@ -394,15 +399,18 @@ def national_average(user, filters, month):
     together, as of the end of `month`: two aggregate queries whatever the number of provinces.
 
     The one read of the recap that does not start from `visible_to(user)`: it returns sums only, which every
-    reader of a province may set their province against (`access.may_read`); it never returns a row of
-    another province. The same filters as the recap's money: the fund type narrows the provinces, "verified
-    only" the months."""
-    if not access.may_read(user):
+    reader of a province may set their province against (`access.reads_national_average`); it never returns a
+    row of another province, nor a sum of fewer than `access.NATIONAL_FIGURE_MIN_PROVINCES` provinces (a fund
+    type of two provinces would give the other's figure away): then only the count. The same filters as the
+    recap's money: the fund type narrows the provinces, "verified only" the months."""
+    if not access.reads_national_average(user):
         return None, None, None, 0, 0
     allocations = Allocation.objects.filter(year=filters.year)
     if filters.fund_type:
         allocations = allocations.filter(fund_type=filters.fund_type)
     pagu, counted = national_pagu_in_force(allocations, month_end(filters.year, month))
+    if counted < access.NATIONAL_FIGURE_MIN_PROVINCES:
+        return None, None, None, counted, 0
     realisations = Realisation.objects.filter(allocation__in=allocations.values("pk"), month__lte=month)
     if filters.verified_only:
         realisations = realisations.filter(review_status=ReviewStatus.VERIFIED)
