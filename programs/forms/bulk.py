@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from ..models import Firm, Handover, Output, Partner, ProductType, RecipientType, Unit
 from ..numbers import grouped
 from .fields import DATE_WIDGET, formfield_for
+from .workspace import produced_on_default
 
 NIB = re.compile(r"^[0-9]{13}$")
 DATE_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"]
@@ -172,7 +173,8 @@ class BulkOutputForm(_Grid):
             {t: [str(u) for u in Unit.of_product_type(t)] for t in ProductType.values}
         )
         self.fields["product_type"].widget.attrs["data-unit-select"] = "bulk-output-unit"
-        self.fields["produced_on"].initial = activity.actual_end or activity.planned_end
+        # As the single output form: the activity's end, never after today, none outside its fiscal year.
+        self.fields["produced_on"].initial = produced_on_default(activity)
         self.rows = []
         for participation in participations:
             name = self.add_row(participation.pk, participation.firm.name)

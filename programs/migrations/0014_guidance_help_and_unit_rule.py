@@ -6,6 +6,33 @@ import django.core.validators
 import django.db.models.deletion
 from django.db import migrations, models
 
+# The units of each product type as this migration's constraint has them (programs.models.UNITS_OF_PRODUCT_TYPE
+# when it was written): a migration keeps its own copy, the list may change later.
+UNITS_WHEN_ADDED = {
+    "masker": ["pcs", "helai", "buah"],
+    "face_shield": ["pcs", "buah"],
+    "hazmat": ["buah", "set", "pcs"],
+    "apd_lain": ["pcs", "buah", "set"],
+    "lainnya": ["buah", "helai", "pcs", "set"],
+}
+
+
+def refuse_outputs_that_break_the_rule(apps, schema_editor):
+    """Stored outputs whose unit does not fit their product type would make the constraint fail with a bare
+    database error. Say which they are instead, and change nothing: whether a "set" of masks was 1 or 50 masks
+    only the province knows. Correct them (the admin's Hasil produksi), then run migrate again."""
+    Output = apps.get_model("programs", "Output")
+    fits = models.Q()
+    for product_type, units in UNITS_WHEN_ADDED.items():
+        fits |= models.Q(product_type=product_type, unit__in=units)
+    wrong = list(Output.objects.exclude(fits).order_by("pk").values_list("pk", "product_type", "unit")[:50])
+    if wrong:
+        listed = ", ".join(f"#{pk} ({product_type}, {unit})" for pk, product_type, unit in wrong)
+        raise RuntimeError(
+            "Satuan hasil produksi berikut tidak sesuai jenis produknya; perbaiki dulu (admin: Hasil produksi), "
+            f"lalu jalankan migrate lagi: {listed}"
+        )
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -658,6 +685,7 @@ class Migration(migrations.Migration):
                 verbose_name="IKM",
             ),
         ),
+        migrations.RunPython(refuse_outputs_that_break_the_rule, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="output",
             constraint=models.CheckConstraint(
