@@ -1,6 +1,6 @@
-"""axe-core (vendored in static/vendor/axe-core/) on every page of a provincial operator: no violation of
-impact "serious" or "critical" — unlabelled controls, duplicate ids that labels point at, contrast, names of
-buttons and links, a scroll box a keyboard cannot reach.
+"""axe-core (vendored in tests/browser/vendor/axe-core/, never served) on every page of a provincial operator:
+no violation of impact "serious" or "critical" — unlabelled controls, duplicate ids that labels point at,
+contrast, names of buttons and links, a scroll box a keyboard cannot reach.
 
 The pages are those of tests/browser/test_phone_layout.py (the URL conf's, as the operator may open them).
 axe is injected by Playwright into a context that bypasses the Content Security Policy, for this tool only:
@@ -20,7 +20,7 @@ from tests.browser.test_phone_layout import (
     session_cookie,
 )
 
-AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 # Only violations are collected (passes and incomplete results cost time and are not asserted).
 RUN = """async () => {

@@ -211,13 +211,20 @@ def phone_world(operator, operator_b, pusat, viewer, admin, kadis):
     regency (Kabupaten Bangli), who sees it, and a notice in the operator's inbox."""
     from accounts.roles import Role
     from provinces.models import Regency
-    from tests.factories import make_user
+    from tests.factories import make_firm, make_output, make_participation, make_user
     from tests.test_access_matrix import build_world
 
     world = build_world(operator, operator_b, pusat, viewer, admin, kadis=kadis)
     world.users["regop"] = make_user(
         "op-51.06", Role.REGENCY_OPERATOR, "51", regency=Regency.objects.get(code="51.06")
     )
+    # Three firms with an output each, long names among them: the activity page then shows its bulk grids
+    # (outputs of several firms, handovers of several outputs), which the sweep opens and measures too.
+    for n, name in enumerate(
+        ["IKM Konveksi Sandang Mandiri Sejahtera Abadi Kabupaten Bangli", "IKM Penjahit Tunas Harapan"], 1
+    ):
+        firm = make_firm("51", regency="51.06", name=name, nib=f"51060000009{n:02d}")
+        make_output(make_participation(world.activity, firm), quantity=1250 * n)
     return world
 
 
@@ -230,6 +237,13 @@ ROLES = {
     "viewer": "viewer",
     "admin": "admin",
 }
+
+# Opens every closed <details> of the page (htmx loads what an opened one fetches); how many it opened.
+OPEN_DETAILS = """() => {
+  const closed = [...document.querySelectorAll('details:not([open])')];
+  closed.forEach((d) => { d.open = true; });
+  return closed.length;
+}"""
 
 # The elements wider than the viewport, outermost first (to say in the failure what overflows).
 WIDEST = """(limit) => {
@@ -288,6 +302,18 @@ def check_phone(page, role, slug, url, problems):
     duplicates = page.evaluate(DUPLICATE_IDS)
     if duplicates:
         problems.append(f"{role} {slug} ({url}): duplicate ids {duplicates}")
+    # What folds away (the forms behind "Tambah …", the grids, the handover forms loaded when opened) must
+    # fit too: every <details> opened, what it loads loaded, measured again.
+    if page.evaluate(OPEN_DETAILS):
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(folder / f"{slug}-opened.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wide = page.evaluate(WIDEST, PHONE["width"])
+            problems.append(f"{role} {slug} opened ({url}): scrollWidth {width} px > 390; widest: {wide}")
+        duplicates = page.evaluate(DUPLICATE_IDS)
+        if duplicates:
+            problems.append(f"{role} {slug} opened ({url}): duplicate ids {duplicates}")
     small = page.evaluate(SMALL_TARGETS, TAP)
     if small:
         problems.append(f"{role} {slug} ({url}): tap targets under 44 px: {small}")
