@@ -374,7 +374,11 @@ class RowsRefused(Exception):
 
 
 def _editable_activity_or_refuse(activity, actor):
-    if not Activity.objects.editable_by(actor).filter(pk=activity.pk).exists():
+    """The activity still the actor's to change, its row locked until the bulk write commits: a submit
+    (`transition` locks the same row, then runs the checklist) waits for the rows to land, or the write
+    waits for the submit and is then refused."""
+    editable = Activity.objects.editable_by(actor).filter(pk=activity.pk)
+    if Activity.objects.select_for_update(of=("self",)).filter(pk__in=editable.values("pk")).first() is None:
         raise PermissionDenied(_LOCKED)
 
 

@@ -105,6 +105,17 @@ def test_unknown_foreign_malformed_repeated_and_taken_nibs_are_reported_per_line
     assert list(activity.participations.values_list("firm_id", flat=True)) == [taken.pk]  # all or nothing
 
 
+def test_a_paste_of_more_than_200_nibs_is_refused_beside_the_field_and_nothing_is_added(
+    operator_client, activity
+):
+    known = make_firm("51")
+    pasted = "\n".join([known.nib] + [f"51{n:011d}" for n in range(200)])  # 201 NIBs
+    response = operator_client.post(_url("participation_bulk", activity), {"nibs": pasted})
+    assert response.status_code == 200
+    assert "Paling banyak 200 NIB sekali tempel; daftar ini berisi 201." in response.content.decode()
+    assert not activity.participations.exists()
+
+
 def test_a_ticked_firm_of_another_province_is_refused(operator_client, activity):
     foreign = make_firm("63", regency="63.71")
     response = operator_client.post(_url("participation_bulk", activity), {"firms": [foreign.pk]})

@@ -247,7 +247,14 @@ def test_a_national_average_of_fewer_than_three_provinces_is_not_shown(operator_
     assert "kurang dari tiga provinsi" in response.text
     for leaked in ("654.321.000", "3.000.000.000", "754.321.000", "25,14"):  # the other's, or both together
         assert leaked not in response.text
-    make_allocation("72", YEAR, pagu=Decimal("1000000000"))  # a third province: the average is shown
+    third = make_allocation("72", YEAR, pagu=Decimal("1000000000"))  # a third province, nothing recorded yet:
+    comparison = operator_client.get(URL, {"tahun": YEAR, "bulan": 6}).context["comparison"]
+    assert comparison.too_few_provinces and comparison.national_pct is None  # still "mine and one other"
+    make_realisation(third, month=4, amount=Decimal("45679000"))  # three provinces report: it is shown
     comparison = operator_client.get(URL, {"tahun": YEAR, "bulan": 6}).context["comparison"]
     assert not comparison.too_few_provinces
-    assert comparison.national_pct == Decimal("18.86")  # 754,321 jt / 4 M
+    assert comparison.national_pct == Decimal("20.00")  # (100 + 654,321 + 45,679) jt / 4 M
+    # Narrowed (verified only) it is not shown: narrowed minus whole would give the provinces left out away.
+    narrowed = operator_client.get(URL, {"tahun": YEAR, "bulan": 6, "verifikasi": "terverifikasi"})
+    assert narrowed.context["comparison"].national_pct is None
+    assert "tanpa saringan jenis dana dan status verifikasi" in narrowed.text

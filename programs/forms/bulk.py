@@ -40,6 +40,11 @@ def _quantity_field(label, initial=None):
     return field
 
 
+#: The most NIBs one paste may hold: an activity's firms number in the tens; a longer list is a mistake (and
+#: would be one query of as many parameters).
+MAX_PASTED_NIBS = 200
+
+
 class BulkFirmsForm(forms.Form):
     """Firms to add to one activity: ticked in the search results (`firms`) and/or pasted NIBs (`nibs`)."""
 
@@ -87,6 +92,13 @@ class BulkFirmsForm(forms.Form):
         pasted = self._pasted()
         if not ticked and not pasted:
             raise forms.ValidationError(_("Centang IKM di hasil pencarian atau tempel daftar NIB."))
+        if len(pasted) > MAX_PASTED_NIBS:
+            raise forms.ValidationError(
+                {
+                    "nibs": _("Paling banyak %(max)s NIB sekali tempel; daftar ini berisi %(n)s.")
+                    % {"max": MAX_PASTED_NIBS, "n": grouped(len(pasted))}
+                }
+            )
         wanted = {nib for _line, nib in pasted if NIB.match(nib)}
         found = {f.nib: f for f in self.candidates.filter(nib__in=wanted)} if wanted else {}
         chosen = {f.pk: f for f in ticked}

@@ -351,6 +351,10 @@ class Comparison:
     provinces: int
     #: how many months of realisation (all provinces) were recorded to the month: none, no data
     recorded: int
+    #: how many provinces recorded realisation to the month
+    reporting: int
+    #: the recap is narrowed (a fund type, verified only): no national average then
+    narrowed: bool
     benchmark_pct: Decimal
 
     @property
@@ -371,8 +375,9 @@ class Comparison:
 
     @property
     def too_few_provinces(self):
-        """The average would add up fewer provinces than may be shown to one province's reader."""
-        return self.provinces < access.NATIONAL_FIGURE_MIN_PROVINCES
+        """Realisation was recorded, by fewer provinces than an average shown to one province's reader may
+        add up (national_average)."""
+        return not self.narrowed and 0 < self.reporting < access.NATIONAL_FIGURE_MIN_PROVINCES
 
     @property
     def gap_to_national(self):
@@ -395,28 +400,29 @@ class Comparison:
 
 @replica_reads()
 def national_average(user, filters, month):
-    """(realised, pagu in force, absorption %, allocations counted, months recorded) of every province
-    together, as of the end of `month`: two aggregate queries whatever the number of provinces.
+    """(realised, pagu in force, absorption %, allocations counted, months recorded, provinces reporting) of
+    every province together, as of the end of `month`: two aggregate queries whatever the number of provinces.
 
     The one read of the recap that does not start from `visible_to(user)`: it returns sums only, which every
-    reader of a province may set their province against (`access.reads_national_average`); it never returns a
-    row of another province, nor a sum of fewer than `access.NATIONAL_FIGURE_MIN_PROVINCES` provinces (a fund
-    type of two provinces would give the other's figure away): then only the count. The same filters as the
-    recap's money: the fund type narrows the provinces, "verified only" the months."""
-    if not access.reads_national_average(user):
-        return None, None, None, 0, 0
+    reader of a province may set their province against (`access.reads_national_average`); never a row of
+    another province. Two rules keep another province's figure from following by subtraction:
+    - no sums when fewer than `access.NATIONAL_FIGURE_MIN_PROVINCES` provinces have recorded realisation to
+      the month (their own and one other would give the other's away): only the counts;
+    - no sums when the recap is narrowed (a fund type, verified only): the narrowed average minus the
+      whole would give away the few provinces left out."""
+    if not access.reads_national_average(user) or filters.fund_type or filters.verified_only:
+        return None, None, None, 0, 0, 0
     allocations = Allocation.objects.filter(year=filters.year)
-    if filters.fund_type:
-        allocations = allocations.filter(fund_type=filters.fund_type)
-    pagu, counted = national_pagu_in_force(allocations, month_end(filters.year, month))
-    if counted < access.NATIONAL_FIGURE_MIN_PROVINCES:
-        return None, None, None, counted, 0
     realisations = Realisation.objects.filter(allocation__in=allocations.values("pk"), month__lte=month)
-    if filters.verified_only:
-        realisations = realisations.filter(review_status=ReviewStatus.VERIFIED)
-    summed = realisations.order_by().aggregate(total=Sum("amount"), n=Count("pk"))
+    summed = realisations.order_by().aggregate(
+        total=Sum("amount"), n=Count("pk"), reporting=Count("allocation", distinct=True)
+    )
+    if summed["reporting"] < access.NATIONAL_FIGURE_MIN_PROVINCES:
+        return None, None, None, 0, summed["n"], summed["reporting"]
+    pagu, counted = national_pagu_in_force(allocations, month_end(filters.year, month))
     realised, pagu = summed["total"] or Decimal(0), pagu or Decimal(0)
-    return realised, pagu, absorption_pct(realised, pagu) if counted else None, counted, summed["n"]
+    pct = absorption_pct(realised, pagu) if counted else None
+    return realised, pagu, pct, counted, summed["n"], summed["reporting"]
 
 
 def province_against_nation(user, recap):
@@ -424,7 +430,7 @@ def province_against_nation(user, recap):
     provinces, or of none, or not as of a month)."""
     if recap.month is None or len(recap.rows) != 1:
         return None
-    realised, pagu, pct, counted, recorded = national_average(user, recap.filters, recap.month)
+    realised, pagu, pct, counted, recorded, reporting = national_average(user, recap.filters, recap.month)
     return Comparison(
         year=recap.filters.year,
         month=recap.month,
@@ -434,5 +440,7 @@ def province_against_nation(user, recap):
         national_pct=pct,
         provinces=counted,
         recorded=recorded,
+        reporting=reporting,
+        narrowed=bool(recap.filters.fund_type or recap.filters.verified_only),
         benchmark_pct=recap.benchmark_pct,
     )

@@ -497,6 +497,8 @@ def output_bulk(request, pk):
             )
         except services.RowsRefused as e:
             form.refuse(e)
+        except IntegrityError:  # a firm removed from another tab meanwhile: nothing was saved
+            form.add_error(None, COLLIDED)
         else:
             unit = form.cleaned_data["unit"]
             messages.success(
@@ -527,6 +529,8 @@ def handover_bulk(request, pk):
             )
         except services.RowsRefused as e:
             form.refuse(e)
+        except IntegrityError:  # an output removed from another tab meanwhile: nothing was saved
+            form.add_error(None, COLLIDED)
         else:
             by_unit = {}
             for handover in created:
