@@ -498,7 +498,7 @@ def record_handovers(*, activity, quantities, actor, **shared):
             )
         if refused:
             raise RowsRefused(refused)
-        _check_rows(rows, {"quantity", "output"})
+        _check_rows(rows, {"quantity", "output", "handed_on"})  # the date: against the row's production
         created = _insert(Handover, rows.values(), actor)
         # What is left of each output now (the triggers updated their totals): one query.
         return created, Output.objects.in_bulk(sorted(locked))

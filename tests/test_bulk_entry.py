@@ -266,6 +266,20 @@ def test_a_handover_beyond_what_is_left_is_refused_on_its_row_and_nothing_is_sav
     assert not Handover.objects.exists()
 
 
+def test_a_handover_date_before_one_rows_production_is_refused_on_that_row_only(operator_client, activity):
+    early, late = _with_outputs(activity, [100, 100])
+    Output.objects.filter(pk=early.pk).update(produced_on=datetime.date(2020, 7, 1))
+    Output.objects.filter(pk=late.pk).update(produced_on=datetime.date(2020, 7, 10))
+    response = operator_client.post(
+        _url("handover_bulk", activity), _handovers_post([early, late], ["50", "50"], handed_on="05/07/2020")
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "10/07/2020" in _row(html, f"bulk-handover-row-{late.pk}")  # beside the output made on the 10th
+    assert "10/07/2020" not in _row(html, f"bulk-handover-row-{early.pk}")
+    assert not Handover.objects.exists()
+
+
 def test_the_service_refuses_beyond_what_is_left_under_the_outputs_lock(operator, activity):
     outputs = _with_outputs(activity, [100, 100])
     make_handover(outputs[1], quantity=60)

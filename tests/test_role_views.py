@@ -258,3 +258,15 @@ def test_a_national_average_of_fewer_than_three_provinces_is_not_shown(operator_
     narrowed = operator_client.get(URL, {"tahun": YEAR, "bulan": 6, "verifikasi": "terverifikasi"})
     assert narrowed.context["comparison"].national_pct is None
     assert "tanpa saringan jenis dana dan status verifikasi" in narrowed.text
+
+
+def test_a_province_at_the_national_average_reads_level_with_it_not_0_points_above(operator_client, db):
+    for code in ("51", "63", "72"):  # each 100 jt of 1 M: the province and the nation both at 10,00 %
+        make_realisation(
+            make_allocation(code, YEAR, pagu=Decimal("1000000000")), month=3, amount=Decimal("100000000")
+        )
+    response = operator_client.get(URL, {"tahun": YEAR, "bulan": 6})
+    comparison = response.context["comparison"]
+    assert comparison.province["absorption_pct"] == comparison.national_pct == Decimal("10.00")
+    assert "Penyerapan Bali sama dengan rata-rata nasional." in response.text
+    assert "0,00 poin persentase" not in response.text

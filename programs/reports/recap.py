@@ -393,6 +393,11 @@ class Comparison:
         return None if gap is None else decimal_text(abs(gap), 2)
 
     @property
+    def level_with_national(self):
+        """The province's absorption equals the national average (to the hundredth of a point)."""
+        return self.gap_to_national == 0
+
+    @property
     def above_national(self):
         gap = self.gap_to_national
         return None if gap is None else gap >= 0
