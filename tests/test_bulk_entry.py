@@ -157,8 +157,11 @@ def test_outputs_of_several_firms_in_one_grid(operator_client, operator, activit
     rows = _with_firms(activity, 3)
     html = _page(operator_client, activity)
     assert 'id="bulk-output-form"' in html
-    # the unit list per product type (the usual unit first) for the page's script
-    assert "&quot;masker&quot;: [&quot;pcs&quot;, &quot;helai&quot;, &quot;buah&quot;]" in html
+    # the unit list per product type (the usual unit first) for static/js/forms.js, as the single form's
+    grid = html[html.index('id="bulk-output-form"') :]
+    grid = grid[: grid.index("</form>")]
+    assert 'value="masker" data-units="pcs helai buah"' in grid
+    assert 'value="helai" data-product-types="masker lainnya"' in grid
     response = operator_client.post(_url("output_bulk", activity), _outputs_post(rows, ["3.000", "300", ""]))
     assert response.status_code == 302 and response["Location"].endswith("#outputs")
     outputs = {o.participation_id: o for o in Output.objects.filter(activity=activity)}

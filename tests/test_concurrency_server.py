@@ -405,7 +405,7 @@ def test_parallel_handovers_never_exceed_what_was_produced(server, bali):
                 for i, t in enumerate(tabs)
             ]
         )
-        results = [outcome(t, a, "Penyerahan dicatat.") for t, a in zip(tabs, answers, strict=True)]
+        results = [outcome(t, a, "Penyerahan dicatat:") for t, a in zip(tabs, answers, strict=True)]
         assert results.count("done") == 3, results  # 10 + 3 × 30 fits in 100, a fourth does not
         assert sum(Handover.objects.filter(output=output).values_list("quantity", flat=True)) == 100
         assert _drift() == []

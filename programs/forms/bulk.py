@@ -7,17 +7,16 @@ row again with its model's rules, the handovers under the lock of their outputs.
 access module: a firm outside the user's scope is not found, never named.
 """
 
-import json
 import re
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Firm, Handover, Output, Partner, ProductType, RecipientType, Unit
+from ..models import Firm, Handover, Output, Partner, RecipientType
 from ..numbers import grouped
 from .fields import DATE_WIDGET, formfield_for
-from .workspace import produced_on_default
+from .workspace import ProductTypeSelect, RecipientSelect, UnitSelect, produced_on_default
 
 NIB = re.compile(r"^[0-9]{13}$")
 DATE_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"]
@@ -179,12 +178,10 @@ class BulkOutputForm(_Grid):
         for name in self.SHARED:
             self.fields[name] = _model_field(Output, name)
         self.fields["product"].widget.attrs["placeholder"] = _("Mis. masker kain 2 lapis")
-        # The units of each product type, the usual one first (Unit.of_product_type): static/js/activity.js
-        # narrows the unit list to them when a product type is chosen; the first is then selected.
-        self.fields["product_type"].widget.attrs["data-units"] = json.dumps(
-            {t: [str(u) for u in Unit.of_product_type(t)] for t in ProductType.values}
-        )
-        self.fields["product_type"].widget.attrs["data-unit-select"] = "bulk-output-unit"
+        # As the single output form: the product type's options name their units, the units their product
+        # types (static/js/forms.js narrows the list and picks the usual unit; one mechanism for both forms).
+        self.fields["product_type"].widget = ProductTypeSelect(choices=self.fields["product_type"].choices)
+        self.fields["unit"].widget = UnitSelect(choices=self.fields["unit"].choices)
         # As the single output form: the activity's end, never after today, none outside its fiscal year.
         self.fields["produced_on"].initial = produced_on_default(activity)
         self.rows = []
@@ -194,18 +191,6 @@ class BulkOutputForm(_Grid):
 
     def shared(self):
         return {name: self.cleaned_data[name] for name in self.SHARED}
-
-
-class RecipientSelect(forms.Select):
-    """The partner list, each option carrying its recipient type (RecipientType.of_partner): choosing a
-    partner sets the type (static/js/activity.js); without JavaScript the server sets it the same way."""
-
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
-        option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        partner = getattr(value, "instance", None)
-        if partner is not None:
-            option["attrs"]["data-recipient-type"] = RecipientType.of_partner(partner)
-        return option
 
 
 class BulkHandoverForm(_Grid):
@@ -224,8 +209,8 @@ class BulkHandoverForm(_Grid):
         recipient.queryset = (
             Partner.objects.choices_for(user).filter(province_id=activity.province_id).order_by("name")
         )
-        recipient.widget = RecipientSelect(choices=recipient.choices)
-        recipient.widget.attrs["data-type-select"] = "bulk-handover-recipient_type"
+        recipient.widget = RecipientSelect(choices=recipient.choices)  # as the single form's (forms.js)
+        recipient.widget.attrs["data-sets-recipient-type"] = "recipient_type"
         recipient.help_text = _("Pilih mitra, atau kosongkan dan tulis nama penerima (mis. Masyarakat umum).")
         self.fields["recipient_type"].required = False
         self.fields["recipient_type"].help_text = _("Terisi dari jenis mitra bila mitra dipilih.")

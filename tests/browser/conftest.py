@@ -96,6 +96,14 @@ class Shots:
         return path
 
 
+@pytest.fixture(autouse=True)
+def _confirmations_accepted(request):
+    """A form with data-confirm asks window.confirm (static/js/app.js); Playwright dismisses dialogs unless
+    told otherwise, which would cancel every delete and close. The tests' user answers "OK"."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").on("dialog", lambda dialog: dialog.accept())
+
+
 @pytest.fixture
 def shot(page, request):
     return Shots(page, request.node.name)

@@ -238,11 +238,11 @@ ROLES = {
     "admin": "admin",
 }
 
-# Opens every closed <details> of the page (htmx loads what an opened one fetches); how many it opened.
+# Opens every closed <details> of the page; [how many it opened, how many of them load their content (htmx)].
 OPEN_DETAILS = """() => {
   const closed = [...document.querySelectorAll('details:not([open])')];
   closed.forEach((d) => { d.open = true; });
-  return closed.length;
+  return [closed.length, closed.filter((d) => d.hasAttribute('hx-get')).length];
 }"""
 
 # The elements wider than the viewport, outermost first (to say in the failure what overflows).
@@ -304,11 +304,13 @@ def check_phone(page, role, slug, url, problems):
         problems.append(f"{role} {slug} ({url}): duplicate ids {duplicates}")
     # What folds away (the forms behind "Tambah …", the grids, the handover forms loaded when opened) must
     # fit too: every <details> opened, what it loads loaded, measured again.
-    if page.evaluate(OPEN_DETAILS):
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=str(folder / f"{slug}-opened.png"), full_page=True)
+    opened, loading = page.evaluate(OPEN_DETAILS)
+    if opened:
+        if loading:  # what an opened <details> fetches (htmx) arrives before it is measured
+            page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
+            page.screenshot(path=str(folder / f"{slug}-opened.png"), full_page=True)
             wide = page.evaluate(WIDEST, PHONE["width"])
             problems.append(f"{role} {slug} opened ({url}): scrollWidth {width} px > 390; widest: {wide}")
         duplicates = page.evaluate(DUPLICATE_IDS)

@@ -5,7 +5,6 @@ page without sideways scroll at 390 px, and the figures the reports show for pro
 the records.
 """
 
-
 import pytest
 from playwright.sync_api import expect
 
