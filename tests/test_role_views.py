@@ -270,3 +270,25 @@ def test_a_province_at_the_national_average_reads_level_with_it_not_0_points_abo
     assert comparison.province["absorption_pct"] == comparison.national_pct == Decimal("10.00")
     assert "Penyerapan Bali sama dengan rata-rata nasional." in response.text
     assert "0,00 poin persentase" not in response.text
+
+
+def test_one_provinces_recap_runs_as_many_queries_for_3_or_8_provinces_reporting(
+    operator_client, django_assert_max_num_queries, db
+):
+    # The comparison adds two aggregates over every province (national realisation, national pagu in force),
+    # whatever their number: counted with three provinces reporting, the fewest it is shown for, then eight.
+    def count():
+        with django_assert_max_num_queries(20) as captured:
+            response = operator_client.get(URL, {"tahun": YEAR, "bulan": 6})
+            assert response.context["comparison"].national_pct is not None
+        return len(captured.captured_queries)
+
+    codes = ["51", "63", "72", "11", "12", "13", "14", "15"]
+    for code in codes[:3]:
+        make_realisation(make_allocation(code, YEAR), month=2)
+    few = count()
+    for code in codes[3:]:
+        allocation = make_allocation(code, YEAR)
+        for month in (2, 5, 6):
+            make_realisation(allocation, month=month)
+    assert count() == few
