@@ -3,12 +3,19 @@
 Only addresses on the loopback are accepted, every user stops at the deadline, and the whole test stops by
 itself after `seconds`. The client is asyncio (no dependency); it opens a new connection per request,
 as gunicorn's sync workers close each one after the response.
+
+The generator shares the machine's cores with the server it measures, so every run also reports the CPU
+time it took itself (and the server's process tree, on Linux): a capacity figure is only honest beside
+the share of the machine the generator took from the server. A request costs the generator one timer
+(asyncio.timeout around the whole exchange, not a task per step) and one read to the end of the stream.
 """
 
 import asyncio
 import contextlib
+import os
 import random
 import re
+import resource
 import statistics
 import time
 from collections import defaultdict
@@ -68,19 +75,19 @@ def _pct(values, q):
 
 async def request(host, port, method, path, cookies=None, form=None, timeout=60):
     """(status, headers {lower name: [values]}, body) of one request on its own connection."""
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    try:
-        body = urlencode(form).encode() if form is not None else b""
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
-        if cookies:
-            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()))
-        if form is not None:
-            lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        await writer.drain()
-        raw = await asyncio.wait_for(reader.read(), timeout)
-    finally:
-        writer.close()
+    body = urlencode(form).encode() if form is not None else b""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
+    if cookies:
+        lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()))
+    if form is not None:
+        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+    async with asyncio.timeout(timeout):
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            raw = await reader.read()  # the server closes the connection after the response
+        finally:
+            writer.close()
     head, _sep, content = raw.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     headers = defaultdict(list)
@@ -210,12 +217,48 @@ async def _run(users, seconds):
     return stats.summary(round(time.monotonic() - started, 2))
 
 
-def run(host, port, users, seconds):
+def run(host, port, users, seconds, server_pid=None):
+    """The summary of `users` running for `seconds`, with the CPU seconds the generator (this process)
+    and the server's process tree took meanwhile, and their shares of the machine (CPU / wall / cores)."""
     if not LOOPBACK.match(host):
         raise ValueError(f"the load test only targets the loopback, not {host}")
     if not 0 < seconds <= 600:
         raise ValueError("a load test lasts at most 10 minutes")
-    return asyncio.run(_run(users, seconds))
+    own, server = _own_cpu(), tree_cpu(server_pid)
+    summary = asyncio.run(_run(users, seconds))
+    cores = os.cpu_count() or 1
+    summary["generator_cpu_s"] = round(_own_cpu() - own, 2)
+    summary["generator_share"] = round(summary["generator_cpu_s"] / summary["seconds"] / cores, 3)
+    summary["generator_us_per_request"] = round(
+        summary["generator_cpu_s"] * 1e6 / max(1, summary["requests"])
+    )
+    if server is not None:
+        summary["server_cpu_s"] = round(tree_cpu(server_pid) - server, 2)
+        summary["server_share"] = round(summary["server_cpu_s"] / summary["seconds"] / cores, 3)
+    return summary
+
+
+def _own_cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tree_cpu(pid):
+    """CPU seconds (user + system) of `pid` and its living descendants, from /proc; None elsewhere."""
+    if pid is None or not os.path.exists(f"/proc/{pid}/stat"):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+    return total
 
 
 def make_rng(seed):

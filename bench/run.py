@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:  # run as a script (bench/run.py): the project's p
     sys.path.insert(0, str(ROOT))
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results.md"
+RESULTS_QUICK = ROOT / "bench" / "results-quick.md"  # a QUICK run never overwrites the full run's report
 PYTHON = sys.executable
 MEASURED_YEAR = 2025
 OTHER_YEARS = [2021, 2022, 2023, 2024]
@@ -46,15 +47,9 @@ SECRET = "bench-only-secret-key-not-for-production-0123456789abcdef"  # noqa: S1
 IMPORT_ROWS = 50_000
 IMPORT_PROVINCE = "51"
 THINK = (1.0, 5.0)  # seconds a simulated user waits between two actions (reading, typing)
-
-TARGETS = {
-    "ratio": {1: 1.5, 10: 0.5, 100: 0.25},
-    "p95_ms": 150,
-    "rps_share": 0.5,
-    "memory_mb": 50,
-    "import": 5000,
-}
-
+REPEATS = {1: 7, 10: 5, 100: 3}  # timed runs per page after one warm-up: every page and role in minutes
+QUICK_REPEATS = 3
+PROFILE_REQUESTS = 10  # requests per profiled page: enough samples at a 0.5 ms interval
 
 # --- Databases ----------------------------------------------------------------------------------------------
 
@@ -222,10 +217,14 @@ def build(scale):
 
 
 def dataset_facts(scale):
+    """Counts of the measured year, the database's size, and what the marker says of the build: its
+    seconds, when it ended and, when the marker records it, the git commit of the code that built it."""
     conn = connect(db_url(scale))
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_database_size(current_database()), seconds FROM bench_dataset")
-        size, seconds = cur.fetchone()
+        cur.execute("SELECT pg_database_size(current_database())")
+        size = cur.fetchone()[0]
+        cur.execute("SELECT * FROM bench_dataset WHERE ready")
+        marker = dict(zip([d[0] for d in cur.description], cur.fetchone() or (), strict=False))
         counts = {}
         for table in ("activity", "participation", "output", "handover"):
             cur.execute(f"SELECT count(*) FROM programs_{table} WHERE year = %s", [MEASURED_YEAR])  # noqa: S608
@@ -235,7 +234,14 @@ def dataset_facts(scale):
         cur.execute("SELECT count(*) FROM programs_historicalparticipation")
         counts["participation_history"] = cur.fetchone()[0]
     conn.close()
-    return {"db_bytes": size, "build_seconds": seconds, "counts": counts}
+    commit = next((marker[k] for k in ("commit", "git_commit", "code") if marker.get(k)), None)
+    return {
+        "db_bytes": size,
+        "build_seconds": marker.get("seconds"),
+        "built_at": str(marker.get("built_at", "?")),
+        "commit": commit,
+        "counts": counts,
+    }
 
 
 # --- Measuring (in a Django subprocess per scale) -----------------------------------------------------------
@@ -278,46 +284,87 @@ def _consume(response):
     return len(response.content)
 
 
-def cmd_measure(scale, repeats):
-    _setup_django(scale)
+def _timed(client, url, repeats, capture=True):
+    """(status, is HTML, median ms, sorted query counts) of `url`: one warm-up, then `repeats` timed
+    GETs (none when the warm-up is not a 200 HTML page)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from bench.reference import SQL
-    from programs.models import Activity
-    from programs.views.common import PAGE_SIZE
+    response = client.get(url)
+    body = _body(response)
+    html = response.get("Content-Type", "").startswith("text/html")
+    if response.status_code != 200 or not html:
+        return {"status": response.status_code, "html": html}, body
+    times, queries = [], set()
+    for _i in range(repeats):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            _consume(client.get(url))
+            times.append(time.perf_counter() - started)
+        queries.add(len(captured))
+    return {"status": 200, "median_ms": statistics.median(times) * 1000, "queries": sorted(queries)}, body
 
-    client = _signed_in_client("pusat")
-    # The list opens on the latest fiscal year (the measured one): its middle page.
-    pages_count = max(1, Activity.objects.filter(year=MEASURED_YEAR).count() // PAGE_SIZE)
-    deep = pages_count // 2
+
+def _body(response):
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def last_page(body, param):
+    """The number of the last page, read from the pager's links (its "»" is the last page); 1 without."""
+    import re
+
+    numbers = [int(n) for n in re.findall(rf"[?&;]{param}=(\d+)".encode(), body)]
+    return max(numbers, default=1)
+
+
+def cmd_measure(scale, repeats):
+    """Every page of every role (bench/pages.py), the lists' first, middle and last pages, the reference
+    SQL and the recap's exactness; one JSON line."""
+    _setup_django(scale)
+    from django.db import connection
+    from django.urls import reverse
+
+    from bench import pages
+    from bench.reference import SQL
+
     year = MEASURED_YEAR
-    pages = [
-        ("recap page", f"/laporan/nasional/?tahun={year}"),
-        ("recap JSON", f"/laporan/nasional/?tahun={year}&format=json"),
-        ("recap XLSX", f"/laporan/nasional/?tahun={year}&format=xlsx"),
-        ("province report", f"/laporan/provinsi/{IMPORT_PROVINCE}/?tahun={year}"),
-        # Each RO's achievement as of December (bench/plan.py gives the measured year its plan).
-        ("capaian page", f"/laporan/provinsi/{IMPORT_PROVINCE}/capaian/?tahun={year}&bulan=12"),
-        ("capaian JSON", f"/laporan/provinsi/{IMPORT_PROVINCE}/capaian/?tahun={year}&bulan=12&format=json"),
-        ("activity list, page 1", "/kegiatan/"),  # the latest year, 2025, by default
-        ("activity list, deep page", f"/kegiatan/?halaman={deep}"),
-    ]
-    results = {}
-    for name, url in pages:
-        times, queries = [], set()
-        for i in range(repeats + 1):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = client.get(url)
-                _consume(response)
-                elapsed = time.perf_counter() - started
-            if response.status_code != 200:
-                raise SystemExit(f"{name}: {url} answered {response.status_code}")
-            if i:  # the first run warms the caches and is not counted
-                times.append(elapsed)
-                queries.add(len(captured))
-        results[name] = {"url": url, "median_ms": statistics.median(times) * 1000, "queries": sorted(queries)}
+    worlds, clients = {}, {}
+    measured = {}  # "url name|label" -> {"name", "label", "roles": {role: result}}
+    for role, (code, regency) in pages.ROLES.items():
+        clients[role] = _signed_in_client(role)
+        if (code, regency) not in worlds:
+            worlds[code, regency] = pages.world(year, code, regency)
+        w = worlds[code, regency]
+        for name, label, build in pages.every_page():
+            entry = measured.setdefault(f"{name}|{label}", {"name": name, "label": label, "roles": {}})
+            url = build(w)
+            if url is None:
+                entry["roles"][role] = {"status": "no object in the dataset"}
+                continue
+            result, _body_ = _timed(clients[role], url, repeats)
+            entry["roles"][role] = {"url": url, **result}
+    lists = {}
+    for name, param in pages.LISTS.items():
+        roles = ("admin",) if name.startswith("admin:") else pages.LIST_ROLES
+        for role in roles:
+            first = reverse(name)
+            result, body = _timed(clients[role], first, repeats)
+            if result["status"] != 200:
+                lists[f"{name}|{role}"] = {"name": name, "role": role, "status": result["status"]}
+                continue
+            last = last_page(body, param)
+            depth = {"first": (1, result)}
+            for where, number in (("middle", max(1, (last + 1) // 2)), ("last", last)):
+                url = f"{first}?{param}={number}"
+                depth[where] = (number, _timed(clients[role], url, repeats)[0])
+            lists[f"{name}|{role}"] = {
+                "name": name,
+                "role": role,
+                "pages": last,
+                "depth": {where: {"page": n, **r} for where, (n, r) in depth.items()},
+            }
     times = []
     with connection.cursor() as cursor:
         for i in range(repeats + 1):
@@ -326,7 +373,8 @@ def cmd_measure(scale, repeats):
             cursor.fetchall()
             if i:
                 times.append(time.perf_counter() - started)
-    results["reference SQL"] = {"median_ms": statistics.median(times) * 1000, "queries": [1]}
+    reference_ms = statistics.median(times) * 1000
+    recap_ms = measured["reports:national|recap page"]["roles"]["pusat"].get("median_ms")
     # Fast is worth nothing unless exact: every figure of the recap (read from the tallies) against the
     # reference SQL (adding up the records through the normalised joins), on the same data.
     from django.contrib.auth import get_user_model
@@ -341,11 +389,61 @@ def cmd_measure(scale, repeats):
         "differing": len(differing),
         "examples": [list(map(str, d)) for d in differing[:5]],
     }
+    activity = worlds["51", None].activity
     print(
         json.dumps(
-            {"pages": results, "activities": Activity.objects.count(), "deep_page": deep, "exact": exactness}
+            {
+                "pages": measured,
+                "lists": lists,
+                "repeats": repeats,
+                "reference_ms": reference_ms,
+                "recap_ms": recap_ms,
+                "exact": exactness,
+                "activity": {
+                    "pk": activity.pk,
+                    "outputs": activity.n_outputs,
+                    "status": activity.review_status,
+                },
+            }
         )
     )
+
+
+def cmd_profile(scale):
+    """A text profile (pyinstrument) of each of the issue's pages, as the ministry and as Bali's operator,
+    over PROFILE_REQUESTS requests after a warm-up: bench/data/profiles/<scale>x-<role>-<page>.txt."""
+    _setup_django(scale)
+    from pyinstrument import Profiler
+
+    from bench import pages
+
+    out = DATA / "profiles"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for role in pages.LIST_ROLES:
+        code, regency = pages.ROLES[role]
+        w = pages.world(MEASURED_YEAR, code, regency)
+        client = _signed_in_client(role)
+        for name, (label, _limit) in pages.TARGET_PAGES.items():
+            url = pages.PAGES[name][label](w)
+            response = client.get(url)
+            _consume(response)
+            if response.status_code != 200:
+                continue
+            profiler = Profiler(interval=0.0005)
+            started = time.perf_counter()
+            with profiler:
+                for _i in range(PROFILE_REQUESTS):
+                    _consume(client.get(url))
+            ms = (time.perf_counter() - started) * 1000 / PROFILE_REQUESTS
+            slug = label.split(" (")[0].replace(" ", "-").lower()
+            path = out / f"{scale}x-{role}-{slug}.txt"
+            head = f"{url} as {role} at {scale}x: {ms:.1f} ms a request ({PROFILE_REQUESTS} profiled)\n"
+            path.write_text(head + profiler.output_text(unicode=True, color=False, show_all=False))
+            written.append(
+                {"page": label, "role": role, "ms": round(ms, 1), "file": str(path.relative_to(ROOT))}
+            )
+    print(json.dumps(written))
 
 
 def cmd_plan():
@@ -358,7 +456,9 @@ def cmd_plan():
 
 
 def cmd_memory(scale, what, fmt):
-    """Peak memory of one export streamed to the end: the process's peak RSS over what it held before.
+    """Peak memory, duration and time to the first byte of one export streamed to the end: the process's
+    peak RSS over what it held before; the first byte is the first chunk of `streaming_content` (of
+    `content` when the response does not stream: then the whole file).
 
     RSS rather than tracemalloc, which slows openpyxl down several times (at 100x the XLSX would take
     minutes more); a fresh process per export, so each peak is its own.
@@ -373,10 +473,30 @@ def cmd_memory(scale, what, fmt):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     started = time.perf_counter()
     response = client.get(url)
-    size = _consume(response)
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    if response.streaming:
+        chunks = iter(response.streaming_content)
+        size = len(next(chunks, b""))
+        first_byte = time.perf_counter() - started
+        size += sum(len(chunk) for chunk in chunks)
+    else:
+        size = len(response.content)
+        first_byte = time.perf_counter() - started
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"peak_bytes": peak - before, "rss_bytes": peak, "size": size, "seconds": seconds}))
+    print(
+        json.dumps(
+            {
+                "peak_bytes": peak - before,
+                "rss_bytes": peak,
+                "size": size,
+                "seconds": seconds,
+                "first_byte_seconds": first_byte,
+                "streaming": response.streaming,
+            }
+        )
+    )
 
 
 def cmd_import(scale):
@@ -541,7 +661,7 @@ def load_test(scale, seconds, think, operators=38, ministry=12, port=8799):
             if name == "think":
                 load.warm("127.0.0.1", port, users)
             load_before = os.getloadavg()[0]
-            app = load.run("127.0.0.1", port, users, duration)
+            app = load.run("127.0.0.1", port, users, duration, server.pid)
             bare_users = [
                 load.User(
                     "127.0.0.1",
@@ -553,7 +673,7 @@ def load_test(scale, seconds, think, operators=38, ministry=12, port=8799):
                 )
                 for i in range(operators + ministry)
             ]
-            bare = load.run("127.0.0.1", port, bare_users, duration)
+            bare = load.run("127.0.0.1", port, bare_users, duration, server.pid)
             results[name] = {"app": app, "bare": bare, "loadavg": [load_before, os.getloadavg()[0]]}
             print(
                 f"[{scale}x] load ({name}): app {app['rps']} req/s p95 {app['p95_ms']} ms, "
@@ -610,286 +730,36 @@ def _cpu_name():
     return platform.processor() or "?"
 
 
-def mb(n):
-    return f"{n / 2**20:.1f} MB"
-
-
-def verdict(ok):
-    return "met" if ok else "**missed**"
-
-
-def report(scales, results, facts, loads, memory, imports, quick):
-    info = machine()
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Run of `make bench{' QUICK=1' if quick else ''}` on {info['date']}: {info['cores']} cores "
-        f"({info['cpu']}), {info['memory_gib']} GiB memory, PostgreSQL {info['postgresql']}, Python "
-        f"{info['python']}, {info['os']}. Measured year {MEASURED_YEAR}; medians of repeated runs through "
-        "Django's test client (signed in as ministry staff, second factor passed), after one warm-up run.",
-        "",
-        "## Datasets",
-        "",
-        "| scale | activities | participations | outputs | handovers | participations, all years | "
-        "history rows (participations) | database | build |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for s in scales:
-        f, c = facts[s], facts[s]["counts"]
-        lines.append(
-            f"| {s}x | {c['activity']:,} | {c['participation']:,} | {c['output']:,} | {c['handover']:,} | "
-            f"{c['participation_all_years']:,} | {c['participation_history']:,} | "
-            f"{f['db_bytes'] / 2**30:.2f} GiB "
-            f"| {f['build_seconds'] or 0:.0f} s |"
-        )
-    lines += [
-        "",
-        "## Pages (median ms / queries)",
-        "",
-        "| page | " + " | ".join(f"{s}x" for s in scales) + " |",
-        "|---|" + "---|" * len(scales),
-    ]
-    names = list(results[scales[0]]["pages"])
-    for name in names:
-        cells = [
-            f"{results[s]['pages'][name]['median_ms']:.1f} ms / "
-            f"{','.join(map(str, results[s]['pages'][name]['queries']))}"
-            for s in scales
-        ]
-        label = name
-        if name == "activity list, deep page":
-            label += " (" + ", ".join(f"page {results[s]['deep_page']}" for s in scales) + ")"
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    ratios = {
-        s: results[s]["pages"]["recap page"]["median_ms"] / results[s]["pages"]["reference SQL"]["median_ms"]
-        for s in scales
-    }
-    json_ratios = {
-        s: results[s]["pages"]["recap JSON"]["median_ms"] / results[s]["pages"]["reference SQL"]["median_ms"]
-        for s in scales
-    }
-    lines.append(
-        "| **recap page / reference** | " + " | ".join(f"**{ratios[s]:.3f}**" for s in scales) + " |"
-    )
-    lines.append("| recap JSON / reference | " + " | ".join(f"{json_ratios[s]:.3f}" for s in scales) + " |")
-    exact = {s: results[s].get("exact") for s in scales}
-    if all(exact.values()):
-        lines += [
-            "",
-            "Every figure of the recap (provinces and total) compared with the reference SQL on the same "
-            "database: "
-            + ", ".join(f"{s}x {exact[s]['differing']} of {exact[s]['figures']:,} differ" for s in scales)
-            + ".",
-        ]
-        for s in scales:
-            for example in exact[s]["examples"]:
-                lines.append(f"- {s}x differs: {' / '.join(example)}")
-    lines += [
-        "",
-        "## Export memory (peak RSS of the process over its RSS before the export; one process each)",
-        "",
-        "| export | " + " | ".join(f"{s}x" for s in scales) + " | growth |",
-        "|---|" + "---|" * (len(scales) + 1),
-    ]
-    growth = {}
-    for key in memory[scales[0]]:
-        peaks = [memory[s][key]["peak_bytes"] for s in scales]
-        growth[key] = peaks[-1] - peaks[0]
-        lines.append(
-            f"| {key} | "
-            + " | ".join(
-                f"{mb(memory[s][key]['peak_bytes'])} ({memory[s][key]['size'] / 2**20:.1f} MB file, "
-                f"{memory[s][key]['seconds']:.1f} s)"
-                for s in scales
-            )
-            + f" | {mb(growth[key])} |"
-        )
-    lines += [
-        "",
-        "## Import of a 50,000-row firm file (XLSX, all or nothing, rolled back)",
-        "",
-        "| scale | rows/s |",
-        "|---|---|",
-    ]
-    for s in scales:
-        lines.append(f"| {s}x | {imports[s]['rows_per_second']:,.0f} |")
-    lines += [
-        "",
-        "Load average (1 min) when each scale's measurements began: "
-        + ", ".join(f"{s}x {facts[s]['loadavg']:.2f}" for s in scales)
-        + f" ({info['cores']} cores; above 0 means other work was running on the machine).",
-    ]
-    for load_scale in sorted(loads, reverse=True):
-        lines += _load_lines(load_scale, loads[load_scale])
-    checks = []
-    if all(exact.values()):
-        differing = sum(exact[s]["differing"] for s in scales)
-        checks.append(("every recap figure equals the reference SQL", f"{differing} differ", differing == 0))
-    for s in scales:
-        limit = TARGETS["ratio"].get(s)
-        if limit is not None:
-            checks.append((f"recap/reference ≤ {limit} at {s}x", f"{ratios[s]:.3f}", ratios[s] <= limit))
-    return _targets(lines, checks, scales, results, names, loads, growth, imports, facts, info, ratios)
-
-
-def _load_lines(load_scale, lt):
-    lines = [
-        "",
-        f"## Load test at {load_scale}x (gunicorn, 2 workers, loopback)",
-        "",
-        "50 users: 38 provincial operators, one per province (their activity list, page 2, an activity, "
-        "the province and quarterly reports, and saving the quarterly note form: GET + POST timed as "
-        "one action) and 12 ministry staff reading reports (national recap page and JSON, any province's "
-        "report, the Covid-19 report). Sessions are created by the benchmark in the "
-        "session store (operators: password sign-in has no second factor; ministry: the session also "
-        "carries a confirmed TOTP device, as after typing the code). Then the same number of users on "
-        "the bare page (one indexed query, bench/urls.py). One connection per request.",
-        "",
-    ]
-    for phase, label in (
-        ("think", f"users think {THINK[0]:g}–{THINK[1]:g} s between actions (as locust's between(1, 5))"),
-        ("saturated", "no think time (capacity)"),
-    ):
-        if phase not in lt:
-            continue
-        app, bare = lt[phase]["app"], lt[phase]["bare"]
-        lines += [
-            f"### {label}, {app['seconds']:.0f} s each",
-            "",
-            "| page | requests | p50 ms | p95 ms | errors |",
-            "|---|---|---|---|---|",
-        ]
-        for page_name, p in app["pages"].items():
-            lines.append(f"| {page_name} | {p['requests']} | {p['p50_ms']} | {p['p95_ms']} | {p['errors']} |")
-        lines.append(
-            f"| **all app pages** | {app['requests']} ({app['rps']} req/s) | {app['p50_ms']} | "
-            f"{app['p95_ms']} | {app['errors']} |"
-        )
-        lines.append(
-            f"| **bare page** | {bare['requests']} ({bare['rps']} req/s) | {bare['p50_ms']} | "
-            f"{bare['p95_ms']} | {bare['errors']} |"
-        )
-        lines.append("")
-        lines.append(
-            "Load average (1 min) before / after the app phase: "
-            + " / ".join(f"{x:.2f}" for x in lt[phase]["loadavg"])
-        )
-        lines.append("")
-        if app["error_samples"]:
-            lines.append(f"First errors: {app['error_samples']}")
-            lines.append("")
-    return lines
-
-
-def _targets(lines, checks, scales, results, names, loads, growth, imports, facts, info, ratios):
-    load_scale = max(loads) if loads else None
-    lt = loads.get(load_scale, {})
-    same = all(len({tuple(results[s]["pages"][n]["queries"]) for s in scales}) == 1 for n in names)
-    checks.append(("queries per page the same at every scale", "see the pages table", same))
-    think = lt.get("think")
-    if think:
-        app, bare = think["app"], think["bare"]
-        for page_name in ("activity list", "province report"):
-            p95 = app["pages"].get(page_name, {}).get("p95_ms")
-            checks.append(
-                (
-                    f"{page_name} p95 < {TARGETS['p95_ms']} ms under load at {load_scale}x",
-                    f"{p95} ms",
-                    p95 is not None and p95 < TARGETS["p95_ms"],
-                )
-            )
-        errors = sum(
-            x["app"]["errors"] + x["bare"]["errors"] for phases in loads.values() for x in phases.values()
-        )
-        checks.append(("zero errors under load (every phase, every scale)", str(errors), errors == 0))
-        share = app["rps"] / bare["rps"] if bare["rps"] else 0
-        checks.append(
-            (
-                "app pages ≥ half the req/s of the bare page (same users, think time)",
-                f"{app['rps']} / {bare['rps']} = {share:.2f}",
-                share >= TARGETS["rps_share"],
-            )
-        )
-        if "saturated" in lt:
-            sat = lt["saturated"]
-            share = sat["app"]["rps"] / sat["bare"]["rps"] if sat["bare"]["rps"] else 0
-            checks.append(
-                (
-                    "… and at saturation, no think time (capacity)",
-                    f"{sat['app']['rps']} / {sat['bare']['rps']} = {share:.2f}",
-                    share >= TARGETS["rps_share"],
-                )
-            )
-    for other in sorted(loads):
-        phase = loads[other].get("think")
-        if other == load_scale or not phase:
-            continue
-        app, bare = phase["app"], phase["bare"]
-        shown = ", ".join(
-            f"{page_name} p95 {app['pages'].get(page_name, {}).get('p95_ms')} ms"
-            for page_name in ("activity list", "province report")
-        )
-        checks.append(
-            (
-                f"(for comparison, not the target's scale) the same load test at {other}x",
-                f"{shown}; app/bare {app['rps']} / {bare['rps']} req/s",
-                all(
-                    (app["pages"].get(n, {}).get("p95_ms") or 1e9) < TARGETS["p95_ms"]
-                    for n in ("activity list", "province report")
-                )
-                and app["rps"] >= TARGETS["rps_share"] * bare["rps"],
-            )
-        )
-    if len(scales) > 1:
-        worst = max(growth.values())
-        checks.append(
-            (
-                f"export memory grows < {TARGETS['memory_mb']} MB from {scales[0]}x to {scales[-1]}x",
-                mb(worst),
-                worst < TARGETS["memory_mb"] * 2**20,
-            )
-        )
-    slowest = min(imports[s]["rows_per_second"] for s in scales)
-    checks.append(
-        (
-            f"import ≥ {TARGETS['import']:,} rows/s (50,000 rows)",
-            f"{slowest:,.0f} rows/s",
-            slowest >= TARGETS["import"],
-        )
-    )
-    lines += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
-    lines += [f"| {name} | {value} | {verdict(ok)} |" for name, value, ok in checks]
-    lines += [
-        "",
-        f"Disk: {sum(facts[s]['db_bytes'] for s in scales) / 2**30:.1f} GiB in the bench databases; "
-        f"{info['disk_free_gib']} GiB free after the run.",
-        "",
-    ]
-    return lines, ratios, checks
-
-
 # --- Main ---------------------------------------------------------------------------------------------------
 
 
 def main():
+    started = time.monotonic()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1x only, short load test (under two minutes)")
-    parser.add_argument("--scales", type=int, nargs="+", help="default 1 10 100 (1 with --quick)")
+    parser.add_argument("--scales", type=int, nargs="+", help="default 1 100 (1 with --quick)")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--no-load", action="store_true", help="skip the load test")
-    parser.add_argument("--output", default=str(RESULTS))
+    parser.add_argument("--repeats", type=int, help=f"timed runs per page (default {REPEATS})")
+    parser.add_argument("--output", help="default bench/results.md (bench/results-quick.md with --quick)")
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the last run")
     parser.add_argument("--load-only", action="store_true", help="run the load tests again, keep the rest")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="only profile the issue's pages: bench/data/profiles/ (pyinstrument)",
+    )
     args = parser.parse_args()
-    raw = DATA / "last-run.json"  # the measurements, to write the report again (--report-only)
+    output = args.output or (RESULTS_QUICK if args.quick else RESULTS)
+    raw = DATA / ("last-run-quick.json" if args.quick else "last-run.json")  # to write the report again
     if args.report_only or args.load_only:
-        last = json.loads(raw.read_text())
+        run = report_module().normalise(json.loads(raw.read_text()))
         if args.load_only:
-            last[3] = _load_tests(last[0], args.quick)
-            raw.write_text(json.dumps(last, default=str))
-        write_report(*last, output=args.output)
+            run["loads"] = _load_tests(run["scales"], run["quick"])
+            raw.write_text(json.dumps(run, default=str))
+        write_report(run, output)
         return
-    scales = args.scales or ([1] if args.quick else [1, 10, 100])
+    scales = args.scales or ([1] if args.quick else [1, 100])
     DATA.mkdir(exist_ok=True)
     subprocess.run(  # noqa: S603 - our manage.py: the manifest the production static storage needs
         [PYTHON, str(ROOT / "manage.py"), "collectstatic", "--no-input", "-v0"],
@@ -897,35 +767,51 @@ def main():
         cwd=ROOT,
         check=True,
     )
+    reused = {}
     for s in scales:
+        reused[s] = dataset_state(db_url(s), s) == "ready"
         build(s)
         planned = sub(s, "_plan")  # the measured year's DIPA plan (once; reused with the dataset)
         if planned["allocations"]:
             print(f"[{s}x] plan added to {planned['allocations']} allocations of {MEASURED_YEAR}", flush=True)
     if args.build_only:
         return
-    results, facts, memory, imports, loads = {}, {}, {}, {}, {}
-    repeats = 3 if args.quick else 5
+    if args.profile:
+        for s in scales:
+            for written in sub(s, "_profile", str(s)):
+                print(
+                    f"[{s}x] {written['page']} as {written['role']}: {written['ms']} ms -> {written['file']}"
+                )
+        return
+    run = {"scales": scales, "quick": args.quick, "year": MEASURED_YEAR}
+    results, facts, memory, imports = {}, {}, {}, {}
     for s in scales:
-        facts[s] = dataset_facts(s)
-        facts[s]["loadavg"] = os.getloadavg()[0]  # other work on the machine skews every figure: said
-        results[s] = sub(s, "_measure", str(s), str(repeats if s < 100 else 3))
-        print(
-            f"[{s}x] recap page {results[s]['pages']['recap page']['median_ms']:.0f} ms, reference "
-            f"{results[s]['pages']['reference SQL']['median_ms']:.0f} ms",
-            flush=True,
-        )
+        facts[s] = {**dataset_facts(s), "reused": reused[s], "loadavg": os.getloadavg()[0]}
+        repeats = args.repeats or (QUICK_REPEATS if args.quick else REPEATS.get(s, REPEATS[100]))
+        step = time.monotonic()
+        results[s] = sub(s, "_measure", str(s), str(repeats))
+        print(f"[{s}x] every page of every role, and the lists: {time.monotonic() - step:.0f} s", flush=True)
+        step = time.monotonic()
         memory[s] = {
             f"{what} {fmt.upper()}": sub(s, "_memory", str(s), what, fmt)
             for what in ("recap", "activities")
             for fmt in ("xlsx", "csv")
         }
+        print(f"[{s}x] exports: {time.monotonic() - step:.0f} s", flush=True)
         imports[s] = sub(s, "_import", str(s))
         print(f"[{s}x] import {imports[s]['rows_per_second']:,.0f} rows/s", flush=True)
+    run.update(results=results, facts=facts, memory=memory, imports=imports, loads={})
     if not args.no_load:
-        loads = _load_tests(scales, args.quick)
-    raw.write_text(json.dumps([scales, results, facts, loads, memory, imports, args.quick], default=str))
-    write_report(*json.loads(raw.read_text()), output=args.output)
+        run["loads"] = _load_tests(scales, args.quick)
+    run["wall_seconds"] = time.monotonic() - started
+    raw.write_text(json.dumps(run, default=str))
+    write_report(report_module().normalise(json.loads(raw.read_text())), output)
+
+
+def report_module():
+    from bench import report
+
+    return report
 
 
 def _load_tests(scales, quick):
@@ -934,19 +820,19 @@ def _load_tests(scales, quick):
     return {s: load_test(s, seconds, think=THINK) for s in sorted({min(scales), max(scales)}, reverse=True)}
 
 
-def write_report(scales, results, facts, loads, memory, imports, quick, output=RESULTS):
-    # JSON keys are strings: the scales again as numbers.
-    results, facts, loads, memory, imports = (
-        {int(k): v for k, v in d.items()} for d in (results, facts, loads, memory, imports)
-    )
-    lines, ratios, checks = report(scales, results, facts, loads, memory, imports, quick)
+def write_report(run, output):
+    lines, checks = report_module().report(run, machine(), THINK)
     notes = ROOT / "bench" / "notes.md"  # the hand-written analysis of the figures, kept with them
     if notes.exists():
         lines += ["", notes.read_text().strip()]
     text = "\n".join(lines)
     Path(output).write_text(text + "\n")
     print(text)
-    print("recap/reference: " + " ".join(f"{s}x={ratios[s]:.3f}" for s in scales))
+    missed = [c for c in checks if c.ok is False]
+    print(
+        f"bench: {len(missed)} of {len(checks)} targets missed; {run['wall_seconds']:.0f} s; "
+        f"report in {output}"
+    )
 
 
 if __name__ == "__main__":
@@ -954,6 +840,7 @@ if __name__ == "__main__":
         command, *rest = sys.argv[1:]
         {
             "_measure": lambda: cmd_measure(int(rest[0]), int(rest[1])),
+            "_profile": lambda: cmd_profile(int(rest[0])),
             "_memory": lambda: cmd_memory(int(rest[0]), rest[1], rest[2]),
             "_import": lambda: cmd_import(int(rest[0])),
             "_sessions": lambda: cmd_sessions(int(rest[0]), int(rest[1])),
