@@ -7,7 +7,8 @@ as gunicorn's sync workers close each one after the response.
 The generator shares the machine's cores with the server it measures, so every run also reports the CPU
 time it took itself (and the server's process tree, on Linux): a capacity figure is only honest beside
 the share of the machine the generator took from the server. A request costs the generator one timer
-(asyncio.timeout around the whole exchange, not a task per step) and one read to the end of the stream.
+(asyncio.timeout around the whole exchange, not a task per step) and the event loop's socket calls (no
+stream reader and writer).
 """
 
 import asyncio
@@ -16,6 +17,7 @@ import os
 import random
 import re
 import resource
+import socket
 import statistics
 import time
 from collections import defaultdict
@@ -81,13 +83,17 @@ async def request(host, port, method, path, cookies=None, form=None, timeout=60)
         lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()))
     if form is not None:
         lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
-    async with asyncio.timeout(timeout):
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-            raw = await reader.read()  # the server closes the connection after the response
-        finally:
-            writer.close()
+    request_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    loop = asyncio.get_running_loop()
+    chunks = []
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setblocking(False)
+        async with asyncio.timeout(timeout):
+            await loop.sock_connect(sock, (host, port))
+            await loop.sock_sendall(sock, request_bytes)
+            while chunk := await loop.sock_recv(sock, 262144):  # the server closes after the response
+                chunks.append(chunk)
+    raw = b"".join(chunks)
     head, _sep, content = raw.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     headers = defaultdict(list)

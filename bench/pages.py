@@ -96,6 +96,8 @@ def activity_with_outputs(year, code, regency=None):
 
 
 def world(year, code, regency=None):
+    """The objects of the province's pages: the measured year's, or the latest year's where the measured
+    year has none (the synthetic years have no packages or hand-counted achievements; few participants)."""
     from programs.models import (
         Achievement,
         Allocation,
@@ -107,19 +109,28 @@ def world(year, code, regency=None):
         ReportPackage,
     )
 
+    def latest(queryset, year_field):
+        return queryset.filter(**{f"{year_field}__lte": year}).order_by(f"-{year_field}", "pk").first()
+
     w = World(code=code, year=year)
     w.activity = activity_with_outputs(year, code, regency)
     if w.activity:
-        w.participant = Participant.objects.filter(activity=w.activity).order_by("pk").first()
         w.output = w.activity.outputs.order_by("pk").first()
         w.handover = Handover.objects.filter(activity=w.activity).order_by("pk").first()
+    participants = Participant.objects.filter(province__code=code)
+    if regency:
+        participants = participants.filter(activity__regency__code=regency)
+    w.participant = latest(participants, "activity__year")
     firms = Firm.objects.filter(province__code=code)
     w.firm = (firms.filter(regency__code=regency) if regency else firms).order_by("pk").first()
     w.partner = Partner.objects.filter(province__code=code).order_by("pk").first()
     w.allocation = Allocation.objects.filter(province__code=code, year=year).first()
     w.realisation = Realisation.objects.filter(allocation=w.allocation).order_by("month", "pk").first()
-    w.package = ReportPackage.objects.filter(allocation=w.allocation).order_by("pk").first()
-    w.achievement = Achievement.objects.filter(planned_output__allocation=w.allocation).order_by("pk").first()
+    w.package = latest(ReportPackage.objects.filter(allocation__province__code=code), "allocation__year")
+    w.achievement = latest(
+        Achievement.objects.filter(planned_output__allocation__province__code=code),
+        "planned_output__allocation__year",
+    )
     return w
 
 

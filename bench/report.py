@@ -424,7 +424,7 @@ def _load_lines(load_scale, lt, think):
             continue
         app, bare = lt[phase]["app"], lt[phase]["bare"]
         lines += [
-            f"### {label}, {app['seconds']:.0f} s each",
+            f"### {label}: {app['seconds']:.0f} s, the bare page {bare['seconds']:.0f} s",
             "",
             "| page | requests | p50 ms | p95 ms | errors |",
             "|---|---|---|---|---|",
