@@ -150,7 +150,8 @@ def pages_tables(results, scales):
             for role in roles:
                 r = results[s]["pages"][key]["roles"].get(role, {})
                 if "median_ms" in r:
-                    cells.append(f"{r['median_ms']:.1f} / {','.join(map(str, r['queries']))}")
+                    once = " (1 run)" if r.get("runs") == 1 and results[s]["repeats"] > 1 else ""
+                    cells.append(f"{r['median_ms']:.1f} / {','.join(map(str, r['queries']))}{once}")
                     worst = max(worst or 0, r["median_ms"])
                 else:
                     cells.append(f"({r.get('status', '—')})")
@@ -162,7 +163,8 @@ def pages_tables(results, scales):
         lines += [
             "",
             "A status in brackets: the page is not open to that role (404 outside its scope, 403, a "
-            "redirect, or not HTML). * not in the issue's list, held to the larger limit.",
+            "redirect, or not HTML). * not in the issue's list, held to the larger limit. (1 run): the "
+            "warm-up took over 2 s, so the page was timed once more only.",
         ]
     return lines
 
