@@ -63,7 +63,15 @@ def mb(n):
 
 
 def _scale_note(scale):
-    return "" if scale == TARGET_SCALE else f" (measured at {scale}x only: the target's scale was not run)"
+    return "" if scale == TARGET_SCALE else f" (not run at 100x: the figure is {scale}x's)"
+
+
+def _at(check, scale):
+    """A target of the 100x scale measured at `scale`: judged only at 100x; elsewhere its figure is shown
+    and its verdict is "not measured" (a small scale meeting it says nothing of 100x)."""
+    if scale == TARGET_SCALE:
+        return check
+    return Check(check.target + _scale_note(scale), check.measured, None)
 
 
 # --- Pages --------------------------------------------------------------------------------------------------
@@ -181,7 +189,7 @@ def list_checks(results, scales):
             f"≤ {TARGETS['list_page_ms']} ms at 100x"
         )
         if "depth" not in entry:
-            checks.append(Check(label + _scale_note(scale), f"answers {entry['status']}", None))
+            checks.append(Check(label, f"answers {entry['status']}", None))
             continue
         timed = [
             (d["median_ms"], where, d["page"]) for where, d in entry["depth"].items() if "median_ms" in d
@@ -190,21 +198,19 @@ def list_checks(results, scales):
             broken = [
                 f"page {d['page']}: {d['status']}" for d in entry["depth"].values() if "median_ms" not in d
             ]
-            checks.append(
-                Check(label + _scale_note(scale), "; ".join(broken), False, "a page did not answer 200")
-            )
+            checks.append(Check(label, "; ".join(broken), False, "a page did not answer 200"))
             continue
         worst, where, number = max(timed)
         checks.append(
             limit_check(
-                label + _scale_note(scale),
+                label,
                 worst,
                 TARGETS["list_page_ms"],
                 "ms",
                 f"worst {worst:.1f} ms ({where}, page {number:,} of {entry['pages']:,})",
             )
         )
-    return checks
+    return [_at(c, scale) for c in checks]
 
 
 def lists_table(results, scales):
@@ -244,12 +250,15 @@ def export_checks(memory, scales):
     for key, limit in (("activities CSV", TARGETS["csv_s"]), ("activities XLSX", TARGETS["xlsx_s"])):
         m = memory[scale].get(key)
         checks.append(
-            limit_check(
-                f"national activity list as {key.split()[1]} ≤ {limit} s at 100x" + _scale_note(scale),
-                m and m["seconds"],
-                limit,
-                "s",
-                m and f"{m['seconds']:.1f} s ({m['size'] / 2**20:.1f} MB)",
+            _at(
+                limit_check(
+                    f"national activity list as {key.split()[1]} ≤ {limit} s at 100x",
+                    m and m["seconds"],
+                    limit,
+                    "s",
+                    m and f"{m['seconds']:.1f} s ({m['size'] / 2**20:.1f} MB)",
+                ),
+                scale,
             )
         )
     for key in ("activities CSV", "activities XLSX"):
@@ -267,14 +276,13 @@ def export_checks(memory, scales):
     if len(scales) > 1:
         for key in memory[scales[0]]:
             growth = memory[scales[-1]][key]["peak_bytes"] - memory[scales[0]][key]["peak_bytes"]
-            checks.append(
-                limit_check(
-                    f"{key}: memory growth ≤ {TARGETS['memory_mb']} MB from {scales[0]}x to {scales[-1]}x",
-                    growth / 2**20,
-                    TARGETS["memory_mb"],
-                    "MB",
-                )
+            check = limit_check(
+                f"{key}: memory growth ≤ {TARGETS['memory_mb']} MB from {scales[0]}x to {scales[-1]}x",
+                growth / 2**20,
+                TARGETS["memory_mb"],
+                "MB",
             )
+            checks.append(_at(check, scales[-1]))
     else:
         checks.append(
             Check(f"export memory growth ≤ {TARGETS['memory_mb']} MB from 1x to 100x", "one scale", None)
@@ -290,14 +298,16 @@ def load_checks(loads):
     if think:
         for page_name, p in think["app"]["pages"].items():
             checks.append(
-                limit_check(
-                    f"{page_name}: p95 < {TARGETS['p95_ms']} ms, 50 users thinking, at 100x"
-                    + _scale_note(scale),
-                    p["p95_ms"],
-                    TARGETS["p95_ms"],
-                    "ms",
-                    f"{p['p95_ms']} ms ({p['requests']} requests)",
-                    strict=True,
+                _at(
+                    limit_check(
+                        f"{page_name}: p95 < {TARGETS['p95_ms']} ms, 50 users thinking, at 100x",
+                        p["p95_ms"],
+                        TARGETS["p95_ms"],
+                        "ms",
+                        f"{p['p95_ms']} ms ({p['requests']} requests)",
+                        strict=True,
+                    ),
+                    scale,
                 )
             )
     errors = sum(
@@ -310,16 +320,18 @@ def load_checks(loads):
     if sat:
         ratio = sat["app"]["rps"] / sat["bare"]["rps"] if sat["bare"]["rps"] else 0
         checks.append(
-            limit_check(
-                f"capacity: the mix at saturation ≥ {TARGETS['capacity_rps']} req/s, two workers, at 100x"
-                + _scale_note(scale),
-                sat["app"]["rps"],
-                TARGETS["capacity_rps"],
-                "req/s",
-                f"{sat['app']['rps']} req/s; bare page {sat['bare']['rps']} "
-                f"(ratio {ratio:.2f}, not a target); "
-                f"the generator took {sat['app'].get('generator_share', 0):.0%} of the machine",
-                at_most=False,
+            _at(
+                limit_check(
+                    f"capacity: the mix at saturation ≥ {TARGETS['capacity_rps']} req/s, 2 workers, at 100x",
+                    sat["app"]["rps"],
+                    TARGETS["capacity_rps"],
+                    "req/s",
+                    f"{sat['app']['rps']} req/s; bare page {sat['bare']['rps']} "
+                    f"(ratio {ratio:.2f}, not a target); "
+                    f"the generator took {sat['app'].get('generator_share', 0):.0%} of the machine",
+                    at_most=False,
+                ),
+                scale,
             )
         )
     else:
@@ -335,14 +347,15 @@ def build_check(facts, scales):
     built = f"built {f.get('built_at', '?')[:16]} UTC, code {f.get('commit') or 'not recorded in the marker'}"
     if f.get("reused"):
         built = "reused, " + built
-    return limit_check(
-        f"the 100x dataset builds in ≤ {TARGETS['build_s']} s" + _scale_note(scale),
+    check = limit_check(
+        f"the 100x dataset builds in ≤ {TARGETS['build_s']} s",
         f.get("build_seconds"),
         TARGETS["build_s"],
         "s",
         f"{f['build_seconds']:.0f} s ({built})" if f.get("build_seconds") is not None else None,
         digits=0,
     )
+    return _at(check, scale)
 
 
 def run_checks(run):
@@ -485,7 +498,8 @@ def report(run, info, think=(1.0, 5.0)):
     lines += [
         "",
         f"{len(checks) - len(missed)} of {len(checks)} lines met or not measured, {len(missed)} missed"
-        + (": " + "; ".join(c.target.split(" ≤")[0].split(" <")[0] for c in missed) if missed else "")
+        + (": " + "; ".join(c.target.split(" ≤")[0].split(" <")[0] for c in missed[:12]) if missed else "")
+        + (f" and {len(missed) - 12} more" if len(missed) > 12 else "")
         + ".",
         "",
         "## Datasets",
