@@ -528,7 +528,14 @@ def report(run, info, think=(1.0, 5.0)):
         "Banjarmasin chosen the same way. "
         "Load average (1 min) when each scale's measurements began: "
         + ", ".join(f"{s}x {facts[s]['loadavg']:.2f}" for s in scales)
-        + f" ({info['cores']} cores; above 0 means other work was running on the machine).",
+        + f" ({info['cores']} cores; above 0 means other work was running on the machine). The walk of "
+        "every page and role and of the lists took "
+        + ", ".join(
+            f"{w['wall_s']:.0f} s at {s}x ({w['cpu_s']:.0f} s of its own CPU)"
+            for s, w in ((s, results[s].get("walk")) for s in scales)
+            if w
+        )
+        + ".",
     ]
     lines += pages_tables(results, scales)
     lines += lists_table(results, scales)
