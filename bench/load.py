@@ -241,6 +241,10 @@ def run(host, port, users, seconds, server_pid=None):
     if server is not None:
         summary["server_cpu_s"] = round(tree_cpu(server_pid) - server, 2)
         summary["server_share"] = round(summary["server_cpu_s"] / summary["seconds"] / cores, 3)
+        # what a request costs the server: the capacity of the machine's cores follows from it
+        summary["server_ms_per_request"] = round(
+            summary["server_cpu_s"] * 1000 / max(1, summary["requests"]), 1
+        )
     return summary
 
 

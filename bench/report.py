@@ -455,7 +455,10 @@ def _load_lines(load_scale, lt, think):
         for name, x in (("app", app), ("bare", bare)):
             if "generator_cpu_s" in x:
                 server = (
-                    f", server {x['server_cpu_s']} s ({x['server_share']:.0%})" if "server_cpu_s" in x else ""
+                    f", server {x['server_cpu_s']} s ({x['server_share']:.0%}, "
+                    f"{x.get('server_ms_per_request', '?')} ms per request)"
+                    if "server_cpu_s" in x
+                    else ""
                 )
                 lines.append(
                     f"- CPU during the {name} phase: generator {x['generator_cpu_s']} s "
