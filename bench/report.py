@@ -366,6 +366,10 @@ def run_checks(run):
     checks += export_checks(run["memory"], scales)
     if run["loads"]:
         checks += load_checks(run["loads"])
+    else:
+        checks.append(
+            Check("the load test: p95 of every page, zero errors, capacity", "not run (--no-load)", None)
+        )
     checks.append(build_check(run["facts"], scales))
     if run["quick"]:
         checks.append(

@@ -783,7 +783,7 @@ def main():
             raw.write_text(json.dumps(run, default=str))
         write_report(run, output)
         return
-    scales = args.scales or ([1] if args.quick else [1, 100])
+    scales = sorted(args.scales or ([1] if args.quick else [1, 100]))  # growth: from the first to the last
     DATA.mkdir(exist_ok=True)
     subprocess.run(  # noqa: S603 - our manage.py: the manifest the production static storage needs
         [PYTHON, str(ROOT / "manage.py"), "collectstatic", "--no-input", "-v0"],
