@@ -361,10 +361,9 @@ def _rows(table, labelled=True):
 
     def generate():
         for row in table.rows:
-            if table.tuples:
-                values = list(row) if shown else row
-            else:
-                values = [c.value(row) for c in columns]
+            values = row if table.tuples else [c.value(row) for c in columns]
+            if shown:
+                values = list(values)  # a tuple is read as it is, copied when a label replaces a value
             for index, labels in shown:
                 value = values[index]
                 values[index] = labels.get(value, value)
@@ -537,7 +536,8 @@ REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 # Fonts: openpyxl's default (Calibri 11), the title's, the bold of the header, totals and warnings.
 FONTS = (
-    '<font><name val="Calibri"/><family val="2"/><color theme="1"/><sz val="11"/><scheme val="minor"/></font>',
+    '<font><name val="Calibri"/><family val="2"/><color theme="1"/><sz val="11"/>'
+    '<scheme val="minor"/></font>',
     '<font><b val="1"/><sz val="14"/></font>',
     '<font><b val="1"/></font>',
 )
@@ -580,7 +580,8 @@ def _styles_xml():
     return (
         f'<styleSheet xmlns="{MAIN_NS}"><numFmts count="{custom.count("<numFmt ")}">{custom}</numFmts>'
         f'<fonts count="{len(FONTS)}">{"".join(FONTS)}</fonts>'
-        '<fills count="2"><fill><patternFill/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+        '<fills count="2"><fill><patternFill/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
         '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
         f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
@@ -821,14 +822,16 @@ def _xlsx_pieces(export, lines):
         "_rels/.rels",
         f'<Relationships xmlns="{PACKAGE_REL_NS}">'
         f'<Relationship Id="rId1" Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
-        f'<Relationship Id="rId2" Type="{PACKAGE_REL_NS}/metadata/core-properties" Target="docProps/core.xml"/>'
+        f'<Relationship Id="rId2" Type="{PACKAGE_REL_NS}/metadata/core-properties" '
+        'Target="docProps/core.xml"/>'
         f'<Relationship Id="rId3" Type="{REL_NS}/extended-properties" Target="docProps/app.xml"/>'
         "</Relationships>",
     )
     created = f"{timezone.now():%Y-%m-%dT%H:%M:%SZ}"
     book.writestr(
         "docProps/core.xml",
-        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        "<cp:coreProperties "
+        'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
         'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>IKM Dekon</dc:creator>'
         f"<dc:title>{_xml(str(export.title or export.tables[0].title))}</dc:title>"
