@@ -19,7 +19,7 @@ from django.urls import reverse
 from programs import exports
 from programs.models import Activity, ActivityStatus, Participation
 from tests import csvutil, sheetutil
-from tests.factories import make_activity, make_allocation, make_firm, make_participation
+from tests.factories import make_activity, make_allocation, make_firm, make_participation, make_partner
 
 YEAR = 2020
 ROWS_QUERY = '"programs_activity"."title"'  # only the list's own query reads the titles
@@ -211,3 +211,28 @@ def test_participations_total_counts_each_firm_once(pusat_client, activities):
     firms = Participation.objects.filter(activity__year=YEAR).values("firm").distinct().count()
     rows = csvutil.rows(_list(pusat_client, "csv"))
     assert rows[-1][rows[0].index("IKM peserta")] == str(firms) == "3"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", ["programs:activity_list", "programs:firm_list", "programs:partner_list"])
+def test_the_csv_postgresql_writes_is_the_csv_writers_byte_for_byte(
+    pusat_client, activities, monkeypatch, path
+):
+    """On PostgreSQL the lists' CSV lines are written by the database (exports._database_csv); csv.writer
+    writes them everywhere else. Same rows, same bytes, in both dialects, with text that must be quoted,
+    neutralised or kept as it is."""
+    Activity.objects.filter(pk=activities[0].pk).update(status_reason='-1 "kutip", koma; titik koma\r\n')
+    Activity.objects.filter(pk=activities[1].pk).update(title="@SUM(A1)\ttab, koma")
+    make_firm(name='+62 Batik, Tenun; "Lurik"', owner_name="", address="Jl. Baris\nDua")
+    make_partner(name='=Dinas "Kota", Denpasar', regency=None)
+    for params in ({}, {"dialek": "standar"}):
+        url = reverse(path)
+        query = {"tahun": YEAR, "format": "csv", **params}
+        with CaptureQueriesContext(connection) as queries:
+            by_database = b"".join(pusat_client.get(url, query).streaming_content)
+        assert any("concat_ws" in q["sql"] for q in queries.captured_queries)
+        with monkeypatch.context() as patched:
+            patched.setattr(exports, "DATABASE_CSV_KINDS", frozenset())  # every column: csv.writer's
+            by_python = b"".join(pusat_client.get(url, query).streaming_content)
+        assert by_database == by_python
+        assert by_database.count(b"\r\n") >= 2  # the header and a row at least
