@@ -3,17 +3,22 @@
 One mechanism for all of them: a page describes its data as `Table`s (columns and an iterable of rows) and
 `respond()` streams it in the format asked for, so an export has exactly the page's filters and scoping.
 
-- CSV and JSON are generated while the response is sent (StreamingHttpResponse over a generator);
-- XLSX is written by openpyxl in write-only mode to an anonymous temporary file, then streamed from it
-  (FileResponse); lists iterate their queryset with `.iterator(chunk_size=...)`, so memory stays flat
-  however many rows there are.
+- every format is generated while the response is sent (StreamingHttpResponse over a generator), so the
+  first bytes leave at once and memory stays flat however many rows there are. Lists read their queryset
+  as tuples of the columns' fields (`values_list(...).iterator(chunk_size=...)`, a server-side cursor on
+  PostgreSQL), never as model instances; a cell is written once per distinct value of its column.
+- CSV lines of a list are written by PostgreSQL itself (one text column per row, the bytes csv.writer
+  would write); csv.writer writes them on SQLite and for report tables.
+- XLSX is written part by part into a ZIP that is sent as it is written (not openpyxl: it, like
+  XlsxWriter, zips a finished sheet only when the workbook is closed), with the cells, styles and print
+  settings openpyxl's write-only mode wrote before.
 - Text cells of CSV and XLSX starting with `=`, `+`, `-`, `@` (or a tab / carriage return) get a leading
   `'` so no spreadsheet runs them as a formula; numbers stay numbers.
 - XLSX files are ready to send and print: a title block above the header (the report, the province or
   "Nasional", the year, the filters in words, "Keadaan per …", whether unverified data is in it), A4
   landscape fit to one page wide, the header row and the name columns repeated on every page, autofilter,
-  frozen panes, page numbers. All of it is set before the first row or in the sheet's tail, so write-only
-  mode (flat memory) stays.
+  frozen panes, page numbers. All of it is set before the first row or in the sheet's tail (and the
+  workbook part, with the filters' ranges, is written after the sheets), so streaming stays.
 - CSV comes in two dialects: Indonesian Excel (`;`, decimal comma, dd/mm/yyyy — what Excel in an Indonesian
   locale opens as columns) for users reading in Bahasa Indonesia, the standard one (`,`, decimal point, ISO
   dates) for English and on request (`dialek=standar` / `dialek=excel-id`). Both start with a UTF-8 BOM.
@@ -24,32 +29,40 @@ Never: filter or scope rows itself (the caller's queryset is the page's own), or
 
 import csv
 import datetime
+import io
 import json
 import logging
 import re
-import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from html import escape
 
-from django.db.models import Exists, OuterRef, Q
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.db import connections
+from django.db.models import Case, Exists, F, Func, OuterRef, Q, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat, Left, Replace
+from django.db.models.lookups import Exact, In, Regex
+from django.http import Http404, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.page import PageMargins
+from openpyxl.utils.datetime import to_excel
+from openpyxl.writer.theme import theme_xml
 
+from .models import Activity, Firm, Partner
 from .numbers import percent
 
 log = logging.getLogger("ikm_dekon.exports")
 
 FORMATS = ("xlsx", "csv", "json")
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 2000  # rows fetched from the server-side cursor at a time
+BATCH_ROWS = 500  # rows written per piece of the response (about 150 KB of CSV)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_PART = "application/vnd.openxmlformats-officedocument.spreadsheetml."  # + the part's type
 RUPIAH_FORMAT = '"Rp" #,##0'
 # A quantity is grouped (#,##0); a number that names something (a year, an id) never is: 2020, not 2,020.
 NUMBER_FORMATS = {
@@ -64,9 +77,9 @@ WHOLE_NUMBERS = ("money", "int", "year", "code")
 WIDTHS = {"text": 28, "money": 18, "int": 11, "year": 8, "code": 9, "percent": 11, "date": 12, "bool": 8}
 MAX_WIDTH = 40
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-BOLD = Font(bold=True)
-TITLE_FONT = Font(bold=True, size=14)
-HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+# The fonts of a sheet's cells besides the default: the title's (bold, 14 pt), bold (totals, warnings), the
+# header's (bold, wrapped, at the top of its cell).
+TITLE, BOLD, HEADER = "title", "bold", "header"
 HEADER_LINE_HEIGHT = 15  # points: one line of the default 11 pt font
 # The leading columns that name a row (repeated at the left of every printed page, frozen on screen) are
 # those whose key is one of these; a table may say how many instead (Table.name_columns).
@@ -93,6 +106,10 @@ class Column:
     kind: str = "text"
     get: Callable | None = None  # the value from a row; default row[key] (dicts) or getattr (objects)
     total: bool | Callable = False  # True: summed; a callable(sums) computes it (e.g. a percentage)
+    # Where a list reads it (`values_list`, see Table.tuples): the field's lookup; default the key.
+    field: str | None = None
+    # The field's choices, (value, label) pairs: the label is shown, as get_<field>_display() shows it.
+    choices: Sequence | None = None
 
     def value(self, row):
         if self.get is not None:
@@ -108,6 +125,12 @@ class Table:
     rows: Iterable
     totals: dict | None = None  # given totals; otherwise summed while the rows stream (Column.total)
     name_columns: int | None = None  # the leading columns that name a row; None: from their keys (NAME_KEYS)
+    # The rows are tuples of the columns' values in their order (a queryset's values_list, read from a
+    # server-side cursor: no model instance per row); otherwise dicts or objects read by Column.value.
+    tuples: bool = False
+    # The queryset the tuples are read from (its model's rows, before values_list): on PostgreSQL the
+    # database writes the CSV lines of it itself (_database_csv).
+    queryset: object = None
 
     def has_totals(self):
         return self.totals is not None or any(c.total for c in self.columns)
@@ -146,7 +169,7 @@ class Export:
         scope = self.scope() if callable(self.scope) else self.scope
         scope = scope or self.meta.get("province") or NATIONAL
         as_of = timezone.localtime(self.as_of or timezone.now())
-        lines = [(str(self.title or self.tables[0].title), TITLE_FONT)]
+        lines = [(str(self.title or self.tables[0].title), TITLE)]
         lines.append((f"{_('Wilayah')}: {scope}", None))
         if year is not None:
             lines.append((f"{_('Tahun anggaran')}: {int(year):d}", None))
@@ -292,11 +315,15 @@ class _Totals:
     def __init__(self, table):
         self.table = table
         self.sums = {c.key: Decimal(0) for c in table.columns if c.total is True}
+        self.summed = [(index, c.key) for index, c in enumerate(table.columns) if c.total is True]
 
     def add(self, values):
-        for column, value in zip(self.table.columns, values, strict=True):
-            if column.key in self.sums and value is not None:
-                self.sums[column.key] += Decimal(value)
+        sums = self.sums
+        for index, key in self.summed:
+            value = values[index]
+            if value is not None:
+                # Whole numbers and Decimals add exactly as they are; anything else as Decimal() reads it.
+                sums[key] += value if value.__class__ in EXACT_TYPES else Decimal(value)
 
     def row(self):
         """{key: value} of the totals row's figures (given, or summed from the rows)."""
@@ -325,17 +352,63 @@ class _Totals:
         return cells
 
 
-def _rows(table):
-    """(values, totals): the raw values of each row, and the totals kept as they pass."""
+EXACT_TYPES = (int, Decimal)
+
+
+def _labels(choices):
+    """{stored value: label} in the active language. Worked out once per export: a lazy label costs a
+    translation lookup each time it is read, and get_<field>_display() reads one per cell."""
+    return {value: str(label) for value, label in choices}
+
+
+def _rows(table, labelled=True):
+    """(values, totals): the raw values of each row, and the totals kept as they pass. `labelled`: a
+    choice's label in place of its stored value (as get_<field>_display() gives it); CSV and XLSX look the
+    label up with the cell instead (_Cells)."""
     totals = _Totals(table)
+    columns = table.columns
+    shown = [(i, _labels(c.choices)) for i, c in enumerate(columns) if labelled and c.choices is not None]
+    add = totals.add if totals.summed else None
 
     def generate():
         for row in table.rows:
-            values = [c.value(row) for c in table.columns]
-            totals.add(values)
+            values = row if table.tuples else [c.value(row) for c in columns]
+            if shown:
+                values = list(values)  # a tuple is read as it is, copied when a label replaces a value
+            for index, labels in shown:
+                value = values[index]
+                values[index] = labels.get(value, value)
+            if add is not None:
+                add(values)
             yield values
 
     return generate(), totals
+
+
+MAX_REMEMBERED = 2000  # distinct values remembered per column of an export
+
+
+class _Cells(dict):
+    """A column's cells by value. A value seen before costs one dict lookup and runs no Python code; a new
+    one is written by `write` and remembered, up to MAX_REMEMBERED values a column: labels, places, years,
+    days and counts repeat, ids and titles do not. A choice's cell is its label's, written in advance.
+
+    Text is remembered for str values only, and percentages never: equal values of other types (1, 1.0,
+    True; Decimal 1.5 and 1.50) are not always written alike."""
+
+    def __init__(self, write, column):
+        super().__init__()
+        self.write = write
+        self.types = {"text": (str,), "percent": ()}.get(column.kind)  # None: values of any type
+        self[None] = write(None)
+        for value, label in _labels(column.choices or ()).items():
+            self[value] = write(label)
+
+    def __missing__(self, value):
+        cell = self.write(value)
+        if len(self) < MAX_REMEMBERED and (self.types is None or value.__class__ in self.types):
+            self[value] = cell
+        return cell
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------
@@ -380,26 +453,154 @@ def _csv_value(value, kind, dialect):
     return _sheet_value(value, kind)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _csv(export, dialect=DIALECTS[STANDARD]):
-    writer = csv.writer(_Echo(), delimiter=dialect.delimiter)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=dialect.delimiter)
+
+    def written():
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
     yield "\ufeff"  # lets spreadsheet programs read the file as UTF-8
     for number, table in enumerate(export.tables):
-        kinds = [c.kind for c in table.columns]
         if number:
-            yield writer.writerow([])
-            yield writer.writerow([neutralise(str(table.title))])
-        yield writer.writerow([neutralise(str(c.label)) for c in table.columns])
-        rows, totals = _rows(table)
-        for values in rows:
-            yield writer.writerow([_csv_value(v, k, dialect) for v, k in zip(values, kinds, strict=True)])
+            writer.writerow([])
+            writer.writerow([neutralise(str(table.title))])
+        writer.writerow([neutralise(str(c.label)) for c in table.columns])
+        yield written()  # the header leaves before the first row is read
+        lines = _database_csv(table, dialect)
+        if lines is not None:
+            totals = _Totals(table)
+            for batch in lines(totals):
+                buffer.write(batch)
+                yield written()
+        else:
+            cells = [
+                _Cells(lambda value, kind=c.kind: _csv_value(value, kind, dialect), c).__getitem__
+                for c in table.columns
+            ]
+            rows, totals = _rows(table, labelled=False)
+            batch = []
+            for values in rows:
+                batch.append([cell(value) for cell, value in zip(cells, values, strict=True)])
+                if len(batch) == BATCH_ROWS:
+                    writer.writerows(batch)
+                    batch.clear()
+                    yield written()
+            writer.writerows(batch)
         if table.has_totals():
             cells = totals.cells(lambda value, kind: _csv_value(value, kind, dialect))
-            yield writer.writerow(["" if v is None else v for v in cells])
+            writer.writerow(["" if v is None else v for v in cells])
+        if text := written():
+            yield text
+
+
+# The CSV lines of a list written by PostgreSQL: one text column per row, the same bytes as csv.writer
+# writes from the values (tests/test_export_streaming.py compares the two), so Python only joins lines
+# instead of converting, quoting and joining 25 cells of each of 152,000 rows. SQLite (the quick start),
+# rows that are not a queryset's and percentages are written by csv.writer as above.
+
+DATABASE_CSV_KINDS = frozenset({*WHOLE_NUMBERS, "text", "bool", "date"})
+DATABASE_DATE_FORMATS = {"%d/%m/%Y": "DD/MM/YYYY", None: "YYYY-MM-DD"}
+
+
+def _quoted(text, dialect):
+    """`text` as csv.writer (QUOTE_MINIMAL) writes it: quoted when it holds the delimiter, a quote or a
+    line break."""
+    if any(mark in text for mark in (dialect.delimiter, '"', "\r", "\n")):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _text(value):
+    return Value(value, output_field=TextField())
+
+
+def _database_cell(column, dialect):
+    """The SQL expression of the column's CSV cell, as _csv_value and csv.writer write it."""
+    value = F(column.field or column.key)
+    kind = column.kind
+    text = TextField()
+    if kind in WHOLE_NUMBERS:  # int() of a Decimal drops the fraction, as trunc() does
+        return Func(value, template="trunc((%(expressions)s)::numeric)::text", output_field=text)
+    if kind == "date":
+        pattern = _text(DATABASE_DATE_FORMATS[dialect.date_format])
+        return Func(value, pattern, function="to_char", output_field=text)
+    if kind == "bool":
+        yes, no = (_quoted(_csv_value(b, kind, dialect), dialect) for b in (True, False))
+        return Case(
+            When(Exact(value, True), then=_text(yes)),
+            When(Exact(value, False), then=_text(no)),
+            output_field=text,
+        )
+    written = Cast(value, text)
+    written = Case(
+        When(
+            In(Left(written, 1), list(FORMULA_PREFIXES)), then=Concat(_text("'"), written, output_field=text)
+        ),
+        default=written,
+        output_field=text,
+    )
+    # The delimiter (";" or ",") is no special character in a bracket expression of PostgreSQL's regex.
+    cell = Case(
+        When(
+            Regex(written, _text(f'[{dialect.delimiter}"\r\n]')),
+            then=Concat(
+                _text('"'),
+                Replace(written, _text('"'), _text('""'), output_field=text),
+                _text('"'),
+                output_field=text,
+            ),
+        ),
+        default=written,
+        output_field=text,
+    )
+    if column.choices:
+        labels = [
+            When(Exact(value, stored), then=_text(_quoted(_csv_value(label, kind, dialect), dialect)))
+            for stored, label in _labels(column.choices).items()
+        ]
+        cell = Case(*labels, default=cell, output_field=text)
+    return cell
+
+
+def _database_csv(table, dialect):
+    """A function(totals) giving the CSV lines of the table's rows in batches, written by PostgreSQL; None
+    where csv.writer must write them. The summed columns' values come with each line, for the totals."""
+    queryset = table.queryset
+    if (
+        queryset is None
+        or connections[queryset.db].vendor != "postgresql"
+        or any(c.kind not in DATABASE_CSV_KINDS for c in table.columns)
+    ):
+        return None
+    line = Func(
+        _text(dialect.delimiter),
+        *(Coalesce(_database_cell(c, dialect), _text(""), output_field=TextField()) for c in table.columns),
+        function="concat_ws",
+        output_field=TextField(),
+    )
+    summed = [c for c in table.columns if c.total is True]
+    rows = queryset.annotate(csv_line=line).values_list("csv_line", *(c.field or c.key for c in summed))
+
+    def lines(totals):
+        sums = totals.sums
+        keys = [c.key for c in summed]
+        batch = []
+        for text, *figures in rows.iterator(chunk_size=CHUNK_SIZE):
+            batch.append(text)
+            for key, figure in zip(keys, figures, strict=True):
+                if figure is not None:
+                    sums[key] += figure
+            if len(batch) == BATCH_ROWS:
+                yield "\r\n".join(batch) + "\r\n"
+                batch.clear()
+        if batch:
+            yield "\r\n".join(batch) + "\r\n"
+
+    return lines
 
 
 # --- JSON --------------------------------------------------------------------------------------------------
@@ -444,6 +645,105 @@ def _json(export):
 
 
 # --- XLSX --------------------------------------------------------------------------------------------------
+# Written part by part into a ZIP that is sent while it is written: zipfile on a stream that cannot seek
+# puts each part's sizes after it (a data descriptor), so the first bytes leave before the first row is
+# read and memory holds one batch of rows however long the list. openpyxl (write-only) and XlsxWriter
+# (constant_memory) both finish a sheet in a temporary file and zip it only when the workbook is closed:
+# the first byte would wait for the last row, and their objects per cell cost more than the rest of the
+# export together (bench/notes.md has the figures). The parts are what openpyxl wrote before: the same
+# cells (inline strings), styles, print settings and defined names, read back by openpyxl, python-calamine
+# and LibreOffice in the tests.
+
+XLSX_COMPRESSION = 1  # zlib's fastest: level 6 (openpyxl's) takes three times as long for a file 26 % smaller
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+# Fonts: openpyxl's default (Calibri 11), the title's, the bold of the header, totals and warnings.
+FONTS = (
+    '<font><name val="Calibri"/><family val="2"/><color theme="1"/><sz val="11"/>'
+    '<scheme val="minor"/></font>',
+    '<font><b val="1"/><sz val="14"/></font>',
+    '<font><b val="1"/></font>',
+)
+FONT_IDS = {None: 0, TITLE: 1, BOLD: 2, HEADER: 2}
+# Cell styles: (kind with a number format or None, font) -> its index in styles.xml's cellXfs.
+STYLE_KEYS = [(None, None), (None, TITLE), (None, BOLD), (None, HEADER)] + [
+    (kind, font) for kind in NUMBER_FORMATS for font in (None, BOLD)
+]
+STYLES = {key: index for index, key in enumerate(STYLE_KEYS)}
+# XML 1.0 cannot carry these control characters at all: dropped (openpyxl refused the whole file).
+XML_TEXT = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    | dict.fromkeys((*range(0, 9), 11, 12, *range(14, 32), 65534, 65535))
+)
+
+
+def _xml(text):
+    return text.translate(XML_TEXT)
+
+
+def _styles_xml():
+    codes = {}
+    for code in NUMBER_FORMATS.values():
+        codes.setdefault(code, BUILTIN_FORMATS_REVERSE.get(code, 164 + len(codes)))
+    custom = "".join(
+        f'<numFmt numFmtId="{number}" formatCode="{escape(code, quote=True)}"/>'
+        for code, number in codes.items()
+        if number >= 164
+    )
+    xfs = []
+    for kind, font in STYLE_KEYS:
+        number = codes[NUMBER_FORMATS[kind]] if kind else 0
+        attributes = f'numFmtId="{number}" fontId="{FONT_IDS[font]}" fillId="0" borderId="0" xfId="0"'
+        if number:
+            attributes += ' applyNumberFormat="1"'
+        if font == HEADER:
+            xfs.append(f'<xf {attributes} applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>')
+        else:
+            xfs.append(f"<xf {attributes}/>")
+    return (
+        f'<styleSheet xmlns="{MAIN_NS}"><numFmts count="{custom.count("<numFmt ")}">{custom}</numFmts>'
+        f'<fonts count="{len(FONTS)}">{"".join(FONTS)}</fonts>'
+        '<fills count="2"><fill><patternFill/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    )
+
+
+def _cell(ref, value, style=0):
+    """A cell holding a sheet value (_sheet_value): text inline, numbers as numbers, dates as the day's
+    serial number under their format."""
+    return f'<c r="{ref}"{_cell_end(value, style)}'
+
+
+def _cell_end(value, style):
+    """A cell's XML after its reference: what does not depend on the row, so a column's cells are written
+    once per distinct value (_Cells)."""
+    s = f' s="{style}"' if style else ""
+    if value is None:
+        return f"{s}/>"
+    if value == "":
+        return f'{s} t="inlineStr"/>'
+    if isinstance(value, str):
+        space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
+        return f'{s} t="inlineStr"><is><t{space}>{_xml(value)}</t></is></c>'
+    if isinstance(value, datetime.date):
+        value = to_excel(value)
+    if isinstance(value, float):
+        return f'{s} t="n"><v>{value:.16g}</v></c>'
+    return f'{s} t="n"><v>{int(value)}</v></c>'
+
+
+def _data_cells(column):
+    """value -> the XML after the reference of a data cell of `column`: its sheet value in the kind's
+    number format."""
+    kind = column.kind
+    style = STYLES[(kind if kind in NUMBER_FORMATS else None, None)]
+    return _Cells(lambda value: _cell_end(_sheet_value(value, kind), style), column).__getitem__
 
 
 def _sheet_title(title, taken):
@@ -484,82 +784,245 @@ def _footer_text(text):
     return str(text).replace("&", "&&")  # "&" starts a code in a header/footer (&P, &N)
 
 
-def _set_up_sheet(sheet, export, table, header_row):
-    """Print and view settings, written by openpyxl in the sheet's head (before the rows) or tail."""
+def _sheet_head(table, header_row):
+    """The sheet's settings before its rows: fit to the page's width, the panes frozen below the header
+    and right of the name columns, the columns' widths."""
     names = table.names()
-    lines = 1
-    for index, column in enumerate(table.columns, start=1):
-        width = _width(column)
-        sheet.column_dimensions[get_column_letter(index)].width = width
-        lines = max(lines, _wrapped_lines(column.label, width - 1))
-    # Spreadsheets do not grow a row for wrapped text they did not lay out themselves: the header row is
-    # given the height of its longest label.
-    sheet.row_dimensions[header_row].height = HEADER_LINE_HEIGHT * lines
-    sheet.freeze_panes = f"{get_column_letter(names + 1)}{header_row + 1}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.7, header=0.3, footer=0.3)
-    sheet.print_options.gridLines = True
-    sheet.print_title_rows = f"{header_row}:{header_row}"
+    top_left = f"{get_column_letter(names + 1)}{header_row + 1}"
     if names:
-        sheet.print_title_cols = f"A:{get_column_letter(names)}"
-    sheet.HeaderFooter.oddFooter.left.text = _footer_text(export.title or export.tables[0].title)
-    sheet.HeaderFooter.oddFooter.right.text = str(_("Halaman &P dari &N"))
+        pane = (
+            f'<pane xSplit="{names}" ySplit="{header_row}" topLeftCell="{top_left}" activePane="bottomRight"'
+        )
+        selections = '<selection pane="topRight"/><selection pane="bottomLeft"/>'
+        active = "bottomRight"
+    else:
+        pane = f'<pane ySplit="{header_row}" topLeftCell="{top_left}" activePane="bottomLeft"'
+        selections, active = "", "bottomLeft"
+    columns = "".join(
+        f'<col min="{index}" max="{index}" width="{_width(column)}" customWidth="1"/>'
+        for index, column in enumerate(table.columns, start=1)
+    )
+    return (
+        f'<worksheet xmlns="{MAIN_NS}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1"/>'
+        '<pageSetUpPr fitToPage="1"/></sheetPr>'
+        f'<sheetViews><sheetView workbookViewId="0">{pane} state="frozen"/>{selections}'
+        f'<selection pane="{active}" activeCell="A1" sqref="A1"/></sheetView></sheetViews>'
+        f'<sheetFormatPr baseColWidth="8" defaultRowHeight="15"/><cols>{columns}</cols><sheetData>'
+    )
+
+
+def _sheet_tail(export, table, header_row, last_row):
+    """After the rows: the filter (the header and the data, not the totals: sorting must not move them),
+    A4 landscape one page wide with grid lines, the report's name and the page numbers in the footer."""
+    last_column = get_column_letter(len(table.columns))
+    footer = f"&L{_footer_text(export.title or export.tables[0].title)}&R{_('Halaman &P dari &N')}"
+    return (
+        f'</sheetData><autoFilter ref="A{header_row}:{last_column}{last_row}"/>'
+        '<printOptions gridLines="1"/>'
+        '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.7" header="0.3" footer="0.3"/>'
+        f'<pageSetup orientation="landscape" paperSize="{A4}" fitToHeight="0" fitToWidth="1"/>'
+        f"<headerFooter><oddFooter>{_xml(footer)}</oddFooter></headerFooter></worksheet>"
+    )
+
+
+def _sheet_rows(export, table, lines, header_row):
+    """The rows of a sheet's XML, in batches: the title block, an empty row, the header, the data, the
+    totals. Returns (as the generator's value) the last data row's number, for the filter."""
+    n = 0
+    for n, (text, font) in enumerate(lines, start=1):
+        yield f'<row r="{n}">{_cell(f"A{n}", neutralise(text), STYLES[(None, font)])}</row>'
+    yield f'<row r="{n + 1}"/>'
+    height = HEADER_LINE_HEIGHT * max(
+        (_wrapped_lines(c.label, _width(c) - 1) for c in table.columns), default=1
+    )
+    letters = [get_column_letter(index) for index in range(1, len(table.columns) + 1)]
+    header = STYLES[(None, HEADER)]
+    yield (
+        f'<row r="{header_row}" ht="{height}" customHeight="1">'
+        + "".join(
+            _cell(f"{letter}{header_row}", neutralise(str(c.label)), header)
+            for letter, c in zip(letters, table.columns, strict=True)
+        )
+        + "</row>"
+    )
+    starts = [f'<c r="{letter}' for letter in letters]
+    cells = [_data_cells(c) for c in table.columns]
+    rows, totals = _rows(table, labelled=False)
+    n = header_row
+    batch = []
+    for values in rows:
+        n += 1
+        batch.append(
+            f'<row r="{n}">'
+            + "".join(
+                [
+                    f'{start}{n}"{cell(value)}'
+                    for start, cell, value in zip(starts, cells, values, strict=True)
+                ]
+            )
+            + "</row>"
+        )
+        if len(batch) == BATCH_ROWS:
+            yield "".join(batch)
+            batch.clear()
+    if batch:
+        yield "".join(batch)
+    last_row = n
+    if table.has_totals():
+        n += 1
+        cells = [
+            _cell(
+                f"{letter}{n}",
+                value,
+                STYLES[(column.kind if index and column.kind in NUMBER_FORMATS else None, BOLD)],
+            )
+            for index, (letter, column, value) in enumerate(
+                zip(letters, table.columns, totals.cells(), strict=True)
+            )
+        ]
+        yield f'<row r="{n}">{"".join(cells)}</row>'
+    return last_row
+
+
+STYLES_XML = _styles_xml()
+
+
+class _Sent:
+    """What zipfile writes, kept until the response takes it: a stream that cannot seek (no tell()), so
+    zipfile writes each part's sizes after it."""
+
+    def __init__(self):
+        self.pieces = []
+
+    def write(self, data):
+        self.pieces.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def take(self):
+        data = b"".join(self.pieces)
+        self.pieces.clear()
+        return data
+
+
+def _sheet_ref(sheet):
+    return "'" + sheet.replace("'", "''") + "'"
 
 
 def _xlsx(export):
-    workbook = Workbook(write_only=True)
+    """The workbook's bytes, piece by piece as it is written. The title block is worked out at once (its
+    queries, in the request's language), the rows while the response is sent."""
+    return _xlsx_pieces(export, export.title_lines())
+
+
+def _xlsx_pieces(export, lines):
+    sent = _Sent()
+    book = zipfile.ZipFile(sent, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=XLSX_COMPRESSION)
     taken = set()
-    lines = export.title_lines()
-    for table in export.tables:
-        sheet = workbook.create_sheet(_sheet_title(table.title, taken))
+    sheets = [_sheet_title(table.title, taken) for table in export.tables]
+    count = len(sheets)
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{XLSX_PART}worksheet+xml"/>'
+        for n in range(1, count + 1)
+    )
+    book.writestr(
+        "[Content_Types].xml",
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{XLSX_PART}sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{XLSX_PART}styles+xml"/>'
+        '<Override PartName="/xl/theme/theme1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.theme+xml"/>'
+        '<Override PartName="/docProps/core.xml" '
+        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        '<Override PartName="/docProps/app.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+        f"{overrides}</Types>",
+    )
+    book.writestr(
+        "_rels/.rels",
+        f'<Relationships xmlns="{PACKAGE_REL_NS}">'
+        f'<Relationship Id="rId1" Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
+        f'<Relationship Id="rId2" Type="{PACKAGE_REL_NS}/metadata/core-properties" '
+        'Target="docProps/core.xml"/>'
+        f'<Relationship Id="rId3" Type="{REL_NS}/extended-properties" Target="docProps/app.xml"/>'
+        "</Relationships>",
+    )
+    created = f"{timezone.now():%Y-%m-%dT%H:%M:%SZ}"
+    book.writestr(
+        "docProps/core.xml",
+        "<cp:coreProperties "
+        'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>IKM Dekon</dc:creator>'
+        f"<dc:title>{_xml(str(export.title or export.tables[0].title))}</dc:title>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{created}</dcterms:modified></cp:coreProperties>',
+    )
+    book.writestr(
+        "docProps/app.xml",
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+        "<Application>IKM Dekon</Application></Properties>",
+    )
+    relations = "".join(
+        f'<Relationship Id="rId{n}" Type="{REL_NS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for n in range(1, count + 1)
+    )
+    book.writestr(
+        "xl/_rels/workbook.xml.rels",
+        f'<Relationships xmlns="{PACKAGE_REL_NS}">{relations}'
+        f'<Relationship Id="rId{count + 1}" Type="{REL_NS}/styles" Target="styles.xml"/>'
+        f'<Relationship Id="rId{count + 2}" Type="{REL_NS}/theme" Target="theme/theme1.xml"/>'
+        "</Relationships>",
+    )
+    book.writestr("xl/styles.xml", STYLES_XML)
+    book.writestr("xl/theme/theme1.xml", theme_xml)
+    yield sent.take()
+    names = []
+    for index, (table, sheet) in enumerate(zip(export.tables, sheets, strict=True)):
         block = list(lines)
-        if len(export.tables) > 1:
+        if count > 1:
             block.insert(1, (f"{_('Lembar')}: {table.title}", BOLD))
         header_row = len(block) + 2  # the block, an empty row, the header
-        _set_up_sheet(sheet, export, table, header_row)
-
-        def cell(value, column, font=None, sheet=sheet):
-            c = WriteOnlyCell(sheet, value=value)
-            if column is not None and column.kind in NUMBER_FORMATS:
-                c.number_format = NUMBER_FORMATS[column.kind]
-            if font is not None:
-                c.font = font
-            return c
-
-        for text, font in block:
-            sheet.append([cell(neutralise(text), None, font)])
-        sheet.append([])
-
-        def header(label, sheet=sheet):
-            c = cell(neutralise(str(label)), None, BOLD)
-            c.alignment = HEADER_ALIGNMENT
-            return c
-
-        sheet.append([header(c.label) for c in table.columns])
-        rows, totals = _rows(table)
-        last_row = header_row
-        for values in rows:
-            sheet.append(
-                [cell(_sheet_value(v, c.kind), c) for c, v in zip(table.columns, values, strict=True)]
-            )
-            last_row += 1
-        # The filter covers the header and the data, not the totals (sorting must not move them).
-        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(table.columns))}{last_row}"
-        if table.has_totals():
-            sheet.append(
-                [
-                    cell(value, column if index else None, BOLD)
-                    for index, (column, value) in enumerate(zip(table.columns, totals.cells(), strict=True))
-                ]
-            )
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by FileResponse when sent
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+        with book.open(f"xl/worksheets/sheet{index + 1}.xml", "w") as part:
+            part.write(_sheet_head(table, header_row).encode())
+            rows = _sheet_rows(export, table, block, header_row)
+            while True:
+                try:
+                    part.write(next(rows).encode())
+                except StopIteration as done:
+                    last_row = done.value
+                    break
+                if piece := sent.take():
+                    yield piece
+            part.write(_sheet_tail(export, table, header_row, last_row).encode())
+        last_column = get_column_letter(len(table.columns))
+        names.append(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
+            f"{_xml(_sheet_ref(sheet))}!$A${header_row}:${last_column}${last_row}</definedName>"
+        )
+        titles = f"{_sheet_ref(sheet)}!${header_row}:${header_row}"
+        if name_columns := table.names():
+            titles += f",{_sheet_ref(sheet)}!$A:${get_column_letter(name_columns)}"
+        names.append(
+            f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">{_xml(titles)}</definedName>'
+        )
+    listed = "".join(
+        f'<sheet name="{escape(sheet, quote=True)}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, sheet in enumerate(sheets, start=1)
+    )
+    book.writestr(
+        "xl/workbook.xml",
+        f'<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><workbookPr/>'
+        '<bookViews><workbookView activeTab="0"/></bookViews>'
+        f"<sheets>{listed}</sheets><definedNames>{''.join(names)}</definedNames>"
+        '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>',
+    )
+    book.close()
+    yield sent.take()
 
 
 # --- Responses ---------------------------------------------------------------------------------------------
@@ -577,14 +1040,13 @@ def respond(request, export, fmt=None):
             "object": f"{export.name}.{fmt}",
         },
     )
-    filename = f"{export.name}.{fmt}"
     if fmt == "xlsx":
-        response = FileResponse(_xlsx(export), as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+        response = StreamingHttpResponse(_xlsx(export), content_type=XLSX_TYPE)
     else:
         content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json; charset=utf-8"
         stream = _csv(export, csv_dialect(request)) if fmt == "csv" else _json(export)
         response = StreamingHttpResponse((part.encode("utf-8") for part in stream), content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{export.name}.{fmt}")
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -593,8 +1055,8 @@ def respond(request, export, fmt=None):
 # --- The lists of the workspace ----------------------------------------------------------------------------
 
 
-def _display(field):
-    return lambda obj: getattr(obj, f"get_{field}_display")()
+def _choices(model, name):
+    return model._meta.get_field(name).flatchoices
 
 
 def _code(path):
@@ -616,42 +1078,42 @@ LISTS = {
     "kegiatan": [
         Column("id", _("ID"), "code"),
         Column("year", _("Tahun"), "year"),
-        Column("province_code", _("Kode provinsi"), get=_code("province.code")),
-        Column("province", _("Provinsi"), get=_code("province.name")),
-        Column("regency_code", _("Kode kabupaten/kota"), get=_code("regency.code")),
-        Column("regency", _("Kabupaten/kota"), get=_code("regency.name")),
+        Column("province_code", _("Kode provinsi"), field="province__code"),
+        Column("province", _("Provinsi"), field="province__name"),
+        Column("regency_code", _("Kode kabupaten/kota"), field="regency__code"),
+        Column("regency", _("Kabupaten/kota"), field="regency__name"),
         Column("title", _("Judul kegiatan")),
-        Column("kind", _("Jenis"), get=_display("kind")),
-        Column("purpose", _("Tujuan"), get=_display("purpose")),
-        Column("sector", _("Sektor"), get=_display("sector")),
+        Column("kind", _("Jenis"), choices=_choices(Activity, "kind")),
+        Column("purpose", _("Tujuan"), choices=_choices(Activity, "purpose")),
+        Column("sector", _("Sektor"), choices=_choices(Activity, "sector")),
         Column("covid_response", _("Penanganan Covid-19"), "bool"),
-        Column("mode", _("Metode"), get=_display("mode")),
+        Column("mode", _("Metode"), choices=_choices(Activity, "mode")),
         Column("planned_start", _("Rencana mulai"), "date"),
         Column("planned_end", _("Rencana selesai"), "date"),
         Column("actual_start", _("Realisasi mulai"), "date"),
         Column("actual_end", _("Realisasi selesai"), "date"),
-        Column("status", _("Status pelaksanaan"), get=_display("status")),
+        Column("status", _("Status pelaksanaan"), choices=_choices(Activity, "status")),
         Column("status_reason", _("Alasan penundaan/pembatalan")),
-        Column("review_status", _("Status verifikasi"), get=_display("review_status")),
+        Column("review_status", _("Status verifikasi"), choices=_choices(Activity, "review_status")),
         Column("target_participants", _("Target peserta"), "int", total=True),
         Column("actual_participants", _("Realisasi peserta"), "int", total=True),
         Column("firm_count", _("IKM peserta"), "int", total=True),
         Column("budget", _("Anggaran kegiatan (Rp)"), "money", total=True),
-        Column("planned_output_code", _("Kode RO"), get=_code("planned_output.code")),
-        Column("planned_output", _("RO"), get=_code("planned_output.name")),
+        Column("planned_output_code", _("Kode RO"), field="planned_output__code"),
+        Column("planned_output", _("RO"), field="planned_output__name"),
     ],
     "ikm": [
         Column("id", _("ID"), "code"),
         Column("name", _("Nama IKM")),
         Column("nib", _("NIB")),
         Column("owner_name", _("Nama pemilik")),
-        Column("sector", _("Sektor"), get=_display("sector")),
+        Column("sector", _("Sektor"), choices=_choices(Firm, "sector")),
         Column("kbli", _("KBLI")),
-        Column("scale", _("Skala"), get=_display("scale")),
-        Column("province_code", _("Kode provinsi"), get=_code("province.code")),
-        Column("province", _("Provinsi"), get=_code("province.name")),
-        Column("regency_code", _("Kode kabupaten/kota"), get=_code("regency.code")),
-        Column("regency", _("Kabupaten/kota"), get=_code("regency.name")),
+        Column("scale", _("Skala"), choices=_choices(Firm, "scale")),
+        Column("province_code", _("Kode provinsi"), field="province__code"),
+        Column("province", _("Provinsi"), field="province__name"),
+        Column("regency_code", _("Kode kabupaten/kota"), field="regency__code"),
+        Column("regency", _("Kabupaten/kota"), field="regency__name"),
         Column("address", _("Alamat")),
         Column("phone", _("Telepon")),
         Column("workers", _("Tenaga kerja"), "int", total=True),
@@ -660,11 +1122,11 @@ LISTS = {
     "mitra": [
         Column("id", _("ID"), "code"),
         Column("name", _("Nama mitra")),
-        Column("kind", _("Jenis"), get=_display("kind")),
-        Column("province_code", _("Kode provinsi"), get=_code("province.code")),
-        Column("province", _("Provinsi"), get=_code("province.name")),
-        Column("regency_code", _("Kode kabupaten/kota"), get=_code("regency.code")),
-        Column("regency", _("Kabupaten/kota"), get=_code("regency.name")),
+        Column("kind", _("Jenis"), choices=_choices(Partner, "kind")),
+        Column("province_code", _("Kode provinsi"), field="province__code"),
+        Column("province", _("Provinsi"), field="province__name"),
+        Column("regency_code", _("Kode kabupaten/kota"), field="regency__code"),
+        Column("regency", _("Kabupaten/kota"), field="regency__name"),
     ],
     "anggaran": [
         Column("year", _("Tahun"), "year"),
@@ -679,6 +1141,10 @@ LISTS = {
         Column("absorption", _("Penyerapan (%)"), "percent", total=_absorption),
     ],
 }
+# Read as model instances: the allocation's absorption is the model's (numbers.absorption_pct), and the
+# list is short (one row per province, year and kind of fund). The others are read as tuples of their
+# fields (Column.field), straight from a server-side cursor.
+OBJECT_LISTS = frozenset({"anggaran"})
 LIST_TITLES = {
     "kegiatan": _("Kegiatan"),
     "ikm": _("IKM"),
@@ -742,8 +1208,11 @@ def list_export(request, queryset, kind, form=None):
             )
 
         columns = [replace(c, total=distinct_firms) if c.key == "firm_count" else c for c in columns]
-        queryset = queryset.select_related("planned_output")  # the RO columns, joined
-    table = Table("rows", title, columns, queryset.iterator(chunk_size=CHUNK_SIZE))
+    if kind in OBJECT_LISTS:
+        table = Table("rows", title, columns, queryset.iterator(chunk_size=CHUNK_SIZE))
+    else:
+        rows = queryset.values_list(*(c.field or c.key for c in columns)).iterator(chunk_size=CHUNK_SIZE)
+        table = Table("rows", title, columns, rows, tuples=True, queryset=queryset)
     filters = _filters_of(request)
     user = request.user
     export = Export(
