@@ -7,7 +7,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import ProtectedError
+from django.db.models import F, OrderBy, ProtectedError, QuerySet
+from django.db.models.query import ModelIterable
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -17,8 +18,57 @@ from ..models import LockedByActivities
 PAGE_SIZE = 25
 
 
+def total_ordering(queryset):
+    """The queryset ordered so that no two rows tie: its own ordering (or its model's) with the primary key
+    last, in the direction of the last key, so that a b-tree index on (..., key, id) serves it forwards or
+    backwards. Without it, rows that tie may swap between two requests and a page repeats or skips one."""
+    meta = queryset.model._meta
+    keys = list(queryset.query.order_by) or (list(meta.ordering) if queryset.query.default_ordering else [])
+    names = {"pk", meta.pk.name, meta.pk.attname}
+    last_descending = False
+    for key in keys:
+        if isinstance(key, str):
+            last_descending = key.startswith("-")
+            if key.lstrip("-") in names:
+                return queryset.order_by(*keys)
+        elif isinstance(key, OrderBy):
+            last_descending = key.descending
+            if isinstance(key.expression, F) and key.expression.name in names:
+                return queryset.order_by(*keys)
+    return queryset.order_by(*keys, "-pk" if last_descending else "pk")
+
+
+class DeferredJoinPaginator(Paginator):
+    """Pages of a queryset in two steps: the page's primary keys alone (ORDER BY ... OFFSET k LIMIT n, which
+    PostgreSQL answers from an index when one matches the ordering, without reading the k rows it skips),
+    then those rows with their joins by key. A plain OFFSET reads and joins every skipped row: page 3,040 of
+    the national activity list took 345 ms at 100x that way. The count stays exact (`SELECT COUNT(*)`), so
+    "halaman N dari M" is true, and a bookmarked ?halaman=N still opens page N."""
+
+    def __init__(self, object_list, *args, **kwargs):
+        if isinstance(object_list, QuerySet):
+            object_list = total_ordering(object_list)
+        super().__init__(object_list, *args, **kwargs)
+
+    def page(self, number):
+        if not isinstance(self.object_list, QuerySet) or not issubclass(
+            self.object_list._iterable_class, ModelIterable
+        ):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        # Still a queryset in the same total order (the admin's forms need one); sorting 25 rows is free.
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+
+
 def paginate(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("halaman"))
+    """The requested page (?halaman=N) of a list: a malformed number opens the first page, one past the end
+    the last, so an old bookmark never answers an error."""
+    return DeferredJoinPaginator(queryset, size).get_page(request.GET.get("halaman"))
 
 
 def query_without_page(request):

@@ -1,0 +1,217 @@
+"""Paging the lists (programs/views/common.py): every page of every allowed ordering holds the next rows of
+one total order, none repeated and none skipped; "halaman N dari M" is exact; a bad page number never
+fails; a deep page runs as many queries as the first; an operator's deep page holds their province only.
+The expected orders are computed here from the rows, never by the code under test."""
+
+import datetime
+import itertools
+import math
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from programs.admin import ActivityAdmin
+from programs.forms import ActivityFilter, FirmFilter
+from programs.models import Activity, Firm
+from programs.views.common import PAGE_SIZE
+from tests.factories import make_activity, make_allocation, make_firm
+
+pytestmark = pytest.mark.django_db
+
+ROWS = PAGE_SIZE + 5  # two pages
+
+
+def _pages_of(client, url, params, count):
+    """The ids of every page in turn, and each page's Page object."""
+    ids, pages = [], []
+    for number in range(1, math.ceil(count / PAGE_SIZE) + 1):
+        response = client.get(url, {**params, "halaman": number})
+        assert response.status_code == 200
+        page = response.context["page"]
+        pages.append(page)
+        ids += [row.pk for row in page]
+    return ids, pages
+
+
+def _ordered(rows, key, descending):
+    """Rows sorted by `key` with ties broken by id in the same direction; None sorts as PostgreSQL does
+    (after every value ascending, before them descending)."""
+
+    def sort_key(row):
+        value = row[key]
+        return (value is None, value if value is not None else 0, row["pk"])
+
+    return [row["pk"] for row in sorted(rows, key=sort_key, reverse=descending)]
+
+
+@pytest.fixture
+def activities(db):
+    """ROWS activities of 2020, most in Bali (a second page for its operator) and some in Kalimantan
+    Selatan, with many ties on every sortable field."""
+    bali, kalsel = make_allocation("51", 2020), make_allocation("63", 2020)
+    made = []
+    for i, (title, budget, start, status) in zip(
+        range(ROWS),
+        itertools.cycle(
+            itertools.product(
+                ["Bimtek A", "Bimtek B"],
+                [Decimal("100000000"), Decimal("250000000")],
+                [datetime.date(2020, 3, 2), datetime.date(2020, 8, 3)],
+                ["rencana", "berjalan"],
+            )
+        ),
+        strict=False,
+    ):
+        made.append(
+            make_activity(
+                kalsel if i % 10 == 0 else bali,
+                title=title,
+                budget=budget,
+                planned_start=start,
+                planned_end=start + datetime.timedelta(days=5),
+                status=status,
+                target_participants=10 + i % 2,
+            )
+        )
+    return made
+
+
+def _activity_rows():
+    return list(
+        Activity.objects.values(
+            "pk",
+            "year",
+            "planned_start",
+            "title",
+            "budget",
+            "status",
+            "review_status",
+            "target_participants",
+            code=F("province__code"),
+        )
+    )
+
+
+def _orderings(filterset):
+    """Every allowed ?urut= value, both ways, with the field it sorts on."""
+    return [
+        (direction + param, field)
+        for param, field in filterset.base_filters["urut"].param_map.items()
+        for direction in ("", "-")
+    ]
+
+
+#: Read under another name from the rows (the province's code is a join).
+ROW_KEYS = {"province__code": "code"}
+
+
+def test_activity_pages_never_repeat_or_skip_a_row_under_any_ordering(pusat_client, activities):
+    rows = _activity_rows()
+    for urut, field in _orderings(ActivityFilter):
+        params = {"tahun": 2020, "urut": urut}
+        ids, _ = _pages_of(pusat_client, reverse("programs:activity_list"), params, ROWS)
+        assert ids == _ordered(rows, ROW_KEYS.get(field, field), urut.startswith("-")), urut
+
+
+def test_the_default_activity_order_is_total(pusat_client, activities):
+    ids, _ = _pages_of(pusat_client, reverse("programs:activity_list"), {"tahun": 2020}, ROWS)
+    rows = sorted(_activity_rows(), key=lambda r: (-r["year"], r["code"], r["planned_start"], r["pk"]))
+    assert ids == [r["pk"] for r in rows]
+
+
+@pytest.fixture
+def firms(db):
+    for i in range(ROWS):
+        make_firm(
+            "51" if i % 2 else "63",
+            regency="51.06" if i % 2 else "63.71",
+            name=f"IKM {'ABC'[i % 3]}",
+            workers=None if i % 4 == 0 else 5 + i % 3,
+        )
+
+
+def test_firm_pages_never_repeat_or_skip_a_row_under_any_ordering(pusat_client, firms):
+    rows = list(Firm.objects.values("pk", "name", "nib", "workers", code=F("province__code")))
+    for urut, field in _orderings(FirmFilter):
+        ids, _ = _pages_of(pusat_client, reverse("programs:firm_list"), {"urut": urut}, ROWS)
+        assert ids == _ordered(rows, ROW_KEYS.get(field, field), urut.startswith("-")), urut
+
+
+def test_the_default_firm_order_is_by_name_then_id(pusat_client, firms):
+    ids, _ = _pages_of(pusat_client, reverse("programs:firm_list"), {}, ROWS)
+    assert ids == _ordered(list(Firm.objects.values("pk", "name")), "name", False)
+
+
+def test_page_n_of_m_is_exact(pusat_client, activities):
+    response = pusat_client.get(reverse("programs:activity_list"), {"tahun": 2020, "halaman": 2})
+    html = response.content.decode()
+    assert "Halaman 2 dari 2" in html
+    assert f"{ROWS} data" in html
+    page = response.context["page"]
+    assert page.paginator.count == Activity.objects.filter(year=2020).count() == ROWS
+    assert len(page) == ROWS - PAGE_SIZE
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown"),
+    [("99", 2), ("3", 2), ("0", 2), ("-4", 2), ("abc", 1), ("1e400", 1), ("2.5", 1), ("", 1), ("2.0", 1)],
+)
+def test_a_page_out_of_range_or_malformed_opens_the_last_or_first_page(
+    pusat_client, activities, asked, shown
+):
+    response = pusat_client.get(reverse("programs:activity_list"), {"tahun": 2020, "halaman": asked})
+    assert response.status_code == 200
+    assert response.context["page"].number == shown
+    assert f"Halaman {shown} dari 2" in response.content.decode()
+
+
+def test_an_empty_list_is_one_empty_page(pusat_client):
+    response = pusat_client.get(reverse("programs:firm_list"), {"halaman": 7})
+    assert response.status_code == 200
+    page = response.context["page"]
+    assert (page.number, page.paginator.num_pages, len(page)) == (1, 1, 0)
+
+
+def test_a_deep_page_runs_as_many_queries_as_the_first(pusat_client, activities):
+    url = reverse("programs:activity_list")
+    pusat_client.get(url, {"tahun": 2020})  # the caches of the first request
+    counts = []
+    for number in (1, 2):
+        with CaptureQueriesContext(connection) as ctx:
+            pusat_client.get(url, {"tahun": 2020, "halaman": number})
+        counts.append(ctx.captured_queries)
+    # Paging itself: the exact COUNT(*), the page's ids (ORDER BY ... OFFSET ... LIMIT 25), its rows by id
+    # with their province and regency; then the page's firm counts (one grouped query).
+    for captured in counts:
+        paging = [q["sql"] for q in captured if 'FROM "programs_activity"' in q["sql"]]
+        assert len(paging) == 3, paging
+        assert paging[0].startswith("SELECT COUNT(*)")
+        assert "OFFSET" in paging[1] or "LIMIT 25" in paging[1]
+        assert '"programs_activity"."id" IN (' in paging[2]
+    assert len(counts[0]) == len(counts[1])
+
+
+def test_an_operators_deep_page_holds_their_province_only(operator_client, activities):
+    bali = Activity.objects.filter(province__code="51", year=2020)
+    assert bali.count() > PAGE_SIZE  # so that their list has a second page
+    ids, pages = _pages_of(operator_client, reverse("programs:activity_list"), {"tahun": 2020}, bali.count())
+    assert pages[-1].paginator.count == bali.count()
+    assert sorted(ids) == sorted(bali.values_list("pk", flat=True))
+    response = operator_client.get(reverse("programs:activity_list"), {"tahun": 2020, "halaman": 2})
+    assert {a.province.code for a in response.context["page"]} == {"51"}
+
+
+def test_the_admin_changelist_pages_the_same_way(admin_client, activities, monkeypatch):
+    monkeypatch.setattr(ActivityAdmin, "list_per_page", 10)
+    url = reverse("admin:programs_activity_changelist")
+    seen = []
+    for number in (1, 2, 3):
+        response = admin_client.get(url, {"p": number})
+        assert response.status_code == 200
+        seen += [a.pk for a in response.context["cl"].result_list]
+    assert sorted(seen) == sorted(a.pk for a in activities)
+    assert len(seen) == len(set(seen)) == ROWS
