@@ -17,7 +17,7 @@ from django.urls import reverse
 from programs.admin import ActivityAdmin
 from programs.forms import ActivityFilter, FirmFilter
 from programs.models import Activity, Firm
-from programs.views.common import PAGE_SIZE
+from programs.views.common import PAGE_SIZE, DeferredJoinPaginator
 from tests.factories import make_activity, make_allocation, make_firm
 
 pytestmark = pytest.mark.django_db
@@ -109,12 +109,30 @@ def _orderings(filterset):
 ROW_KEYS = {"province__code": "code"}
 
 
-def test_activity_pages_never_repeat_or_skip_a_row_under_any_ordering(pusat_client, activities):
+def _walk(queryset, per_page=7):
+    """Every page of a queryset through the lists' paginator (small pages: many page boundaries)."""
+    paginator = DeferredJoinPaginator(queryset, per_page)
+    return [row.pk for number in paginator.page_range for row in paginator.page(number)]
+
+
+def test_activity_pages_never_repeat_or_skip_a_row_under_any_ordering(pusat, activities):
     rows = _activity_rows()
+    listed = Activity.objects.visible_to(pusat).select_related("province")
     for urut, field in _orderings(ActivityFilter):
-        params = {"tahun": 2020, "urut": urut}
-        ids, _ = _pages_of(pusat_client, reverse("programs:activity_list"), params, ROWS)
-        assert ids == _ordered(rows, ROW_KEYS.get(field, field), urut.startswith("-")), urut
+        filtered = ActivityFilter({"tahun": 2020, "urut": urut}, queryset=listed, user=pusat).qs
+        assert _walk(filtered) == _ordered(rows, ROW_KEYS.get(field, field), urut.startswith("-")), urut
+
+
+def test_pages_of_a_list_ordered_by_year_and_province_are_read_per_province(pusat, activities):
+    """The default order starts with the year and the province: counted per province, read from the one
+    or two provinces a page falls in, from the end past the middle. Small pages cross every boundary."""
+    ordered = Activity.objects.visible_to(pusat).order_by("-year", "province__code", "planned_start", "pk")
+    rows = sorted(_activity_rows(), key=lambda r: (-r["year"], r["code"], r["planned_start"], r["pk"]))
+    for per_page in (2, 7, 13):
+        assert _walk(ordered, per_page) == [r["pk"] for r in rows], per_page
+    backwards = ordered.reverse()
+    for per_page in (2, 7):
+        assert _walk(backwards, per_page) == [r["pk"] for r in reversed(rows)], per_page
 
 
 def test_the_default_activity_order_is_total(pusat_client, activities):
@@ -134,16 +152,17 @@ def firms(db):
         )
 
 
-def test_firm_pages_never_repeat_or_skip_a_row_under_any_ordering(pusat_client, firms):
+def test_firm_pages_never_repeat_or_skip_a_row_under_any_ordering(pusat, firms):
     rows = list(Firm.objects.values("pk", "name", "nib", "workers", code=F("province__code")))
     for urut, field in _orderings(FirmFilter):
-        ids, _ = _pages_of(pusat_client, reverse("programs:firm_list"), {"urut": urut}, ROWS)
-        assert ids == _ordered(rows, ROW_KEYS.get(field, field), urut.startswith("-")), urut
+        filtered = FirmFilter({"urut": urut}, queryset=Firm.objects.visible_to(pusat), user=pusat).qs
+        assert _walk(filtered) == _ordered(rows, ROW_KEYS.get(field, field), urut.startswith("-")), urut
 
 
-def test_the_default_firm_order_is_by_name_then_id(pusat_client, firms):
+def test_the_default_firm_order_is_by_province_then_name_then_id(pusat_client, firms):
     ids, _ = _pages_of(pusat_client, reverse("programs:firm_list"), {}, ROWS)
-    assert ids == _ordered(list(Firm.objects.values("pk", "name")), "name", False)
+    rows = Firm.objects.values("pk", "name", code=F("province__code"))
+    assert ids == [r["pk"] for r in sorted(rows, key=lambda r: (r["code"], r["name"], r["pk"]))]
 
 
 def test_page_n_of_m_is_exact(pusat_client, activities):
@@ -176,23 +195,35 @@ def test_an_empty_list_is_one_empty_page(pusat_client):
     assert (page.number, page.paginator.num_pages, len(page)) == (1, 1, 0)
 
 
-def test_a_deep_page_runs_as_many_queries_as_the_first(pusat_client, activities):
+def test_a_deep_page_runs_as_many_queries_as_the_first(
+    pusat_client, activities, django_assert_max_num_queries
+):
     url = reverse("programs:activity_list")
     pusat_client.get(url, {"tahun": 2020})  # the caches of the first request
     counts = []
     for number in (1, 2):
-        with CaptureQueriesContext(connection) as ctx:
+        # The session, the user, the second factor, the roles; the list's four (below); the page's firm
+        # counts (one grouped query); the bell's unread count; the province filter's choices; the session
+        # saved (savepoint, update, release).
+        with django_assert_max_num_queries(14), CaptureQueriesContext(connection) as ctx:
             pusat_client.get(url, {"tahun": 2020, "halaman": number})
-        counts.append(ctx.captured_queries)
-    # Paging itself: the exact COUNT(*), the page's ids (ORDER BY ... OFFSET ... LIMIT 25), its rows by id
-    # with their province and regency; then the page's firm counts (one grouped query).
-    for captured in counts:
-        paging = [q["sql"] for q in captured if 'FROM "programs_activity"' in q["sql"]]
-        assert len(paging) == 3, paging
-        assert paging[0].startswith("SELECT COUNT(*)")
-        assert "OFFSET" in paging[1] or "LIMIT 25" in paging[1]
+        counts.append(len(ctx.captured_queries))
+        paging = [
+            q["sql"] for q in ctx.captured_queries if '"programs_activity"' in q["sql"].split(" WHERE ")[0]
+        ]
+        paging += [
+            q["sql"]
+            for q in ctx.captured_queries
+            if q["sql"].startswith('SELECT "provinces_province"."id" AS')
+        ]
+        # The rows per fiscal year and province (one grouped query, the exact count), those provinces'
+        # codes, the page's ids from the one or two provinces it falls in, then the page's rows by id.
+        assert len(paging) == 4, paging
+        assert "GROUP BY" in paging[0]
+        assert ' AS "pk" FROM "programs_activity"' in paging[1] and "LIMIT" in paging[1]
         assert '"programs_activity"."id" IN (' in paging[2]
-    assert len(counts[0]) == len(counts[1])
+        assert '"provinces_province"."code" AS "code"' in paging[3]
+    assert counts[0] == counts[1]
 
 
 def test_an_operators_deep_page_holds_their_province_only(operator_client, activities):
@@ -215,3 +246,22 @@ def test_the_admin_changelist_pages_the_same_way(admin_client, activities, monke
         seen += [a.pk for a in response.context["cl"].result_list]
     assert sorted(seen) == sorted(a.pk for a in activities)
     assert len(seen) == len(set(seen)) == ROWS
+
+
+def test_a_long_history_is_paged_and_none_of_it_is_left_out(operator_client, monkeypatch):
+    from programs.views import history
+
+    monkeypatch.setattr(history, "PAGE", 2)
+    firm = make_firm("51", name="IKM Versi 0")
+    for n in range(1, 5):  # five versions: created, then four renames
+        firm.name = f"IKM Versi {n}"
+        firm.save()
+    url = reverse("programs:history", args=["ikm", firm.pk])
+    pages = [operator_client.get(url, {"halaman": n}) for n in (1, 2, 3)]
+    assert [p.context["page"].number for p in pages] == [1, 2, 3]
+    entries = [e for p in pages for e in p.context["entries"]]
+    assert [e["type"] for e in entries] == ["Diubah"] * 4 + ["Dibuat"]
+    # Each rename against the version before it, also across the pages' boundaries.
+    renames = [next(c for c in e["changes"] if c[1] != c[2])[1:] for e in entries[:4]]
+    assert renames == [(f"IKM Versi {n - 1}", f"IKM Versi {n}") for n in (4, 3, 2, 1)]
+    assert "Halaman 2 dari 3" in pages[1].content.decode()
