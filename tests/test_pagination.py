@@ -17,6 +17,7 @@ from django.urls import reverse
 from programs.admin import ActivityAdmin
 from programs.forms import ActivityFilter, FirmFilter
 from programs.models import Activity, Firm
+from programs.views import common
 from programs.views.common import PAGE_SIZE, DeferredJoinPaginator
 from tests.factories import make_activity, make_allocation, make_firm
 
@@ -110,9 +111,16 @@ ROW_KEYS = {"province__code": "code"}
 
 
 def _walk(queryset, per_page=7):
-    """Every page of a queryset through the lists' paginator (small pages: many page boundaries)."""
-    paginator = DeferredJoinPaginator(queryset, per_page)
-    return [row.pk for number in paginator.page_range for row in paginator.page(number)]
+    """Every page of a queryset through the lists' paginator (small pages: many page boundaries), read both
+    ways: by the page's keys first (as a deep page is) and the rows at once (as near the ends)."""
+    walks = []
+    for deferred_from in (0, 10**9):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(common, "DEFERRED_FROM", deferred_from)
+            paginator = DeferredJoinPaginator(queryset, per_page)
+            walks.append([row.pk for number in paginator.page_range for row in paginator.page(number)])
+    assert walks[0] == walks[1]
+    return walks[0]
 
 
 def test_activity_pages_never_repeat_or_skip_a_row_under_any_ordering(pusat, activities):
@@ -195,34 +203,40 @@ def test_an_empty_list_is_one_empty_page(pusat_client):
     assert (page.number, page.paginator.num_pages, len(page)) == (1, 1, 0)
 
 
+@pytest.mark.parametrize("deferred_from", [0, 500])
 def test_a_deep_page_runs_as_many_queries_as_the_first(
-    pusat_client, activities, django_assert_max_num_queries
+    pusat_client, activities, deferred_from, monkeypatch, django_assert_max_num_queries
 ):
+    """Both ways of reading a page: by its keys first (DEFERRED_FROM 0: every page of any depth) and, near
+    the ends of a list, its rows at once."""
+    monkeypatch.setattr(common, "DEFERRED_FROM", deferred_from)
     url = reverse("programs:activity_list")
     pusat_client.get(url, {"tahun": 2020})  # the caches of the first request
     counts = []
     for number in (1, 2):
-        # The session, the user, the second factor, the roles; the list's four (below); the page's firm
-        # counts (one grouped query); the bell's unread count; the province filter's choices; the session
-        # saved (savepoint, update, release).
+        # The session, the user, the second factor, the roles; the list's three or four (below); the page's
+        # firm counts (one grouped query); the bell's unread count; the province filter's choices; the
+        # session saved (savepoint, update, release).
         with django_assert_max_num_queries(14), CaptureQueriesContext(connection) as ctx:
             pusat_client.get(url, {"tahun": 2020, "halaman": number})
         counts.append(len(ctx.captured_queries))
-        paging = [
-            q["sql"] for q in ctx.captured_queries if '"programs_activity"' in q["sql"].split(" WHERE ")[0]
-        ]
-        paging += [
-            q["sql"]
-            for q in ctx.captured_queries
-            if q["sql"].startswith('SELECT "provinces_province"."id" AS')
-        ]
-        # The rows per fiscal year and province (one grouped query, the exact count), those provinces'
-        # codes, the page's ids from the one or two provinces it falls in, then the page's rows by id.
-        assert len(paging) == 4, paging
-        assert "GROUP BY" in paging[0]
-        assert ' AS "pk" FROM "programs_activity"' in paging[1] and "LIMIT" in paging[1]
-        assert '"programs_activity"."id" IN (' in paging[2]
-        assert '"provinces_province"."code" AS "code"' in paging[3]
+        sql = [q["sql"] for q in ctx.captured_queries]
+        listed = [q for q in sql if '"programs_activity"' in q.split(" WHERE ")[0]]
+        # The rows per fiscal year and province (one grouped query: the exact count), those provinces' codes
+        # (below), then either the page's keys from the one or two provinces it falls in and the rows by
+        # key, or the rows at once.
+        assert "GROUP BY" in listed[0]
+        assert (
+            sum('SELECT "provinces_province"."id" AS "pk", "provinces_province"."code"' in q for q in sql)
+            == 1
+        )
+        if deferred_from == 0:
+            assert len(listed) == 3, listed
+            assert ' AS "pk" FROM "programs_activity"' in listed[1] and "LIMIT" in listed[1]
+            assert '"programs_activity"."id" IN (' in listed[2]
+        else:
+            assert len(listed) == 2, listed
+            assert "LIMIT" in listed[1] and '"programs_activity"."title"' in listed[1]
     assert counts[0] == counts[1]
 
 

@@ -103,14 +103,16 @@ def _fields(model):
 
 def history_page(request, model, pk, kind):
     kept = model.history.filter(id=pk).select_related("history_user").order_by("-history_date", "-history_id")
-    # A page at a time (an often-edited record keeps thousands of versions), none left out: the oldest of a
-    # page is compared with the newest of the next.
-    page = paginate(request, kept, PAGE)
-    records = list(page)
+    # Most records fit one page, read in one query; an often-edited one (thousands of versions) is paged,
+    # none left out: the oldest of a page is compared with the newest of the next.
+    page, records = None, [] if request.GET.get("halaman") else list(kept[: PAGE + 1])
+    if len(records) > PAGE or request.GET.get("halaman"):
+        page = paginate(request, kept, PAGE)
+        records = list(page)
     if not records:
         raise Http404
-    next_older = kept[page.end_index() : page.end_index() + 1] if page.has_next() else []
-    newest = records[0] if page.number == 1 else kept.first()
+    next_older = kept[page.end_index() : page.end_index() + 1] if page and page.has_next() else []
+    newest = records[0] if page is None or page.number == 1 else kept.first()
     if model.objects.filter(pk=pk).exists():
         current = get_visible_or_404(model.objects.all(), request.user, pk=pk)
     else:
