@@ -65,6 +65,7 @@ from .models import (
 )
 from .numbers import is_quantity
 from .services import TOTAL_PARENTS, ConcurrentEditError, lock_total_parents
+from .views.common import DeferredJoinPaginator
 
 
 def _admin_site_permission(request):
@@ -114,6 +115,10 @@ class ScopedAdminMixin:
 
     #: An audit log: nobody adds, changes or deletes it here.
     read_only = False
+    #: A deep page of a changelist of millions of rows reads the page's keys alone, then the page's rows;
+    #: the second, unfiltered COUNT(*) beside a filtered one is not worth a full scan of the table.
+    paginator = DeferredJoinPaginator
+    show_full_result_count = False
     #: Also joined for inline rows and autocomplete answers, not only the changelist.
     list_select_related = ()
     #: The fiscal year of a record, shown 2020 (never 2.020) in lists and read-only fields.

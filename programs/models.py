@@ -789,7 +789,16 @@ class Firm(NamedByLockedActivity, Tracked):
             ),
             models.CheckConstraint(condition=~Q(name=""), name="firm_name_required"),
         ]
-        indexes = [models.Index(fields=["province", "name"], name="firm_province_name_idx")]
+        indexes = [
+            # The list's default order within a province (programs/views/registry.py) and its orderings
+            # (programs/forms/filters.py), each ending in the id that breaks its ties: a deep page's ids
+            # come from the index alone (programs/views/common.py).
+            models.Index(fields=["name", "id"], name="firm_list_name_idx"),
+            models.Index(fields=["nib", "id"], name="firm_list_nib_idx"),
+            models.Index(fields=["workers", "id"], name="firm_list_workers_idx"),
+            models.Index(fields=["province", "id"], name="firm_list_province_idx"),
+            models.Index(fields=["province", "name", "id"], name="firm_list_default_idx"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.nib})" if self.nib else self.name
@@ -1016,6 +1025,18 @@ class Activity(CopiesFromParent, Reviewable, Tracked):
                 name="activity_year_prov_cover_idx",
             ),
             models.Index(fields=["review_status"], name="activity_review_idx"),
+            # The list of a year in each of its orderings (programs/forms/filters.py), each ending in the id
+            # that breaks its ties: a deep page's ids come from the index alone, and the rows per province
+            # (the exact count of the default order) from the first (programs/views/common.py).
+            models.Index(
+                fields=["year", "province", "planned_start", "id"], name="activity_list_default_idx"
+            ),
+            models.Index(fields=["year", "planned_start", "id"], name="activity_list_start_idx"),
+            models.Index(fields=["year", "title", "id"], name="activity_list_title_idx"),
+            models.Index(fields=["year", "budget", "id"], name="activity_list_budget_idx"),
+            models.Index(fields=["year", "status", "id"], name="activity_list_status_idx"),
+            models.Index(fields=["year", "review_status", "id"], name="activity_list_review_idx"),
+            models.Index(fields=["year", "target_participants", "id"], name="activity_list_target_idx"),
         ]
 
     def __str__(self):

@@ -118,7 +118,7 @@ def test_activity_page_uses_a_constant_number_of_queries(client, operator, alloc
 # fine if it is listed here, one per row is what the tests above catch.
 
 
-def test_the_activity_list_runs_13_queries_for_an_operator(
+def test_the_activity_list_runs_14_queries_for_an_operator(
     operator_client, allocation, django_assert_num_queries
 ):
     for _ in range(3):
@@ -127,37 +127,41 @@ def test_the_activity_list_runs_13_queries_for_an_operator(
     # 2. the user
     # 3. the user's groups (roles: read once per request, for the second-factor check and the scope)
     # 4. the latest year with activities (the list opens on it)
-    # 5. the count of that year's activities, for the pager
-    # 6. the page of activities, province and regency joined
-    # 7. the firms of the page's activities, one grouped count
-    # 8. the user's province, named in the navigation bar
-    # 9. the province choices of the filter form
-    # 10. the user's unread notices, counted (the bell in the navigation bar)
-    # 11. savepoint
-    # 12. the session saved again (sliding expiry: SESSION_SAVE_EVERY_REQUEST)
-    # 13. release savepoint
-    with django_assert_num_queries(13):
+    # 5. that year's activities counted per year and province (the exact count, for the pager; the list is
+    #    ordered by them: programs/views/common.py)
+    # 6. those provinces' codes (the groups' order)
+    # 7. the page of activities, province and regency joined
+    # 8. the firms of the page's activities, one grouped count
+    # 9. the user's province, named in the navigation bar
+    # 10. the province choices of the filter form
+    # 11. the user's unread notices, counted (the bell in the navigation bar)
+    # 12. savepoint
+    # 13. the session saved again (sliding expiry: SESSION_SAVE_EVERY_REQUEST)
+    # 14. release savepoint
+    with django_assert_num_queries(14):
         response = operator_client.get(reverse("programs:activity_list"))
     assert [a.firm_count for a in response.context["page"]] == [1, 1, 1]
 
 
 @pytest.mark.parametrize("kind", ["firms", "partners", "allocations"])
-def test_the_firm_partner_and_allocation_lists_run_11_queries_for_an_operator(
+def test_the_firm_partner_and_allocation_lists_run_12_queries_for_an_operator(
     operator_client, allocation, kind, django_assert_num_queries
 ):
     _fill(kind, 3, allocation)
     # 1. the session
     # 2. the user
     # 3. the user's groups (roles)
-    # 4. the count of the list's rows, for the pager
-    # 5. the user's province, named in the navigation bar
-    # 6. the province choices of the filter form
-    # 7. the page of rows, province (and regency) joined
-    # 8. the user's unread notices, counted (the bell in the navigation bar)
-    # 9. savepoint
-    # 10. the session saved again (sliding expiry)
-    # 11. release savepoint
-    with django_assert_num_queries(11):
+    # 4. the list's rows counted per province (the exact count, for the pager; each list is ordered by the
+    #    province first: programs/views/common.py)
+    # 5. those provinces' codes (the groups' order)
+    # 6. the user's province, named in the navigation bar
+    # 7. the province choices of the filter form
+    # 8. the page of rows, province (and regency) joined
+    # 9. the user's unread notices, counted (the bell in the navigation bar)
+    # 10. savepoint
+    # 11. the session saved again (sliding expiry)
+    # 12. release savepoint
+    with django_assert_num_queries(12):
         response = operator_client.get(reverse(LISTS[kind]))
     assert len(response.context["page"]) == (1 if kind == "allocations" else 3)
 

@@ -10,7 +10,6 @@ import json
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -26,7 +25,7 @@ from ..forms import CapaianFilterForm, QuarterlyNoteForm, ReportFilterForm
 from ..forms.reports import RecapFilterForm
 from ..models import Allocation, FundType, QuarterlyNote, RecipientType, fund_type_for
 from ..periods import MONTHS, QUARTER_BENCHMARKS, QUARTER_NUMERALS, benchmarks_text, quarter_end
-from ..views.common import save_form
+from ..views.common import paginate, save_form
 from . import pp39
 from .capaian import default_month
 
@@ -486,7 +485,7 @@ def province_report(request, code):
             unverified=exports.unverified_in(user, filters, province),
         )
         return exports.respond(request, export, fmt)
-    page = Paginator(activities, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("halaman"))
+    page = paginate(request, activities, ACTIVITY_PAGE_SIZE)
     figures = reports.activity_figures(user, province, filters.year, activity_ids=[a.pk for a in page])
     for activity in page:
         activity.figures = figures.get(activity.pk, reports.EMPTY_ACTIVITY_FIGURES)
@@ -671,7 +670,7 @@ def quarterly(request, code, quarter):
             unverified=exports.unverified_in(request.user, filters, province, last_month=quarter * 3),
         )
         return exports.respond(request, export, fmt)
-    page = Paginator(report.activities.queryset, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("halaman"))
+    page = paginate(request, report.activities.queryset, ACTIVITY_PAGE_SIZE)
     page.object_list = report.activities.rows(page)
     unfiltered = not (filters.narrowed or filters.verified_only)
     return render(

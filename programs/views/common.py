@@ -3,12 +3,17 @@ beside the fields, the form page, and the one delete path. Views parse the reque
 for the object (404 outside the user's scope, 403 when it is not theirs to change), call a service, render.
 """
 
+import functools
+import operator
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import ProtectedError
+from django.db.models import Count, F, OrderBy, ProtectedError, Q, QuerySet
+from django.db.models.query import ModelIterable
 from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from .. import access, services
@@ -17,8 +22,171 @@ from ..models import LockedByActivities
 PAGE_SIZE = 25
 
 
+def _reversed(key):
+    if isinstance(key, str):
+        return key[1:] if key.startswith("-") else f"-{key}"
+    key = key.copy() if isinstance(key, OrderBy) else key.asc()
+    key.reverse_ordering()
+    return key
+
+
+def total_ordering(queryset):
+    """The queryset ordered so that no two rows tie: its own ordering (or its model's) with the primary key
+    last, in the direction of the last key, so that a b-tree index on (..., key, id) serves it forwards or
+    backwards. Without it, rows that tie may swap between two requests and a page repeats or skips one."""
+    meta = queryset.model._meta
+    keys = list(queryset.query.order_by) or (list(meta.ordering) if queryset.query.default_ordering else [])
+    if not queryset.query.standard_ordering:  # reversed: the keys take the direction, read as written
+        keys = [_reversed(key) for key in keys]
+        queryset = queryset.reverse()
+    names = {"pk", meta.pk.name, meta.pk.attname}
+    last_descending = False
+    for key in keys:
+        if isinstance(key, str):
+            last_descending = key.startswith("-")
+            if key.lstrip("-") in names:
+                return queryset.order_by(*keys)
+        elif isinstance(key, OrderBy):
+            last_descending = key.descending
+            if isinstance(key.expression, F) and key.expression.name in names:
+                return queryset.order_by(*keys)
+    return queryset.order_by(*keys, "-pk" if last_descending else "pk")
+
+
+#: Rows skipped from the nearer end of a list before a page is read by its keys first: skipping a few
+#: hundred joined rows costs less than the second query.
+DEFERRED_FROM = 500
+
+#: Leading keys of an ordering that cut a list into few groups (fiscal years, provinces), with the column
+#: that names the group on the listed table. Ordering by a province's code is a join that no index of the
+#: listed table serves: PostgreSQL sorted the 76,000 rows before page 3,040 of the national activity list.
+GROUPING_KEYS = {"year": "year", "province__code": "province"}
+
+
+class DeferredJoinPaginator(Paginator):
+    """Pages of a queryset in two steps: the page's primary keys alone (ORDER BY ... OFFSET k LIMIT n, which
+    PostgreSQL answers from an index when one matches the ordering, without reading the k rows it skips),
+    then those rows with their joins by key. A plain OFFSET reads and joins every skipped row: page 3,040 of
+    the national activity list took 345 ms at 100x that way. Within DEFERRED_FROM rows of either end the
+    page is read in one query as before.
+
+    An ordering that starts with a year or a province (the activity list's) is counted per group in one
+    grouped query, and the page's keys are read from the one or two groups the page falls in: a deep page
+    costs what the first does. The count stays exact either way, so "halaman N dari M" is true, and a
+    bookmarked ?halaman=N still opens page N."""
+
+    def __init__(self, object_list, *args, **kwargs):
+        if isinstance(object_list, QuerySet):
+            object_list = total_ordering(object_list)
+        super().__init__(object_list, *args, **kwargs)
+
+    def _paged_by_keys(self):
+        return isinstance(self.object_list, QuerySet) and issubclass(
+            self.object_list._iterable_class, ModelIterable
+        )
+
+    @cached_property
+    def _grouping(self):
+        """[(column, descending, the related row's attribute that sorts or None, field)] of the ordering's
+        leading group keys; empty when it has none."""
+        if not self._paged_by_keys():
+            return []
+        meta, grouping = self.object_list.model._meta, []
+        for key in self.object_list.query.order_by:
+            name = key.lstrip("-") if isinstance(key, str) else None
+            if name not in GROUPING_KEYS:
+                break
+            field_name = GROUPING_KEYS[name]
+            try:
+                field = meta.get_field(field_name)
+            except FieldDoesNotExist:
+                break
+            if field.null:  # NULLs would need PostgreSQL's place for them among the groups
+                break
+            grouping.append((field.attname, key.startswith("-"), name.partition("__")[2] or None, field))
+        return grouping
+
+    @cached_property
+    def _groups(self):
+        """[(the group's filter, its row count)] in the list's order."""
+        columns = [attname for attname, *_ in self._grouping]
+        # COUNT(*) unless the rows repeat: PostgreSQL then need not read the key of each row.
+        counted = Count("pk", distinct=True) if self.object_list.query.distinct else Count("*")
+        rows = list(self.object_list.order_by().values_list(*columns).annotate(n=counted))
+        sort_values = []
+        for i, (_attname, _descending, attribute, field) in enumerate(self._grouping):
+            if attribute is None:
+                sort_values.append(None)
+                continue
+            ids = {row[i] for row in rows}
+            related = field.related_model._base_manager.filter(pk__in=ids)
+            sort_values.append(dict(related.values_list("pk", attribute)))
+        for i in reversed(range(len(self._grouping))):  # a stable sort per key, the last key first
+            values = sort_values[i]
+            rows.sort(
+                key=lambda row: row[i] if values is None else values[row[i]], reverse=self._grouping[i][1]
+            )
+        return [(dict(zip(columns, row[:-1], strict=True)), row[-1]) for row in rows]
+
+    @cached_property
+    def count(self):
+        if self._grouping:
+            return sum(n for _group, n in self._groups)
+        return super().count
+
+    @staticmethod
+    def _rows(queryset, bottom, top, count):
+        """Rows bottom..top; past the middle, read from the end in the reverse order (the same total order
+        backwards, which the same index serves), so that no page skips more than half. Near either end the
+        rows themselves (one query); deeper, their keys first, then the rows by key."""
+        if top <= bottom:
+            return queryset.none()
+        backwards = bottom > count - top
+        if backwards:
+            queryset, bottom, top = queryset.reverse(), count - top, count - bottom
+        if bottom < DEFERRED_FROM:
+            rows = queryset[bottom:top]
+            return list(rows)[::-1] if backwards else rows
+        keys = list(queryset.values_list("pk", flat=True)[bottom:top])
+        # Still a queryset in the same total order (the admin's forms need one); sorting 25 rows is free.
+        return queryset.reverse().filter(pk__in=keys) if backwards else queryset.filter(pk__in=keys)
+
+    def page(self, number):
+        if not self._paged_by_keys():
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        queryset, count = self.object_list, self.count
+        if self._grouping:
+            # The groups the page overlaps, contiguous in the list's order: the page is their rows from the
+            # first group's start on.
+            start, first, count, overlapping = 0, None, 0, []
+            for group, n in self._groups:
+                if start + n > bottom and start < top:
+                    first = start if first is None else first
+                    count += n
+                    overlapping.append(group)
+                start += n
+            if len(overlapping) == 1:
+                # Within one group its keys are constant: the rest of the ordering alone, which an index on
+                # (year, province, ...) serves without the join to the province.
+                rest = queryset.query.order_by[len(self._grouping) :]
+                queryset = queryset.filter(**overlapping[0]).order_by(*rest)
+            else:
+                queryset = queryset.filter(
+                    functools.reduce(operator.or_, (Q(**g) for g in overlapping), Q(pk__in=[]))
+                )
+            bottom, top = bottom - (first or 0), top - (first or 0)
+        return self._get_page(self._rows(queryset, bottom, top, count), number, self)
+
+
 def paginate(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("halaman"))
+    """The requested page (?halaman=N) of a list: a malformed number opens the first page, one past the end
+    the last, so an old bookmark never answers an error."""
+    return DeferredJoinPaginator(queryset, size).get_page(request.GET.get("halaman"))
 
 
 def query_without_page(request):

@@ -30,6 +30,7 @@ from ..models import (
     ReportPackage,
 )
 from ..numbers import is_quantity
+from .common import paginate
 
 # --- History ---------------------------------------------------------------------------------------------
 
@@ -101,25 +102,29 @@ def _fields(model):
 
 
 def history_page(request, model, pk, kind):
-    records = list(
-        model.history.filter(id=pk)
-        .select_related("history_user")
-        .order_by("-history_date", "-history_id")[:PAGE]
-    )
+    kept = model.history.filter(id=pk).select_related("history_user").order_by("-history_date", "-history_id")
+    # Most records fit one page, read in one query; an often-edited one (thousands of versions) is paged,
+    # none left out: the oldest of a page is compared with the newest of the next.
+    page, records = None, [] if request.GET.get("halaman") else list(kept[: PAGE + 1])
+    if len(records) > PAGE or request.GET.get("halaman"):
+        page = paginate(request, kept, PAGE)
+        records = list(page)
     if not records:
         raise Http404
+    next_older = kept[page.end_index() : page.end_index() + 1] if page and page.has_next() else []
+    newest = records[0] if page is None or page.number == 1 else kept.first()
     if model.objects.filter(pk=pk).exists():
         current = get_visible_or_404(model.objects.all(), request.user, pk=pk)
     else:
         current = None
-        last = records[0]
+        last = newest
         if not access.deleted_record_visible(
             request.user, model, _province_of_record(last), lambda: _regency_of_record(last)
         ):
             raise Http404
     fields = _fields(model)
     raw_entries = []
-    for newer, older in zip(records, [*records[1:], None], strict=True):
+    for newer, older in zip(records, [*records[1:], *next_older, None][: len(records)], strict=True):
         if older is None or newer.history_type != "~":
             changes = (
                 [(f, None, getattr(newer, f.attname)) for f in fields] if newer.history_type == "+" else []
@@ -151,11 +156,12 @@ def history_page(request, model, pk, kind):
         "programs/history.html",
         {
             "model_name": model._meta.verbose_name,
-            "title": str(current) if current else _describe(records[0].instance),
+            "title": str(current) if current else _describe(newest.instance),
             "current": current,
             "deleted": current is None,
             "entries": entries,
             "kind": kind,
+            "page": page,
         },
     )
 

@@ -16,7 +16,13 @@ from .common import delete_page, editable_part, form_page, paginate, query_witho
 
 
 def firm_list(request):
-    queryset = Firm.objects.visible_to(request.user).select_related("province", "regency")
+    # By province first, as the activity list: a deep page of a million firms is then read from one
+    # province's rows (programs/views/common.py), and an operator's list is by name all the same.
+    queryset = (
+        Firm.objects.visible_to(request.user)
+        .select_related("province", "regency")
+        .order_by("province__code", "name", "pk")
+    )
     filterset = FirmFilter(request.GET or None, queryset=queryset, user=request.user)
     if response := exports.list_export(
         request, filterset.qs if filterset.is_bound else queryset, "ikm", form=filterset.form
