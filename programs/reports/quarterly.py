@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 
 from ikm_dekon.db_router import replica_reads
@@ -206,25 +206,39 @@ def _quarterly_figures(user, province, year, quarter, verified_only):
 
 
 def _quarterly_summary(user, province, filters, activities, end):
-    """The quarter's figures over every activity of the province-year, by five aggregate queries.
+    """The quarter's figures over every activity of the province-year, by six aggregate queries.
 
     The same as adding up the activity rows one by one, each activity as recorded at the quarter's end
     (`as_at`): due when planned to end by the quarter's end and not cancelled, done when finished by then;
     outputs count when produced by that date, orders when placed by it (`ordered_by`), handovers when made
     by it; "firms" counts each firm once, however many of the activities it joined.
+
+    The activities' figures are summed over their versions (the history rows `as_at` picks), not over
+    `as_at`'s annotations: each reference to an annotated field repeats its subqueries, so the aggregate
+    of the annotations ran some thirty subqueries per activity of the province-year; this runs one or two
+    (the version's pick). Activities without any version (written around the history) add what they hold
+    now, as `as_at` shows them.
     """
-    done = Q(status_at_end=ActivityStatus.DONE, actual_end_at_end__lte=end)
-    due = Q(planned_end_at_end__lte=end) & ~Q(status_at_end=ActivityStatus.CANCELLED)
-    counts = (
-        activities.select_related(None)
-        .order_by()
-        .aggregate(
-            planned_by_end=Count("pk", filter=due),
-            done_by_end=Count("pk", filter=done),
-            participants_target=Sum("target_participants_at_end"),
-            participants_actual=Sum("actual_participants_at_end", filter=done),
-        )
-    )
+
+    def counted():
+        done = Q(status=ActivityStatus.DONE, actual_end__lte=end)
+        due = Q(planned_end__lte=end) & ~Q(status=ActivityStatus.CANCELLED)
+        return {
+            "planned_by_end": Count("pk", filter=due),
+            "done_by_end": Count("pk", filter=done),
+            "participants_target": Sum("target_participants"),
+            "participants_actual": Sum("actual_participants", filter=done),
+        }
+
+    history = Activity.history.model.objects.order_by()
+    activities = activities.select_related(None).order_by()
+    # The versions' activities besides the versions: the activities lead the plan through the history's
+    # index on `id`, where the versions alone hash the whole history table.
+    recorded = history.filter(
+        id__in=activities.values("pk"), history_id__in=activities.values("version_at_end")
+    ).aggregate(**counted())
+    unrecorded = activities.filter(~Exists(history.filter(id=OuterRef("pk")))).aggregate(**counted())
+    counts = {key: (recorded[key] or 0) + (unrecorded[key] or 0) for key in recorded}
 
     def parts(model):
         return (
@@ -240,7 +254,7 @@ def _quarterly_summary(user, province, filters, activities, end):
     )
     handed_over = parts(Handover).filter(handed_on__lte=end).aggregate(n=Sum("quantity"))["n"]
     summary = {
-        **{key: value or 0 for key, value in counts.items()},
+        **counts,
         "produced": outputs["produced"] or 0,
         "ordered": outputs["ordered"] or 0,
         "handed_over": handed_over or 0,
