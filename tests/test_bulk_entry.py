@@ -155,7 +155,10 @@ def _outputs_post(participations, quantities, **changes):
 
 def test_outputs_of_several_firms_in_one_grid(operator_client, operator, activity):
     rows = _with_firms(activity, 3)
-    html = _page(operator_client, activity)
+    # The activity page loads the grid when it is opened (its GET), as the handover grid.
+    page = _page(operator_client, activity)
+    assert 'id="bulk-output-form"' not in page and f'hx-get="{_url("output_bulk", activity)}"' in page
+    html = operator_client.get(_url("output_bulk", activity)).content.decode()
     assert 'id="bulk-output-form"' in html
     # the unit list per product type (the usual unit first) for static/js/forms.js, as the single form's
     grid = html[html.index('id="bulk-output-form"') :]

@@ -261,7 +261,7 @@ def test_the_page_and_its_exports_use_the_same_number_of_queries_for_3_or_30_act
 
 
 @pytest.mark.parametrize("fmt", ["", "json", "csv", "xlsx"])
-def test_the_page_runs_26_queries_for_ministry_staff_an_export_31(
+def test_the_page_runs_27_queries_for_ministry_staff_an_export_32(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -275,16 +275,17 @@ def test_the_page_runs_26_queries_for_ministry_staff_an_export_31(
     # 7. the pagu in force at the quarter's end (the latest revision by then)
     # 8. realisation per month up to the quarter's end
     # The summary over every activity of the province-year, each as recorded at the quarter's end:
-    # 9. the activities (their state then read from their history): due, done, participants
-    # 10. outputs produced and ordered by the quarter's end
-    # 11. handovers made by then
-    # 12. distinct firms
-    # 13. individual participants
-    # 14. the quarter's note
-    # The page: 15. the activities counted (the pager), 16. the page of activities, regency joined, and
-    # 17-20. the page's figures (distinct firms, individual participants, outputs and handovers by the
+    # 9. the activities' versions at the quarter's end (their history): due, done, participants
+    # 10. the same of the activities without any version (as they are now)
+    # 11. outputs produced and ordered by the quarter's end
+    # 12. handovers made by then
+    # 13. distinct firms
+    # 14. individual participants
+    # 15. the quarter's note
+    # The page: 16. the activities counted (the pager), 17. the page of activities, regency joined, and
+    # 18-21. the page's figures (distinct firms, individual participants, outputs and handovers by the
     # quarter's end: one grouped query each). An export instead: the four figures of every activity, then
-    # every activity streamed (no count). The page only: 21. the user's unread notices (the bell).
+    # every activity streamed (no count). The page only: 22. the user's unread notices (the bell).
     # Then savepoint, the session saved again, release savepoint (for JSON and CSV before the activities are
     # streamed, which happens after the view returns). An XLSX also asks whether unverified records are in
     # it, for its title block (one EXISTS).
@@ -293,7 +294,7 @@ def test_the_page_runs_26_queries_for_ministry_staff_an_export_31(
     # (programs/reports/pp39.py): the allocation, the pagu at the quarter's end, the RPD in force (its lines
     # only when there is one), the verified months, Form A's plan items, capaian's ROs (its grouped
     # queries only when the plan has ROs), the quarter's notes, package and Kepala Dinas: 9 more.
-    n = (31 + (fmt == "xlsx")) if fmt else 26
+    n = (32 + (fmt == "xlsx")) if fmt else 27
     with django_assert_num_queries(n):
         response = client.get(_url(), {"tahun": YEAR, **({"format": fmt} if fmt else {})})
         _body(response)  # a streamed export runs its queries while it is sent

@@ -205,8 +205,8 @@ def activity_detail(request, pk, forms=None):
         forms.setdefault("new_firm", NewFirmParticipationForm(user=user, activity=activity, **NEW_FIRM_IDS))
         forms.setdefault("attachment", AttachmentForm(activity=activity, user=user, **ATTACHMENT_IDS))
         forms.setdefault("bulk_firms", BulkFirmsForm(user=user, activity=activity))
-        forms.setdefault("bulk_outputs", BulkOutputForm(activity=activity, participations=participations))
-        # The handover grid loads when opened (handover_bulk's GET), as the single handover forms do.
+        # The output and handover grids load when opened (output_bulk's and handover_bulk's GET), as the
+        # single handover forms do: a grid's widgets per firm or output cost more than the rest of the page.
         # A handover form only where one came back with errors; the others load when opened (handover_add).
         for output in outputs:
             output.handover_form = forms.get(("handover", output.pk))
@@ -476,7 +476,6 @@ def participation_bulk(request, pk):
     return activity_detail(request, pk, forms={"bulk_firms": form})
 
 
-@require_POST
 def output_bulk(request, pk):
     activity = _editable_activity(request, pk)
     participations = list(
@@ -485,7 +484,9 @@ def output_bulk(request, pk):
         .select_related("firm")
         .order_by("firm__name")
     )
-    form = BulkOutputForm(request.POST, activity=activity, participations=participations)
+    form = BulkOutputForm(request.POST or None, activity=activity, participations=participations)
+    if request.method != "POST":  # the grid alone, opened from the activity page (or without JavaScript)
+        return render(request, "programs/bulk_output_page.html", {"activity": activity, "f": form})
     if form.is_valid():
         by_pk = {p.pk: p for p in participations}
         try:
