@@ -126,7 +126,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # What a per-process cache may hold is only what is true in every process (code-derived text); anything a
 # user or an admin can change in one process (a session, a sign-out, a role) goes through a shared cache or
 # the database. SHARED_CACHE says which one this is.
-_CACHE_URL = env("CACHE_URL", default="locmemcache://")
+_CACHE_URL = env("CACHE_URL", default="") or "locmemcache://"
 CACHES = {
     "default": env.cache_url_config(
         _CACHE_URL,
