@@ -136,7 +136,13 @@ CACHES = {
 CACHES["default"].setdefault("KEY_PREFIX", env("CACHE_KEY_PREFIX", default="ikm"))
 # Always this process's own memory: template fragments made of code only (the menu's links and labels per
 # language and capability, the static files' hashed names), which a deploy changes and a restart forgets.
-CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ikm-local"}
+# None with DEBUG: the development server does not restart when a template is edited.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.dummy.DummyCache"
+    if DEBUG
+    else "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "ikm-local",
+}
 SHARED_CACHE = CACHES["default"]["BACKEND"] not in (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
