@@ -1,13 +1,34 @@
-"""Two rules for every signed-in request: an account with an admin-set password changes it first, and no
-page of a signed-in user is kept by a browser or a shared cache.
+"""Rules for every signed-in request: an account with an admin-set password changes it first, no page of a
+signed-in user is kept by a browser or a shared cache, and the session's idle expiry slides forward without
+a write per request.
 """
 
 from django.contrib.auth.views import LogoutView, PasswordChangeView, redirect_to_login
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.deprecation import MiddlewareMixin
 
 from .otp import user_has_device
+
+
+class SlidingSessionMiddleware(SessionMiddleware):
+    """Django's SessionMiddleware, with SESSION_SAVE_EVERY_REQUEST off: a session that a request read is
+    written again only when its data changed or its stored expiry went stale (accounts/sessions), so an
+    idle session still ends SESSION_COOKIE_AGE after the user's last requests and never later."""
+
+    def process_response(self, request, response):
+        session = getattr(request, "session", None)
+        if (
+            session is not None
+            and session.accessed
+            and not session.modified
+            and not session.is_empty()
+            and session.expiry_is_stale()
+        ):
+            session.modified = True
+        return super().process_response(request, response)
+
 
 # The pages an account with an admin-set password may reach: the change itself and signing out.
 _REACHABLE_BEFORE_THE_CHANGE = (PasswordChangeView, LogoutView)

@@ -59,7 +59,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session is read and any view, form or filter queries: a NUL byte answers 400.
     "ikm_dekon.errors.RefuseNulBytesMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's SessionMiddleware, writing a session only when it changed or its idle expiry must move.
+    "accounts.middleware.SlidingSessionMiddleware",
     # Outside everything that can refuse a request (CSRF, views), so it sees every 403 and 404.
     "ikm_dekon.audit.RefusedAccessLogMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -120,6 +121,36 @@ for _db in DATABASES.values():
     _db["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache: local memory of each process by default (the quick start, the tests); in production a Redis
+# every web process and worker shares, CACHE_URL=redis://127.0.0.1:6379/0 (Django's own Redis backend).
+# What a per-process cache may hold is only what is true in every process (code-derived text); anything a
+# user or an admin can change in one process (a session, a sign-out, a role) goes through a shared cache or
+# the database. SHARED_CACHE says which one this is.
+_CACHE_URL = env("CACHE_URL", default="") or "locmemcache://"
+CACHES = {
+    "default": env.cache_url_config(
+        _CACHE_URL,
+        backend="django.core.cache.backends.redis.RedisCache" if _CACHE_URL.startswith("redis") else None,
+    )
+}
+CACHES["default"].setdefault("KEY_PREFIX", env("CACHE_KEY_PREFIX", default="ikm"))
+# Always this process's own memory: template fragments made of code only (the menu's links and labels per
+# language and capability, the static files' hashed names), which a deploy changes and a restart forgets.
+# None with DEBUG: the development server does not restart when a template is edited.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.dummy.DummyCache"
+    if DEBUG
+    else "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "ikm-local",
+}
+SHARED_CACHE = CACHES["default"]["BACKEND"] not in (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+# Sessions (accounts/sessions): read from the shared cache when there is one, always kept in the database,
+# the one store every app server shares — a per-process copy would outlive a sign-out in another process.
+SESSION_ENGINE = "accounts.sessions.cached_db" if SHARED_CACHE else "accounts.sessions.db"
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -147,8 +178,12 @@ AXES_CLIENT_IP_CALLABLE = "ikm_dekon.audit.client_ip"
 AXES_VERBOSE = False
 
 # Sessions end after inactivity (sliding expiry); a new session key on every sign-in (Django's login()).
+# The expiry is moved by writing the session, which accounts.middleware.SlidingSessionMiddleware does only
+# when the stored one lags SESSION_REFRESH_SECONDS behind (accounts/sessions): an idle session ends
+# SESSION_IDLE_SECONDS after it was last written, never later, instead of a database write per request.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -30,6 +30,11 @@ def pytest_configure(config):
     settings.STATIC_ROOT = tempfile.mkdtemp(prefix="ikm-test-static-")
     # The working-day calendar is read once per run (see _working_days_read_once below), not once a minute.
     settings.WORKDAYS_CACHE_SECONDS = 24 * 3600
+    # A session is written again when its expiry lags this long (accounts/sessions; at most a tenth of the
+    # idle timeout, 6 minutes): not after a minute, so that a page's query count never depends on how long
+    # a slow machine took to build the test's data between two requests. tests/test_sessions.py ages
+    # sessions by refresh_seconds() itself.
+    settings.SESSION_REFRESH_SECONDS = 24 * 3600
     _DEVELOPMENT_DATABASE[0] = settings.DATABASES["default"]["NAME"]
 
 

@@ -224,9 +224,8 @@ def _count(client, django_assert_max_num_queries, bound):
 def test_the_dashboard_runs_as_many_queries_for_2_or_6_provinces(pusat_client, django_assert_max_num_queries):
     # session, user, authenticator, groups; the recap (provinces, allocations, realisation to the month,
     # tallies, national firms — on SQLite the records instead); the ROs and one grouped query per measure;
-    # the calendar's allocations and packages; the queue (two counts, two lists); the bell; the session
-    # saved again (savepoint, update, release)
-    bound = 30
+    # the calendar's allocations and packages; the queue (two counts, two lists); the bell
+    bound = 27
     codes = ["51", "63", "72", "11", "16", "35"]
 
     def add(code):

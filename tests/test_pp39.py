@@ -382,8 +382,8 @@ def test_the_bundle_runs_the_same_number_of_queries_for_2_and_5_provinces(
     # The session, the user, the second factor, the roles; the allocations, province joined; capaian's ROs,
     # one query per measure used (ikm, kegiatan), the RO realisation lines, the months in all; the quarter's
     # notes, packages and the Kepala Dinas (the packages' events only when there is a package); the page
-    # only: the unread notices; the session saved.
-    with django_assert_max_num_queries(20) as small:
+    # only: the unread notices.
+    with django_assert_max_num_queries(17) as small:
         pusat_client.get(_national_url(**params))
     for code in BUNDLE[2:]:
         _province_with_plan(code)

@@ -37,7 +37,7 @@ _OURS = [
     *("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SECURE_SSL_REDIRECT"),
     *("SECURE_PROXY_SSL_HEADER", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS"),
     *("SECURE_HSTS_PRELOAD", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"),
-    *("DATABASE_REPLICA_URL", "MEDIA_STORAGE", "LOG_FORMAT", "MAX_UPLOAD_SIZE"),
+    *("DATABASE_REPLICA_URL", "MEDIA_STORAGE", "LOG_FORMAT", "MAX_UPLOAD_SIZE", "CACHE_URL"),
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # the browser tests need it; check --deploy rightly refuses it
 ]
 
@@ -75,6 +75,7 @@ print(json.dumps({
     "frame": s.X_FRAME_OPTIONS, "csrf_origins": s.CSRF_TRUSTED_ORIGINS,
     "databases": sorted(s.DATABASES), "routers": s.DATABASE_ROUTERS,
     "media": s.STORAGES["default"]["BACKEND"], "session_engine": s.SESSION_ENGINE,
+    "cache": s.CACHES["default"]["BACKEND"], "cache_location": s.CACHES["default"].get("LOCATION"),
     "max_upload": s.MAX_UPLOAD_SIZE, "data_upload": s.DATA_UPLOAD_MAX_MEMORY_SIZE,
 }))
 """
@@ -115,7 +116,9 @@ def test_production_settings_protect_cookies_and_transport():
     assert s["frame"] == "DENY"
     assert s["csrf_origins"] == ["https://ikm-dekon.kemenperin.go.id"]
     assert s["proxy_header"] == []  # only behind a proxy that sets the header, by choice
-    assert s["session_engine"] == "django.contrib.sessions.backends.db"  # shared by every app server
+    # Without a shared cache: each process's own memory for the cache, the sessions in the database only.
+    assert s["session_engine"] == "accounts.sessions.db"  # shared by every app server
+    assert s["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert s["max_upload"] == 20 * 1024 * 1024 and s["data_upload"] <= 3 * 1024 * 1024
 
 
@@ -382,3 +385,11 @@ def test_report_reads_go_to_the_replica_and_everything_else_to_the_primary():
         assert router.db_for_write(Activity) == "default"
     assert router.db_for_read(Allocation) is None
     assert router.allow_migrate("default", "programs") and not router.allow_migrate("replica", "programs")
+
+
+def test_a_redis_cache_url_gives_the_shared_cache_and_sessions_read_from_it():
+    s = _settings(CACHE_URL="redis://127.0.0.1:6379/3")
+    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"  # Django's own, the `redis` package
+    assert s["cache_location"] == "redis://127.0.0.1:6379/3"
+    # read from the cache every worker shares, written through to the database
+    assert s["session_engine"] == "accounts.sessions.cached_db"

@@ -50,7 +50,9 @@ def test_a_new_session_key_on_sign_in(client, operator):
 
 def test_sessions_expire_after_inactivity():
     assert settings.SESSION_COOKIE_AGE <= 8 * 60 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST  # sliding: every request extends it, idleness ends it
+    # sliding: a request moves the expiry when it lags a minute (tests/test_sessions.py), idleness ends it
+    assert "accounts.middleware.SlidingSessionMiddleware" in settings.MIDDLEWARE
+    assert settings.SESSION_ENGINE.startswith("accounts.sessions.")
 
 
 @pytest.mark.django_db

@@ -529,8 +529,8 @@ def _count(client, url, params):
     return len(ctx.captured_queries)
 
 
-# Every signed-in request: session, user, OTP device, the user's groups (roles), and the session's sliding
-# expiry saved after the view (savepoint, update, release) = 7. Then the report's own:
+# Every signed-in request: session, user, OTP device, the user's groups (roles) = 4 (the session is not
+# written again: it was, less than a minute ago). Then the report's own:
 #   recap (8): provinces, allocations, activities by status, firms per province, firms nationally,
 #              individual participants, outputs by product type, handovers by recipient type
 #              (+1 with "verified only": the verified months of realisation)
@@ -543,19 +543,19 @@ def _count(client, url, params):
 #   covid (3): provinces, outputs by province and product, handovers by province, product and recipient
 #   a list export (1): the list's own queryset, streamed in chunks
 REPORTS = {
-    "national": (lambda: reverse("reports:national"), {}, 7 + 8),
+    "national": (lambda: reverse("reports:national"), {}, 4 + 8),
     "national-filtered": (
         lambda: reverse("reports:national"),
         {"jenis": "bimtek", "covid": "ya", "verifikasi": "terverifikasi", "urut": "-firms"},
         # + 1 (issue 17): the pagu in force at the as-of month's end (programs/reports/pagu.py)
-        7 + 8 + 1 + 1,
+        4 + 8 + 1 + 1,
     ),
-    "province": (lambda: reverse("reports:province", args=["63"]), {}, 7 + 1 + 8 + 1 + 2 + 4),
+    "province": (lambda: reverse("reports:province", args=["63"]), {}, 4 + 1 + 8 + 1 + 2 + 4),
     # + 17 (issue 17): the page's signer (the quarter's package, its events, the Kepala Dinas); the exports'
     # PP 39/2006 forms (allocation, pagu at the quarter's end, RPD and its lines, verified months, Form A,
     # capaian's ROs, up to six measure queries, RO lines, months in all, notes, package, events, Kepala Dinas)
-    "quarterly": (lambda: _quarter_url("63", 3), {}, 7 + 5 + 5 + 2 + 4 + 17),
-    "covid": (lambda: reverse("reports:covid"), {}, 7 + 3),
+    "quarterly": (lambda: _quarter_url("63", 3), {}, 4 + 5 + 5 + 2 + 4 + 17),
+    "covid": (lambda: reverse("reports:covid"), {}, 4 + 3),
 }
 LIST_URLS = {
     "kegiatan": "programs:activity_list",
@@ -589,7 +589,7 @@ def test_each_report_page_and_export_uses_a_fixed_number_of_queries_at_1x_and_10
             # + 1 for the activity list: its total counts distinct firms in one query; + 1 for the XLSX of
             # the verified kinds (activities, allocations): whether unverified records are in it (EXISTS)
             unverified = fmt == "xlsx" and kind in ("kegiatan", "anggaran")
-            most = 7 + 1 + (kind == "kegiatan") + unverified
+            most = 4 + 1 + (kind == "kegiatan") + unverified
             cases.append((kind, reverse(url), {"tahun": YEAR, "format": fmt}, most))
     small = {}
     for name, url, params, most in cases:
@@ -604,8 +604,8 @@ def test_each_report_page_and_export_uses_a_fixed_number_of_queries_at_1x_and_10
 
 # --- Query counts: exactly which queries, for ministry staff ----------------------------------------------
 # Every request of ministry staff starts with the session, the user, the user's authenticator (the second
-# factor the session was verified with) and the user's groups (roles), and ends with the session saved again
-# for its sliding expiry (savepoint, update, release): listed in each test below, as the page's own are. A
+# factor the session was verified with) and the user's groups (roles) — and no write of the session, written
+# less than a minute ago: listed in each test below, as the page's own are. A
 # page (not an export) also counts the user's unread notices for the bell in the navigation bar.
 # PostgreSQL keeps tallies of what the unfiltered reports add up (programs/tallies.py); SQLite has none and
 # adds up the records, so those reports differ by backend.
@@ -627,7 +627,7 @@ def _params(fmt, **params):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_national_recap_and_its_exports_run_13_queries_on_postgresql_17_on_sqlite_the_page_one_more(
+def test_the_national_recap_and_its_exports_run_10_queries_on_postgresql_14_on_sqlite_the_page_one_more(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -653,15 +653,14 @@ def test_the_national_recap_and_its_exports_run_13_queries_on_postgresql_17_on_s
     #   12. outputs by province and product type, produced and ordered
     #   13. handovers by province and recipient type
     # the page only: the user's unread notices (the bell); an XLSX only: whether unverified records are in
-    # it, for its title block (one EXISTS);
-    # then savepoint, the session saved again, release savepoint.
-    n = (13 if POSTGRES else 17) + (0 if fmt else 1) + (fmt == "xlsx")
+    # it, for its title block (one EXISTS).
+    n = (10 if POSTGRES else 14) + (0 if fmt else 1) + (fmt == "xlsx")
     response, _ = _exactly(client, django_assert_num_queries, n, reverse("reports:national"), _params(fmt))
     assert fmt or response.context["count"] == 38  # every province active in 2031
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_filtered_national_recap_and_its_exports_run_17_queries_the_page_18(
+def test_the_filtered_national_recap_and_its_exports_run_14_queries_the_page_15(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -684,16 +683,13 @@ def test_the_filtered_national_recap_and_its_exports_run_17_queries_the_page_18(
     # 12. their outputs by province and product type
     # 13. their handovers by province and recipient type
     # (the page only: the user's unread notices, the bell)
-    # 14. savepoint
-    # 15. the session saved again (sliding expiry)
-    # 16. release savepoint
     params = _params(fmt, jenis="bimtek", covid="ya", verifikasi="terverifikasi", urut="-firms")
     # (verified records only: the XLSX's title block needs no query to say so)
-    _exactly(client, django_assert_num_queries, 17 + (0 if fmt else 1), reverse("reports:national"), params)
+    _exactly(client, django_assert_num_queries, 14 + (0 if fmt else 1), reverse("reports:national"), params)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_a_province_report_runs_20_queries_on_postgresql_23_on_sqlite_an_export_two_fewer(
+def test_a_province_report_runs_17_queries_on_postgresql_20_on_sqlite_an_export_two_fewer(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -721,15 +717,13 @@ def test_a_province_report_runs_20_queries_on_postgresql_23_on_sqlite_an_export_
     #   page's figures: distinct firms, individual participants, outputs, handovers (one grouped query each),
     #   and the user's unread notices (the bell in the navigation bar)
     # - an export: the same four figures for every activity, then every activity streamed (no count)
-    # - savepoint, the session saved again, release savepoint (for JSON and CSV before the activities are
-    #   streamed, which happens after the view returns)
     # - an XLSX only: whether unverified records are in it, for its title block (one EXISTS)
-    n = (20 if POSTGRES else 23) - (2 if fmt else 0) + (fmt == "xlsx")
+    n = (17 if POSTGRES else 20) - (2 if fmt else 0) + (fmt == "xlsx")
     _exactly(client, django_assert_num_queries, n, reverse("reports:province", args=["63"]), _params(fmt))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_covid_report_and_its_exports_run_9_queries_on_postgresql_10_on_sqlite_the_page_one_more(
+def test_the_covid_report_and_its_exports_run_6_queries_on_postgresql_7_on_sqlite_the_page_one_more(
     client, pusat, fmt, django_assert_num_queries
 ):
     client.force_login(pusat)
@@ -745,9 +739,8 @@ def test_the_covid_report_and_its_exports_run_9_queries_on_postgresql_10_on_sqli
     #   6. protective equipment produced and ordered, by province and product type
     #   7. handed over, by province, product type and recipient type
     # the page only: the user's unread notices (the bell); an XLSX only: whether unverified records are in
-    # it, for its title block (one EXISTS);
-    # then savepoint, the session saved again, release savepoint.
-    n = (9 if POSTGRES else 10) + (0 if fmt else 1) + (fmt == "xlsx")
+    # it, for its title block (one EXISTS).
+    n = (6 if POSTGRES else 7) + (0 if fmt else 1) + (fmt == "xlsx")
     _exactly(client, django_assert_num_queries, n, reverse("reports:covid"), _params(fmt))
 
 
@@ -761,7 +754,7 @@ def test_the_report_index_uses_the_same_number_of_queries_for_1_or_4_years(clien
     assert _count(client, reverse("reports:index"), {}) == few
 
 
-def test_the_report_index_runs_10_queries_for_ministry_staff(client, pusat, django_assert_num_queries):
+def test_the_report_index_runs_7_queries_for_ministry_staff(client, pusat, django_assert_num_queries):
     client.force_login(pusat)
     make_allocation("63", YEAR)
     # 1. the session
@@ -771,17 +764,14 @@ def test_the_report_index_runs_10_queries_for_ministry_staff(client, pusat, djan
     # 5. the years with an allocation the user may see (the index opens on the newest)
     # 6. the provinces active in that year
     # 7. the user's unread notices, counted (the bell in the navigation bar)
-    # 8. savepoint
-    # 9. the session saved again (sliding expiry)
-    # 10. release savepoint
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(7):
         response = client.get(reverse("reports:index"))
     assert response.context["year"] == YEAR
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
 @pytest.mark.parametrize("kind", LIST_URLS)
-def test_a_list_export_runs_7_queries_for_an_operator_the_activities_8(
+def test_a_list_export_runs_4_queries_for_an_operator_the_activities_5(
     client, operator_b, kind, fmt, django_assert_num_queries
 ):
     _build(random.Random(11))
@@ -793,10 +783,8 @@ def test_a_list_export_runs_7_queries_for_an_operator_the_activities_8(
     # 5. activities only: the distinct firms of all the listed activities, for the totals row
     # an XLSX only: the title block's scope (the names of the provinces the operator sees) and, for the
     # verified kinds (activities, allocations), whether unverified records are in it (one EXISTS)
-    # then savepoint, the session saved again, release savepoint: before the rows for JSON and CSV (the
-    # response is streamed after the view returns), after them for XLSX (written whole, then sent).
     xlsx = (1 + (kind in ("kegiatan", "anggaran"))) if fmt == "xlsx" else 0
-    n = (8 if kind == "kegiatan" else 7) + xlsx
+    n = (5 if kind == "kegiatan" else 4) + xlsx
     _, body = _exactly(client, django_assert_num_queries, n, reverse(LIST_URLS[kind]), _params(fmt))
     assert body
 
