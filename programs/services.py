@@ -93,11 +93,12 @@ def transition(obj, *, actor, action, note=""):
     with transaction.atomic():
         current = _lock(obj)
         year = access.year_of(current)
-        # Read once for both checks; a package's period too, only its own (one query each).
+        # Read once for both checks; a package's period too, only its own (one query each), for the steps
+        # of the province that may_take asks it for.
         closed_years = access.closed_year_set()
         access.check_year_open(actor, year, closed_years=closed_years)
         periods = None
-        if isinstance(current, ReportPackage):
+        if isinstance(current, ReportPackage) and step.who == workflow.Who.PROVINCE:
             periods = access.ClosedPeriods.of_period(year, current.kind, current.period)
         if not access.may_take(actor, step, current, closed_years=closed_years, periods=periods):
             raise PermissionDenied(access.refusal(step))
