@@ -167,6 +167,10 @@ def build(scale):
     state = dataset_state(url, scale)
     if state == "ready":
         print(f"[{scale}x] dataset {db_name(url)} ready (built before): reused", flush=True)
+        conn = connect(url)
+        with conn.cursor() as cur:  # a dataset built before the commit was recorded: NULL, not known
+            cur.execute("ALTER TABLE bench_dataset ADD COLUMN IF NOT EXISTS commit text")
+        conn.close()
         manage(scale, "migrate", "--no-input", "-v0")  # new indexes of the code under test, if any
         return 0.0
     if state == "foreign":
