@@ -22,7 +22,7 @@ or tests a role on its own (tests/test_access_vocabulary.py greps for it): addin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, FilteredRelation, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -304,8 +304,8 @@ def year_open_for(user, year, *, closed_years=None):
     return year not in closed_years if closed_years is not None else not is_year_closed(year)
 
 
-def check_year_open(user, year):
-    if not year_open_for(user, year):
+def check_year_open(user, year, *, closed_years=None):
+    if not year_open_for(user, year, closed_years=closed_years):
         raise PermissionDenied(_("Tahun anggaran %(y)s sudah ditutup.") % {"y": year})
 
 
@@ -335,6 +335,26 @@ class ClosedPeriods:
             "closure__year", "closure__kind", "closure__period", "province_id"
         ):
             self.closed[(y, kind, period)].add(province_id)
+
+    @classmethod
+    def of_period(cls, year, kind, period, today=None):
+        """Only that period's closure and the exceptions to it in force, by one query: what a transition
+        asks of its one package, under the package's lock."""
+        from .models import PeriodClosure
+
+        periods = cls.__new__(cls)
+        periods.closed = {}
+        in_force = FilteredRelation("exceptions", condition=Q(exceptions__until__gte=_today(today)))
+        rows = (
+            PeriodClosure.objects.filter(year=year, kind=kind, period=period)
+            .annotate(in_force=in_force)
+            .values_list("in_force__province_id", flat=True)
+        )
+        for province_id in rows:
+            excepted = periods.closed.setdefault((year, kind, period), set())
+            if province_id is not None:
+                excepted.add(province_id)
+        return periods
 
     def is_open(self, province_id, year, kind, period):
         excepted = self.closed.get((year, kind, period))

@@ -120,7 +120,10 @@ def get_or_start(allocation, kind, period, *, actor):
         return package, False
     package = ReportPackage(allocation=allocation, kind=kind, period=period)
     package.review_status = state_of_records(r.review_status for r in components(package))
-    package.full_clean(validate_unique=False)
+    # The fields and clean() say what is wrong in words; the constraints are the database's to check on
+    # insert (Django's own check of them costs a query each; a second package of the period is the
+    # IntegrityError below).
+    package.full_clean(validate_unique=False, validate_constraints=False)
     package._history_user = actor
     package._change_reason = _("Paket dibuat")
     try:

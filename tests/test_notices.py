@@ -59,6 +59,20 @@ def test_a_key_writes_one_notice_per_person_however_often_it_is_computed(operato
     assert Notification.objects.filter(recipient=operator).count() == 3
 
 
+def test_of_several_people_only_those_without_the_key_get_it_in_two_queries(
+    operator, colleague, django_assert_num_queries
+):
+    key = "pengingat:51:2020:bulanan:7"
+    (told,) = _notify([operator], key=key)
+    # the key asked of both at once, then one insert in a savepoint (SAVEPOINT, INSERT, RELEASE)
+    with django_assert_num_queries(4):
+        written = _notify([operator, colleague], key=key)
+    assert [n.recipient for n in written] == [colleague]
+    assert all(n.pk for n in written)
+    assert _recipients(key=key) == sorted([operator.username, colleague.username])
+    assert Notification.objects.get(recipient=operator, key=key) == told
+
+
 def test_only_active_people_are_told_and_only_those_with_an_address_are_mailed(operator):
     no_address = make_user("op-51-tanpa-surel", "operator", "51", email="")
     gone = make_user("op-51-pensiun", "operator", "51", email="x@dinas.example", is_active=False)

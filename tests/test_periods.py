@@ -196,6 +196,31 @@ def test_an_exception_holds_through_its_last_day_and_expires_after(operator, pus
     assert not Realisation.objects.editable_by(operator).filter(pk=june.pk).exists()
 
 
+def test_one_periods_reading_answers_as_the_years_in_one_query(
+    pusat, allocation_a, allocation_b, django_assert_num_queries
+):
+    """ClosedPeriods.of_period (a transition's check of its package) says what ClosedPeriods of the whole
+    year says of that period, for a province excepted, one not, and after the exception's last day."""
+    closure = _close_june(pusat)
+    today = _today()
+    closing.grant_exception(
+        closure=closure, province=Province.objects.get(code="51"), until=today, actor=pusat
+    )
+    a, b = allocation_a.province_id, allocation_b.province_id
+    for day in (today, today + datetime.timedelta(days=1)):
+        year = access.ClosedPeriods(2020, day)
+        for kind, period in (("bulanan", 6), ("bulanan", 7), ("triwulanan", 2)):
+            # one query: the period's closure joined to the exceptions in force that day
+            with django_assert_num_queries(1):
+                one = access.ClosedPeriods.of_period(2020, kind, period, day)
+            for province in (a, b):
+                assert one.is_open(province, 2020, kind, period) == year.is_open(province, 2020, kind, period)
+    assert access.ClosedPeriods.of_period(2020, "bulanan", 6, today).is_open(a, 2020, "bulanan", 6)
+    assert not access.ClosedPeriods.of_period(2020, "bulanan", 6, today).is_open(b, 2020, "bulanan", 6)
+    later = today + datetime.timedelta(days=1)
+    assert not access.ClosedPeriods.of_period(2020, "bulanan", 6, later).is_open(a, 2020, "bulanan", 6)
+
+
 def test_reopening_opens_again_and_revoking_closes_again(operator_client, operator, pusat, allocation_a):
     june = make_realisation(allocation_a, 6, 1_000_000)
     closure = _close_june(pusat)

@@ -268,6 +268,16 @@ def test_scale_1_builds_a_consistent_year_for_one_province(demo_output):
     assert not Participation.objects.filter(year=2021).exclude(firm__province=F("province")).exists()
 
 
+def test_synthetic_only_adds_the_synthetic_year_and_leaves_the_demo_unread():
+    """The bench's second processes: the users checked, the synthetic years built, the demo not touched."""
+    out = seed(scale=1, provinces=["52"], years=[2021], synthetic_only=True)
+    assert "Kasus nyata 2020" not in out and "tugas pembantuan" not in out
+    assert "Data sintetis 1x untuk 1 provinsi-tahun" in out
+    allocation = Allocation.objects.get(province__code="52", year=2021)
+    assert allocation.dipa_number.startswith("SP DIPA-019.03.4.S")
+    assert Activity.objects.filter(allocation=allocation).count() == 40
+
+
 def test_scale_rows_have_history_by_the_acting_user():
     created = {
         Allocation: Allocation.objects.filter(year=2021),

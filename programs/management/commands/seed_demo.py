@@ -4,6 +4,7 @@
     manage.py seed_demo --scale 1                        # + one national year each for 2021-2025
     manage.py seed_demo --scale 1 --years 2021 --provinces 51 63
     manage.py seed_demo --scale 100 --years 2025 --copy --force   # PostgreSQL COPY: 100x in minutes
+    manage.py seed_demo --scale 1 --synthetic-only       # the synthetic years only (the demo seeded before)
 
 Safe to run again: what is already there is kept and nothing is duplicated.
 """
@@ -75,13 +76,31 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--synthetic-only",
+            action="store_true",
+            help=(
+                "Hanya data sintetis (--scale): kasus nyata 2020 dan tahun tugas pembantuan tidak diperiksa "
+                "lagi (mis. proses kedua benchmark yang sudah mengisinya)."
+            ),
+        )
+        parser.add_argument(
             "--provinces",
             nargs="+",
             metavar="KODE",
             help="Batasi data sintetis ke provinsi ini (kode Kemendagri, mis. 51 63).",
         )
 
-    def handle(self, *args, force=False, scale=0, years=DEFAULT_YEARS, provinces=None, copy=False, **options):
+    def handle(
+        self,
+        *args,
+        force=False,
+        scale=0,
+        years=DEFAULT_YEARS,
+        provinces=None,
+        copy=False,
+        synthetic_only=False,
+        **options,
+    ):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo hanya untuk pengembangan: jalankan dengan DEBUG=True atau --force.")
         if scale < 0:
@@ -99,6 +118,10 @@ class Command(BaseCommand):
 
         started = time.monotonic()
         users = ensure_users(password)
+        if synthetic_only:
+            if scale:
+                self._synthetic(users, scale, sorted(set(years)), provinces, verbosity, copy)
+            return
         # The working-day calendar's rows, so the admin lists them from the start (they load by themselves
         # the first time a year is asked otherwise).
         for year in range(2020, time.localtime().tm_year + 2):
