@@ -815,7 +815,9 @@ def _sheet_tail(export, table, header_row, last_row):
     """After the rows: the filter (the header and the data, not the totals: sorting must not move them),
     A4 landscape one page wide with grid lines, the report's name and the page numbers in the footer."""
     last_column = get_column_letter(len(table.columns))
-    footer = f"&L{_footer_text(export.title or export.tables[0].title)}&R{_('Halaman &P dari &N')}"
+    # Outside the f-string, so that makemessages finds it.
+    pages = _("Halaman &P dari &N")
+    footer = f"&L{_footer_text(export.title or export.tables[0].title)}&R{pages}"
     return (
         f'</sheetData><autoFilter ref="A{header_row}:{last_column}{last_row}"/>'
         '<printOptions gridLines="1"/>'
