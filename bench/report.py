@@ -489,7 +489,8 @@ def report(run, info, think=(1.0, 5.0)):
         "",
         f"Run of `make bench{' QUICK=1' if run['quick'] else ''}` on {info['date']}: {info['cores']} cores "
         f"({info['cpu']}), {info['memory_gib']} GiB memory, PostgreSQL {info['postgresql']}, Python "
-        f"{info['python']}, {info['os']}. Measured year {run['year']}; every page of every role "
+        f"{info['python']}, {info['os']}; cache {info.get('cache', '?')}. Measured year {run['year']}; "
+        "every page of every role "
         "(bench/pages.py) through Django's test client in-process, production settings, the median of "
         + ", ".join(f"{results[s]['repeats']} runs at {s}x" for s in scales)
         + f" after one warm-up. The whole run took {run['wall_seconds'] / 60:.1f} minutes "

@@ -140,10 +140,26 @@ def django_env(scale, **extra):
         "DEBUG": "False",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        # As in production (README): the shared cache, Redis, when one answers; else each process's own.
+        "CACHE_URL": cache_url(),
+        "CACHE_KEY_PREFIX": f"bench{scale}x",
     }
     env.pop("DATABASE_REPLICA_URL", None)
     env.update(extra)
     return env
+
+
+def cache_url():
+    """BENCH_CACHE_URL, else Redis on the loopback (database 15) when it answers, else "" (local memory)."""
+    if "BENCH_CACHE_URL" in os.environ:
+        return os.environ["BENCH_CACHE_URL"]
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return "redis://127.0.0.1:6379/15"
+    except OSError:
+        return ""
 
 
 def manage(scale, *args, log=None):
@@ -769,6 +785,7 @@ def machine():
         "python": platform.python_version(),
         "os": platform.platform(),
         "disk_free_gib": round(shutil.disk_usage(ROOT).free / 2**30, 1),
+        "cache": cache_url() or "local memory (no Redis answered)",
     }
 
 
