@@ -143,9 +143,12 @@ CACHES["local"] = {
     else "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "ikm-local",
 }
-SHARED_CACHE = CACHES["default"]["BACKEND"] not in (
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
+# Shared by every app server: named, not guessed (a file cache is shared by one host's processes only).
+SHARED_CACHE = CACHES["default"]["BACKEND"] in (
+    "django.core.cache.backends.redis.RedisCache",
+    "django.core.cache.backends.memcached.PyMemcacheCache",
+    "django.core.cache.backends.memcached.PyLibMCCache",
+    "django.core.cache.backends.db.DatabaseCache",
 )
 # Sessions (accounts/sessions): read from the shared cache when there is one, always kept in the database,
 # the one store every app server shares — a per-process copy would outlive a sign-out in another process.

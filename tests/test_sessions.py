@@ -96,6 +96,21 @@ def test_a_sign_out_holds_for_every_copy_of_the_cookie(operator_client):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
+def test_a_sign_out_holds_for_every_copy_of_the_cookie_with_sessions_read_from_the_cache(settings, operator):
+    """Production's engine (a shared cache in front of the database): the cache is this process's here, which
+    both clients share, as every worker shares Redis."""
+    settings.SESSION_ENGINE = "accounts.sessions.cached_db"
+    first, other = Client(), Client()
+    first.force_login(operator)
+    assert first.get(reverse("home")).status_code == 200
+    cookie = first.cookies[settings.SESSION_COOKIE_NAME].value
+    other.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    assert other.get(reverse("home")).status_code == 200  # the same session, read from the cache
+    first.post(reverse("logout"))
+    response = other.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
 @override_settings(SESSION_COOKIE_AGE=120)
 def test_a_short_idle_timeout_is_refreshed_within_a_tenth_of_it():
     assert refresh_seconds() == 12

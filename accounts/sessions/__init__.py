@@ -3,10 +3,11 @@
 Django's SESSION_SAVE_EVERY_REQUEST keeps an idle timeout by writing the session row (a transaction and a
 WAL flush) on every request, which was a third of a signed-in page's fixed cost. Here a session is written
 when its data changed or when its stored expiry has fallen more than `refresh_seconds()` behind where a write
-now would put it (SessionRefreshMiddleware). So a session still ends SESSION_COOKIE_AGE (SESSION_IDLE_SECONDS)
-after its last write and never later; an active user's session ends at most `refresh_seconds()` earlier than
-with a write per request, never later. The engines here (db, cached_db) stamp every write in the data
-itself, so that the age of the stored expiry is known without another query, whichever store holds it.
+now would put it (accounts.middleware.SlidingSessionMiddleware). So a session still ends SESSION_COOKIE_AGE
+(SESSION_IDLE_SECONDS) after its last write and never later; an active user's session ends at most
+`refresh_seconds()` earlier than with a write per request, never later. The engines here (db, cached_db)
+stamp every write in the data itself, so that the age of the stored expiry is known without another query,
+whichever store holds it.
 """
 
 import time
