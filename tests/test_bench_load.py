@@ -3,6 +3,7 @@ a chunked body), the loopback only, and the CPU it and the server take counted."
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -33,7 +34,10 @@ def test_a_request_reads_status_headers_and_a_chunked_body():
         async with server:
             return await load.request("127.0.0.1", port, "GET", "/", cookies={"a": "b"})
 
-    status, headers, body = asyncio.run(go())
+    # In a thread of its own: a browser test earlier on the same worker may leave its event loop running in
+    # this one (Playwright's sync API), where asyncio.run() refuses to start another.
+    with ThreadPoolExecutor(1) as pool:
+        status, headers, body = pool.submit(asyncio.run, go()).result()
     assert status == 200 and body == b"hello world"
     cookies = {}
     load._set_cookies(headers, cookies)
