@@ -592,7 +592,8 @@ def cmd_sessions(scale, ministry_sessions):
     from programs.models import Activity
 
     out = []
-    for code in sorted({u.split("-")[1] for u in _usernames("op-")}):
+    # The provinces' operators (op-51), not the regency operator (op-63.71), whose "code" names no province.
+    for code in sorted({u.split("-")[1] for u in _usernames("op-") if "." not in u}):
         client = _signed_in_client(f"op-{code}")
         ids = list(
             Activity.objects.filter(province__code=code, year=MEASURED_YEAR).values_list("pk", flat=True)[:20]
